@@ -1,0 +1,49 @@
+"""The ``datapalooza`` command. Each subcommand lives in its own module of this package
+and exposes ``register(subparsers)``; main() wires them in the order of COMMANDS."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+COMMANDS = [
+    "detect",
+    "serve_endpoint",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="datapalooza",
+        description="Crowd emotion tracking for a music festival (ML + IoT workshop kit).",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMANDS:
+        module = importlib.import_module(f"datapalooza.cli.{name}")
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        code: int = args.handler(args)
+    except KeyboardInterrupt:
+        return 130
+    except CliError as exc:
+        print(f"datapalooza: error: {exc}", file=sys.stderr)
+        return 2
+    return code
+
+
+class CliError(Exception):
+    """A user-facing error: printed without a traceback, exit status 2."""

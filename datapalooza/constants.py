@@ -1,0 +1,54 @@
+"""Names shared by the CDK stacks and the runtime: one place for each.
+
+Stacks set these environment variables; composition roots read them. Domain code
+never reads the environment.
+"""
+
+from typing import Final
+
+APP_NAME: Final = "DataPalooza"
+
+# CloudWatch metrics
+METRIC_NAMESPACE: Final = "DataPalooza"
+STAGE_DIMENSION: Final = "Stage"
+FACES_ANALYZED_METRIC: Final = "FacesAnalyzed"
+CROWD_MOOD_METRIC: Final = "CrowdMood"
+
+# S3 layout
+FACES_PREFIX: Final = "faces/"
+
+# MQTT topics (format with stage=...)
+DETECTIONS_TOPIC: Final = "datapalooza/{stage}/detections"
+EDGE_STATS_TOPIC: Final = "datapalooza/{stage}/edge-stats"
+
+# SageMaker custom attributes header (SageMaker passes it through to the container)
+CUSTOM_ATTRIBUTES_HEADER: Final = "X-Amzn-SageMaker-Custom-Attributes"
+
+# SageMaker's real-time payload limit
+MAX_PAYLOAD_BYTES: Final = 6 * 1024 * 1024
+
+# Environment variable names (set by stacks, read by composition roots)
+ENV_FACES_BUCKET: Final = "DATAPALOOZA_FACES_BUCKET"
+ENV_RESULTS_TABLE: Final = "DATAPALOOZA_RESULTS_TABLE"
+ENV_ENDPOINT_NAME: Final = "DATAPALOOZA_ENDPOINT_NAME"
+ENV_ENDPOINT_URL: Final = "DATAPALOOZA_ENDPOINT_URL"
+ENV_DETECTOR: Final = "DATAPALOOZA_DETECTOR"
+ENV_MIN_CONFIDENCE: Final = "DATAPALOOZA_MIN_CONFIDENCE"
+ENV_MIN_FACE_PX: Final = "DATAPALOOZA_MIN_FACE_PX"
+ENV_CROP_MARGIN: Final = "DATAPALOOZA_CROP_MARGIN"
+ENV_MAX_FACES: Final = "DATAPALOOZA_MAX_FACES"
+ENV_NMS_THRESHOLD: Final = "DATAPALOOZA_NMS_THRESHOLD"
+ENV_STAGE: Final = "DATAPALOOZA_STAGE"
+ENV_CAMERA: Final = "DATAPALOOZA_CAMERA"
+ENV_SOURCE: Final = "DATAPALOOZA_SOURCE"
+ENV_INTERVAL_SECONDS: Final = "DATAPALOOZA_INTERVAL_SECONDS"
+ENV_ANALYZER_MODE: Final = "DATAPALOOZA_ANALYZER_MODE"
+ENV_MOSAIC_SIZE: Final = "DATAPALOOZA_MOSAIC_SIZE"
+ENV_RESULTS_TTL_DAYS: Final = "DATAPALOOZA_RESULTS_TTL_DAYS"
+ENV_QUEUE_DIR: Final = "DATAPALOOZA_QUEUE_DIR"
+ENV_DATA_DIR: Final = "DATAPALOOZA_DATA_DIR"
+
+# Stack names
+CLOUD_INFERENCE_STACK: Final = "DataPalooza-Challenge1-Endpoint"
+EMOTION_TRACKER_STACK: Final = "DataPalooza-Challenge2-EmotionTracker"
+EDGE_STACK: Final = "DataPalooza-Challenge3-Edge"

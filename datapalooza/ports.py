@@ -1,0 +1,134 @@
+"""Ports: the small interfaces every I/O boundary goes through.
+
+Each port has an AWS adapter (datapalooza.adapters.aws), a local adapter
+(datapalooza.adapters.local) and, in tests, a ``Fake...``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from datapalooza.domain.detections import BoundingBox, Landmark
+from datapalooza.domain.emotions import Emotion, EmotionScores
+
+RGBImage = npt.NDArray[np.uint8]
+"""An H x W x 3 uint8 image in RGB order."""
+
+
+@dataclass(frozen=True, slots=True)
+class RawFace:
+    """A face as a detector reports it, before cropping and keying."""
+
+    box: BoundingBox
+    confidence: float  # 0-100
+    landmarks: tuple[Landmark, ...] = ()
+
+
+class FaceDetector(Protocol):
+    """Finds faces in an RGB frame. Loaded once per process."""
+
+    model_id: str
+
+    def detect(self, image: RGBImage) -> list[RawFace]: ...
+
+
+class StoreError(RuntimeError):
+    """A FaceStore operation failed (network, permissions, disk). ``transient`` says
+    whether retrying may help."""
+
+    def __init__(self, message: str, *, transient: bool) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+class ObjectMissing(LookupError):
+    """The object does not exist (deleted before processing, or never written)."""
+
+
+class FaceStore(Protocol):
+    """Where face crops live: the S3 faces bucket, or a directory with the same keys."""
+
+    def put(self, key: str, body: bytes, metadata: Mapping[str, str]) -> None:
+        """Store an object atomically; raise StoreError on failure."""
+        ...
+
+    def get(self, key: str) -> tuple[bytes, dict[str, str]]:
+        """Return (body, metadata); raise ObjectMissing if absent."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Delete an object; deleting a missing object is not an error."""
+        ...
+
+    def exists(self, key: str) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyzedFace:
+    """An emotion analyzer's answer for one crop: None scores means no face was found."""
+
+    scores: EmotionScores | None
+    box: BoundingBox | None = None
+
+
+class EmotionAnalyzer(Protocol):
+    """Scores the expression of the face in each crop (Rekognition-shaped output)."""
+
+    name: str
+    unsupported: frozenset[Emotion]
+    """Emotion types this analyzer can never produce (e.g. CONFUSED for FER2013)."""
+
+    def analyze(self, crops: Sequence[bytes]) -> list[AnalyzedFace]:
+        """One AnalyzedFace per crop, in order."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredFace:
+    """One results-table item: a scored face crop."""
+
+    stage: str
+    captured_at: datetime
+    face_key: str
+    camera: str
+    scores: EmotionScores
+
+    @property
+    def sort_key(self) -> str:
+        return f"{self.captured_at.isoformat(timespec='milliseconds')}#{self.face_key}"
+
+
+class ResultsTable(Protocol):
+    """Scored faces: DynamoDB in AWS, SQLite locally. Writes are idempotent per face key."""
+
+    def put_if_new(self, face: ScoredFace, *, ttl_epoch_s: int) -> bool:
+        """Write the item; return False (and write nothing) if it already exists."""
+        ...
+
+
+class MetricsSink(Protocol):
+    """Per-stage emotion metrics: CloudWatch (EMF) in AWS, a SQLite time series locally."""
+
+    def record(self, faces: Sequence[ScoredFace]) -> None: ...
+
+
+class DetectionEndpoint(Protocol):
+    """The camera's view of the face-detection endpoint."""
+
+    def detect(
+        self, frame_jpeg: bytes, *, stage: str, camera: str, frame_id: str
+    ) -> dict[str, Any]:
+        """Send a frame; return the endpoint's JSON answer."""
+        ...
+
+
+class Publisher(Protocol):
+    """Device messages: Greengrass IPC / iot-data on a core device, in-process locally."""
+
+    def publish(self, topic: str, payload: Mapping[str, Any]) -> None: ...
