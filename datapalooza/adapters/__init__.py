@@ -1,0 +1,1 @@
+"""Adapters: one per port and place (aws/, local/)."""

@@ -1,0 +1,1 @@
+"""Adapters that talk to AWS services through boto3."""

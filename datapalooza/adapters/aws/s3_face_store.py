@@ -1,0 +1,93 @@
+"""FaceStore on the S3 faces bucket."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from datapalooza.ports import ObjectMissing, StoreError
+
+# Errors where retrying later can succeed; anything else (AccessDenied, NoSuchBucket,
+# InvalidAccessKeyId...) needs a person to fix configuration.
+TRANSIENT_CODES = frozenset(
+    {
+        "SlowDown",
+        "ServiceUnavailable",
+        "InternalError",
+        "RequestTimeout",
+        "RequestTimeTooSkewed",
+        "Throttling",
+        "ThrottlingException",
+        "500",
+        "503",
+    }
+)
+MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
+
+
+class S3FaceStore:
+    """FaceStore: objects in one S3 bucket, encrypted at rest, with the crop's
+    metadata as S3 user metadata."""
+
+    def __init__(self, client: Any, bucket: str) -> None:
+        self._s3 = client
+        self.bucket = bucket
+
+    def put(self, key: str, body: bytes, metadata: Mapping[str, str]) -> None:
+        try:
+            self._s3.put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=body,
+                ContentType="image/jpeg",
+                Metadata=dict(metadata),
+                ServerSideEncryption="AES256",
+            )
+        except ClientError as exc:
+            raise _store_error("put", key, exc) from exc
+        except BotoCoreError as exc:  # network: endpoint unreachable, timeouts
+            raise StoreError(f"could not put {key}: {exc}", transient=True) from exc
+
+    def get(self, key: str) -> tuple[bytes, dict[str, str]]:
+        try:
+            response = self._s3.get_object(Bucket=self.bucket, Key=key)
+            body: bytes = response["Body"].read()
+        except ClientError as exc:
+            if _code(exc) in MISSING_CODES:
+                raise ObjectMissing(key) from exc
+            raise _store_error("get", key, exc) from exc
+        except BotoCoreError as exc:
+            raise StoreError(f"could not get {key}: {exc}", transient=True) from exc
+        return body, dict(response.get("Metadata", {}))
+
+    def delete(self, key: str) -> None:
+        try:
+            self._s3.delete_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            raise _store_error("delete", key, exc) from exc
+        except BotoCoreError as exc:
+            raise StoreError(f"could not delete {key}: {exc}", transient=True) from exc
+
+    def exists(self, key: str) -> bool:
+        try:
+            self._s3.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if _code(exc) in MISSING_CODES:
+                return False
+            raise _store_error("head", key, exc) from exc
+        except BotoCoreError as exc:
+            raise StoreError(f"could not head {key}: {exc}", transient=True) from exc
+        return True
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _store_error(action: str, key: str, exc: ClientError) -> StoreError:
+    code = _code(exc)
+    return StoreError(
+        f"S3 {action} {key} failed: {code}: {exc}", transient=code in TRANSIENT_CODES
+    )

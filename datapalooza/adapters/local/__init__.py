@@ -1,0 +1,1 @@
+"""Adapters with real local parts: directories, SQLite, ONNX models, HTTP on localhost."""

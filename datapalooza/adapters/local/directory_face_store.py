@@ -1,0 +1,96 @@
+"""FaceStore on a local directory that mirrors the faces bucket's keys."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from datapalooza.domain.keys import CropKey, InvalidKey
+from datapalooza.ports import ObjectMissing, StoreError
+
+METADATA_SUFFIX = ".meta.json"
+
+
+class DirectoryFaceStore:
+    """FaceStore: ``root/faces/{stage}/...jpg`` with the object metadata in a sidecar
+    ``.meta.json``. Writes are atomic (temp file + rename), metadata first, so a
+    reader that sees the image always sees its metadata."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def _path(self, key: str) -> Path:
+        # Only crop keys are accepted: this is what keeps keys out of arbitrary paths.
+        CropKey.parse(key)
+        return self.root / key
+
+    def put(self, key: str, body: bytes, metadata: Mapping[str, str]) -> None:
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _atomic_write(path.with_name(path.name + METADATA_SUFFIX), _encode(metadata))
+            _atomic_write(path, body)
+        except OSError as exc:
+            transient = exc.errno in (errno.ENOSPC, errno.EIO, errno.EAGAIN, errno.EDQUOT)
+            raise StoreError(f"could not write {key}: {exc}", transient=transient) from exc
+
+    def get(self, key: str) -> tuple[bytes, dict[str, str]]:
+        path = self._path(key)
+        try:
+            body = path.read_bytes()
+        except FileNotFoundError as exc:
+            raise ObjectMissing(key) from exc
+        except OSError as exc:
+            raise StoreError(f"could not read {key}: {exc}", transient=True) from exc
+        try:
+            metadata = json.loads(path.with_name(path.name + METADATA_SUFFIX).read_text())
+        except FileNotFoundError:
+            metadata = {}
+        return body, {str(k): str(v) for k, v in metadata.items()}
+
+    def delete(self, key: str) -> None:
+        path = self._path(key)
+        for target in (path, path.with_name(path.name + METADATA_SUFFIX)):
+            try:
+                target.unlink()
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                raise StoreError(f"could not delete {key}: {exc}", transient=True) from exc
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def keys(self, prefix: str = "faces/") -> Iterator[str]:
+        """Every crop key under ``prefix``, in key order (oldest first within a stage)."""
+        base = self.root / prefix
+        if not base.exists():
+            return
+        for path in sorted(base.rglob("*.jpg")):
+            key = path.relative_to(self.root).as_posix()
+            try:
+                CropKey.parse(key)
+            except InvalidKey:
+                continue
+            yield key
+
+
+def _encode(metadata: Mapping[str, str]) -> bytes:
+    return json.dumps(dict(metadata), sort_keys=True).encode()
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

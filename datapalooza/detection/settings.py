@@ -1,0 +1,78 @@
+"""Typed settings for face detection and cropping."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from datapalooza import constants
+
+DETECTOR_NAMES = ("retinaface", "libfacedetection")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or out of range; the message names it."""
+
+
+@dataclass(frozen=True, slots=True)
+class DetectorSettings:
+    """How faces are found and cropped.
+
+    Confidence is 0-100 (Rekognition's scale). Faces whose shorter side is below
+    ``min_face_px`` are reported but not cropped: the emotion models cannot score
+    them (Rekognition needs ~40 px at 1920x1080). ``crop_margin`` grows each side of
+    the box by that fraction of its size, so the crop keeps the whole face.
+    """
+
+    detector: str = "retinaface"
+    min_confidence: float = 80.0
+    nms_threshold: float = 0.4
+    min_face_px: int = 40
+    crop_margin: float = 0.25
+    max_faces: int = 100
+    threads: int = 1
+    jpeg_quality: int = 90
+
+    def __post_init__(self) -> None:
+        if self.detector not in DETECTOR_NAMES:
+            raise SettingsError(
+                f"detector must be one of {', '.join(DETECTOR_NAMES)}, not {self.detector!r}"
+            )
+        _check_range("min_confidence", self.min_confidence, 0.0, 100.0)
+        _check_range("nms_threshold", self.nms_threshold, 0.0, 1.0)
+        _check_range("min_face_px", self.min_face_px, 1, 10_000)
+        _check_range("crop_margin", self.crop_margin, 0.0, 2.0)
+        _check_range("max_faces", self.max_faces, 1, 10_000)
+        _check_range("threads", self.threads, 1, 256)
+        _check_range("jpeg_quality", self.jpeg_quality, 1, 100)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], **overrides: Any) -> DetectorSettings:
+        """Explicit overrides > environment variables > defaults."""
+        names = {
+            "detector": constants.ENV_DETECTOR,
+            "min_confidence": constants.ENV_MIN_CONFIDENCE,
+            "nms_threshold": constants.ENV_NMS_THRESHOLD,
+            "min_face_px": constants.ENV_MIN_FACE_PX,
+            "crop_margin": constants.ENV_CROP_MARGIN,
+            "max_faces": constants.ENV_MAX_FACES,
+        }
+        settings = cls()
+        values: dict[str, Any] = {}
+        types = {f.name: type(getattr(settings, f.name)) for f in fields(cls)}
+        for field_name, env_name in names.items():
+            raw = env.get(env_name)
+            if raw is None or raw == "":
+                continue
+            try:
+                values[field_name] = types[field_name](raw)
+            except ValueError as exc:
+                raise SettingsError(f"{env_name}={raw!r} is not a valid {field_name}") from exc
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return replace(settings, **values)
+
+
+def _check_range(name: str, value: float, low: float, high: float) -> None:
+    if not low <= value <= high:
+        raise SettingsError(f"{name}={value} is outside {low}..{high}")

@@ -1,0 +1,110 @@
+"""From a frame to keyed face crops: the one function the endpoint, the edge device
+and the local festival all call."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from datapalooza.detection.settings import DetectorSettings
+from datapalooza.domain.detections import Detection, FrameDetections
+from datapalooza.domain.keys import CropKey, validate_slug
+from datapalooza.images import crop_with_margin, encode_jpeg
+from datapalooza.ports import FaceDetector, FaceStore, RGBImage, StoreError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class FaceCrop:
+    """A face ready to store: its detection (with key), the JPEG bytes and the object
+    metadata. Metadata holds no personal data: stage, camera, frame id, box."""
+
+    detection: Detection
+    jpeg: bytes
+    metadata: dict[str, str]
+
+    @property
+    def key(self) -> str:
+        assert self.detection.crop_key is not None
+        return self.detection.crop_key
+
+
+def find_faces(
+    image: RGBImage,
+    *,
+    detector: FaceDetector,
+    settings: DetectorSettings,
+    stage: str,
+    camera: str,
+    frame_id: str,
+    captured_at: datetime,
+) -> tuple[FrameDetections, list[FaceCrop]]:
+    """Detect faces and crop those big enough to score. Nothing is stored here."""
+    validate_slug(stage, what="stage")
+    validate_slug(camera, what="camera")
+    validate_slug(frame_id, what="frame id")
+    height, width = image.shape[:2]
+    detections: list[Detection] = []
+    crops: list[FaceCrop] = []
+    for raw in detector.detect(image):
+        _, _, w_px, h_px = raw.box.to_pixels(width, height)
+        detection = Detection(
+            box=raw.box,
+            confidence=raw.confidence,
+            size_px=min(w_px, h_px),
+            landmarks=raw.landmarks,
+        )
+        if detection.size_px >= settings.min_face_px:
+            key = str(CropKey(stage, captured_at, frame_id, len(crops)))
+            detection = replace(detection, crop_key=key)
+            jpeg = encode_jpeg(
+                crop_with_margin(image, raw.box, settings.crop_margin),
+                quality=settings.jpeg_quality,
+            )
+            crops.append(
+                FaceCrop(
+                    detection=detection,
+                    jpeg=jpeg,
+                    metadata={
+                        "stage": stage,
+                        "camera": camera,
+                        "frame-id": frame_id,
+                        "box": json.dumps(raw.box.to_json(), separators=(",", ":")),
+                        "confidence": f"{raw.confidence:.2f}",
+                        "model-id": detector.model_id,
+                    },
+                )
+            )
+        detections.append(detection)
+    frame = FrameDetections(
+        model_id=detector.model_id,
+        image_width=width,
+        image_height=height,
+        stage=stage,
+        camera=camera,
+        frame_id=frame_id,
+        captured_at_ms=int(captured_at.timestamp() * 1000),
+        faces=tuple(detections),
+    )
+    return frame, crops
+
+
+def store_crops(crops: Sequence[FaceCrop], store: FaceStore) -> None:
+    """Store every crop or none: on a failure, remove what this call wrote, then raise."""
+    written: list[str] = []
+    try:
+        for crop in crops:
+            store.put(crop.key, crop.jpeg, crop.metadata)
+            written.append(crop.key)
+    except StoreError:
+        for key in written:
+            try:
+                store.delete(key)
+            except StoreError:
+                # Keep going: the lifecycle rule expires anything we could not remove.
+                logger.exception("could not roll back crop %s", key)
+        raise
