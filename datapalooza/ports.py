@@ -77,15 +77,27 @@ class AnalyzedFace:
     box: BoundingBox | None = None
 
 
+class AnalyzerError(RuntimeError):
+    """An EmotionAnalyzer could not score a batch of crops. ``transient`` says whether
+    retrying may help (throttling, a service outage) or not (a crop it cannot read)."""
+
+    def __init__(self, message: str, *, transient: bool) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
 class EmotionAnalyzer(Protocol):
     """Scores the expression of the face in each crop (Rekognition-shaped output)."""
 
     name: str
     unsupported: frozenset[Emotion]
     """Emotion types this analyzer can never produce (e.g. CONFUSED for FER2013)."""
+    max_batch: int
+    """How many crops one ``analyze`` call should get: a call succeeds or fails as a
+    whole (AnalyzerError), so callers split work into batches of this size."""
 
     def analyze(self, crops: Sequence[bytes]) -> list[AnalyzedFace]:
-        """One AnalyzedFace per crop, in order."""
+        """One AnalyzedFace per crop, in order; raise AnalyzerError if the batch fails."""
         ...
 
 
@@ -115,7 +127,14 @@ class ResultsTable(Protocol):
 class MetricsSink(Protocol):
     """Per-stage emotion metrics: CloudWatch (EMF) in AWS, a SQLite time series locally."""
 
-    def record(self, faces: Sequence[ScoredFace]) -> None: ...
+    def record(self, faces: Sequence[ScoredFace]) -> None:
+        """Per-emotion scores, FacesAnalyzed and CrowdMood for newly scored faces."""
+        ...
+
+    def record_unscored(self, stage: str, reason: str, count: int) -> None:
+        """Count crops of ``stage`` that got no scores; ``reason`` is the metric name
+        (e.g. NoFaceFound, CropRejected): they are counted, never silently dropped."""
+        ...
 
 
 class DetectionEndpoint(Protocol):

@@ -1,0 +1,89 @@
+"""``datapalooza detect IMAGE...``: find faces in photos and print the detections."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from datapalooza.cli import CliError
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "detect",
+        help="detect faces in images and print the detections as JSON",
+        description="Runs the endpoint's detector in-process on each image.",
+    )
+    parser.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    parser.add_argument("--detector", choices=["retinaface", "libfacedetection"])
+    parser.add_argument("--min-confidence", type=float, help="0-100 (default 80)")
+    parser.add_argument("--min-face-px", type=int, help="smallest face to crop (default 40)")
+    parser.add_argument("--stage", default="main", help="stage name for crop keys")
+    parser.add_argument("--store", type=Path, help="also write the face crops under this dir")
+    parser.add_argument(
+        "--annotate", type=Path, metavar="DIR", help="write IMAGE.annotated.jpg files here"
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import os
+
+    from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore
+    from datapalooza.annotate import annotate
+    from datapalooza.detection import DetectorSettings, load_detector
+    from datapalooza.domain.detections import Detection, FrameDetections
+    from datapalooza.faces import find_faces, store_crops
+    from datapalooza.images import BadImage, decode_image
+
+    settings = DetectorSettings.from_env(
+        os.environ,
+        detector=args.detector,
+        min_confidence=args.min_confidence,
+        min_face_px=args.min_face_px,
+    )
+    detector = load_detector(settings)
+    store = DirectoryFaceStore(args.store) if args.store else None
+    failures = 0
+    for index, path in enumerate(args.images):
+        try:
+            image = decode_image(path.read_bytes())
+        except (OSError, BadImage) as exc:
+            print(f"datapalooza: {path}: {exc}", file=sys.stderr)
+            failures += 1
+            continue
+        frame, crops = find_faces(
+            image,
+            detector=detector,
+            settings=settings,
+            stage=args.stage,
+            camera="cli",
+            frame_id=f"img{index}",
+            captured_at=datetime.now(UTC),
+        )
+        result: dict[str, Any] = {"Image": str(path), **frame.to_json()}
+        if store is not None:
+            store_crops(crops, store)
+        else:
+            for face in result["Faces"]:
+                face["CropKey"] = None
+            result["CropCount"] = 0
+        print(json.dumps(result, indent=2))
+        if args.annotate:
+            _write_annotated(args.annotate, path, image, frame, annotate)
+    if failures == len(args.images):
+        raise CliError("no image could be read")
+    return 1 if failures else 0
+
+
+def _write_annotated(
+    out_dir: Path, path: Path, image: Any, frame: Any, annotate: Any
+) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / f"{path.stem}.annotated.jpg"
+    annotate(image, frame.faces).save(target, quality=90)
+    print(f"annotated image: {target}", file=sys.stderr)

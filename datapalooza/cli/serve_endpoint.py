@@ -1,0 +1,77 @@
+"""``datapalooza serve-endpoint``: the face-detection endpoint on localhost."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+from pathlib import Path
+from typing import Any
+
+from datapalooza import constants
+from datapalooza.cli import CliError
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "serve-endpoint",
+        help="serve the face-detection endpoint (SageMaker contract) over HTTP",
+        description="Serve GET /ping, POST /invocations and POST /endpoints/NAME/invocations.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--store", type=Path, help="write face crops under this directory")
+    where.add_argument("--bucket", help="write face crops to this S3 bucket")
+    parser.add_argument(
+        "--detector", choices=["retinaface", "libfacedetection"], help="face detector"
+    )
+    parser.add_argument("--min-confidence", type=float, help="0-100 (default 80)")
+    parser.add_argument("--min-face-px", type=int, help="smallest face to crop (default 40)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    if args.workers < 1:
+        raise CliError("--workers must be at least 1")
+    _check_port_free(args.host, args.port)
+    # Worker processes read their settings from the environment (the composition root).
+    overrides = {
+        constants.ENV_DETECTOR: args.detector,
+        constants.ENV_MIN_CONFIDENCE: args.min_confidence,
+        constants.ENV_MIN_FACE_PX: args.min_face_px,
+        constants.ENV_FACES_BUCKET: args.bucket,
+        constants.ENV_DATA_DIR: str(args.store.resolve()) if args.store else None,
+    }
+    for name, value in overrides.items():
+        if value is not None:
+            os.environ[name] = str(value)
+    if args.store:
+        try:
+            args.store.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CliError(f"cannot create --store {args.store}: {exc}") from exc
+    uvicorn.run(
+        "datapalooza.endpoint.server:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="warning",
+        access_log=False,
+    )
+    return 0
+
+
+def _check_port_free(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise CliError(
+                f"port {port} on {host} is in use ({exc.strerror}); pick another with --port"
+            ) from exc
