@@ -1,0 +1,7 @@
+"""``python -m datapalooza`` runs the CLI."""
+
+import sys
+
+from datapalooza.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""The SageMaker face-detection model: serving entry (code/inference.py) and packaging."""

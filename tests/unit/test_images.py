@@ -1,0 +1,101 @@
+"""What each kind of payload gets from decode_image."""
+
+import io
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from datapalooza.domain.detections import BoundingBox
+from datapalooza.images import BadImage, crop_with_margin, decode_image, encode_jpeg
+from tests.conftest import to_bytes
+
+RGB = Image.fromarray(np.random.default_rng(0).integers(0, 255, (48, 64, 3), dtype=np.uint8))
+
+
+def test_jpeg_and_png_decode_to_rgb_arrays():
+    for fmt, ctype in (("JPEG", "image/jpeg"), ("PNG", "image/png"), ("PNG", "application/x-image")):
+        image = decode_image(to_bytes(RGB, fmt), ctype)
+        assert image.shape == (48, 64, 3) and image.dtype == np.uint8
+
+
+@pytest.mark.parametrize(
+    ("image", "fmt"),
+    [
+        (RGB.convert("L"), "PNG"),
+        (RGB.convert("CMYK"), "JPEG"),
+        (RGB.convert("RGBA"), "PNG"),
+        (RGB.convert("LA"), "PNG"),
+        (RGB.convert("P"), "PNG"),
+        (Image.fromarray((np.arange(64 * 48).reshape(48, 64) * 20).astype(np.uint16)), "PNG"),
+    ],
+    ids=["grayscale", "cmyk", "alpha", "gray-alpha", "palette", "16-bit"],
+)
+def test_valid_but_unusual_images_are_handled(image, fmt):
+    decoded = decode_image(to_bytes(image, fmt))
+    assert decoded.shape == (48, 64, 3)
+    assert decoded.dtype == np.uint8
+    assert decoded.max() > decoded.min()  # real content survived, not a blank frame
+
+
+def test_sixteen_bit_images_keep_their_contrast():
+    ramp = (np.linspace(0, 65535, 64 * 48).reshape(48, 64)).astype(np.uint16)
+    decoded = decode_image(to_bytes(Image.fromarray(ramp), "PNG"))
+    assert decoded[0, 0, 0] == 0 and decoded[-1, -1, 0] == 255
+
+
+def test_exif_rotation_is_applied():
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise on display
+    decoded = decode_image(to_bytes(RGB, "JPEG", exif=exif))
+    assert decoded.shape == (64, 48, 3)
+
+
+def _bomb_png(width: int, height: int) -> bytes:
+    """A tiny PNG whose header declares width x height pixels."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 16)) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize(
+    ("body", "ctype", "status", "code"),
+    [
+        (b"", "image/jpeg", 400, "empty_body"),
+        (b"hello, this is not an image", "image/jpeg", 400, "not_an_image"),
+        (to_bytes(RGB, "JPEG")[:300], "image/jpeg", 400, "corrupt_image"),
+        (to_bytes(RGB, "PNG"), "text/plain", 415, "unsupported_content_type"),
+        (to_bytes(RGB, "PNG"), "application/x-npy", 415, "unsupported_content_type"),
+        (to_bytes(RGB, "PNG"), "image/jpeg", 400, "not_an_image"),  # declared JPEG, is PNG
+        (b"\xff" * (6 * 1024 * 1024 + 1), "image/jpeg", 413, "payload_too_large"),
+        (_bomb_png(100_000, 100_000), "image/png", 413, "image_too_large"),
+    ],
+    ids=["empty", "not-image", "truncated", "text", "npy", "mislabelled", "oversize", "bomb"],
+)
+def test_bad_payloads_get_a_clear_error_and_status(body, ctype, status, code):
+    with pytest.raises(BadImage) as caught:
+        decode_image(body, ctype)
+    assert caught.value.status == status
+    assert caught.value.code == code
+    assert str(caught.value)
+
+
+def test_content_type_parameters_are_ignored():
+    assert decode_image(to_bytes(RGB, "JPEG"), "image/jpeg; charset=binary").shape == (48, 64, 3)
+
+
+def test_crop_grows_by_the_margin_and_is_clipped_to_the_frame():
+    frame = np.zeros((100, 200, 3), np.uint8)
+    centre = crop_with_margin(frame, BoundingBox(0.25, 0.25, 0.25, 0.5), 0.2)
+    assert centre.shape == (70, 70, 3)  # 50x50 box + 10 px each side
+    corner = crop_with_margin(frame, BoundingBox(0.0, 0.0, 0.1, 0.2), 0.5)
+    assert corner.shape == (30, 30, 3)  # clipped at the top-left edges
+
+
+def test_jpeg_encoding_round_trips_and_carries_no_exif():
+    data = encode_jpeg(np.asarray(RGB))
+    assert Image.open(io.BytesIO(data)).getexif() == {}
+    assert decode_image(data).shape == (48, 64, 3)
