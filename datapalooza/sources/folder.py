@@ -61,7 +61,7 @@ class FolderSource(SourceBase):
                 self.skipped += 1
                 log.warning("dir source: skipping %s (not a readable image)", path)
                 continue
-            rgb = np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+            rgb = np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), dtype=np.uint8)
             frame = Frame(rgb, frame_id_for(self._index), self._clock(), self._index)
             self._index += 1
             return frame

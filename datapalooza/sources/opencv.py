@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 class Capture(Protocol):
     """The part of cv2.VideoCapture the sources use (a fake in unit tests)."""
 
-    def isOpened(self) -> bool: ...  # noqa: N802 - OpenCV's name
+    def isOpened(self) -> bool: ...  # OpenCV's name
 
     def read(self) -> tuple[bool, Any]: ...
 

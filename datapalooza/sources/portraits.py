@@ -55,8 +55,10 @@ class _PortraitSpec:
 # 512x512): the head-and-shoulders cut, and the face from brow to chin.
 _SPECS = {
     "grace_hopper": _PortraitSpec(
-        "grace_hopper", "closed-mouth slight smile (mostly neutral)",
-        (110, 15, 420, 420), (165, 135, 355, 335),
+        "grace_hopper",
+        "closed-mouth slight smile (mostly neutral)",
+        (110, 15, 420, 420),
+        (165, 135, 355, 335),
     ),
     "astronaut": _PortraitSpec(
         "astronaut", "broad open-mouth smile", (105, 0, 345, 275), (172, 45, 282, 185)
@@ -89,7 +91,7 @@ def _load(spec: _PortraitSpec) -> Portrait | None:
         log.warning("portrait %s at %s is unreadable; skipping", spec.name, path)
         return None
     x0, y0, x1, y1 = spec.crop
-    rgb = np.ascontiguousarray(cv2.cvtColor(bgr[y0:y1, x0:x1], cv2.COLOR_BGR2RGB))
+    rgb = np.ascontiguousarray(cv2.cvtColor(bgr[y0:y1, x0:x1], cv2.COLOR_BGR2RGB), dtype=np.uint8)
     fx0, fy0, fx1, fy1 = spec.face
     return Portrait(spec.name, spec.expression, rgb, (fx0 - x0, fy0 - y0, fx1 - fx0, fy1 - fy0))
 

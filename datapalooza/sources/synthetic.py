@@ -112,7 +112,7 @@ class SyntheticFestivalSource(SourceBase):
         height: int = 720,
         faces: int = 14,
         min_face_px: int = 18,
-        max_face_px: int = 150,
+        max_face_px: int = 110,
         fps: float = 1.0,
         frames: int | None = None,
         portraits: Sequence[str] | None = None,
@@ -146,8 +146,7 @@ class SyntheticFestivalSource(SourceBase):
                 f"unknown or uninstalled portraits {unknown}; available: {sorted(installed)}"
             )
         self.portraits = [installed[n] for n in wanted]
-        self._masks = {p.name: _feathered_ellipse(p.image.shape[1], p.image.shape[0])
-                       for p in self.portraits}
+        self._masks = {p.name: _head_mask(p) for p in self.portraits}
         self._clock = clock
         self._index = 0
         self._stage_code = zlib.crc32(stage.encode())
@@ -205,16 +204,23 @@ class SyntheticFestivalSource(SourceBase):
         return sorted(spots, key=lambda s: s[2])
 
     def _paste(
-        self, canvas: npt.NDArray[np.float32], portrait: Portrait,
-        cx: int, cy: int, face_w: int, rng: np.random.Generator,
+        self,
+        canvas: npt.NDArray[np.float32],
+        portrait: Portrait,
+        cx: int,
+        cy: int,
+        face_w: int,
+        rng: np.random.Generator,
     ) -> PlacedFace:
         fx, fy, fw, fh = portrait.face
         scale = face_w / fw
         ph, pw = portrait.image.shape[:2]
         out_w, out_h = max(2, round(pw * scale)), max(2, round(ph * scale))
         patch = cv2.resize(portrait.image, (out_w, out_h), interpolation=cv2.INTER_AREA)
-        mask = cv2.resize(self._masks[portrait.name], (out_w, out_h),
-                          interpolation=cv2.INTER_AREA)
+        mask: npt.NDArray[np.float32] = np.asarray(
+            cv2.resize(self._masks[portrait.name], (out_w, out_h), interpolation=cv2.INTER_AREA),
+            np.float32,
+        )
         mirrored = bool(rng.random() < 0.5)
         face_x = fx * scale
         if mirrored:
@@ -222,21 +228,41 @@ class SyntheticFestivalSource(SourceBase):
             face_x = pw * scale - (fx + fw) * scale
         angle = float(rng.uniform(-8.0, 8.0))
         rot = cv2.getRotationMatrix2D((out_w / 2, out_h / 2), angle, 1.0)
-        patch = cv2.warpAffine(np.ascontiguousarray(patch), rot, (out_w, out_h),
-                               flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-        mask = cv2.warpAffine(np.ascontiguousarray(mask), rot, (out_w, out_h))
+        patch = cv2.warpAffine(
+            np.ascontiguousarray(patch),
+            rot,
+            (out_w, out_h),
+            flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REFLECT,
+        )
+        mask = np.asarray(
+            cv2.warpAffine(np.ascontiguousarray(mask), rot, (out_w, out_h)), np.float32
+        )
         # Lighting: overall gain (dim back rows, lit front rows) and a stage-light tint.
         gain = float(rng.uniform(0.55, 1.25))
         tint = _STAGE_COLOURS[int(rng.integers(len(_STAGE_COLOURS)))]
         tint_amount = float(rng.uniform(0.0, 0.25))
         lit = patch.astype(np.float32) * gain * (1 - tint_amount) + tint * tint_amount * gain
+        # A dark body under the head, so a face sits on someone rather than floating.
+        body_colour = (float(rng.uniform(10, 60)),) * 3
+        cv2.ellipse(
+            canvas,
+            (cx, cy + int(face_w * 1.3)),
+            (int(face_w * 1.0), int(face_w * 0.8)),
+            0,
+            0,
+            360,
+            body_colour,
+            -1,
+        )
         # Top-left of the patch such that the face centre lands on (cx, cy).
         x0 = round(cx - face_x - face_w / 2)
         y0 = round(cy - (fy + fh / 2) * scale)
         _blend(canvas, lit, mask, x0, y0)
         box_h = round(fh * scale)
-        return PlacedFace(portrait.name, (round(cx - face_w / 2), round(cy - box_h / 2),
-                                          face_w, box_h), mirrored)
+        return PlacedFace(
+            portrait.name, (round(cx - face_w / 2), round(cy - box_h / 2), face_w, box_h), mirrored
+        )
 
     def _make_background(self) -> npt.NDArray[np.float32]:
         rng = np.random.default_rng((self.seed, self._stage_code, 0xBAC))
@@ -252,17 +278,25 @@ class SyntheticFestivalSource(SourceBase):
             r = int(6 + depth * 40)
             shade = float(rng.uniform(8, 35))
             cv2.ellipse(canvas, (x, y), (r, int(r * 1.2)), 0, 0, 360, (shade,) * 3, -1)
-            cv2.ellipse(canvas, (x, y + int(r * 2.2)), (int(r * 2.2), int(r * 1.4)), 0, 0, 360,
-                        (shade * 0.8,) * 3, -1)
+            cv2.ellipse(
+                canvas,
+                (x, y + int(r * 2.2)),
+                (int(r * 2.2), int(r * 1.4)),
+                0,
+                0,
+                360,
+                (shade * 0.8,) * 3,
+                -1,
+            )
         # The stage: a lit truss along the top.
         cv2.rectangle(canvas, (0, 0), (w, int(0.06 * h)), (30, 30, 36), -1)
         for x in range(0, w, max(1, w // 16)):
-            cv2.circle(canvas, (x + w // 32, int(0.04 * h)), max(2, h // 120),
-                       (255, 240, 200), -1)
+            cv2.circle(canvas, (x + w // 32, int(0.04 * h)), max(2, h // 120), (255, 240, 200), -1)
         return canvas
 
-    def _add_beams(self, canvas: npt.NDArray[np.float32], index: int,
-                   rng: np.random.Generator) -> None:
+    def _add_beams(
+        self, canvas: npt.NDArray[np.float32], index: int, rng: np.random.Generator
+    ) -> None:
         # Drawn at quarter resolution and upscaled: beams are soft, and this keeps a
         # 1280x720 frame cheap.
         h, w = self.height // 4, self.width // 4
@@ -276,29 +310,37 @@ class SyntheticFestivalSource(SourceBase):
             layer = np.zeros_like(light)
             cv2.fillConvexPoly(layer, pts, colour.tolist())
             light += layer * float(rng.uniform(0.12, 0.25))
-        light = cv2.GaussianBlur(light, (0, 0), 3)
+        light = np.asarray(cv2.GaussianBlur(light, (0, 0), 3), np.float32)
         canvas += cv2.resize(light, (self.width, self.height))
 
 
-def _feathered_ellipse(width: int, height: int) -> npt.NDArray[np.float32]:
-    """A soft head-and-shoulders mask so pasted photos blend into the crowd."""
+def _head_mask(portrait: Portrait) -> npt.NDArray[np.float32]:
+    """A soft ellipse over the head (face and hair): the photo's studio backdrop stays
+    out, so the pasted face blends into the crowd."""
+    height, width = portrait.image.shape[:2]
+    fx, fy, fw, fh = portrait.face
     mask = np.zeros((height, width), np.float32)
-    cv2.ellipse(mask, (width // 2, int(height * 0.48)), (int(width * 0.46), int(height * 0.5)),
-                0, 0, 360, 1.0, -1)
-    blur = max(3, (min(width, height) // 12) | 1)
-    return cv2.GaussianBlur(mask, (blur, blur), 0)
+    centre = (fx + fw // 2, fy + int(fh * 0.42))
+    cv2.ellipse(mask, centre, (int(fw * 0.68), int(fh * 0.72)), 0, 0, 360, 1.0, -1)
+    blur = max(3, (fw // 8) | 1)
+    return np.asarray(cv2.GaussianBlur(mask, (blur, blur), 0), np.float32)
 
 
-def _blend(canvas: npt.NDArray[np.float32], patch: npt.NDArray[np.float32],
-           mask: npt.NDArray[np.float32], x0: int, y0: int) -> None:
+def _blend(
+    canvas: npt.NDArray[np.float32],
+    patch: npt.NDArray[np.float32],
+    mask: npt.NDArray[np.float32],
+    x0: int,
+    y0: int,
+) -> None:
     h, w = canvas.shape[:2]
     ph, pw = patch.shape[:2]
     cx0, cy0 = max(0, x0), max(0, y0)
     cx1, cy1 = min(w, x0 + pw), min(h, y0 + ph)
     if cx1 <= cx0 or cy1 <= cy0:
         return
-    p = patch[cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0]
-    m = mask[cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0, None]
+    p = patch[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]
+    m = mask[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0, None]
     region = canvas[cy0:cy1, cx0:cx1]
     region *= 1 - m
     region += p * m

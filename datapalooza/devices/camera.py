@@ -1,0 +1,274 @@
+"""The camera service (Challenge 2, device side): inference in the cloud.
+
+Every interval: grab a frame, encode it as JPEG, send it to the face-detection endpoint
+and publish the endpoint's detections on ``datapalooza/{stage}/detections``. Endpoint
+errors, timeouts and throttling back off with jitter; a vanished camera is reopened;
+nothing stops the loop but the caller (a stop event, a frame or time budget, or a finite
+source ending).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from datapalooza import constants
+from datapalooza.devices.backoff import Backoff
+from datapalooza.devices.errors import EndpointError
+from datapalooza.devices.jpeg import encode_within
+from datapalooza.domain.keys import validate_slug
+from datapalooza.ports import DetectionEndpoint, Publisher
+from datapalooza.sources.base import (
+    Frame,
+    FrameSource,
+    InvalidSourceSpec,
+    SourceExhausted,
+    SourceUnavailable,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ENDPOINT_NAME = "datapalooza-face-detection"
+
+
+class CameraSettingsError(ValueError):
+    """A camera setting is missing or out of range; the message names it."""
+
+
+@dataclass(frozen=True, slots=True)
+class CameraSettings:
+    """Everything the camera service needs; built once in a composition root."""
+
+    stage: str
+    camera: str = "camera-1"
+    source: str = ""
+    interval_s: float = 2.0
+    jpeg_quality: int = 85
+    max_jpeg_bytes: int = 1_000_000
+    endpoint_name: str = DEFAULT_ENDPOINT_NAME
+    endpoint_url: str | None = None
+    region: str | None = None
+    timeout_s: float = 10.0
+    backoff_base_s: float = 1.0
+    backoff_cap_s: float = 60.0
+
+    def __post_init__(self) -> None:
+        try:
+            validate_slug(self.stage, what="stage")
+            validate_slug(self.camera, what="camera")
+        except ValueError as exc:
+            raise CameraSettingsError(str(exc)) from exc
+        if not self.source:
+            object.__setattr__(self, "source", f"synthetic:stage={self.stage}")
+        if not 0 <= self.interval_s <= 3600:
+            raise CameraSettingsError(f"interval_s={self.interval_s} is outside 0..3600")
+        if not 1 <= self.jpeg_quality <= 100:
+            raise CameraSettingsError(f"jpeg_quality={self.jpeg_quality} is outside 1..100")
+        if not 10_000 <= self.max_jpeg_bytes <= constants.MAX_PAYLOAD_BYTES:
+            raise CameraSettingsError(
+                f"max_jpeg_bytes={self.max_jpeg_bytes} is outside "
+                f"10000..{constants.MAX_PAYLOAD_BYTES} (SageMaker's payload limit)"
+            )
+        if not self.endpoint_name:
+            raise CameraSettingsError("endpoint_name is empty")
+        if self.timeout_s <= 0 or self.backoff_base_s <= 0 or self.backoff_cap_s <= 0:
+            raise CameraSettingsError("timeout and backoff settings must be positive")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], **overrides: Any) -> CameraSettings:
+        """Explicit overrides > environment variables (names in constants) > defaults."""
+        values: dict[str, Any] = {}
+        readers: dict[str, tuple[str, Callable[[str], Any]]] = {
+            "stage": (constants.ENV_STAGE, str),
+            "camera": (constants.ENV_CAMERA, str),
+            "source": (constants.ENV_SOURCE, str),
+            "interval_s": (constants.ENV_INTERVAL_SECONDS, float),
+            "endpoint_name": (constants.ENV_ENDPOINT_NAME, str),
+            "endpoint_url": (constants.ENV_ENDPOINT_URL, str),
+            "region": ("AWS_REGION", str),
+        }
+        for name, (env_name, parse) in readers.items():
+            raw = env.get(env_name)
+            if raw:
+                try:
+                    values[name] = parse(raw)
+                except ValueError as exc:
+                    raise CameraSettingsError(f"{env_name}={raw!r} is not valid") from exc
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if "stage" not in values:
+            raise CameraSettingsError(f"the stage is not set ({constants.ENV_STAGE} or --stage)")
+        return cls(**values)
+
+    def with_overrides(self, **overrides: Any) -> CameraSettings:
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+@dataclass(slots=True)
+class CameraCounters:
+    """What the camera has done since it started (logged, and handy in tests)."""
+
+    frames: int = 0
+    sent: int = 0
+    published: int = 0
+    faces: int = 0
+    bytes_sent: int = 0
+    endpoint_errors: int = 0
+    throttled: int = 0
+    timeouts: int = 0
+    source_errors: int = 0
+    publish_errors: int = 0
+    unexpected_errors: int = 0
+    last_error: str = ""
+    errors_by_kind: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class CameraService:
+    """The capture -> endpoint -> publish loop, with its adapters injected."""
+
+    def __init__(
+        self,
+        *,
+        settings: CameraSettings,
+        open_source: Callable[[], FrameSource],
+        endpoint: DetectionEndpoint,
+        publisher: Publisher,
+        backoff: Backoff | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self._open_source = open_source
+        self._source: FrameSource | None = None
+        self._endpoint = endpoint
+        self._publisher = publisher
+        self._backoff = backoff or Backoff(
+            base_s=settings.backoff_base_s, cap_s=settings.backoff_cap_s
+        )
+        self._monotonic = monotonic
+        self.counters = CameraCounters()
+        self.topic = constants.DETECTIONS_TOPIC.format(stage=settings.stage)
+        self.exhausted = False
+
+    def step(self) -> bool:
+        """One capture -> send -> publish. True on success; False after a failure that
+        was counted and logged (the caller backs off). Raises SourceExhausted when a
+        finite source has ended."""
+        frame = self._read_frame()
+        if frame is None:
+            return False
+        self.counters.frames += 1
+        jpeg = encode_within(
+            frame.image, quality=self.settings.jpeg_quality, max_bytes=self.settings.max_jpeg_bytes
+        )
+        try:
+            answer = self._endpoint.detect(
+                jpeg,
+                stage=self.settings.stage,
+                camera=self.settings.camera,
+                frame_id=frame.frame_id,
+            )
+        except EndpointError as exc:
+            self._count_endpoint_error(exc.kind, str(exc))
+            return False
+        self.counters.sent += 1
+        self.counters.bytes_sent += len(jpeg)
+        self.counters.faces += int(answer.get("FaceCount", len(answer.get("Faces", []))))
+        try:
+            self._publisher.publish(self.topic, answer)
+        except Exception as exc:  # any publisher failure: count, keep going
+            self.counters.publish_errors += 1
+            self.counters.last_error = f"publish: {exc}"
+            log.warning(
+                "could not publish detections of %s on %s: %s", frame.frame_id, self.topic, exc
+            )
+            return False
+        self.counters.published += 1
+        return True
+
+    def _read_frame(self) -> Frame | None:
+        try:
+            if self._source is None:
+                self._source = self._open_source()
+                log.info("camera %s opened %s", self.settings.camera, self._source.name)
+            return self._source.read()
+        except SourceUnavailable as exc:
+            self.counters.source_errors += 1
+            self.counters.last_error = f"source: {exc}"
+            log.warning("camera %s: %s; retrying", self.settings.camera, exc)
+            return None
+
+    def _count_endpoint_error(self, kind: str, message: str) -> None:
+        self.counters.endpoint_errors += 1
+        self.counters.errors_by_kind[kind] = self.counters.errors_by_kind.get(kind, 0) + 1
+        if kind == "throttled":
+            self.counters.throttled += 1
+        elif kind == "timeout":
+            self.counters.timeouts += 1
+        self.counters.last_error = f"endpoint {kind}: {message}"
+
+    def run(
+        self,
+        *,
+        max_frames: int | None = None,
+        duration_s: float | None = None,
+        stop: threading.Event | None = None,
+    ) -> CameraCounters:
+        """Loop until ``stop`` is set, ``max_frames`` frames were captured, ``duration_s``
+        passed, or a finite source ended. Never raises for endpoint, source or publisher
+        trouble."""
+        stop = stop or threading.Event()
+        started = self._monotonic()
+        try:
+            while not stop.is_set():
+                if max_frames is not None and self.counters.frames >= max_frames:
+                    break
+                if duration_s is not None and self._monotonic() - started >= duration_s:
+                    break
+                tick = self._monotonic()
+                try:
+                    ok = self.step()
+                except SourceExhausted as exc:
+                    log.info("camera %s: %s", self.settings.camera, exc)
+                    self.exhausted = True
+                    break
+                except InvalidSourceSpec:
+                    raise  # configuration: fail at start, loudly
+                except Exception as exc:  # the loop never dies
+                    self.counters.unexpected_errors += 1
+                    self.counters.last_error = f"unexpected: {exc!r}"
+                    log.exception("camera %s: unexpected error; continuing", self.settings.camera)
+                    ok = False
+                if ok:
+                    self._backoff.reset()
+                    wait = self.settings.interval_s - (self._monotonic() - tick)
+                else:
+                    delay = self._backoff.next_delay()
+                    wait = max(self.settings.interval_s - (self._monotonic() - tick), delay)
+                    log.warning(
+                        "camera %s: %s (failures in a row: %d, endpoint errors: %d); "
+                        "next try in %.1fs",
+                        self.settings.camera,
+                        self.counters.last_error,
+                        self._backoff.attempts,
+                        self.counters.endpoint_errors,
+                        wait,
+                    )
+                if duration_s is not None:
+                    wait = min(wait, duration_s - (self._monotonic() - started))
+                if wait > 0:
+                    stop.wait(wait)
+        finally:
+            self.close()
+        log.info("camera %s stopped: %s", self.settings.camera, self.counters.to_json())
+        return self.counters
+
+    def close(self) -> None:
+        if self._source is not None:
+            self._source.close()
+            self._source = None

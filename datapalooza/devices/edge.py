@@ -1,0 +1,396 @@
+"""The edge service (Challenge 3): inference on the device.
+
+A loop reads frames, runs the same face detector as the endpoint, crops the faces big
+enough to score, and puts only the crops into the faces bucket, with the same keys and
+metadata as the endpoint. Every crop goes through the on-disk ForwardQueue first, so an
+outage or a crash loses nothing that was captured. Stats (fps, faces, bytes uploaded,
+queue depth) go out over MQTT on ``datapalooza/{stage}/edge-stats``.
+
+Privacy: frames live in memory only for the time it takes to detect faces; the only
+image of a frame ever written is the optional blurred, pixelated preview.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from datapalooza import constants
+from datapalooza.detection.settings import DetectorSettings
+from datapalooza.devices.backoff import Backoff
+from datapalooza.devices.forward_queue import ForwardQueue, QueueFull
+from datapalooza.devices.preview import blurred_preview, write_preview
+from datapalooza.domain.keys import validate_slug
+from datapalooza.faces import find_faces
+from datapalooza.ports import FaceDetector, FaceStore, Publisher, StoreError
+from datapalooza.sources.base import (
+    Frame,
+    FrameSource,
+    InvalidSourceSpec,
+    SourceExhausted,
+    SourceUnavailable,
+)
+
+log = logging.getLogger(__name__)
+
+
+class EdgeSettingsError(ValueError):
+    """An edge setting is missing or out of range; the message names it."""
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeSettings:
+    """Everything the edge service needs besides the detector's own settings."""
+
+    stage: str
+    queue_dir: Path
+    camera: str = "camera-1"
+    source: str = ""
+    interval_s: float = 0.0
+    queue_max_bytes: int = 256 * 1024 * 1024
+    queue_max_age_s: float = 24 * 3600.0
+    stats_interval_s: float = 10.0
+    retry_base_s: float = 1.0
+    retry_cap_s: float = 60.0
+    rejected_retry_s: float = 300.0
+    preview_path: Path | None = None
+    preview_interval_s: float = 5.0
+
+    def __post_init__(self) -> None:
+        try:
+            validate_slug(self.stage, what="stage")
+            validate_slug(self.camera, what="camera")
+        except ValueError as exc:
+            raise EdgeSettingsError(str(exc)) from exc
+        if not self.source:
+            object.__setattr__(self, "source", f"synthetic:stage={self.stage}")
+        object.__setattr__(self, "queue_dir", Path(self.queue_dir))
+        for name in ("interval_s", "stats_interval_s", "preview_interval_s"):
+            if getattr(self, name) < 0:
+                raise EdgeSettingsError(f"{name} must not be negative")
+        for name in (
+            "queue_max_bytes",
+            "queue_max_age_s",
+            "retry_base_s",
+            "retry_cap_s",
+            "rejected_retry_s",
+        ):
+            if getattr(self, name) <= 0:
+                raise EdgeSettingsError(f"{name} must be positive")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], **overrides: Any) -> EdgeSettings:
+        """Explicit overrides > environment variables (names in constants) > defaults."""
+        values: dict[str, Any] = {}
+        readers: dict[str, tuple[str, Callable[[str], Any]]] = {
+            "stage": (constants.ENV_STAGE, str),
+            "camera": (constants.ENV_CAMERA, str),
+            "source": (constants.ENV_SOURCE, str),
+            "interval_s": (constants.ENV_INTERVAL_SECONDS, float),
+            "queue_dir": (constants.ENV_QUEUE_DIR, Path),
+        }
+        for name, (env_name, parse) in readers.items():
+            raw = env.get(env_name)
+            if raw:
+                try:
+                    values[name] = parse(raw)
+                except ValueError as exc:
+                    raise EdgeSettingsError(f"{env_name}={raw!r} is not valid") from exc
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        for required, env_name in (
+            ("stage", constants.ENV_STAGE),
+            ("queue_dir", constants.ENV_QUEUE_DIR),
+        ):
+            if required not in values:
+                raise EdgeSettingsError(f"{required} is not set ({env_name})")
+        return cls(**values)
+
+    def with_overrides(self, **overrides: Any) -> EdgeSettings:
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+@dataclass(slots=True)
+class EdgeStats:
+    """Counters since start; published periodically and returned by run()."""
+
+    frames: int = 0
+    faces: int = 0
+    crops: int = 0
+    uploaded: int = 0
+    bytes_uploaded: int = 0
+    upload_errors: int = 0
+    store_rejections: int = 0
+    source_errors: int = 0
+    unexpected_errors: int = 0
+    dropped: int = 0
+    queue_depth: int = 0
+    queue_bytes: int = 0
+    fps: float = 0.0
+    drained: bool = False
+    last_error: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class EdgeService:
+    """Frames -> detector -> crops -> on-disk queue -> FaceStore, with stats over MQTT."""
+
+    def __init__(
+        self,
+        *,
+        settings: EdgeSettings,
+        open_source: Callable[[], FrameSource],
+        detector: FaceDetector,
+        detector_settings: DetectorSettings,
+        store: FaceStore,
+        publisher: Publisher,
+        queue: ForwardQueue | None = None,
+        backoff: Backoff | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self._open_source = open_source
+        self._source: FrameSource | None = None
+        self._detector = detector
+        self._detector_settings = detector_settings
+        self._store = store
+        self._publisher = publisher
+        self.queue = queue or ForwardQueue(
+            settings.queue_dir,
+            max_bytes=settings.queue_max_bytes,
+            max_age_s=settings.queue_max_age_s,
+        )
+        self._backoff = backoff or Backoff(base_s=settings.retry_base_s, cap_s=settings.retry_cap_s)
+        self._source_backoff = Backoff(base_s=0.5, cap_s=10.0)
+        self._monotonic = monotonic
+        self._retry_at = 0.0
+        self.stats = EdgeStats()
+        self.stats_topic = constants.EDGE_STATS_TOPIC.format(stage=settings.stage)
+        self._window_start = monotonic()
+        self._window_frames = 0
+        self._last_stats = monotonic()
+        self._last_preview = -float("inf")
+
+    # -- one frame ------------------------------------------------------------------------
+    def process(self, frame: Frame) -> int:
+        """Detect, crop and queue one frame's faces; return how many crops were queued."""
+        detections, crops = find_faces(
+            frame.image,
+            detector=self._detector,
+            settings=self._detector_settings,
+            stage=self.settings.stage,
+            camera=self.settings.camera,
+            frame_id=frame.frame_id,
+            captured_at=frame.captured_at,
+        )
+        self.stats.frames += 1
+        self._window_frames += 1
+        self.stats.faces += len(detections.faces)
+        for crop in crops:
+            try:
+                self.queue.push(crop.key, crop.jpeg, crop.metadata)
+            except QueueFull as exc:
+                self.stats.dropped += 1
+                log.error("dropping crop: %s", exc)
+                continue
+            self.stats.crops += 1
+        self._maybe_preview(frame, detections.faces)
+        return len(crops)
+
+    def _maybe_preview(self, frame: Frame, faces: Any) -> None:
+        path = self.settings.preview_path
+        now = self._monotonic()
+        if path is None or now - self._last_preview < self.settings.preview_interval_s:
+            return
+        self._last_preview = now
+        try:
+            write_preview(path, blurred_preview(frame.image, faces))
+        except OSError as exc:
+            log.warning("could not write preview %s: %s", path, exc)
+
+    # -- uploads --------------------------------------------------------------------------
+    def drain(self, *, limit: int | None = None) -> int:
+        """Upload queued crops, oldest first, until the queue is empty, ``limit`` uploads
+        were made, or the store fails (then wait for the backoff before trying again).
+        Return how many were uploaded."""
+        self.stats.dropped += self.queue.expire()
+        uploaded = 0
+        while limit is None or uploaded < limit:
+            if self._monotonic() < self._retry_at:
+                break
+            entry = self.queue.peek()
+            if entry is None:
+                break
+            try:
+                self._store.put(entry.key, entry.body, entry.metadata)
+            except StoreError as exc:
+                self._upload_failed(exc, transient=exc.transient)
+                break
+            except Exception as exc:  # an adapter bug must not lose crops
+                log.exception("unexpected error uploading %s", entry.key)
+                self.stats.unexpected_errors += 1
+                self._upload_failed(exc, transient=True)
+                break
+            self.queue.remove(entry)
+            self._backoff.reset()
+            uploaded += 1
+            self.stats.uploaded += 1
+            self.stats.bytes_uploaded += len(entry.body)
+        return uploaded
+
+    def _upload_failed(self, exc: Exception, *, transient: bool) -> None:
+        self.stats.upload_errors += 1
+        self.stats.last_error = str(exc)
+        delay = self._backoff.next_delay()
+        if transient:
+            log.warning(
+                "upload failed (%s); %d crops queued on disk; retrying in %.1fs",
+                exc,
+                len(self.queue),
+                delay,
+            )
+        else:
+            # AccessDenied, NoSuchBucket...: a person must fix the role or the bucket.
+            # Say so loudly, keep the crops, and do not hammer the store meanwhile.
+            self.stats.store_rejections += 1
+            delay = max(delay, self.settings.rejected_retry_s)
+            log.error(
+                "THE FACE STORE REJECTS UPLOADS: %s. This will not fix itself: check the "
+                "device role's s3:PutObject permission on faces/* and the bucket name. "
+                "%d crops are kept on disk; next try in %.0fs",
+                exc,
+                len(self.queue),
+                delay,
+            )
+        self._retry_at = self._monotonic() + delay
+
+    # -- stats ----------------------------------------------------------------------------
+    def snapshot(self) -> EdgeStats:
+        now = self._monotonic()
+        elapsed = now - self._window_start
+        if elapsed > 0:
+            self.stats.fps = round(self._window_frames / elapsed, 3)
+        self.stats.queue_depth = len(self.queue)
+        self.stats.queue_bytes = self.queue.size_bytes
+        self.stats.dropped = max(self.stats.dropped, self.queue.dropped)
+        return self.stats
+
+    def publish_stats(self) -> None:
+        stats = self.snapshot()
+        payload = {
+            "Stage": self.settings.stage,
+            "Camera": self.settings.camera,
+            "At": datetime.now(UTC).isoformat(timespec="seconds"),
+            **{_camel(k): v for k, v in stats.to_json().items()},
+        }
+        try:
+            self._publisher.publish(self.stats_topic, payload)
+        except Exception as exc:  # stats are best effort; uploads matter
+            log.warning("could not publish edge stats: %s", exc)
+        self._window_start = self._monotonic()
+        self._window_frames = 0
+        self._last_stats = self._window_start
+
+    # -- the loop -------------------------------------------------------------------------
+    def run(
+        self,
+        *,
+        max_frames: int | None = None,
+        duration_s: float | None = None,
+        stop: threading.Event | None = None,
+        drain_timeout_s: float | None = 120.0,
+    ) -> EdgeStats:
+        """Capture until stop/``max_frames``/``duration_s``/end of source, then upload
+        what is queued until it is drained or ``drain_timeout_s`` passes (None: forever).
+        ``stats.drained`` says whether the queue was emptied."""
+        stop = stop or threading.Event()
+        started = self._monotonic()
+        try:
+            while not stop.is_set():
+                if max_frames is not None and self.stats.frames >= max_frames:
+                    break
+                if duration_s is not None and self._monotonic() - started >= duration_s:
+                    break
+                tick = self._monotonic()
+                try:
+                    frame = self._read(stop)
+                    if frame is not None:
+                        added = self.process(frame)
+                        del frame  # never keep frames
+                        # Upload twice as fast as crops arrive so a backlog shrinks.
+                        self.drain(limit=max(16, 2 * added))
+                except SourceExhausted as exc:
+                    log.info("edge: %s", exc)
+                    break
+                except InvalidSourceSpec:
+                    raise
+                except Exception as exc:  # the loop never dies
+                    self.stats.unexpected_errors += 1
+                    self.stats.last_error = f"unexpected: {exc!r}"
+                    log.exception("edge: unexpected error; continuing")
+                    stop.wait(self._source_backoff.next_delay())
+                if self._monotonic() - self._last_stats >= self.settings.stats_interval_s:
+                    self.publish_stats()
+                wait = self.settings.interval_s - (self._monotonic() - tick)
+                if wait > 0:
+                    stop.wait(wait)
+            self._close_source()
+            self._drain_all(stop, drain_timeout_s)
+        finally:
+            self._close_source()
+        self.publish_stats()
+        log.info("edge stopped: %s", self.stats.to_json())
+        return self.stats
+
+    def _drain_all(self, stop: threading.Event, timeout_s: float | None) -> None:
+        deadline = None if timeout_s is None else self._monotonic() + timeout_s
+        while len(self.queue) and not stop.is_set():
+            self.drain()
+            if not len(self.queue):
+                break
+            now = self._monotonic()
+            if deadline is not None and now >= deadline:
+                log.error(
+                    "edge: %d crops still queued in %s after %.0fs; they are kept for the next run",
+                    len(self.queue),
+                    self.queue.directory,
+                    timeout_s,
+                )
+                break
+            wait = max(0.01, self._retry_at - now)
+            if deadline is not None:
+                wait = min(wait, deadline - now)
+            stop.wait(wait)
+        self.stats.drained = len(self.queue) == 0
+
+    def _read(self, stop: threading.Event) -> Frame | None:
+        try:
+            if self._source is None:
+                self._source = self._open_source()
+                log.info("edge camera %s opened %s", self.settings.camera, self._source.name)
+            frame = self._source.read()
+            self._source_backoff.reset()
+            return frame
+        except SourceUnavailable as exc:
+            self.stats.source_errors += 1
+            self.stats.last_error = f"source: {exc}"
+            delay = self._source_backoff.next_delay()
+            log.warning("edge camera: %s; retrying in %.1fs", exc, delay)
+            stop.wait(delay)
+            return None
+
+    def _close_source(self) -> None:
+        if self._source is not None:
+            self._source.close()
+            self._source = None
+
+
+def _camel(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))

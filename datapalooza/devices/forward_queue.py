@@ -1,0 +1,242 @@
+"""Store and forward: an on-disk queue of face crops waiting for upload.
+
+The edge service writes every crop here first and uploads from here, so a crop that was
+captured survives a lost network, a full outage of the store, and a SIGKILL of the
+process. One file per crop, written to a temp file, fsynced and renamed into place: a
+reader never sees half a crop. Names sort in arrival order, so the oldest goes first.
+
+The queue is bounded by bytes and by age: when full, the oldest crops are dropped first
+(an old face is worth less than a new one to a live mood dashboard) and ``dropped``
+counts them, persisted across restarts.
+
+Uploading an entry and then removing it is at-least-once; because a crop's key is fixed
+when it is captured, a re-upload after a crash overwrites the same object with the same
+bytes, so the store ends up with each crop exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import struct
+import tempfile
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+MAGIC = b"DPQ1"
+SUFFIX = ".crop"
+STATE_FILE = "state.json"
+CORRUPT_DIR = "corrupt"
+_HEADER = struct.Struct(">4sI")
+
+
+class QueueFull(RuntimeError):
+    """A single crop larger than the whole queue's byte budget."""
+
+
+@dataclass(frozen=True, slots=True)
+class QueueEntry:
+    """One queued crop."""
+
+    name: str
+    key: str
+    body: bytes
+    metadata: dict[str, str]
+    enqueued_at: float
+
+
+@dataclass(slots=True)
+class _Slot:
+    name: str
+    size: int
+    enqueued_at: float
+
+
+class ForwardQueue:
+    """A FIFO of crops in ``directory``, at most ``max_bytes`` and ``max_age_s`` old."""
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        max_bytes: int = 256 * 1024 * 1024,
+        max_age_s: float = 24 * 3600.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if max_bytes <= 0 or max_age_s <= 0:
+            raise ValueError("queue max_bytes and max_age_s must be positive")
+        self.directory = Path(directory)
+        self.max_bytes = max_bytes
+        self.max_age_s = max_age_s
+        self._clock = clock
+        self._lock = threading.Lock()
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._slots: deque[_Slot] = deque()
+        self._bytes = 0
+        self._seq = 0
+        self.dropped = 0
+        self.corrupt = 0
+        self._recover()
+
+    # -- startup ----------------------------------------------------------------------
+    def _recover(self) -> None:
+        for tmp in self.directory.glob(".tmp-*"):
+            tmp.unlink(missing_ok=True)  # a write the crash interrupted: never renamed
+        state = self.directory / STATE_FILE
+        if state.exists():
+            try:
+                self.dropped = int(json.loads(state.read_text()).get("dropped", 0))
+            except (ValueError, OSError):
+                log.warning("queue state %s unreadable; dropped counter restarts at 0", state)
+        for path in sorted(self.directory.glob(f"*{SUFFIX}")):
+            try:
+                enqueued_at = float(path.stem.split("-", 1)[0]) / 1000.0
+                self._seq = max(self._seq, int(path.stem.split("-", 1)[1]) + 1)
+                size = path.stat().st_size
+            except (ValueError, IndexError, OSError):
+                self._quarantine(path, "unexpected name")
+                continue
+            self._slots.append(_Slot(path.name, size, enqueued_at))
+            self._bytes += size
+        if self._slots:
+            log.info(
+                "queue %s: %d crops (%d bytes) waiting from before",
+                self.directory,
+                len(self._slots),
+                self._bytes,
+            )
+
+    # -- size ---------------------------------------------------------------------------
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._slots)
+
+    @property
+    def size_bytes(self) -> int:
+        with self._lock:
+            return self._bytes
+
+    # -- writing ------------------------------------------------------------------------
+    def push(self, key: str, body: bytes, metadata: Mapping[str, str]) -> str:
+        """Persist one crop (durable once this returns); drop the oldest if over budget."""
+        header = json.dumps({"key": key, "metadata": dict(metadata)}).encode()
+        data = _HEADER.pack(MAGIC, len(header)) + header + body
+        if len(data) > self.max_bytes:
+            raise QueueFull(f"crop {key} ({len(data)} bytes) exceeds the queue's {self.max_bytes}")
+        with self._lock:
+            now = self._clock()
+            name = f"{int(now * 1000):013d}-{self._seq:09d}{SUFFIX}"
+            self._seq += 1
+            _atomic_write(self.directory / name, data)
+            self._slots.append(_Slot(name, len(data), now))
+            self._bytes += len(data)
+            dropped = 0
+            while self._bytes > self.max_bytes and len(self._slots) > 1:
+                self._drop_oldest_locked()
+                dropped += 1
+        if dropped:
+            self._save_state()
+            log.error(
+                "queue over %d bytes: dropped the %d oldest crops (%d dropped in all)",
+                self.max_bytes,
+                dropped,
+                self.dropped,
+            )
+        return name
+
+    def expire(self) -> int:
+        """Drop crops older than ``max_age_s``; return how many."""
+        cutoff = self._clock() - self.max_age_s
+        dropped = 0
+        with self._lock:
+            while self._slots and self._slots[0].enqueued_at < cutoff:
+                self._drop_oldest_locked()
+                dropped += 1
+        if dropped:
+            self._save_state()
+            log.error(
+                "queue: dropped %d crops older than %.0fs (%d dropped in all)",
+                dropped,
+                self.max_age_s,
+                self.dropped,
+            )
+        return dropped
+
+    def _drop_oldest_locked(self) -> None:
+        slot = self._slots.popleft()
+        (self.directory / slot.name).unlink(missing_ok=True)
+        self._bytes -= slot.size
+        self.dropped += 1
+
+    def _save_state(self) -> None:
+        _atomic_write(self.directory / STATE_FILE, json.dumps({"dropped": self.dropped}).encode())
+
+    # -- reading ------------------------------------------------------------------------
+    def peek(self) -> QueueEntry | None:
+        """The oldest crop, or None when empty. Unreadable entries are set aside."""
+        while True:
+            with self._lock:
+                if not self._slots:
+                    return None
+                slot = self._slots[0]
+            path = self.directory / slot.name
+            try:
+                data = path.read_bytes()
+                magic, header_len = _HEADER.unpack_from(data)
+                if magic != MAGIC:
+                    raise ValueError("bad magic")
+                header = json.loads(data[_HEADER.size : _HEADER.size + header_len])
+                body = data[_HEADER.size + header_len :]
+                return QueueEntry(
+                    slot.name,
+                    str(header["key"]),
+                    body,
+                    {str(k): str(v) for k, v in header["metadata"].items()},
+                    slot.enqueued_at,
+                )
+            except (OSError, ValueError, KeyError, struct.error) as exc:
+                with self._lock:
+                    if self._slots and self._slots[0] is slot:
+                        self._slots.popleft()
+                        self._bytes -= slot.size
+                self._quarantine(path, str(exc))
+
+    def remove(self, entry: QueueEntry) -> None:
+        """Forget an uploaded crop."""
+        with self._lock:
+            for i, slot in enumerate(self._slots):
+                if slot.name == entry.name:
+                    del self._slots[i]
+                    self._bytes -= slot.size
+                    break
+            (self.directory / entry.name).unlink(missing_ok=True)
+
+    def _quarantine(self, path: Path, why: str) -> None:
+        self.corrupt += 1
+        target = self.directory / CORRUPT_DIR
+        target.mkdir(exist_ok=True)
+        log.error("queue entry %s is unreadable (%s); moved to %s", path.name, why, target)
+        try:
+            os.replace(path, target / path.name)
+        except OSError:
+            path.unlink(missing_ok=True)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
