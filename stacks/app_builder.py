@@ -1,0 +1,81 @@
+"""Builds the whole CDK app: three challenge stacks and the cdk-nag checks over them.
+
+``app.py`` (what ``cdk synth`` runs) and the infra tests both call ``build_app``, so the
+tests check exactly what gets deployed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import App, Environment, Validations
+from cdk_nag import AwsSolutionsChecks
+
+from datapalooza import constants
+from stacks.edge_stack import EdgeStack
+from stacks.emotion_tracker_stack import EmotionTrackerStack
+from stacks.endpoint_stack import EndpointStack
+from stacks.nag_acknowledgements import acknowledge_findings
+from stacks.requirements import REPO_ROOT
+from stacks.settings import AppSettings
+
+CDK_JSON = REPO_ROOT / "cdk.json"
+
+
+@dataclass(frozen=True, slots=True)
+class FestivalStacks:
+    endpoint: EndpointStack
+    emotion_tracker: EmotionTrackerStack
+    edge: EdgeStack
+
+
+def build_app(
+    app: App,
+    *,
+    settings: AppSettings,
+    model_artifact: Path,
+    env: Environment | None = None,
+) -> FestivalStacks:
+    """Add the three challenge stacks to ``app`` and check them with cdk-nag's AWS
+    Solutions pack (synthesis fails on any finding not acknowledged, with a reason, in
+    stacks/nag_acknowledgements.py)."""
+    endpoint = EndpointStack(
+        app,
+        constants.CLOUD_INFERENCE_STACK,
+        settings=settings,
+        model_artifact=model_artifact,
+        env=env,
+        description="DataPalooza Challenge 1: face-detection endpoint and faces bucket",
+    )
+    tracker = EmotionTrackerStack(
+        app,
+        constants.EMOTION_TRACKER_STACK,
+        settings=settings,
+        faces_bucket_name=endpoint.faces.bucket.bucket_name,
+        endpoint=endpoint.endpoint,
+        env=env,
+        description="DataPalooza Challenge 2: emotion tracker, crowd dashboard, camera device",
+    )
+    tracker.add_dependency(endpoint, "the camera invokes Challenge 1's endpoint")
+    edge = EdgeStack(
+        app,
+        constants.EDGE_STACK,
+        settings=settings,
+        faces_bucket_name=endpoint.faces.bucket.bucket_name,
+        env=env,
+        description="DataPalooza Challenge 3: edge inference device",
+    )
+    stacks = FestivalStacks(endpoint=endpoint, emotion_tracker=tracker, edge=edge)
+    acknowledge_findings(stacks)
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    return stacks
+
+
+def cdk_json_context() -> dict[str, Any]:
+    """The context in cdk.json (settings and feature flags), so ``python app.py`` and
+    the tests synthesise what ``cdk synth`` does; values from the CLI still win."""
+    context: dict[str, Any] = json.loads(CDK_JSON.read_text())["context"]
+    return context

@@ -1,0 +1,137 @@
+"""The face-detection endpoint: SageMaker Model, EndpointConfig and Endpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from aws_cdk import Aws
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3_assets as s3_assets
+from aws_cdk import aws_sagemaker as sagemaker
+from constructs import Construct
+
+from stacks.container_image import ContainerImage
+
+
+class DetectionEndpoint(Construct):
+    """A SageMaker real-time endpoint serving ``model.tar.gz`` in an inference container.
+
+    ``model_artifact`` is the archive ``model/build.py`` writes (serving code with the
+    model_fn/input_fn/predict_fn/output_fn contract, the ``datapalooza`` package, the
+    detector weights and requirements.txt); it is uploaded as a CDK file asset.
+    The execution ``role`` may pull the one container repository, read the one
+    artifact and write the endpoint's logs; the stack grants where crops may go.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        model_artifact: Path,
+        image: ContainerImage,
+        endpoint_name: str,
+        instance_type: str,
+        instance_count: int,
+        environment: Mapping[str, str],
+    ) -> None:
+        super().__init__(scope, id)
+        if not model_artifact.is_file():
+            raise FileNotFoundError(
+                f"model artifact {model_artifact} not found: build it with "
+                "model.build.build_model_artifact(out_dir) first"
+            )
+        self.endpoint_name = endpoint_name
+        self.artifact = s3_assets.Asset(self, "ModelArtifact", path=str(model_artifact))
+
+        self.role = iam.Role(
+            self,
+            "ExecutionRole",
+            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            description="DataPalooza face-detection endpoint: pull its image, read its model",
+        )
+        self.artifact.grant_read(self.role)
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="PullInferenceImage",
+                actions=[
+                    "ecr:BatchCheckLayerAvailability",
+                    "ecr:BatchGetImage",
+                    "ecr:GetDownloadUrlForLayer",
+                ],
+                resources=[image.repository_arn],
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                # ECR has no resource-level permission for this action.
+                sid="EcrLogin",
+                actions=["ecr:GetAuthorizationToken"],
+                resources=["*"],
+            )
+        )
+        endpoint_logs = (
+            f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:"
+            f"log-group:/aws/sagemaker/Endpoints/{endpoint_name}"
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="WriteEndpointLogs",
+                actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[endpoint_logs, f"{endpoint_logs}:log-stream:*"],
+            )
+        )
+
+        self.model = sagemaker.CfnModel(
+            self,
+            "Model",
+            execution_role_arn=self.role.role_arn,
+            primary_container=sagemaker.CfnModel.ContainerDefinitionProperty(
+                image=image.uri,
+                model_data_url=self.artifact.s3_object_url,
+                environment={
+                    # The inference toolkit imports code/inference.py from the artifact.
+                    "SAGEMAKER_PROGRAM": "inference.py",
+                    "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code",
+                    "SAGEMAKER_CONTAINER_LOG_LEVEL": "20",
+                    "SAGEMAKER_REGION": Aws.REGION,
+                    **environment,
+                },
+            ),
+        )
+        # The role's policy must exist before SageMaker validates the model's access.
+        self.model.node.add_dependency(self.role)
+
+        self.config = sagemaker.CfnEndpointConfig(
+            self,
+            "Config",
+            production_variants=[
+                sagemaker.CfnEndpointConfig.ProductionVariantProperty(
+                    variant_name="AllTraffic",
+                    model_name=self.model.attr_model_name,
+                    initial_instance_count=instance_count,
+                    instance_type=instance_type,
+                    initial_variant_weight=1.0,
+                )
+            ],
+        )
+        self.endpoint = sagemaker.CfnEndpoint(
+            self,
+            "Endpoint",
+            endpoint_name=endpoint_name,
+            endpoint_config_name=self.config.attr_endpoint_config_name,
+        )
+
+    @property
+    def endpoint_arn(self) -> str:
+        return (
+            f"arn:{Aws.PARTITION}:sagemaker:{Aws.REGION}:{Aws.ACCOUNT_ID}:"
+            f"endpoint/{self.endpoint_name}"
+        )
+
+    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Send frames to this endpoint (``sagemaker:InvokeEndpoint``), nothing else."""
+        return iam.Grant.add_to_principal(
+            grantee=grantee, actions=["sagemaker:InvokeEndpoint"], resource_arns=[self.endpoint_arn]
+        )

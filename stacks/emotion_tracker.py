@@ -1,0 +1,94 @@
+"""The emotion tracker: face crops -> SQS -> Lambda -> DynamoDB results (+ EMF metrics)."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_notifications as s3n
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from datapalooza.constants import ENV_RESULTS_TABLE, FACES_PREFIX
+from stacks.python_function import FunctionSpec, python_function
+
+TTL_ATTRIBUTE = "ttl"
+
+
+class EmotionTracker(Construct):
+    """Scores every face crop that lands under ``faces/`` and stores the results.
+
+    S3 notifies an SQS queue (not the function directly) so crops arrive in batches -
+    one Rekognition call can score a whole mosaic of them - and a crop that keeps
+    failing ends up in the dead-letter queue instead of being lost or retried forever.
+    The function reports partial batch failures, so one bad crop never retries the
+    others. Results go to a DynamoDB table (partition key ``stage``, sort key ``sk`` =
+    ``{iso_time}#{face_key}``) whose items expire through TTL. Metrics leave through
+    the function's logs (Embedded Metric Format): no PutMetricData permission.
+
+    The function starts with no permissions to data; the stack grants them.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        faces_bucket: s3.IBucket,
+        function_spec: FunctionSpec,
+        batch_size: int,
+        max_batching_window: Duration,
+        max_receive_count: int,
+    ) -> None:
+        super().__init__(scope, id)
+        self.table = dynamodb.TableV2(
+            self,
+            "Results",
+            partition_key=dynamodb.Attribute(name="stage", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
+            billing=dynamodb.Billing.on_demand(),
+            time_to_live_attribute=TTL_ATTRIBUTE,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+
+        self.dead_letters = sqs.Queue(
+            self,
+            "DeadLetters",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.function = python_function(self, "Function", function_spec)
+        self.function.add_environment(ENV_RESULTS_TABLE, self.table.table_name)
+        self.queue = sqs.Queue(
+            self,
+            "Crops",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            # AWS's guidance: at least six times the function timeout, so a batch that
+            # is being retried is not redelivered to another invocation meanwhile.
+            visibility_timeout=Duration.seconds(function_spec.timeout.to_seconds() * 6),
+            retention_period=Duration.days(1),
+            dead_letter_queue=sqs.DeadLetterQueue(
+                queue=self.dead_letters, max_receive_count=max_receive_count
+            ),
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.function.add_event_source(
+            event_sources.SqsEventSource(
+                self.queue,
+                batch_size=batch_size,
+                max_batching_window=max_batching_window,
+                report_batch_item_failures=True,
+            )
+        )
+        faces_bucket.add_event_notification(
+            s3.EventType.OBJECT_CREATED,
+            s3n.SqsDestination(self.queue),
+            s3.NotificationKeyFilter(prefix=FACES_PREFIX, suffix=".jpg"),
+        )

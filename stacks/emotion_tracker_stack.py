@@ -1,0 +1,122 @@
+"""Challenge 2: the camera feeds the endpoint; crops become scores, results, a dashboard."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from datapalooza import constants
+from stacks.bundling import PythonBundle
+from stacks.camera_device import CameraDevice
+from stacks.crowd_dashboard import CrowdDashboard
+from stacks.detection_endpoint import DetectionEndpoint
+from stacks.emotion_tracker import EmotionTracker
+from stacks.faces_bucket import grant_read_crops
+from stacks.python_function import FunctionSpec
+from stacks.requirements import REPO_ROOT, pinned
+from stacks.settings import AppSettings
+
+TRACKER_HANDLER_DIR = REPO_ROOT / "lambdas" / "emotion_tracker"
+
+
+class EmotionTrackerStack(Stack):
+    """``DataPalooza-Challenge2-EmotionTracker``: the emotion tracker (S3 -> SQS ->
+    Lambda -> Rekognition -> DynamoDB + metrics), the crowd dashboard, and the
+    Greengrass camera that sends frames to Challenge 1's endpoint."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        settings: AppSettings,
+        faces_bucket_name: str,
+        endpoint: DetectionEndpoint,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, id, **kwargs)
+        log_retention = settings.log_retention
+        # Imported by name (not passed as a construct) so the S3 -> SQS notification is
+        # created here: Challenge 1 does not depend on this stack, and destroying this
+        # stack removes only its own notification.
+        faces_bucket = s3.Bucket.from_bucket_name(self, "FacesBucket", faces_bucket_name)
+
+        self.tracker = EmotionTracker(
+            self,
+            "Tracker",
+            faces_bucket=faces_bucket,
+            function_spec=FunctionSpec(
+                bundle=PythonBundle(
+                    handler_dir=TRACKER_HANDLER_DIR,
+                    requirements=pinned("aws-lambda-powertools", "numpy", "pillow"),
+                ),
+                handler="handler.handler",
+                description="DataPalooza emotion tracker: face crops -> expression scores",
+                service_name="datapalooza-emotion-tracker",
+                environment={
+                    constants.ENV_FACES_BUCKET: faces_bucket_name,
+                    constants.ENV_ANALYZER_MODE: settings.tracker_analyzer_mode,
+                    constants.ENV_MOSAIC_SIZE: str(settings.tracker_mosaic_size),
+                    constants.ENV_RESULTS_TTL_DAYS: str(settings.results_ttl_days),
+                    "POWERTOOLS_METRICS_NAMESPACE": constants.METRIC_NAMESPACE,
+                },
+                timeout=Duration.seconds(60),
+                memory_size=1024,
+                log_retention=log_retention,
+            ),
+            batch_size=settings.tracker_batch_size,
+            max_batching_window=Duration.seconds(settings.tracker_max_batching_window_s),
+            max_receive_count=settings.tracker_max_receive_count,
+        )
+        tracker_role = self.tracker.function.role
+        assert tracker_role is not None  # the factory always gives it a role
+
+        # Who may do what. The tracker reads crops, asks Rekognition about them and
+        # writes one item per face; its metrics leave through its logs (EMF).
+        grant_read_crops(faces_bucket, tracker_role)
+        tracker_role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ScoreExpressions",
+                # Rekognition has no resource-level permission for DetectFaces.
+                actions=["rekognition:DetectFaces"],
+                resources=["*"],
+            )
+        )
+        iam.Grant.add_to_principal(
+            grantee=tracker_role,
+            actions=["dynamodb:PutItem"],
+            resource_arns=[self.tracker.table.table_arn],
+        )
+
+        self.dashboard = CrowdDashboard(
+            self, "Crowd", dashboard_name="DataPalooza-CrowdMood", period=Duration.minutes(1)
+        )
+
+        self.camera = CameraDevice(
+            self,
+            "Camera",
+            thing_name=f"datapalooza-camera-{settings.camera_stage}-{settings.camera_name}",
+            stage=settings.camera_stage,
+            camera=settings.camera_name,
+            source=settings.camera_source,
+            interval_s=settings.camera_interval_s,
+            endpoint_name=settings.endpoint_name,
+            architecture=settings.device_architecture,
+            python_version=settings.device_python,
+            log_retention=log_retention,
+        )
+        # The camera may send frames to the endpoint: nothing else.
+        endpoint.grant_invoke(self.camera.core.role)
+
+        CfnOutput(self, "ResultsTableName", value=self.tracker.table.table_name)
+        CfnOutput(self, "CropsQueueUrl", value=self.tracker.queue.queue_url)
+        CfnOutput(self, "DeadLetterQueueUrl", value=self.tracker.dead_letters.queue_url)
+        CfnOutput(self, "CameraThingName", value=self.camera.core.thing_name)
+        CfnOutput(self, "CameraRoleAlias", value=self.camera.core.role_alias.role_alias or "")
+        CfnOutput(self, "CameraIotPolicy", value=self.camera.core.policy_name)
+        CfnOutput(self, "CameraTokenExchangeRole", value=self.camera.core.role.role_name)
+

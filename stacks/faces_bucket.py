@@ -1,0 +1,87 @@
+"""The faces bucket: where face crops land, private and short-lived."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from datapalooza.constants import FACES_PREFIX
+
+
+class FacesBucket(Construct):
+    """A private S3 bucket for face crops, plus the bucket its access logs go to.
+
+    Face crops identify people, so the bucket blocks all public access, refuses
+    plain HTTP, encrypts at rest, keeps no old versions and expires everything under
+    ``faces/`` after ``expire_days`` (S3's shortest lifecycle is one day). Every
+    request is logged to a separate, equally private bucket for audit.
+
+    Both buckets are deleted, with their objects, by ``cdk destroy``: this is a
+    workshop, and leftover face crops are a liability, not an asset.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        expire_days: int,
+        access_logs_expire_days: int,
+    ) -> None:
+        super().__init__(scope, id)
+        self.access_logs = s3.Bucket(
+            self,
+            "AccessLogs",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(access_logs_expire_days))],
+            removal_policy=RemovalPolicy.DESTROY,
+            auto_delete_objects=True,
+        )
+        self.bucket = s3.Bucket(
+            self,
+            "Bucket",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            versioned=False,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="faces-bucket/",
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="expire-face-crops",
+                    prefix=FACES_PREFIX,
+                    expiration=Duration.days(expire_days),
+                    abort_incomplete_multipart_upload_after=Duration.days(1),
+                )
+            ],
+            removal_policy=RemovalPolicy.DESTROY,
+            auto_delete_objects=True,
+        )
+
+
+def crops_arn(bucket: s3.IBucket) -> str:
+    """ARN pattern of every face crop object (``faces/*``) in ``bucket``."""
+    return bucket.arn_for_objects(f"{FACES_PREFIX}*")
+
+
+def grant_write_crops(bucket: s3.IBucket, grantee: iam.IGrantable) -> iam.Grant:
+    """Put face crops, and delete them again: storing a frame's crops is all-or-nothing,
+    so a failed frame removes the crops it already wrote. Nothing outside ``faces/``."""
+    return iam.Grant.add_to_principal(
+        grantee=grantee,
+        actions=["s3:PutObject", "s3:DeleteObject"],
+        resource_arns=[crops_arn(bucket)],
+    )
+
+
+def grant_read_crops(bucket: s3.IBucket, grantee: iam.IGrantable) -> iam.Grant:
+    """Read face crops and their metadata; nothing else in the bucket, no listing."""
+    return iam.Grant.add_to_principal(
+        grantee=grantee, actions=["s3:GetObject"], resource_arns=[crops_arn(bucket)]
+    )

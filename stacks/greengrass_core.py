@@ -1,0 +1,133 @@
+"""What every Greengrass v2 core device needs from AWS: an IoT thing, the IoT policy its
+certificate carries, and the token exchange role (behind an IoT role alias) whose
+temporary credentials its components use for AWS calls."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import Aws
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_iot as iot
+from constructs import Construct
+
+
+class GreengrassCore(Construct):
+    """A Greengrass v2 core device's cloud identity, with nothing granted beyond running
+    Greengrass itself and publishing on ``publish_topics``.
+
+    The IoT policy is AWS's minimal policy for core devices (connect as its own thing,
+    its own shadow and jobs topics, fetch its deployments and component artifacts,
+    exchange its certificate for the role alias's credentials) plus the device's own
+    MQTT topics. The token exchange ``role`` starts empty: the stack grants each
+    device what its component calls (the camera: invoke the endpoint; the edge
+    device: write face crops).
+
+    The device's X.509 certificate is created when the Greengrass installer
+    provisions the device, outside CloudFormation: see docs/teardown.md for
+    detaching it before ``cdk destroy``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        thing_name: str,
+        publish_topics: Sequence[str],
+    ) -> None:
+        super().__init__(scope, id)
+        self.thing_name = thing_name
+        self.thing = iot.CfnThing(self, "Thing", thing_name=thing_name)
+        self.thing_arn = _iot_arn(f"thing/{thing_name}")
+
+        self.role = iam.Role(
+            self,
+            "TokenExchangeRole",
+            assumed_by=iam.ServicePrincipal("credentials.iot.amazonaws.com"),
+            description=f"Greengrass token exchange role of {thing_name}: only what the "
+            "stack grants its components",
+        )
+        self.role_alias = iot.CfnRoleAlias(
+            self,
+            "RoleAlias",
+            role_alias=f"{thing_name}-token-exchange",
+            role_arn=self.role.role_arn,
+            credential_duration_seconds=3600,
+        )
+        role_alias_arn = _iot_arn(f"rolealias/{thing_name}-token-exchange")
+        own = f"$aws/things/{thing_name}"
+        self.policy_name = f"{thing_name}-greengrass"
+        self.policy = iot.CfnPolicy(
+            self,
+            "Policy",
+            policy_name=self.policy_name,
+            policy_document={
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        # The nucleus connects with client ids that start with the thing name.
+                        "Effect": "Allow",
+                        "Action": "iot:Connect",
+                        "Resource": _iot_arn(f"client/{thing_name}*"),
+                    },
+                    {
+                        "Effect": "Allow",
+                        "Action": ["iot:Publish", "iot:Receive"],
+                        "Resource": [
+                            _iot_arn(f"topic/{own}/greengrassv2/health/json"),
+                            _iot_arn(f"topic/{own}/greengrass/health/json"),
+                            _iot_arn(f"topic/{own}/jobs/*"),
+                            _iot_arn(f"topic/{own}/shadow/*"),
+                        ],
+                    },
+                    {
+                        "Effect": "Allow",
+                        "Action": "iot:Subscribe",
+                        "Resource": [
+                            _iot_arn(f"topicfilter/{own}/jobs/*"),
+                            _iot_arn(f"topicfilter/{own}/shadow/*"),
+                        ],
+                    },
+                    {
+                        "Effect": "Allow",
+                        "Action": "iot:Publish",
+                        "Resource": [_iot_arn(f"topic/{topic}") for topic in publish_topics],
+                    },
+                    {
+                        "Effect": "Allow",
+                        "Action": "iot:AssumeRoleWithCertificate",
+                        "Resource": role_alias_arn,
+                    },
+                    {
+                        "Effect": "Allow",
+                        "Action": "greengrass:GetComponentVersionArtifact",
+                        "Resource": _greengrass_arn("components:*"),
+                    },
+                    {
+                        "Effect": "Allow",
+                        "Action": "greengrass:GetDeploymentConfiguration",
+                        "Resource": _greengrass_arn("deployments:*"),
+                    },
+                    {
+                        "Effect": "Allow",
+                        "Action": "greengrass:ListThingGroupsForCoreDevice",
+                        "Resource": _greengrass_arn(f"coreDevices:{thing_name}"),
+                    },
+                    {
+                        # Greengrass offers no resource-level permission for this action.
+                        "Effect": "Allow",
+                        "Action": "greengrass:ResolveComponentCandidates",
+                        "Resource": "*",
+                    },
+                ],
+            },
+        )
+
+
+def _iot_arn(resource: str) -> str:
+    return f"arn:{Aws.PARTITION}:iot:{Aws.REGION}:{Aws.ACCOUNT_ID}:{resource}"
+
+
+def _greengrass_arn(resource: str) -> str:
+    return f"arn:{Aws.PARTITION}:greengrass:{Aws.REGION}:{Aws.ACCOUNT_ID}:{resource}"

@@ -1,0 +1,86 @@
+"""A Lambda function imported as a Greengrass v2 component, deployed to one core device."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import aws_greengrassv2 as greengrassv2
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from stacks.greengrass_core import GreengrassCore
+
+class LambdaComponent(Construct):
+    """Greengrass v2 runs ``function`` on the core device as a long-lived ("pinned")
+    process: the camera and edge programs are loops, not per-event handlers.
+
+    It runs without a Greengrass container (NoContainer) so it can open the camera
+    device and its on-disk queue directly, as the ``ggc_user`` system user. Greengrass
+    imports the published version's deployment package, so its dependencies must be
+    built for the device (``architecture``), not for Lambda.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        function: lambda_.Function,
+        component_name: str,
+        architecture: str,
+        environment: Mapping[str, str],
+        timeout_s: int,
+    ) -> None:
+        super().__init__(scope, id)
+        self.component_name = component_name
+        # Greengrass imports a published version, never $LATEST.
+        self.version = function.current_version
+        self.component_version = f"1.0.{self.version.version}"
+        self.component = greengrassv2.CfnComponentVersion(
+            self,
+            "Component",
+            lambda_function=greengrassv2.CfnComponentVersion.LambdaFunctionRecipeSourceProperty(
+                lambda_arn=self.version.function_arn,
+                component_name=component_name,
+                # One component version per published Lambda version: a new deployment
+                # package makes a new component version instead of clashing with the old.
+                component_version=self.component_version,
+                component_platforms=[
+                    greengrassv2.CfnComponentVersion.ComponentPlatformProperty(
+                        name=f"Linux {architecture}",
+                        attributes={"os": "linux", "architecture": architecture},
+                    )
+                ],
+                component_lambda_parameters=greengrassv2.CfnComponentVersion.LambdaExecutionParametersProperty(
+                    pinned=True,
+                    max_instances_count=1,
+                    max_queue_size=10,
+                    timeout_in_seconds=timeout_s,
+                    status_timeout_in_seconds=60,
+                    input_payload_encoding_type="json",
+                    environment_variables=dict(environment),
+                    linux_process_params=greengrassv2.CfnComponentVersion.LambdaLinuxProcessParamsProperty(
+                        isolation_mode="NoContainer"
+                    ),
+                ),
+            ),
+        )
+
+
+    def deploy_to(self, core: GreengrassCore, *, extra_components: Mapping[str, object] | None = None
+                  ) -> greengrassv2.CfnDeployment:
+        """Deploy this component (and ``extra_components``) to ``core``'s thing; it
+        installs when the device next connects, and is cancelled by ``cdk destroy``."""
+        components: dict[str, object] = {
+            self.component_name: {"componentVersion": self.component_version},
+            **(extra_components or {}),
+        }
+        deployment = greengrassv2.CfnDeployment(
+            self,
+            "Deployment",
+            target_arn=core.thing_arn,
+            deployment_name=f"{self.component_name} on {core.thing_name}",
+            components=components,
+        )
+        deployment.node.add_dependency(core.thing)
+        return deployment
