@@ -188,8 +188,10 @@ def keras_hdf5_to_onnx(source: Path) -> onnx.ModelProto:
             name = layer["config"]["name"]
             if name not in group:
                 continue
-            names = [n.decode() if isinstance(n, bytes) else n for n in
-                     group[name].attrs.get("weight_names", [])]
+            names = [
+                n.decode() if isinstance(n, bytes) else n
+                for n in group[name].attrs.get("weight_names", [])
+            ]
             weights[name] = [np.asarray(group[name][n], dtype=np.float32) for n in names]
     return _GraphBuilder(config, weights).build()
 
@@ -263,8 +265,11 @@ class _GraphBuilder:
         w = self._const(f"{name}/W", kernel.transpose(3, 2, 0, 1))  # HWIO -> OIHW
         args = [inputs[0], w] + ([self._const(f"{name}/B", bias[0])] if bias else [])
         out = self._node(
-            "Conv", args, f"{name}/conv",
-            kernel_shape=list(cfg["kernel_size"]), strides=list(cfg["strides"]),
+            "Conv",
+            args,
+            f"{name}/conv",
+            kernel_shape=list(cfg["kernel_size"]),
+            strides=list(cfg["strides"]),
             **self._padding(cfg),
         )
         return self._activation(name, cfg.get("activation", "linear"), out)
@@ -274,8 +279,12 @@ class _GraphBuilder:
         kh, kw, channels, multiplier = depthwise.shape
         dw = depthwise.transpose(2, 3, 0, 1).reshape(channels * multiplier, 1, kh, kw)
         mid = self._node(
-            "Conv", [inputs[0], self._const(f"{name}/DW", dw)], f"{name}/depthwise",
-            kernel_shape=[kh, kw], strides=list(cfg["strides"]), group=channels,
+            "Conv",
+            [inputs[0], self._const(f"{name}/DW", dw)],
+            f"{name}/depthwise",
+            kernel_shape=[kh, kw],
+            strides=list(cfg["strides"]),
+            group=channels,
             **self._padding(cfg),
         )
         args = [mid, self._const(f"{name}/PW", pointwise.transpose(3, 2, 0, 1))]
@@ -297,8 +306,11 @@ class _GraphBuilder:
 
     def _MaxPooling2D(self, name: str, cfg: dict[str, Any], inputs: list[str]) -> str:
         return self._node(
-            "MaxPool", inputs, f"{name}/pool",
-            kernel_shape=list(cfg["pool_size"]), strides=list(cfg["strides"]),
+            "MaxPool",
+            inputs,
+            f"{name}/pool",
+            kernel_shape=list(cfg["pool_size"]),
+            strides=list(cfg["strides"]),
             **self._padding(cfg),
         )
 

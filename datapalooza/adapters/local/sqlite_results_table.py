@@ -1,0 +1,316 @@
+"""ResultsTable on SQLite, and the read API the local dashboard and reports query.
+
+One writer process (the local festival's tracker) and any number of reader processes
+(the dashboard, reports) share the file: WAL mode lets readers read while the writer
+writes, and every connection waits on a busy lock instead of failing.
+"""
+
+# SQL text here is composed only from this module's constants (column names from the
+# Emotion enum, a fixed table of statistics, fixed WHERE clauses); every value is a
+# bound parameter.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from datapalooza.domain.emotions import Emotion, EmotionScores
+from datapalooza.ports import ScoredFace
+
+BUSY_TIMEOUT_S = 10.0
+
+_EMOTION_COLUMNS = {emotion: emotion.value.lower() for emotion in Emotion}
+_SCORE_COLUMNS = ", ".join(_EMOTION_COLUMNS.values())
+_MEAN_COLUMNS = ", ".join(f"AVG({c})" for c in _EMOTION_COLUMNS.values())
+_MEAN_F_COLUMNS = ", ".join(f"AVG(f.{c})" for c in _EMOTION_COLUMNS.values())
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS faces (
+    stage TEXT NOT NULL,
+    sort_key TEXT NOT NULL,
+    face_key TEXT NOT NULL UNIQUE,
+    captured_at_ms INTEGER NOT NULL,
+    camera TEXT NOT NULL,
+    dominant TEXT,
+    mood REAL NOT NULL,
+    {", ".join(f"{c} REAL" for c in _EMOTION_COLUMNS.values())},
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (stage, sort_key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS faces_stage_time ON faces (stage, captured_at_ms);
+CREATE INDEX IF NOT EXISTS faces_time ON faces (captured_at_ms);
+"""
+
+
+def connect_sqlite(path: Path, schema: str, *, read_only: bool = False) -> sqlite3.Connection:
+    """A connection in WAL mode with a busy timeout, schema created if missing.
+
+    Readers set ``query_only`` so a bug in a dashboard can never write; they still
+    create the schema first, so a dashboard started before the first face works.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(
+        path, timeout=BUSY_TIMEOUT_S, check_same_thread=False, isolation_level=None
+    )
+    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")  # durable at checkpoints; WAL keeps it safe
+    conn.executescript(schema)
+    if read_only:
+        conn.execute("PRAGMA query_only = ON")
+    return conn
+
+
+def _ms(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        raise ValueError("timestamps must be timezone-aware")
+    return int(moment.timestamp() * 1000)
+
+
+def _time(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def _mix(values: Sequence[Any]) -> dict[Emotion, float]:
+    """Mean confidence per emotion type; types no face was scored on are left out."""
+    return {
+        emotion: float(value)
+        for emotion, value in zip(_EMOTION_COLUMNS, values, strict=True)
+        if value is not None
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class EmotionMix:
+    """A set of faces summarised: how many, their mood (mean valence, -100..100, None
+    without faces), the mean confidence of each expression and how often each was the
+    dominant one. Scores describe facial expressions, not feelings."""
+
+    faces: int
+    mood: float | None
+    mean_scores: dict[Emotion, float] = field(default_factory=dict)
+    dominant_counts: dict[Emotion, int] = field(default_factory=dict)
+
+    @property
+    def dominant(self) -> Emotion | None:
+        if not self.mean_scores:
+            return None
+        return max(self.mean_scores.items(), key=lambda kv: kv[1])[0]
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineBucket:
+    """One bucket of a stage's timeline: faces captured in [start, start + width)."""
+
+    start: datetime
+    faces: int
+    mood: float | None
+    mean_scores: dict[Emotion, float]
+
+
+@dataclass(frozen=True, slots=True)
+class StageMood:
+    """A stage's latest mood: faces captured in the ``window`` ending at ``last_seen``
+    (the stage's newest face), so a quiet stage shows when it was last seen."""
+
+    stage: str
+    last_seen: datetime
+    window: timedelta
+    mix: EmotionMix
+
+
+class SqliteResultsTable:
+    """ResultsTable: one row per scored face in SQLite (the local twin of DynamoDB).
+
+    ``put_if_new`` is INSERT OR IGNORE on the unique face key: a duplicate notification
+    writes nothing and returns False. The query methods are the read API of the local
+    dashboard and the setlist reports; open readers with ``read_only=True``.
+    """
+
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+        self.path = Path(path)
+        self._conn = connect_sqlite(self.path, _SCHEMA, read_only=read_only)
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    # ResultsTable port ------------------------------------------------------------
+
+    def put_if_new(self, face: ScoredFace, *, ttl_epoch_s: int) -> bool:
+        dominant = face.scores.dominant
+        values = [face.scores.scores.get(emotion) for emotion in _EMOTION_COLUMNS]
+        with self._lock:
+            cursor = self._conn.execute(
+                f"INSERT OR IGNORE INTO faces (stage, sort_key, face_key, captured_at_ms, camera,"
+                f" dominant, mood, {_SCORE_COLUMNS}, expires_at)"
+                f" VALUES (?, ?, ?, ?, ?, ?, ?, {', '.join('?' * len(values))}, ?)",
+                [
+                    face.stage,
+                    face.sort_key,
+                    face.face_key,
+                    _ms(face.captured_at),
+                    face.camera,
+                    dominant.value if dominant else None,
+                    face.scores.valence,
+                    *values,
+                    ttl_epoch_s,
+                ],
+            )
+            return cursor.rowcount == 1
+
+    def purge_expired(self, now: datetime) -> int:
+        """Delete rows past their TTL (what DynamoDB's TTL does in AWS); returns how many."""
+        with self._lock:
+            cursor = self._conn.execute(
+                "DELETE FROM faces WHERE expires_at < ?", [int(now.timestamp())]
+            )
+            return cursor.rowcount
+
+    # Read API -------------------------------------------------------------------------
+
+    def stages(self) -> list[str]:
+        """Every stage with at least one scored face, sorted."""
+        return [row[0] for row in self._query("SELECT DISTINCT stage FROM faces ORDER BY stage")]
+
+    def emotion_mix(self, stage: str, start: datetime, end: datetime) -> EmotionMix:
+        """Faces of ``stage`` captured in [start, end), summarised."""
+        where, params = (
+            "stage = ? AND captured_at_ms >= ? AND captured_at_ms < ?",
+            [stage, _ms(start), _ms(end)],
+        )
+        return self._mix_where(where, params)
+
+    def timeline(
+        self,
+        stage: str,
+        start: datetime,
+        end: datetime,
+        *,
+        bucket: timedelta = timedelta(minutes=1),
+    ) -> list[TimelineBucket]:
+        """Faces count, mood and mean scores per bucket over [start, end); every bucket
+        is present, empty ones with 0 faces and mood None (a chart shows the gap)."""
+        width = int(bucket.total_seconds() * 1000)
+        if width <= 0:
+            raise ValueError("bucket must be positive")
+        start_ms, end_ms = _ms(start), _ms(end)
+        rows = self._query(
+            f"SELECT (captured_at_ms - ?) / ?, COUNT(*), AVG(mood), {_MEAN_COLUMNS}"
+            " FROM faces WHERE stage = ? AND captured_at_ms >= ? AND captured_at_ms < ?"
+            " GROUP BY 1 ORDER BY 1",
+            [start_ms, width, stage, start_ms, end_ms],
+        )
+        found = {int(row[0]): row for row in rows}
+        buckets = []
+        for index in range(max(0, -(-(end_ms - start_ms) // width))):
+            row = found.get(index)
+            buckets.append(
+                TimelineBucket(
+                    start=_time(start_ms + index * width),
+                    faces=int(row[1]) if row else 0,
+                    mood=float(row[2]) if row else None,
+                    mean_scores=_mix(row[3:]) if row else {},
+                )
+            )
+        return buckets
+
+    def latest_moods(self, *, window: timedelta = timedelta(minutes=5)) -> dict[str, StageMood]:
+        """Every stage's mood over the ``window`` before its newest face."""
+        width = int(window.total_seconds() * 1000)
+        rows = self._query(
+            "WITH latest AS (SELECT stage, MAX(captured_at_ms) AS last FROM faces GROUP BY stage)"
+            f" SELECT f.stage, latest.last, COUNT(*), AVG(f.mood), {_MEAN_F_COLUMNS}"
+            " FROM faces f JOIN latest ON f.stage = latest.stage"
+            " WHERE f.captured_at_ms > latest.last - ? GROUP BY f.stage ORDER BY f.stage",
+            [width],
+        )
+        moods = {}
+        for row in rows:
+            stage, last = str(row[0]), int(row[1])
+            counts = self._dominant_counts(
+                "stage = ? AND captured_at_ms > ? AND captured_at_ms <= ?",
+                [stage, last - width, last],
+            )
+            mix = EmotionMix(int(row[2]), float(row[3]), _mix(row[4:]), counts)
+            moods[stage] = StageMood(stage, _time(last), window, mix)
+        return moods
+
+    def recent_faces(
+        self,
+        *,
+        now: datetime,
+        minutes: float,
+        stage: str | None = None,
+        limit: int = 1000,
+    ) -> list[ScoredFace]:
+        """Faces captured in the last ``minutes`` before ``now``, newest first."""
+        since = _ms(now - timedelta(minutes=minutes))
+        where = "captured_at_ms >= ? AND captured_at_ms <= ?"
+        params: list[Any] = [since, _ms(now)]
+        if stage is not None:
+            where += " AND stage = ?"
+            params.append(stage)
+        return self._faces(where, params, order="DESC", limit=limit)
+
+    def scores_between(self, stage: str, start: datetime, end: datetime) -> list[ScoredFace]:
+        """Every face of ``stage`` captured in [start, end), oldest first (setlist reports:
+        one song's start and end)."""
+        return self._faces(
+            "stage = ? AND captured_at_ms >= ? AND captured_at_ms < ?",
+            [stage, _ms(start), _ms(end)],
+            order="ASC",
+            limit=None,
+        )
+
+    # helpers --------------------------------------------------------------------------
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return list(self._conn.execute(sql, list(params)).fetchall())
+
+    def _mix_where(self, where: str, params: list[Any]) -> EmotionMix:
+        row = self._query(
+            f"SELECT COUNT(*), AVG(mood), {_MEAN_COLUMNS} FROM faces WHERE {where}", params
+        )[0]
+        faces = int(row[0])
+        if faces == 0:
+            return EmotionMix(0, None)
+        return EmotionMix(faces, float(row[1]), _mix(row[2:]), self._dominant_counts(where, params))
+
+    def _dominant_counts(self, where: str, params: list[Any]) -> dict[Emotion, int]:
+        rows = self._query(
+            f"SELECT dominant, COUNT(*) FROM faces WHERE {where} AND dominant IS NOT NULL"
+            " GROUP BY dominant",
+            params,
+        )
+        return {Emotion(name): int(count) for name, count in rows}
+
+    def _faces(
+        self, where: str, params: list[Any], *, order: str, limit: int | None
+    ) -> list[ScoredFace]:
+        sql = (
+            f"SELECT stage, captured_at_ms, face_key, camera, {_SCORE_COLUMNS} FROM faces"
+            f" WHERE {where} ORDER BY captured_at_ms {order}, face_key {order}"
+        )
+        if limit is not None:
+            sql += " LIMIT ?"
+            params = [*params, limit]
+        return [
+            ScoredFace(
+                stage=row[0],
+                captured_at=_time(row[1]),
+                face_key=row[2],
+                camera=row[3],
+                scores=EmotionScores(_mix(row[4:])),
+            )
+            for row in self._query(sql, params)
+        ]

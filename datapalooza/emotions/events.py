@@ -1,0 +1,156 @@
+"""From Lambda events to crop references, and back to the answer Lambda expects.
+
+Two deliveries are supported:
+
+- S3 ObjectCreated notifications straight to the function (asynchronous invocation):
+  one event may carry several records; keys arrive URL-encoded.
+- The same notifications through an SQS queue (batch size and window set on the event
+  source mapping): each message body is an S3 event, or an ``s3:TestEvent`` that S3
+  sends when the notification is configured. The answer lists failed message ids
+  (``ReportBatchItemFailures``) so one bad crop does not retry the others.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import unquote_plus
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes import S3Event, SQSEvent
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from datapalooza.emotions.tracker import CropRef, CropStatus, TrackReport
+from datapalooza.emotions.wiring import Tracker
+
+logger = logging.getLogger(__name__)
+
+TEST_EVENT = "s3:TestEvent"
+
+
+class CropsFailed(RuntimeError):
+    """Some crops of a delivery item may succeed on a retry (throttling, an outage)."""
+
+
+class MalformedMessage(ValueError):
+    """An SQS message whose body is not an S3 notification."""
+
+
+def is_sqs_event(event: Mapping[str, Any]) -> bool:
+    records = event.get("Records") or []
+    return bool(records) and records[0].get("eventSource") == "aws:sqs"
+
+
+def crop_refs(
+    notification: Mapping[str, Any], *, item_id: str | None, bucket: str | None
+) -> list[CropRef]:
+    """The crops an S3 notification announces. A test event gives none; records that
+    are not ObjectCreated, or come from another bucket, are logged and skipped.
+
+    ``item_id`` names the delivery item (an SQS message id); None numbers the records.
+    """
+    if notification.get("Event") == TEST_EVENT:
+        logger.info("ignoring %s for bucket %s", TEST_EVENT, notification.get("Bucket"))
+        return []
+    refs = []
+    for position, record in enumerate(S3Event(dict(notification)).records):
+        key = unquote_plus(record.s3.get_object.key)
+        if not record.event_name.startswith("ObjectCreated:"):
+            logger.info("ignoring %s for %s", record.event_name, key, extra={"key": key})
+            continue
+        if bucket and record.s3.bucket.name != bucket:
+            logger.warning(
+                "ignoring %s from bucket %s: not the faces bucket %s",
+                key,
+                record.s3.bucket.name,
+                bucket,
+                extra={"key": key},
+            )
+            continue
+        size = record.s3.get_object.get("size")
+        refs.append(
+            CropRef(
+                key=key,
+                item_id=item_id if item_id is not None else str(position),
+                size=int(size) if size is not None else None,
+            )
+        )
+    return refs
+
+
+def handle_s3_event(event: Mapping[str, Any], tracker: Tracker) -> dict[str, int]:
+    """Score every crop of a direct S3 notification.
+
+    Raises CropsFailed if any crop may succeed on a retry, after every other crop was
+    handled: Lambda retries the event (the scored crops are then duplicates that write
+    nothing) and finally sends it to the function's on-failure destination.
+    """
+    report = tracker.track(crop_refs(event, item_id=None, bucket=tracker.settings.faces_bucket))
+    failed = [o.ref.key for o in report.outcomes if o.ref.item_id in report.failed_items]
+    if failed:
+        raise CropsFailed(f"{len(failed)} crops failed and will be retried: {failed}")
+    return report.summary()
+
+
+def handle_sqs_batch(
+    event: Mapping[str, Any],
+    tracker: Tracker,
+    *,
+    processor: BatchProcessor | None = None,
+    context: LambdaContext | None = None,
+) -> dict[str, Any]:
+    """Score the crops of every message in one pass (so a mosaic spans the batch),
+    then report the messages with a failed crop through Powertools' BatchProcessor."""
+    refs: list[CropRef] = []
+    malformed: dict[str, str] = {}
+    for record in SQSEvent(dict(event)).records:
+        try:
+            refs.extend(_message_refs(record, tracker.settings.faces_bucket))
+        except MalformedMessage as exc:
+            logger.error("message %s is not an S3 notification: %s", record.message_id, exc)
+            malformed[record.message_id] = str(exc)
+    report: TrackReport = tracker.track(refs)
+    failed = report.failed_items
+
+    def record_handler(record: SQSRecord) -> None:
+        if record.message_id in malformed:
+            # Failed, not dropped: after the queue's retries it lands in the DLQ for a look.
+            raise MalformedMessage(malformed[record.message_id])
+        if record.message_id in failed:
+            keys = [
+                o.ref.key
+                for o in report.outcomes
+                if o.ref.item_id == record.message_id and o.status is CropStatus.FAILED
+            ]
+            raise CropsFailed(f"crops failed and will be retried: {keys}")
+
+    processor = processor or BatchProcessor(event_type=EventType.SQS)
+    response: dict[str, Any] = dict(
+        process_partial_response(
+            event=dict(event),
+            record_handler=record_handler,
+            processor=processor,
+            context=context,
+        )
+    )
+    return response
+
+
+def _message_refs(record: SQSRecord, bucket: str | None) -> list[CropRef]:
+    try:
+        body = json.loads(record.body)
+    except (TypeError, json.JSONDecodeError) as exc:
+        raise MalformedMessage(f"body is not JSON: {exc}") from exc
+    if not isinstance(body, dict) or ("Records" not in body and body.get("Event") != TEST_EVENT):
+        raise MalformedMessage("body has neither Records nor an s3:TestEvent")
+    try:
+        return crop_refs(body, item_id=record.message_id, bucket=bucket)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise MalformedMessage(f"malformed S3 record: {exc!r}") from exc

@@ -1,0 +1,104 @@
+"""Typed settings for the emotion tracker (explicit argument > environment > default)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from datapalooza import constants
+from datapalooza.detection.settings import SettingsError
+
+ANALYZERS = ("rekognition", "local")
+MODES = ("mosaic", "per-crop")
+
+REKOGNITION_MAX_FACES = 100
+"""DetectFaces returns at most the 100 largest faces of an image."""
+REKOGNITION_MAX_IMAGE_BYTES = 5 * 1024 * 1024
+"""DetectFaces' limit for an image passed as bytes."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrackerSettings:
+    """How crops become scores.
+
+    ``analyzer``: ``rekognition`` (the Lambda) or ``local`` (the ONNX model).
+    ``mode``: with Rekognition, ``mosaic`` tiles up to ``mosaic_size`` crops into one
+    image per DetectFaces call; ``per-crop`` makes one call per crop (the original
+    workshop's behaviour, ~$1 per 1,000 faces). The local model always batches.
+    ``max_crop_bytes``: crops above this are rejected before download (Rekognition's
+    5 MB limit for image bytes). ``max_attempts``: DetectFaces tries per call when
+    throttled, with exponential backoff and full jitter, before the items fail (and
+    SQS redrives them, finally to the dead-letter queue).
+    """
+
+    analyzer: str = "rekognition"
+    mode: str = "mosaic"
+    mosaic_size: int = 50
+    results_ttl_days: int = 30
+    max_crop_bytes: int = REKOGNITION_MAX_IMAGE_BYTES
+    max_attempts: int = 5
+    local_batch: int = 64
+    threads: int = 1
+    faces_bucket: str = ""
+    results_table: str = ""
+
+    def __post_init__(self) -> None:
+        if self.analyzer not in ANALYZERS:
+            raise SettingsError(
+                f"analyzer must be one of {', '.join(ANALYZERS)}, not {self.analyzer!r}"
+            )
+        if self.mode not in MODES:
+            raise SettingsError(
+                f"{constants.ENV_ANALYZER_MODE} must be one of {', '.join(MODES)}, "
+                f"not {self.mode!r}"
+            )
+        _check_range(constants.ENV_MOSAIC_SIZE, self.mosaic_size, 1, REKOGNITION_MAX_FACES)
+        _check_range(constants.ENV_RESULTS_TTL_DAYS, self.results_ttl_days, 1, 3650)
+        _check_range("max_crop_bytes", self.max_crop_bytes, 1, REKOGNITION_MAX_IMAGE_BYTES)
+        _check_range("max_attempts", self.max_attempts, 1, 20)
+        _check_range("local_batch", self.local_batch, 1, 1024)
+        _check_range("threads", self.threads, 1, 256)
+
+    @property
+    def ttl_seconds(self) -> int:
+        return self.results_ttl_days * 86_400
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], **overrides: Any) -> TrackerSettings:
+        """Explicit overrides > environment variables > defaults."""
+        names = {
+            "mode": constants.ENV_ANALYZER_MODE,
+            "mosaic_size": constants.ENV_MOSAIC_SIZE,
+            "results_ttl_days": constants.ENV_RESULTS_TTL_DAYS,
+            "faces_bucket": constants.ENV_FACES_BUCKET,
+            "results_table": constants.ENV_RESULTS_TABLE,
+        }
+        defaults = cls()
+        types = {f.name: type(getattr(defaults, f.name)) for f in fields(cls)}
+        values: dict[str, Any] = {}
+        for field_name, env_name in names.items():
+            raw = env.get(env_name)
+            if raw is None or raw == "":
+                continue
+            try:
+                values[field_name] = types[field_name](raw.strip())
+            except ValueError as exc:
+                raise SettingsError(f"{env_name}={raw!r} is not a valid {field_name}") from exc
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return replace(defaults, **values)
+
+    def require(self, *names: str) -> None:
+        """Fail at start with the missing setting's env var name, not on the first event."""
+        env_names = {
+            "faces_bucket": constants.ENV_FACES_BUCKET,
+            "results_table": constants.ENV_RESULTS_TABLE,
+        }
+        for name in names:
+            if not getattr(self, name):
+                raise SettingsError(f"{env_names.get(name, name)} is not set")
+
+
+def _check_range(name: str, value: int, low: int, high: int) -> None:
+    if not low <= value <= high:
+        raise SettingsError(f"{name}={value} is outside {low}..{high}")

@@ -1,0 +1,38 @@
+"""Emotion tracker Lambda: S3 ObjectCreated notifications for face crops (directly, or
+through SQS) -> expression scores -> DynamoDB results + CloudWatch metrics (EMF).
+
+Thin on purpose: parse the event, call datapalooza.emotions, return.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from datapalooza.constants import METRIC_NAMESPACE
+from datapalooza.emotions import Tracker, TrackerSettings, aws_tracker
+from datapalooza.emotions.events import handle_s3_event, handle_sqs_batch, is_sqs_event
+
+logger = Logger(service="emotion-tracker")
+# Handler-level metrics (cold starts); per-stage emotion metrics go through EmfMetricsSink.
+metrics = Metrics(namespace=METRIC_NAMESPACE, service="emotion-tracker")
+copy_config_to_registered_loggers(source_logger=logger, include={"datapalooza"})
+
+
+@functools.cache
+def tracker() -> Tracker:
+    """Composition root, built on the first event (not at import) and reused while warm."""
+    return aws_tracker(TrackerSettings.from_env(os.environ))
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if is_sqs_event(event):
+        return handle_sqs_batch(event, tracker(), context=context)
+    return handle_s3_event(event, tracker())
