@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +21,7 @@ from datapalooza import constants
 from datapalooza.endpoint.attributes import BadAttributes
 from datapalooza.endpoint.handlers import (
     EndpointModel,
+    FrameRequest,
     UnsupportedAccept,
     input_fn,
     model_fn,
@@ -40,6 +42,13 @@ def create_app(env: Mapping[str, str] | None = None) -> FastAPI:
     """Build the app; the model loads once, here, per worker process."""
     model: EndpointModel = model_fn(None, os.environ if env is None else env)
     app = FastAPI(title="DataPalooza face-detection endpoint", docs_url=None, redoc_url=None)
+    # One inference at a time per worker process, as in SageMaker's model server: the
+    # detector gets the worker's core to itself, and throughput scales with --workers.
+    inference_lock = threading.Lock()
+
+    def predict_serially(frame: FrameRequest) -> dict[str, Any]:
+        with inference_lock:
+            return predict_fn(frame, model)
 
     @app.get("/ping")
     def ping() -> Response:
@@ -66,7 +75,7 @@ def create_app(env: Mapping[str, str] | None = None) -> FastAPI:
                 request.headers.get("content-type"),
                 request.headers.get(constants.CUSTOM_ATTRIBUTES_HEADER),
             )
-            prediction: dict[str, Any] = await run_in_threadpool(predict_fn, frame, model)
+            prediction: dict[str, Any] = await run_in_threadpool(predict_serially, frame)
             payload, content_type = output_fn(prediction, request.headers.get("accept"))
         except BadImage as exc:
             return error(exc.status, exc.code, str(exc))

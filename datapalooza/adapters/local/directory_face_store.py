@@ -88,8 +88,9 @@ def _atomic_write(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        # The rename is atomic, so a killed process never leaves a partial object. No
+        # fsync: like S3's read-after-write, this guards against crashes of the process,
+        # not of the machine, and an fsync per crop would cost more than detecting it.
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
