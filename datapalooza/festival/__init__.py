@@ -1,0 +1,1 @@
+"""The local festival: the whole pipeline on one machine (``datapalooza up``)."""

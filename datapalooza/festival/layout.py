@@ -1,0 +1,61 @@
+"""Where the local festival keeps its state under the data directory.
+
+    {data_dir}/bucket/faces/...     the faces "bucket" (DirectoryFaceStore root)
+    {data_dir}/results.sqlite       scored faces (SqliteResultsTable)
+    {data_dir}/metrics.sqlite       per-stage metric time series (SqliteMetricsSink)
+    {data_dir}/notifications.sqlite crop notifications: the local S3 -> SQS
+    {data_dir}/setlists.json        artists' setlists per stage
+    {data_dir}/status.json          live counters of the running pipeline
+    {data_dir}/edge-queue/{stage}/  store-and-forward queues of edge cameras
+    {data_dir}/model-cache/         the converted emotion model
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def default_data_dir() -> Path:
+    """The per-user data directory (e.g. ~/.local/share/datapalooza)."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("datapalooza", appauthor=False))
+
+
+@dataclass(frozen=True, slots=True)
+class DataLayout:
+    """Paths of the local festival's state under one data directory."""
+
+    root: Path
+
+    @property
+    def bucket(self) -> Path:
+        return self.root / "bucket"
+
+    @property
+    def results_db(self) -> Path:
+        return self.root / "results.sqlite"
+
+    @property
+    def metrics_db(self) -> Path:
+        return self.root / "metrics.sqlite"
+
+    @property
+    def notifications_db(self) -> Path:
+        return self.root / "notifications.sqlite"
+
+    @property
+    def setlists(self) -> Path:
+        return self.root / "setlists.json"
+
+    @property
+    def status(self) -> Path:
+        return self.root / "status.json"
+
+    @property
+    def model_cache(self) -> Path:
+        return self.root / "model-cache"
+
+    def edge_queue(self, stage: str) -> Path:
+        return self.root / "edge-queue" / stage
