@@ -57,6 +57,30 @@ def _parse_synthetic(options: str, stage: str | None, clock: Clock) -> Synthetic
         raise InvalidSourceSpec(f"synthetic source: {exc}") from exc
 
 
+def validate_spec(spec: str) -> None:
+    """Raise InvalidSourceSpec if ``spec`` is malformed, without opening anything (a
+    webcam or stream that is not there yet is not a spec error)."""
+    spec = spec.strip()
+    scheme, sep, rest = spec.partition(":")
+    if spec.startswith(STREAM_SCHEMES):
+        return
+    if sep and scheme == "webcam":
+        if not rest.isdigit():
+            raise InvalidSourceSpec(f"webcam source: {rest!r} is not a device index (webcam:0)")
+        return
+    if sep and scheme in ("synthetic", "file", "dir"):
+        open_source(spec).close()
+        return
+    raise InvalidSourceSpec(_unknown(spec))
+
+
+def _unknown(spec: str) -> str:
+    return (
+        f"unknown source {spec!r}: use synthetic:stage=S,seed=N | file:PATH | dir:PATH | "
+        "webcam:INDEX | rtsp://... | http(s)://..."
+    )
+
+
 def open_source(
     spec: str,
     *,
@@ -85,7 +109,4 @@ def open_source(
         return LiveCaptureSource(
             int(rest), name=f"webcam:{rest}", clock=clock, read_timeout_s=read_timeout_s
         )
-    raise InvalidSourceSpec(
-        f"unknown source {spec!r}: use synthetic:stage=S,seed=N | file:PATH | dir:PATH | "
-        "webcam:INDEX | rtsp://... | http(s)://..."
-    )
+    raise InvalidSourceSpec(_unknown(spec))

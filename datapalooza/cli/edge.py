@@ -1,0 +1,116 @@
+"""``datapalooza edge``: the edge inference Lambda's loop, run locally.
+
+Faces are detected on this machine and only the crops are stored: in a directory shaped
+like the faces bucket (``--store``) or a real bucket (``--bucket``). Exits once every
+queued crop is uploaded (or ``--drain-timeout`` passes: then the crops stay on disk for
+the next run and the exit status is 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from datapalooza.cli import CliError
+from datapalooza.constants import ENV_QUEUE_DIR
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "edge",
+        help="detect faces on this device and upload only the crops (store and forward)",
+        description="Run the edge service (inference at the edge). Stats are logged as "
+        "MQTT messages on datapalooza/{stage}/edge-stats.",
+    )
+    parser.add_argument("--stage", required=True, help="stage name (a slug, e.g. main)")
+    parser.add_argument("--camera", help="camera name (a slug; default camera-1)")
+    parser.add_argument(
+        "--source",
+        help="synthetic:stage=S,seed=N | file:PATH | dir:PATH | webcam:N | rtsp://... "
+        "(default synthetic for the stage)",
+    )
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--store", type=Path, help="a directory shaped like the faces bucket")
+    where.add_argument("--bucket", help="the S3 faces bucket")
+    parser.add_argument("--queue-dir", type=Path, help="on-disk upload queue (store and forward)")
+    parser.add_argument("--queue-max-mb", type=float, help="queue budget in MB (default 256)")
+    parser.add_argument("--interval", type=float, help="minimum seconds between frames")
+    parser.add_argument("--stats-interval", type=float, help="seconds between stats (default 10)")
+    parser.add_argument("--preview", type=Path, help="write a blurred preview JPEG here")
+    parser.add_argument(
+        "--drain-timeout", type=float, default=120.0, help="seconds to wait for uploads at exit"
+    )
+    parser.add_argument(
+        "--detector", choices=["retinaface", "libfacedetection"], help="face detector"
+    )
+    parser.add_argument("--min-face-px", type=int, help="smallest face to crop (default 40)")
+    bound = parser.add_mutually_exclusive_group()
+    bound.add_argument("--frames", type=int, help="stop after N frames (0: only drain the queue)")
+    bound.add_argument("--duration", type=float, help="stop after S seconds")
+    parser.set_defaults(handler=run)
+
+
+def default_queue_dir(stage: str) -> Path:
+    import platformdirs
+
+    return platformdirs.user_data_path("datapalooza") / "edge-queue" / stage
+
+
+def run(args: argparse.Namespace) -> int:
+    from datapalooza.adapters.local.log_publisher import LogPublisher
+    from datapalooza.detection import DetectorSettings
+    from datapalooza.detection.settings import SettingsError
+    from datapalooza.devices.compose import build_edge_service
+    from datapalooza.devices.edge import EdgeSettings, EdgeSettingsError
+    from datapalooza.ports import FaceStore
+    from datapalooza.sources.base import InvalidSourceSpec
+
+    if args.frames is not None and args.frames < 0:
+        raise CliError("--frames must not be negative")
+    store: FaceStore
+    if args.store is not None:
+        from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore
+
+        store = DirectoryFaceStore(args.store)
+    else:
+        import boto3
+
+        from datapalooza.adapters.aws.s3_face_store import S3FaceStore
+
+        store = S3FaceStore(boto3.client("s3"), args.bucket)
+    try:
+        settings = EdgeSettings.from_env(
+            os.environ,
+            stage=args.stage,
+            camera=args.camera,
+            source=args.source,
+            queue_dir=args.queue_dir
+            or (None if os.environ.get(ENV_QUEUE_DIR) else default_queue_dir(args.stage)),
+            queue_max_bytes=int(args.queue_max_mb * 1024 * 1024) if args.queue_max_mb else None,
+            interval_s=args.interval,
+            stats_interval_s=args.stats_interval,
+            preview_path=args.preview,
+        )
+        detector_settings = DetectorSettings.from_env(
+            os.environ, detector=args.detector, min_face_px=args.min_face_px
+        )
+        service = build_edge_service(
+            settings, detector_settings, store=store, publisher=LogPublisher()
+        )
+        stats = service.run(
+            max_frames=args.frames, duration_s=args.duration, drain_timeout_s=args.drain_timeout
+        )
+    except (EdgeSettingsError, SettingsError, InvalidSourceSpec) as exc:
+        raise CliError(str(exc)) from exc
+    print(json.dumps(stats.to_json(), sort_keys=True))
+    if not stats.drained:
+        print(
+            f"datapalooza: {stats.queue_depth} crops are still queued in {settings.queue_dir}; "
+            "they will be uploaded by the next run",
+            flush=True,
+        )
+        return 1
+    return 0

@@ -1,0 +1,98 @@
+"""Composition roots for the device programs: typed settings in, wired services out.
+
+The Greengrass Lambda entries and the CLI commands call these; tests call them with
+fakes or local adapters. Clients are built here, lazily, never at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from datapalooza.detection import DetectorSettings, load_detector
+from datapalooza.devices.camera import CameraService, CameraSettings, CameraSettingsError
+from datapalooza.devices.edge import EdgeService, EdgeSettings
+from datapalooza.ports import DetectionEndpoint, FaceDetector, FaceStore, Publisher
+from datapalooza.sources.base import FrameSource
+from datapalooza.sources.spec import open_source
+
+log = logging.getLogger(__name__)
+
+LOCAL_REGION = "us-east-1"
+
+
+def source_opener(spec: str, *, stage: str) -> Callable[[], FrameSource]:
+    """Check the spec now (a typo fails at start), open it lazily (a camera that is not
+    plugged in yet is retried by the service)."""
+    from datapalooza.sources.spec import validate_spec
+
+    validate_spec(spec)
+    return lambda: open_source(spec, stage=stage)
+
+
+def sagemaker_runtime_client(settings: CameraSettings) -> Any:
+    """A sagemaker-runtime client whose own retries are off (the camera backs off).
+
+    Against a local endpoint (``endpoint_url``) with no AWS credentials configured, it
+    signs with placeholder credentials: the local server does not check signatures.
+    """
+    import boto3
+    from botocore.config import Config
+
+    session = boto3.session.Session(region_name=settings.region)
+    region = settings.region or session.region_name
+    kwargs: dict[str, Any] = {}
+    if settings.endpoint_url:
+        kwargs["endpoint_url"] = settings.endpoint_url
+        region = region or LOCAL_REGION
+        if session.get_credentials() is None:
+            kwargs.update(aws_access_key_id="local", aws_secret_access_key="local")  # noqa: S106
+    if not region:
+        raise CameraSettingsError("no AWS region: set AWS_REGION (or pass --region)")
+    config = Config(
+        retries={"max_attempts": 1, "mode": "standard"},
+        connect_timeout=settings.timeout_s,
+        read_timeout=settings.timeout_s,
+    )
+    return session.client("sagemaker-runtime", region_name=region, config=config, **kwargs)
+
+
+def build_camera_service(
+    settings: CameraSettings,
+    *,
+    publisher: Publisher,
+    endpoint: DetectionEndpoint | None = None,
+) -> CameraService:
+    """The camera service with a SageMaker Runtime endpoint unless one is injected."""
+    if endpoint is None:
+        from datapalooza.adapters.aws.sagemaker_endpoint import SageMakerDetectionEndpoint
+
+        endpoint = SageMakerDetectionEndpoint(
+            sagemaker_runtime_client(settings), settings.endpoint_name
+        )
+    return CameraService(
+        settings=settings,
+        open_source=source_opener(settings.source, stage=settings.stage),
+        endpoint=endpoint,
+        publisher=publisher,
+    )
+
+
+def build_edge_service(
+    settings: EdgeSettings,
+    detector_settings: DetectorSettings,
+    *,
+    store: FaceStore,
+    publisher: Publisher,
+    detector: FaceDetector | None = None,
+) -> EdgeService:
+    """The edge service with the same detector the endpoint runs (loaded once)."""
+    return EdgeService(
+        settings=settings,
+        open_source=source_opener(settings.source, stage=settings.stage),
+        detector=detector or load_detector(detector_settings),
+        detector_settings=detector_settings,
+        store=store,
+        publisher=publisher,
+    )
