@@ -12,6 +12,8 @@ from collections.abc import Sequence
 COMMANDS = [
     "detect",
     "serve_endpoint",
+    "camera",
+    "edge",
 ]
 
 
