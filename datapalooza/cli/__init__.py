@@ -14,6 +14,7 @@ COMMANDS = [
     "serve_endpoint",
     "camera",
     "edge",
+    "emotions",
 ]
 
 

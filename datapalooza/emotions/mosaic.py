@@ -25,8 +25,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-import cv2
 import numpy as np
+from PIL import Image
 
 from datapalooza.domain.detections import BoundingBox
 from datapalooza.domain.emotions import Emotion
@@ -129,8 +129,12 @@ def compose(crops: Sequence[RGBImage]) -> Mosaic:
         h, w = crop.shape[:2]
         scale = layout.cell / max(h, w)
         new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
-        interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-        resized = cv2.resize(crop, (new_w, new_h), interpolation=interpolation)
+        # Pillow, not OpenCV: the Lambda bundle carries numpy and Pillow only.
+        resized = np.asarray(
+            Image.fromarray(crop).resize(
+                (new_w, new_h), Image.Resampling.BILINEAR, reducing_gap=2.0
+            )
+        )
         x0, y0 = layout.origin(index)
         x = x0 + (layout.cell - new_w) // 2
         y = y0 + (layout.cell - new_h) // 2

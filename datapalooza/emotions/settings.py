@@ -7,10 +7,14 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from datapalooza import constants
-from datapalooza.detection.settings import SettingsError
 
 ANALYZERS = ("rekognition", "local")
 MODES = ("mosaic", "per-crop")
+
+
+class SettingsError(ValueError):
+    """A tracker setting is missing or out of range; the message names it."""
+
 
 REKOGNITION_MAX_FACES = 100
 """DetectFaces returns at most the 100 largest faces of an image."""

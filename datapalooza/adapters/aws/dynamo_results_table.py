@@ -9,9 +9,9 @@ from botocore.exceptions import ClientError
 from datapalooza.ports import ScoredFace
 
 PARTITION_KEY = "stage"
-SORT_KEY = "sort_key"
-TTL_ATTRIBUTE = "expires_at"
-"""Attribute names the table's schema (stacks/) and this adapter agree on."""
+SORT_KEY = "sk"
+TTL_ATTRIBUTE = "ttl"
+"""Attribute names the table's schema (stacks/emotion_tracker.py) and this adapter share."""
 
 
 def to_item(face: ScoredFace, *, ttl_epoch_s: int) -> dict[str, dict[str, Any]]:
@@ -32,7 +32,7 @@ def to_item(face: ScoredFace, *, ttl_epoch_s: int) -> dict[str, dict[str, Any]]:
 
 class DynamoResultsTable:
     """ResultsTable: one item per scored face in a DynamoDB table (partition ``stage``,
-    sort ``sort_key`` = ``{iso_time}#{face_key}``, TTL ``expires_at``).
+    sort ``sk`` = ``{iso_time}#{face_key}``, TTL ``ttl``).
 
     ``put_if_new`` is a conditional PutItem: a duplicate S3 notification for the same
     crop finds the item there and writes nothing. Other errors propagate (the tracker

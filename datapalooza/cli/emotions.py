@@ -1,0 +1,125 @@
+"""``datapalooza emotions IMAGE...``: find the faces in photos and score their expressions."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from datapalooza.cli import CliError
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "emotions",
+        help="score the facial expressions in images and print them as JSON",
+        description=(
+            "Detects faces with the endpoint's detector, crops them as the endpoint does, "
+            "and scores each crop's expression with the local model (default) or Amazon "
+            "Rekognition (needs AWS credentials; one DetectFaces call per face)."
+        ),
+    )
+    parser.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    parser.add_argument("--analyzer", choices=["local", "rekognition"], default="local")
+    parser.add_argument("--detector", choices=["retinaface", "libfacedetection"])
+    parser.add_argument("--min-face-px", type=int, help="smallest face to score (default 40)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import os
+
+    from datapalooza.detection import DetectorSettings, load_detector
+    from datapalooza.detection.weights import ModelUnavailable
+    from datapalooza.emotions import TrackerSettings, build_analyzer
+    from datapalooza.emotions.settings import SettingsError
+    from datapalooza.images import BadImage, decode_image
+
+    try:
+        detector_settings = DetectorSettings.from_env(
+            os.environ, detector=args.detector, min_face_px=args.min_face_px
+        )
+        detector = load_detector(detector_settings)
+        analyzer = build_analyzer(
+            TrackerSettings.from_env(os.environ, analyzer=args.analyzer, mode="per-crop")
+        )
+    except (ModelUnavailable, SettingsError, ValueError) as exc:
+        raise CliError(str(exc)) from exc
+    failures = 0
+    for index, path in enumerate(args.images):
+        try:
+            image = decode_image(path.read_bytes())
+        except (OSError, BadImage) as exc:
+            print(f"datapalooza: {path}: {exc}", file=sys.stderr)
+            failures += 1
+            continue
+        try:
+            report = score_image(
+                image,
+                detector=detector,
+                detector_settings=detector_settings,
+                analyzer=analyzer,
+                frame_id=f"f{index}",
+            )
+        except Exception as exc:  # AnalyzerError, botocore errors: say which image
+            print(f"datapalooza: {path}: {exc}", file=sys.stderr)
+            failures += 1
+            continue
+        print(json.dumps({"Image": str(path), **report}, indent=2))
+    return 1 if failures else 0
+
+
+def score_image(
+    image: Any,
+    *,
+    detector: Any,
+    detector_settings: Any,
+    analyzer: Any,
+    frame_id: str = "f0",
+) -> dict[str, Any]:
+    """Detect, crop and score one image; the JSON the command prints (without the path)."""
+    from datapalooza.domain.emotions import EXPRESSION_CAVEAT
+    from datapalooza.faces import find_faces
+
+    frame, crops = find_faces(
+        image,
+        detector=detector,
+        settings=detector_settings,
+        stage="cli",
+        camera="cli",
+        frame_id=frame_id,
+        captured_at=datetime.now(UTC),
+    )
+    analyzed = analyzer.analyze([crop.jpeg for crop in crops]) if crops else []
+    by_key = {crop.key: face for crop, face in zip(crops, analyzed, strict=True)}
+    faces = []
+    for detection in frame.faces:
+        entry: dict[str, Any] = {
+            "BoundingBox": detection.box.to_json(),
+            "Confidence": round(detection.confidence, 3),
+            "SizePx": detection.size_px,
+        }
+        face = by_key.get(detection.crop_key) if detection.crop_key else None
+        if detection.crop_key is None:
+            entry.update(Emotions=None, Dominant=None, Note="too small to score")
+        elif face is None or face.scores is None:
+            entry.update(Emotions=None, Dominant=None, Note="the analyzer found no face")
+        else:
+            dominant = face.scores.dominant
+            entry.update(
+                Emotions=face.scores.to_rekognition(),
+                Dominant=dominant.value if dominant else None,
+                CrowdMoodContribution=round(face.scores.valence, 1),
+            )
+        faces.append(entry)
+    return {
+        "Analyzer": analyzer.name,
+        "UnsupportedTypes": sorted(e.value for e in analyzer.unsupported),
+        "Caveat": EXPRESSION_CAVEAT,
+        "ImageWidth": frame.image_width,
+        "ImageHeight": frame.image_height,
+        "Faces": faces,
+    }
