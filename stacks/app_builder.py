@@ -54,7 +54,6 @@ def build_app(
         app,
         constants.EMOTION_TRACKER_STACK,
         settings=settings,
-        faces_bucket_name=endpoint.faces.bucket.bucket_name,
         endpoint=endpoint.endpoint,
         env=env,
         description="DataPalooza Challenge 2: emotion tracker, crowd dashboard, camera device",
@@ -64,10 +63,10 @@ def build_app(
         app,
         constants.EDGE_STACK,
         settings=settings,
-        faces_bucket_name=endpoint.faces.bucket.bucket_name,
         env=env,
         description="DataPalooza Challenge 3: edge inference device",
     )
+    edge.add_dependency(endpoint, "the edge device writes into Challenge 1's faces bucket")
     stacks = FestivalStacks(endpoint=endpoint, emotion_tracker=tracker, edge=edge)
     acknowledge_findings(stacks)
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))

@@ -54,8 +54,14 @@ class PythonBundle:
         its asset hash (no redeploy) and any change to the handler, the runtime package,
         the pins or the platform makes a new one."""
         digest = hashlib.sha256()
-        for line in (*self.requirements, "--no-deps", *self.no_deps_requirements,
-                     self.platform, self.python_version, str(self.include_runtime_package)):
+        for line in (
+            *self.requirements,
+            "--no-deps",
+            *self.no_deps_requirements,
+            self.platform,
+            self.python_version,
+            str(self.include_runtime_package),
+        ):
             digest.update(line.encode() + b"\0")
         roots = [self.handler_dir] + ([RUNTIME_PACKAGE] if self.include_runtime_package else [])
         for root in roots:
@@ -82,19 +88,33 @@ class PipLocalBundling:
         if bundle.no_deps_requirements:
             self._pip(out, bundle.no_deps_requirements, with_deps=False)
         if bundle.include_runtime_package:
-            shutil.copytree(RUNTIME_PACKAGE, out / RUNTIME_PACKAGE.name, ignore=_IGNORED,
-                            dirs_exist_ok=True)
+            shutil.copytree(
+                RUNTIME_PACKAGE, out / RUNTIME_PACKAGE.name, ignore=_IGNORED, dirs_exist_ok=True
+            )
         shutil.copytree(bundle.handler_dir, out, ignore=_IGNORED, dirs_exist_ok=True)
         return True
 
     def _pip(self, out: Path, requirements: tuple[str, ...], *, with_deps: bool) -> None:
         command = [
-            sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-            "--no-compile", "--target", str(out), "--upgrade",
-            "--platform", self._bundle.platform,
-            "--python-version", self._bundle.python_version,
-            "--implementation", "cp", "--only-binary=:all:",
-            *(() if with_deps else ("--no-deps",)), *requirements,
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-compile",
+            "--target",
+            str(out),
+            "--upgrade",
+            "--platform",
+            self._bundle.platform,
+            "--python-version",
+            self._bundle.python_version,
+            "--implementation",
+            "cp",
+            "--only-binary=:all:",
+            *(() if with_deps else ("--no-deps",)),
+            *requirements,
         ]
         result = subprocess.run(command, capture_output=True, text=True, check=False)
         if result.returncode != 0:

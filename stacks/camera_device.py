@@ -38,6 +38,7 @@ class CameraDevice(Construct):
         endpoint_name: str,
         architecture: str,
         python_version: str,
+        subscription_router_version: str,
         log_retention: logs.RetentionDays,
     ) -> None:
         super().__init__(scope, id)
@@ -59,7 +60,9 @@ class CameraDevice(Construct):
             handler="handler.function_handler",
             description="DataPalooza camera: frames to the face-detection endpoint (Greengrass)",
             service_name="datapalooza-camera",
-            requirements=pinned("numpy", "opencv-python-headless", "pillow", "boto3"),
+            requirements=pinned(
+                "numpy", "opencv-python-headless", "pillow", "boto3", "greengrasssdk"
+            ),
             architecture=architecture,
             python_version=python_version,
             environment=environment,
@@ -74,4 +77,8 @@ class CameraDevice(Construct):
             environment=environment,
             timeout_s=60,
         )
-        self.deployment = self.component.deploy_to(self.core)
+        self.deployment = self.component.deploy_to(
+            self.core,
+            publish_topics=[self.detections_topic],
+            subscription_router_version=subscription_router_version,
+        )

@@ -34,9 +34,7 @@ class CrowdDashboard(Construct):
     crowd mood, faces analyzed, and the average score of each of the eight
     expression types. It reads only what the emotion tracker already emits."""
 
-    def __init__(
-        self, scope: Construct, id: str, *, dashboard_name: str, period: Duration
-    ) -> None:
+    def __init__(self, scope: Construct, id: str, *, dashboard_name: str, period: Duration) -> None:
         super().__init__(scope, id)
         self.dashboard = cloudwatch.Dashboard(
             self,

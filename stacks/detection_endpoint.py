@@ -51,7 +51,14 @@ class DetectionEndpoint(Construct):
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
             description="DataPalooza face-detection endpoint: pull its image, read its model",
         )
-        self.artifact.grant_read(self.role)
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                # The one artifact object, not the whole CDK assets bucket.
+                sid="ReadModelArtifact",
+                actions=["s3:GetObject"],
+                resources=[self.artifact.bucket.arn_for_objects(self.artifact.s3_object_key)],
+            )
+        )
         self.role.add_to_policy(
             iam.PolicyStatement(
                 sid="PullInferenceImage",

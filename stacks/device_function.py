@@ -18,7 +18,10 @@ _RUNTIMES = {
     "3.12": lambda_.Runtime.PYTHON_3_12,
     "3.13": lambda_.Runtime.PYTHON_3_13,
 }
-_LAMBDA_ARCHITECTURES = {"aarch64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Architecture.X86_64}
+_LAMBDA_ARCHITECTURES = {
+    "aarch64": lambda_.Architecture.ARM_64,
+    "x86_64": lambda_.Architecture.X86_64,
+}
 _PIP_PLATFORMS = {"aarch64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
 
 
@@ -63,5 +66,7 @@ def device_function(
             runtime=_RUNTIMES[python_version],
             architecture=_LAMBDA_ARCHITECTURES[architecture],
             log_retention=log_retention,
+            # X-Ray tracing only works inside Lambda, where this function never runs.
+            tracing=False,
         ),
     )

@@ -38,11 +38,13 @@ class EdgeDevice(Construct):
         camera: str,
         source: str,
         faces_bucket_name: str,
+        queue_dir: str,
         detector: str,
         min_confidence: float,
         min_face_px: int,
         architecture: str,
         python_version: str,
+        subscription_router_version: str,
         log_retention: logs.RetentionDays,
     ) -> None:
         super().__init__(scope, id)
@@ -55,6 +57,7 @@ class EdgeDevice(Construct):
             constants.ENV_STAGE: stage,
             constants.ENV_CAMERA: camera,
             constants.ENV_SOURCE: source,
+            constants.ENV_QUEUE_DIR: queue_dir,
             constants.ENV_DETECTOR: detector,
             constants.ENV_MIN_CONFIDENCE: f"{min_confidence:g}",
             constants.ENV_MIN_FACE_PX: str(min_face_px),
@@ -67,7 +70,7 @@ class EdgeDevice(Construct):
             description="DataPalooza edge inference: face crops to the faces bucket (Greengrass)",
             service_name="datapalooza-edge",
             requirements=pinned(
-                "numpy", "onnxruntime", "opencv-python-headless", "pillow", "boto3"
+                "numpy", "onnxruntime", "opencv-python-headless", "pillow", "boto3", "greengrasssdk"
             ),
             no_deps_requirements=pinned(_DETECTOR_WHEELS[detector]),
             architecture=architecture,
@@ -84,4 +87,8 @@ class EdgeDevice(Construct):
             environment=environment,
             timeout_s=60,
         )
-        self.deployment = self.component.deploy_to(self.core)
+        self.deployment = self.component.deploy_to(
+            self.core,
+            publish_topics=[self.stats_topic],
+            subscription_router_version=subscription_router_version,
+        )

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import CfnOutput, Stack
-from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from stacks.edge_device import EdgeDevice
+from stacks.faces_bucket import faces_bucket_name as faces_bucket_name_of_account
 from stacks.faces_bucket import grant_write_crops
 from stacks.settings import AppSettings
 
@@ -23,11 +23,10 @@ class EdgeStack(Stack):
         id: str,
         *,
         settings: AppSettings,
-        faces_bucket_name: str,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
-        faces_bucket = s3.Bucket.from_bucket_name(self, "FacesBucket", faces_bucket_name)
+        faces_bucket_name = faces_bucket_name_of_account()  # Challenge 1's bucket
         self.edge = EdgeDevice(
             self,
             "Edge",
@@ -36,15 +35,17 @@ class EdgeStack(Stack):
             camera=settings.edge_camera_name,
             source=settings.edge_source,
             faces_bucket_name=faces_bucket_name,
+            queue_dir=settings.edge_queue_dir,
             detector=settings.detector,
             min_confidence=settings.min_confidence,
             min_face_px=settings.min_face_px,
             architecture=settings.device_architecture,
             python_version=settings.device_python,
+            subscription_router_version=settings.subscription_router_version,
             log_retention=settings.log_retention,
         )
         # The edge device writes (and on a failed frame, removes) crops: nothing else.
-        grant_write_crops(faces_bucket, self.edge.core.role)
+        grant_write_crops(faces_bucket_name, self.edge.core.role)
 
         CfnOutput(self, "EdgeThingName", value=self.edge.core.thing_name)
         CfnOutput(self, "EdgeRoleAlias", value=self.edge.core.role_alias.role_alias or "")

@@ -15,6 +15,7 @@ from stacks.camera_device import CameraDevice
 from stacks.crowd_dashboard import CrowdDashboard
 from stacks.detection_endpoint import DetectionEndpoint
 from stacks.emotion_tracker import EmotionTracker
+from stacks.faces_bucket import faces_bucket_name as faces_bucket_name_of_account
 from stacks.faces_bucket import grant_read_crops
 from stacks.python_function import FunctionSpec
 from stacks.requirements import REPO_ROOT, pinned
@@ -34,15 +35,15 @@ class EmotionTrackerStack(Stack):
         id: str,
         *,
         settings: AppSettings,
-        faces_bucket_name: str,
         endpoint: DetectionEndpoint,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
+        faces_bucket_name = faces_bucket_name_of_account()
         log_retention = settings.log_retention
-        # Imported by name (not passed as a construct) so the S3 -> SQS notification is
-        # created here: Challenge 1 does not depend on this stack, and destroying this
-        # stack removes only its own notification.
+        # Challenge 1's bucket, imported by name (not passed as a construct) so the
+        # S3 -> SQS notification is created here: Challenge 1 does not depend on this
+        # stack, and destroying this stack removes only its own notification.
         faces_bucket = s3.Bucket.from_bucket_name(self, "FacesBucket", faces_bucket_name)
 
         self.tracker = EmotionTracker(
@@ -52,7 +53,7 @@ class EmotionTrackerStack(Stack):
             function_spec=FunctionSpec(
                 bundle=PythonBundle(
                     handler_dir=TRACKER_HANDLER_DIR,
-                    requirements=pinned("aws-lambda-powertools", "numpy", "pillow"),
+                    requirements=pinned("aws-lambda-powertools", "numpy", "pillow", "platformdirs"),
                 ),
                 handler="handler.handler",
                 description="DataPalooza emotion tracker: face crops -> expression scores",
@@ -77,7 +78,7 @@ class EmotionTrackerStack(Stack):
 
         # Who may do what. The tracker reads crops, asks Rekognition about them and
         # writes one item per face; its metrics leave through its logs (EMF).
-        grant_read_crops(faces_bucket, tracker_role)
+        grant_read_crops(faces_bucket_name, tracker_role)
         tracker_role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="ScoreExpressions",
@@ -107,6 +108,7 @@ class EmotionTrackerStack(Stack):
             endpoint_name=settings.endpoint_name,
             architecture=settings.device_architecture,
             python_version=settings.device_python,
+            subscription_router_version=settings.subscription_router_version,
             log_retention=log_retention,
         )
         # The camera may send frames to the endpoint: nothing else.
@@ -119,4 +121,3 @@ class EmotionTrackerStack(Stack):
         CfnOutput(self, "CameraRoleAlias", value=self.camera.core.role_alias.role_alias or "")
         CfnOutput(self, "CameraIotPolicy", value=self.camera.core.policy_name)
         CfnOutput(self, "CameraTokenExchangeRole", value=self.camera.core.role.role_name)
-

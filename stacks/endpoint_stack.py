@@ -49,14 +49,14 @@ class EndpointStack(Stack):
             instance_type=settings.endpoint_instance_type,
             instance_count=settings.endpoint_instance_count,
             environment={
-                constants.ENV_FACES_BUCKET: self.faces.bucket.bucket_name,
+                constants.ENV_FACES_BUCKET: self.faces.bucket_name,
                 constants.ENV_DETECTOR: settings.detector,
                 constants.ENV_MIN_CONFIDENCE: f"{settings.min_confidence:g}",
                 constants.ENV_MIN_FACE_PX: str(settings.min_face_px),
             },
         )
         # Who may do what: the endpoint writes (and on a failed frame, removes) crops.
-        grant_write_crops(self.faces.bucket, self.endpoint.role)
+        grant_write_crops(self.faces.bucket_name, self.endpoint.role)
 
         CfnOutput(self, "FacesBucketName", value=self.faces.bucket.bucket_name)
         CfnOutput(self, "EndpointName", value=settings.endpoint_name)

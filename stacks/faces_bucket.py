@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from datapalooza.constants import FACES_PREFIX
+
+
+def faces_bucket_name() -> str:
+    """The faces bucket's name in the deploying account and region.
+
+    A deterministic name lets the other challenges' stacks refer to the bucket without
+    CloudFormation exports (which would pin Challenge 1 until they are destroyed) and
+    keeps the IAM policies readable. One workshop per account and region.
+    """
+    return f"datapalooza-faces-{Aws.ACCOUNT_ID}-{Aws.REGION}"
 
 
 class FacesBucket(Construct):
@@ -31,6 +41,7 @@ class FacesBucket(Construct):
         access_logs_expire_days: int,
     ) -> None:
         super().__init__(scope, id)
+        self.bucket_name = faces_bucket_name()
         self.access_logs = s3.Bucket(
             self,
             "AccessLogs",
@@ -45,6 +56,7 @@ class FacesBucket(Construct):
         self.bucket = s3.Bucket(
             self,
             "Bucket",
+            bucket_name=self.bucket_name,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             encryption=s3.BucketEncryption.S3_MANAGED,
             enforce_ssl=True,
@@ -65,23 +77,23 @@ class FacesBucket(Construct):
         )
 
 
-def crops_arn(bucket: s3.IBucket) -> str:
-    """ARN pattern of every face crop object (``faces/*``) in ``bucket``."""
-    return bucket.arn_for_objects(f"{FACES_PREFIX}*")
+def crops_arn(bucket_name: str) -> str:
+    """ARN pattern of every face crop object (``faces/*``) in the named bucket."""
+    return f"arn:{Aws.PARTITION}:s3:::{bucket_name}/{FACES_PREFIX}*"
 
 
-def grant_write_crops(bucket: s3.IBucket, grantee: iam.IGrantable) -> iam.Grant:
+def grant_write_crops(bucket_name: str, grantee: iam.IGrantable) -> iam.Grant:
     """Put face crops, and delete them again: storing a frame's crops is all-or-nothing,
     so a failed frame removes the crops it already wrote. Nothing outside ``faces/``."""
     return iam.Grant.add_to_principal(
         grantee=grantee,
         actions=["s3:PutObject", "s3:DeleteObject"],
-        resource_arns=[crops_arn(bucket)],
+        resource_arns=[crops_arn(bucket_name)],
     )
 
 
-def grant_read_crops(bucket: s3.IBucket, grantee: iam.IGrantable) -> iam.Grant:
+def grant_read_crops(bucket_name: str, grantee: iam.IGrantable) -> iam.Grant:
     """Read face crops and their metadata; nothing else in the bucket, no listing."""
     return iam.Grant.add_to_principal(
-        grantee=grantee, actions=["s3:GetObject"], resource_arns=[crops_arn(bucket)]
+        grantee=grantee, actions=["s3:GetObject"], resource_arns=[crops_arn(bucket_name)]
     )

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 
 from aws_cdk import aws_greengrassv2 as greengrassv2
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from stacks.greengrass_core import GreengrassCore
+
+SUBSCRIPTION_ROUTER = "aws.greengrass.LegacySubscriptionRouter"
+
 
 class LambdaComponent(Construct):
     """Greengrass v2 runs ``function`` on the core device as a long-lived ("pinned")
@@ -66,21 +70,43 @@ class LambdaComponent(Construct):
             ),
         )
 
+    def deploy_to(
+        self,
+        core: GreengrassCore,
+        *,
+        publish_topics: Sequence[str],
+        subscription_router_version: str,
+    ) -> greengrassv2.CfnDeployment:
+        """Deploy this component to ``core``'s thing (it installs when the device next
+        connects; ``cdk destroy`` cancels the deployment).
 
-    def deploy_to(self, core: GreengrassCore, *, extra_components: Mapping[str, object] | None = None
-                  ) -> greengrassv2.CfnDeployment:
-        """Deploy this component (and ``extra_components``) to ``core``'s thing; it
-        installs when the device next connects, and is cancelled by ``cdk destroy``."""
-        components: dict[str, object] = {
-            self.component_name: {"componentVersion": self.component_version},
-            **(extra_components or {}),
+        The programs publish with the Greengrass Core SDK (``greengrasssdk``), which
+        Lambda components reach AWS IoT Core through: the legacy subscription router
+        carries one subscription per topic, from this component to the cloud.
+        """
+        subscriptions = {
+            f"{self.component_name}-{i}": {
+                "id": f"{self.component_name}-{i}",
+                "source": f"component:{self.component_name}",
+                "subject": topic,
+                "target": "cloud",
+            }
+            for i, topic in enumerate(publish_topics)
         }
         deployment = greengrassv2.CfnDeployment(
             self,
             "Deployment",
             target_arn=core.thing_arn,
             deployment_name=f"{self.component_name} on {core.thing_name}",
-            components=components,
+            components={
+                self.component_name: {"componentVersion": self.component_version},
+                SUBSCRIPTION_ROUTER: {
+                    "componentVersion": subscription_router_version,
+                    "configurationUpdate": {
+                        "merge": json.dumps({"subscriptions": subscriptions}, sort_keys=True)
+                    },
+                },
+            },
         )
         deployment.node.add_dependency(core.thing)
         return deployment

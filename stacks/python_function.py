@@ -37,6 +37,7 @@ class FunctionSpec:
     architecture: lambda_.Architecture = CLOUD_ARCHITECTURE
     log_retention: logs.RetentionDays = logs.RetentionDays.ONE_WEEK
     reserved_concurrency: int | None = None
+    tracing: bool = True
 
 
 def python_function(scope: Construct, id: str, spec: FunctionSpec) -> lambda_.Function:
@@ -74,7 +75,7 @@ def python_function(scope: Construct, id: str, spec: FunctionSpec) -> lambda_.Fu
         reserved_concurrent_executions=spec.reserved_concurrency,
         log_group=log_group,
         logging_format=lambda_.LoggingFormat.JSON,
-        tracing=lambda_.Tracing.ACTIVE,
+        tracing=lambda_.Tracing.ACTIVE if spec.tracing else lambda_.Tracing.DISABLED,
         environment={
             "POWERTOOLS_SERVICE_NAME": spec.service_name,
             **spec.environment,

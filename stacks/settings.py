@@ -60,44 +60,89 @@ class AppSettings:
     edge_stage: str = "main"
     edge_camera_name: str = "edge-1"
     edge_source: str = "0"
+    edge_queue_dir: str = "/greengrass/v2/work/datapalooza.EdgeInference/forward-queue"
     device_architecture: str = "aarch64"
     device_python: str = "3.12"
+    # Routes the programs' greengrasssdk publishes to AWS IoT Core (Lambda components).
+    subscription_router_version: str = "2.1.14"
 
     def __post_init__(self) -> None:
-        _check(_ENDPOINT_NAME.match(self.endpoint_name) is not None, "endpoint_name",
-               "1-63 letters, digits and hyphens")
-        _check(_INSTANCE_TYPE.match(self.endpoint_instance_type) is not None,
-               "endpoint_instance_type", "a SageMaker instance type such as ml.m5.large")
+        _check(
+            _ENDPOINT_NAME.match(self.endpoint_name) is not None,
+            "endpoint_name",
+            "1-63 letters, digits and hyphens",
+        )
+        _check(
+            _INSTANCE_TYPE.match(self.endpoint_instance_type) is not None,
+            "endpoint_instance_type",
+            "a SageMaker instance type such as ml.m5.large",
+        )
         _check(1 <= self.endpoint_instance_count <= 10, "endpoint_instance_count", "1-10")
-        _check(self.detector in ("retinaface", "libfacedetection"), "detector",
-               "retinaface or libfacedetection")
+        _check(
+            self.detector in ("retinaface", "libfacedetection"),
+            "detector",
+            "retinaface or libfacedetection",
+        )
         _check(0 <= self.min_confidence <= 100, "min_confidence", "0-100")
         _check(1 <= self.min_face_px <= 1000, "min_face_px", "1-1000")
-        _check(1 <= self.faces_expire_days <= 30, "faces_expire_days",
-               "1-30 (face crops identify people: keep them briefly)")
+        _check(
+            1 <= self.faces_expire_days <= 30,
+            "faces_expire_days",
+            "1-30 (face crops identify people: keep them briefly)",
+        )
         _check(1 <= self.access_logs_expire_days <= 3650, "access_logs_expire_days", "1-3650")
         _check(1 <= self.results_ttl_days <= 365, "results_ttl_days", "1-365")
         # Lambda's limits for SQS event sources with a batching window.
         _check(1 <= self.tracker_batch_size <= 10_000, "tracker_batch_size", "1-10000")
-        _check(0 <= self.tracker_max_batching_window_s <= 300,
-               "tracker_max_batching_window_s", "0-300 seconds")
-        _check(self.tracker_batch_size <= 10 or self.tracker_max_batching_window_s >= 1,
-               "tracker_max_batching_window_s", ">= 1 when tracker_batch_size > 10 (SQS rule)")
-        _check(self.tracker_analyzer_mode in ("mosaic", "per-crop"), "tracker_analyzer_mode",
-               "mosaic or per-crop")
-        _check(1 <= self.tracker_mosaic_size <= 100, "tracker_mosaic_size",
-               "1-100 (Rekognition returns at most 100 faces per call)")
+        _check(
+            0 <= self.tracker_max_batching_window_s <= 300,
+            "tracker_max_batching_window_s",
+            "0-300 seconds",
+        )
+        _check(
+            self.tracker_batch_size <= 10 or self.tracker_max_batching_window_s >= 1,
+            "tracker_max_batching_window_s",
+            ">= 1 when tracker_batch_size > 10 (SQS rule)",
+        )
+        _check(
+            self.tracker_analyzer_mode in ("mosaic", "per-crop"),
+            "tracker_analyzer_mode",
+            "mosaic or per-crop",
+        )
+        _check(
+            1 <= self.tracker_mosaic_size <= 100,
+            "tracker_mosaic_size",
+            "1-100 (Rekognition returns at most 100 faces per call)",
+        )
         _check(1 <= self.tracker_max_receive_count <= 100, "tracker_max_receive_count", "1-100")
-        _check(self.log_retention_days in _LOG_RETENTION_DAYS, "log_retention_days",
-               f"one of CloudWatch Logs' retention periods {sorted(_LOG_RETENTION_DAYS)}")
+        _check(
+            self.log_retention_days in _LOG_RETENTION_DAYS,
+            "log_retention_days",
+            f"one of CloudWatch Logs' retention periods {sorted(_LOG_RETENTION_DAYS)}",
+        )
         for key in ("camera_stage", "camera_name", "edge_stage", "edge_camera_name"):
-            _check(_SLUG.match(getattr(self, key)) is not None, key,
-                   "1-40 lowercase letters, digits and inner hyphens")
+            _check(
+                _SLUG.match(getattr(self, key)) is not None,
+                key,
+                "1-40 lowercase letters, digits and inner hyphens",
+            )
         _check(0.1 <= self.camera_interval_s <= 3600, "camera_interval_s", "0.1-3600 seconds")
-        _check(bool(self.camera_source) and bool(self.edge_source), "camera_source/edge_source",
-               "a webcam index, video file, stream URL or folder")
-        _check(self.device_architecture in _DEVICE_ARCHITECTURES, "device_architecture",
-               " or ".join(_DEVICE_ARCHITECTURES))
+        _check(
+            bool(self.camera_source) and bool(self.edge_source),
+            "camera_source/edge_source",
+            "a webcam index, video file, stream URL or folder",
+        )
+        _check(
+            self.device_architecture in _DEVICE_ARCHITECTURES,
+            "device_architecture",
+            " or ".join(_DEVICE_ARCHITECTURES),
+        )
+        _check(self.edge_queue_dir.startswith("/"), "edge_queue_dir", "an absolute path")
+        _check(
+            re.fullmatch(r"\d+\.\d+\.\d+", self.subscription_router_version) is not None,
+            "subscription_router_version",
+            "an exact component version such as 2.1.14",
+        )
         _check(self.device_python in _DEVICE_PYTHONS, "device_python", ", ".join(_DEVICE_PYTHONS))
 
     @property
@@ -141,8 +186,10 @@ _FIELD_TYPES: dict[str, type] = {"str": str, "int": int, "float": float}
 
 
 def _convert(raw: Any, kind: type[T], name: str) -> T:
-    if isinstance(raw, bool) or isinstance(raw, (list, dict)):
-        raise SettingsError(f"context {CONTEXT_PREFIX}{name}: expected {kind.__name__}, got {raw!r}")
+    if isinstance(raw, (bool, list, dict)):
+        raise SettingsError(
+            f"context {CONTEXT_PREFIX}{name}: expected {kind.__name__}, got {raw!r}"
+        )
     try:
         if kind is int and isinstance(raw, float) and not raw.is_integer():
             raise ValueError
