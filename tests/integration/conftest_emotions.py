@@ -1,0 +1,147 @@
+"""Helpers for the emotion tracker's tests: fakes for its ports and real face crops.
+
+Imported explicitly by the tests that need them (no pytest_plugins registration).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from functools import cache
+
+import numpy as np
+from PIL import Image
+
+from datapalooza.domain.emotions import Emotion, EmotionScores
+from datapalooza.domain.keys import CropKey
+from datapalooza.ports import AnalyzedFace, AnalyzerError, ObjectMissing, ScoredFace
+
+T0 = datetime(2026, 7, 18, 21, 30, 0, tzinfo=UTC)
+
+
+def crop_key(stage: str = "main", index: int = 0, *, ms_offset: int = 0, frame: str = "f1") -> str:
+    moment = datetime.fromtimestamp(T0.timestamp() + ms_offset / 1000, tz=UTC)
+    return str(CropKey(stage, moment, frame, index))
+
+
+def jpeg(rgb: np.ndarray, quality: int = 90) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+def solid_jpeg(value: int, size: tuple[int, int] = (90, 72)) -> bytes:
+    """A flat image: a valid crop for the tracker, whatever the analyzer sees in it."""
+    return jpeg(np.full((size[0], size[1], 3), value, dtype=np.uint8))
+
+
+def scores(**values: float) -> EmotionScores:
+    return EmotionScores({Emotion(k.upper()): v for k, v in values.items()})
+
+
+@cache
+def real_face_crops() -> tuple[tuple[str, bytes], ...]:
+    """(name, JPEG) face crops cut by the project's own detector from real photographs
+    shipped in installed packages: scikit-image's astronaut (smiling) and matplotlib's
+    Grace Hopper (neutral)."""
+    import matplotlib.cbook
+    import skimage.data
+
+    from datapalooza.detection import DetectorSettings, load_detector
+    from datapalooza.faces import find_faces
+    from datapalooza.images import decode_image
+
+    path = matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)
+    with open(path, "rb") as handle:
+        hopper = decode_image(handle.read())
+    photos = {"astronaut": np.ascontiguousarray(skimage.data.astronaut()), "hopper": hopper}
+    settings = DetectorSettings()
+    detector = load_detector(settings)
+    crops = []
+    for name, image in photos.items():
+        _, found = find_faces(
+            image, detector=detector, settings=settings, stage="main", camera="cam-1",
+            frame_id="f1", captured_at=T0,
+        )
+        assert len(found) == 1, f"expected one face in {name}"
+        crops.append((name, found[0].jpeg))
+    return tuple(crops)
+
+
+class FakeFaceStore:
+    """FaceStore in a dict."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, tuple[bytes, dict[str, str]]] = {}
+        self.gets = 0
+
+    def put(self, key: str, body: bytes, metadata: Mapping[str, str]) -> None:
+        self.objects[key] = (body, dict(metadata))
+
+    def get(self, key: str) -> tuple[bytes, dict[str, str]]:
+        self.gets += 1
+        if key not in self.objects:
+            raise ObjectMissing(key)
+        body, metadata = self.objects[key]
+        return body, dict(metadata)
+
+    def delete(self, key: str) -> None:
+        self.objects.pop(key, None)
+
+    def exists(self, key: str) -> bool:
+        return key in self.objects
+
+
+class FakeAnalyzer:
+    """EmotionAnalyzer answering from a table keyed by the crop's bytes; unknown crops
+    get no face. ``fail_with`` makes every call raise."""
+
+    name = "fake"
+    unsupported: frozenset[Emotion] = frozenset()
+
+    def __init__(self, answers: Mapping[bytes, EmotionScores | None], *, max_batch: int = 8):
+        self.answers = dict(answers)
+        self.max_batch = max_batch
+        self.calls: list[int] = []
+        self.fail_with: AnalyzerError | None = None
+
+    def analyze(self, crops: Sequence[bytes]) -> list[AnalyzedFace]:
+        self.calls.append(len(crops))
+        if self.fail_with is not None:
+            raise self.fail_with
+        return [AnalyzedFace(self.answers.get(crop)) for crop in crops]
+
+
+class FakeResultsTable:
+    """ResultsTable in a dict keyed like DynamoDB (stage, sort key)."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], tuple[ScoredFace, int]] = {}
+        self.fail = False
+
+    def put_if_new(self, face: ScoredFace, *, ttl_epoch_s: int) -> bool:
+        if self.fail:
+            raise RuntimeError("table unavailable")
+        key = (face.stage, face.sort_key)
+        if key in self.items:
+            return False
+        self.items[key] = (face, ttl_epoch_s)
+        return True
+
+
+class FakeMetricsSink:
+    """MetricsSink that keeps what it was given."""
+
+    def __init__(self) -> None:
+        self.faces: list[ScoredFace] = []
+        self.unscored: list[tuple[str, str, int]] = []
+        self.fail = False
+
+    def record(self, faces: Sequence[ScoredFace]) -> None:
+        if self.fail:
+            raise RuntimeError("metrics backend down")
+        self.faces.extend(faces)
+
+    def record_unscored(self, stage: str, reason: str, count: int) -> None:
+        self.unscored.append((stage, reason, count))
