@@ -1,0 +1,164 @@
+"""The camera service: capture -> endpoint -> publish, and what happens when things fail."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pytest
+
+from datapalooza.adapters.local.log_publisher import InMemoryPublisher
+from datapalooza.devices.backoff import Backoff
+from datapalooza.devices.camera import CameraService, CameraSettings, CameraSettingsError
+from datapalooza.devices.errors import EndpointError
+from datapalooza.devices.jpeg import FrameTooLarge, encode_within
+from datapalooza.sources.base import Frame, SourceUnavailable
+from datapalooza.sources.synthetic import SyntheticFestivalSource
+
+
+class FakeEndpoint:
+    """Answers like the endpoint; ``failures`` is a list of exceptions to raise first."""
+
+    def __init__(self, failures: list[Exception] | None = None) -> None:
+        self.failures = list(failures or [])
+        self.calls: list[dict[str, Any]] = []
+
+    def detect(self, frame_jpeg: bytes, *, stage: str, camera: str, frame_id: str) -> dict[str, Any]:
+        self.calls.append({"bytes": len(frame_jpeg), "stage": stage, "camera": camera,
+                           "frame_id": frame_id})
+        if self.failures:
+            raise self.failures.pop(0)
+        return {"Stage": stage, "Camera": camera, "FrameId": frame_id, "FaceCount": 2,
+                "Faces": [{}, {}]}
+
+
+class FakeSource:
+    name = "fake"
+
+    def __init__(self) -> None:
+        self.index = 0
+
+    def read(self) -> Frame:
+        self.index += 1
+        image = np.full((72, 128, 3), self.index % 256, np.uint8)
+        return Frame(image, f"f{self.index:06d}", datetime.now(UTC), self.index)
+
+    def close(self) -> None:
+        pass
+
+
+def service(endpoint: Any, publisher: Any = None, opener: Callable[[], Any] | None = None,
+            ) -> tuple[CameraService, InMemoryPublisher]:
+    pub = publisher or InMemoryPublisher()
+    settings = CameraSettings(stage="main", camera="cam-1", interval_s=0.0)
+    svc = CameraService(settings=settings, open_source=opener or FakeSource, endpoint=endpoint,
+                        publisher=pub, backoff=Backoff(base_s=0.001, cap_s=0.002))
+    return svc, pub
+
+
+def test_each_frame_is_sent_with_stage_camera_and_frame_id_and_published() -> None:
+    endpoint = FakeEndpoint()
+    svc, pub = service(endpoint)
+    counters = svc.run(max_frames=3)
+    assert [c["frame_id"] for c in endpoint.calls] == ["f000001", "f000002", "f000003"]
+    assert {(c["stage"], c["camera"]) for c in endpoint.calls} == {("main", "cam-1")}
+    messages = pub.messages("datapalooza/main/detections")
+    assert [m.payload["FrameId"] for m in messages] == ["f000001", "f000002", "f000003"]
+    assert (counters.sent, counters.published, counters.faces) == (3, 3, 6)
+
+
+def test_endpoint_down_for_a_while_camera_keeps_running_and_resumes(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    down = [EndpointError("cannot connect", kind="unavailable") for _ in range(4)]
+    down += [EndpointError("slow down", kind="throttled"),
+             EndpointError("read timeout", kind="timeout")]
+    endpoint = FakeEndpoint(down)
+    svc, pub = service(endpoint)
+    with caplog.at_level(logging.WARNING):
+        counters = svc.run(max_frames=10)
+    assert counters.frames == 10
+    assert counters.endpoint_errors == 6
+    assert (counters.throttled, counters.timeouts) == (1, 1)
+    assert counters.errors_by_kind == {"unavailable": 4, "throttled": 1, "timeout": 1}
+    assert counters.published == 4  # resumed after the outage
+    assert len(pub.messages()) == 4
+    assert "endpoint unavailable: cannot connect" in caplog.text  # a clear log line
+
+
+def test_backoff_grows_with_jitter_while_the_endpoint_is_down() -> None:
+    backoff = Backoff(base_s=1.0, cap_s=8.0)
+    delays = [backoff.next_delay() for _ in range(6)]
+    assert 0.5 <= delays[0] <= 1.0 and 1.0 <= delays[1] <= 2.0 and 2.0 <= delays[2] <= 4.0
+    assert all(4.0 <= d <= 8.0 for d in delays[3:])  # capped
+    backoff.reset()
+    assert backoff.next_delay() <= 1.0
+
+
+def test_a_failing_publisher_or_a_bug_does_not_stop_the_loop() -> None:
+    class FlakyPublisher(InMemoryPublisher):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fail = 2
+
+        def publish(self, topic: str, payload: Any) -> None:
+            if self.fail:
+                self.fail -= 1
+                raise ConnectionError("MQTT broker offline")
+            super().publish(topic, payload)
+
+    endpoint = FakeEndpoint([RuntimeError("a bug in an adapter")])
+    svc, pub = service(endpoint, publisher=FlakyPublisher())
+    counters = svc.run(max_frames=6)
+    assert counters.unexpected_errors == 1
+    assert counters.publish_errors == 2
+    assert counters.published == 3
+
+
+def test_a_camera_that_is_not_there_is_retried() -> None:
+    attempts: list[int] = []
+
+    def opener() -> FakeSource:
+        attempts.append(1)
+        if len(attempts) <= 2:
+            raise SourceUnavailable("cannot open webcam:0")
+        return FakeSource()
+
+    svc, pub = service(FakeEndpoint(), opener=opener)
+    counters = svc.run(max_frames=2)
+    assert counters.source_errors == 2 and counters.published == 2
+
+
+def test_finite_source_ends_the_run() -> None:
+    source = SyntheticFestivalSource(stage="main", width=160, height=90, frames=2)
+    svc, pub = service(FakeEndpoint(), opener=lambda: source)
+    svc.run(max_frames=10)
+    assert svc.exhausted and svc.counters.sent == 2
+
+
+def test_jpeg_fits_the_byte_budget_by_lowering_quality_then_size() -> None:
+    noisy = np.random.default_rng(0).integers(0, 256, (360, 640, 3), dtype=np.uint8)
+    big = encode_within(noisy, quality=95, max_bytes=10_000_000)
+    small = encode_within(noisy, quality=95, max_bytes=40_000)
+    assert len(small) <= 40_000 < len(big)
+    with pytest.raises(FrameTooLarge, match="raise the maximum JPEG size"):
+        encode_within(noisy, quality=95, max_bytes=200)
+
+
+def test_settings_explicit_over_env_over_default_and_clear_errors() -> None:
+    env = {"DATAPALOOZA_STAGE": "main", "DATAPALOOZA_INTERVAL_SECONDS": "5",
+           "DATAPALOOZA_ENDPOINT_NAME": "faces-ep"}
+    settings = CameraSettings.from_env(env, interval_s=1.5)
+    assert (settings.stage, settings.interval_s, settings.endpoint_name) == ("main", 1.5, "faces-ep")
+    assert settings.source == "synthetic:stage=main"
+    with pytest.raises(CameraSettingsError, match="stage is not set"):
+        CameraSettings.from_env({})
+    with pytest.raises(CameraSettingsError, match="DATAPALOOZA_INTERVAL_SECONDS='soon'"):
+        CameraSettings.from_env({"DATAPALOOZA_STAGE": "main", "DATAPALOOZA_INTERVAL_SECONDS": "soon"})
+    with pytest.raises(CameraSettingsError, match="invalid stage"):
+        CameraSettings(stage="../etc")
+    with pytest.raises(CameraSettingsError, match="payload limit"):
+        CameraSettings(stage="main", max_jpeg_bytes=7 * 1024 * 1024)

@@ -1,0 +1,171 @@
+"""The edge service: crops only, store and forward, stats, privacy."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from datapalooza.adapters.local.log_publisher import InMemoryPublisher
+from datapalooza.detection import DetectorSettings
+from datapalooza.devices.backoff import Backoff
+from datapalooza.devices.edge import EdgeService, EdgeSettings, EdgeSettingsError
+from datapalooza.domain.detections import BoundingBox
+from datapalooza.domain.keys import CropKey
+from datapalooza.ports import RawFace, RGBImage, StoreError
+from datapalooza.sources.base import Frame, SourceExhausted
+
+
+class FakeDetector:
+    """Two faces per frame: one big enough to crop, one too small."""
+
+    model_id = "fake-detector"
+
+    def detect(self, image: RGBImage) -> list[RawFace]:
+        return [
+            RawFace(BoundingBox(0.1, 0.1, 0.4, 0.5), 99.0),
+            RawFace(BoundingBox(0.7, 0.7, 0.05, 0.05), 90.0),
+        ]
+
+
+class FakeStore:
+    """A FaceStore that fails for the uploads numbered in ``fail_on`` (1-based)."""
+
+    def __init__(self, fail_on: range = range(0), *, transient: bool = True) -> None:
+        self.fail_on, self.transient = fail_on, transient
+        self.attempts = 0
+        self.objects: dict[str, tuple[bytes, dict[str, str]]] = {}
+        self.puts: Counter[str] = Counter()
+
+    def put(self, key: str, body: bytes, metadata: Mapping[str, str]) -> None:
+        self.attempts += 1
+        if self.attempts in self.fail_on:
+            code = "SlowDown" if self.transient else "AccessDenied"
+            raise StoreError(f"{code}: could not put {key}", transient=self.transient)
+        self.objects[key] = (body, dict(metadata))
+        self.puts[key] += 1
+
+    def get(self, key: str) -> tuple[bytes, dict[str, str]]:
+        return self.objects[key]
+
+    def delete(self, key: str) -> None:
+        self.objects.pop(key, None)
+
+    def exists(self, key: str) -> bool:
+        return key in self.objects
+
+
+class FakeSource:
+    name = "fake"
+
+    def __init__(self, frames: int) -> None:
+        self.frames, self.index = frames, 0
+        self.start = datetime(2026, 7, 4, 20, 0, tzinfo=UTC)
+
+    def read(self) -> Frame:
+        if self.index >= self.frames:
+            raise SourceExhausted("end")
+        self.index += 1
+        image = np.full((200, 200, 3), 100, np.uint8)
+        return Frame(image, f"f{self.index:06d}", self.start + timedelta(seconds=self.index),
+                     self.index)
+
+    def close(self) -> None:
+        pass
+
+
+def make(tmp_path: Path, store: FakeStore, frames: int, **settings: object
+         ) -> tuple[EdgeService, InMemoryPublisher]:
+    publisher = InMemoryPublisher()
+    edge_settings = EdgeSettings(stage="main", camera="edge-1", queue_dir=tmp_path / "queue",
+                                 retry_base_s=0.001, retry_cap_s=0.005, **settings)  # type: ignore[arg-type]
+    service = EdgeService(
+        settings=edge_settings, open_source=lambda: FakeSource(frames),
+        detector=FakeDetector(), detector_settings=DetectorSettings(min_face_px=40),
+        store=store, publisher=publisher,
+        backoff=Backoff(base_s=0.001, cap_s=0.005),
+    )
+    return service, publisher
+
+
+def test_only_crops_big_enough_are_stored_with_keys_and_metadata(tmp_path: Path) -> None:
+    store = FakeStore()
+    service, _ = make(tmp_path, store, frames=3)
+    stats = service.run()
+    assert (stats.frames, stats.faces, stats.crops, stats.uploaded) == (3, 6, 3, 3)
+    for key, (body, metadata) in store.objects.items():
+        parsed = CropKey.parse(key)
+        assert parsed.stage == "main" and parsed.index == 0
+        assert body[:2] == b"\xff\xd8"  # a JPEG
+        assert metadata["stage"] == "main" and metadata["camera"] == "edge-1"
+        assert metadata["frame-id"] == parsed.frame_id
+    assert stats.bytes_uploaded == sum(len(b) for b, _ in store.objects.values())
+    assert stats.drained and len(service.queue) == 0
+
+
+def test_store_fails_for_a_window_then_recovers_every_crop_arrives_exactly_once(
+    tmp_path: Path,
+) -> None:
+    # Uploads 3..14 fail: several frames' crops pile up in the on-disk queue.
+    store = FakeStore(fail_on=range(3, 15))
+    service, _ = make(tmp_path, store, frames=20)
+    stats = service.run()
+    assert stats.upload_errors == 12
+    assert stats.crops == 20
+    assert len(store.objects) == 20
+    assert set(store.puts.values()) == {1}  # exactly once each
+    assert stats.drained and len(service.queue) == 0 and stats.dropped == 0
+
+
+def test_access_denied_is_reported_loudly_and_not_retried_in_a_hot_loop(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = FakeStore(fail_on=range(1, 10_000), transient=False)
+    service, publisher = make(tmp_path, store, frames=30, rejected_retry_s=300.0)
+    with caplog.at_level(logging.ERROR):
+        stats = service.run(drain_timeout_s=0.2)
+    assert store.attempts == 1  # one try, then a long pause, not 30 tries
+    assert stats.store_rejections == 1
+    assert "THE FACE STORE REJECTS UPLOADS" in caplog.text and "s3:PutObject" in caplog.text
+    assert not stats.drained and stats.queue_depth == 30  # kept on disk for later
+    last = publisher.messages("datapalooza/main/edge-stats")[-1].payload
+    assert last["QueueDepth"] == 30 and last["StoreRejections"] == 1
+
+
+def test_stats_are_published_periodically(tmp_path: Path) -> None:
+    service, publisher = make(tmp_path, FakeStore(), frames=5, stats_interval_s=0.0)
+    service.run()
+    stats = publisher.messages("datapalooza/+/edge-stats")
+    assert len(stats) >= 5
+    final = stats[-1].payload
+    assert {"Fps", "Frames", "Faces", "BytesUploaded", "QueueDepth", "Dropped"} <= set(final)
+    assert final["Frames"] == 5 and final["Stage"] == "main"
+
+
+def test_preview_is_small_and_blurred_and_no_frame_is_kept(tmp_path: Path) -> None:
+    from PIL import Image
+
+    preview = tmp_path / "preview.jpg"
+    service, _ = make(tmp_path, FakeStore(), frames=2, preview_path=preview)
+    service.run()
+    with Image.open(preview) as image:
+        assert image.size[0] == 480
+    files = {p.name for p in tmp_path.rglob("*") if p.is_file()}
+    assert files <= {"preview.jpg"}  # nothing but the preview: frames are never written
+
+
+def test_edge_settings_errors_name_the_setting(tmp_path: Path) -> None:
+    with pytest.raises(EdgeSettingsError, match="queue_dir is not set"):
+        EdgeSettings.from_env({"DATAPALOOZA_STAGE": "main"})
+    with pytest.raises(EdgeSettingsError, match="queue_max_bytes must be positive"):
+        EdgeSettings(stage="main", queue_dir=tmp_path, queue_max_bytes=0)
+    settings = EdgeSettings.from_env(
+        {"DATAPALOOZA_STAGE": "dance", "DATAPALOOZA_QUEUE_DIR": str(tmp_path)}, camera="cam-9"
+    )
+    assert (settings.stage, settings.camera, settings.source) == (
+        "dance", "cam-9", "synthetic:stage=dance")

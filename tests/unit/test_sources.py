@@ -1,0 +1,194 @@
+"""Frame sources: the synthetic festival, folders, live captures, the spec parser."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+
+from datapalooza.sources import InvalidSourceSpec, SourceExhausted, SourceUnavailable, open_source
+from datapalooza.sources.folder import FolderSource
+from datapalooza.sources.opencv import LiveCaptureSource
+from datapalooza.sources.synthetic import MOOD_SCRIPTS, SyntheticFestivalSource, phase_at
+from datapalooza.devices.backoff import Backoff
+
+
+# -- synthetic festival ---------------------------------------------------------------
+def test_synthetic_frames_are_deterministic_by_seed_and_stage() -> None:
+    a = SyntheticFestivalSource(stage="main", seed=3, width=640, height=360)
+    b = SyntheticFestivalSource(stage="main", seed=3, width=640, height=360)
+    c = SyntheticFestivalSource(stage="main", seed=4, width=640, height=360)
+    d = SyntheticFestivalSource(stage="dance", seed=3, width=640, height=360)
+    first = a.read()
+    assert first.image.shape == (360, 640, 3) and first.image.dtype == np.uint8
+    assert first.frame_id == "f000000"
+    assert np.array_equal(first.image, b.read().image)
+    assert not np.array_equal(first.image, c.read().image)
+    assert not np.array_equal(first.image, d.read().image)
+    assert not np.array_equal(a.read().image, first.image)  # frames change over time
+
+
+def test_synthetic_crowd_has_small_and_large_faces_mirrored_both_ways() -> None:
+    source = SyntheticFestivalSource(stage="main", seed=1)
+    sizes: list[int] = []
+    mirrored: set[bool] = set()
+    for index in range(6):
+        image, faces = source.compose(index)
+        assert image.shape == (720, 1280, 3)
+        assert len(faces) == source.faces
+        sizes += [f.box[2] for f in faces]
+        mirrored |= {f.mirrored for f in faces}
+    assert min(sizes) < 30, "a crowd has small, far-away faces"
+    assert max(sizes) > 70, "and a few near ones"
+    assert mirrored == {True, False}
+
+
+def test_mood_script_changes_the_mix_of_real_photos_over_time() -> None:
+    # main: phase 2 (60-105 s) is mostly the neutral portrait, phase 3 mostly the smile.
+    source = SyntheticFestivalSource(stage="main", seed=2, width=640, height=360, fps=1.0)
+    assert phase_at(MOOD_SCRIPTS["main"], 70).weights["grace_hopper"] > 0.8
+    quiet = Counter(f.portrait for i in range(60, 100) for f in source.compose(i)[1])
+    hit = Counter(f.portrait for i in range(110, 150) for f in source.compose(i)[1])
+    assert quiet["grace_hopper"] > 3 * quiet["astronaut"]
+    assert hit["astronaut"] > 3 * hit["grace_hopper"]
+
+
+def test_synthetic_bounded_length_ends_with_exhausted() -> None:
+    source = SyntheticFestivalSource(stage="main", width=320, height=180, frames=2)
+    source.read()
+    source.read()
+    with pytest.raises(SourceExhausted):
+        source.read()
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("synthetic:stage=Main!", "invalid stage"),
+        ("synthetic:colour=red", "unknown synthetic option 'colour'"),
+        ("synthetic:seed=x", "seed='x'"),
+        ("synthetic:faces", "not key=value"),
+        ("synthetic:width=10", "out of range"),
+        ("synthetic:portraits=mona_lisa", "unknown or uninstalled portraits"),
+        ("webcam:front", "not a device index"),
+        ("file:/nonexistent/video.mp4", "does not exist"),
+        ("dir:/nonexistent/folder", "is not a directory"),
+        ("ftp://host/x", "unknown source"),
+        ("camera0", "unknown source"),
+    ],
+)
+def test_bad_source_specs_get_a_clear_error(spec: str, message: str) -> None:
+    with pytest.raises(InvalidSourceSpec, match=message.replace("(", r"\(").replace("?", r"\?")):
+        open_source(spec)
+
+
+def test_spec_parser_builds_the_synthetic_source_with_options() -> None:
+    source = open_source("synthetic:stage=dance,seed=7,faces=5,width=320,height=240")
+    assert isinstance(source, SyntheticFestivalSource)
+    assert (source.stage, source.seed, source.faces) == ("dance", 7, 5)
+    assert source.read().image.shape == (240, 320, 3)
+    assert open_source("synthetic:", stage="acoustic").stage == "acoustic"  # type: ignore[attr-defined]
+
+
+# -- folders ----------------------------------------------------------------------------
+def test_folder_source_reads_images_in_order_and_skips_unreadable(tmp_path: Path) -> None:
+    for i, value in enumerate((10, 200)):
+        cv2.imwrite(str(tmp_path / f"{i:02d}.png"), np.full((8, 12, 3), value, np.uint8))
+    (tmp_path / "01a.jpg").write_bytes(b"not a jpeg")
+    (tmp_path / "notes.txt").write_text("ignored")
+    source = open_source(f"dir:{tmp_path}")
+    assert int(source.read().image[0, 0, 0]) == 10
+    assert int(source.read().image[0, 0, 0]) == 200  # 01a.jpg skipped
+    with pytest.raises(SourceExhausted):
+        source.read()
+    assert isinstance(source, FolderSource) and source.skipped == 1
+
+
+def test_folder_source_loops_and_rejects_empty_folders(tmp_path: Path) -> None:
+    with pytest.raises(InvalidSourceSpec, match="no images"):
+        FolderSource(tmp_path)
+    cv2.imwrite(str(tmp_path / "a.png"), np.zeros((4, 4, 3), np.uint8))
+    source = open_source(f"dir:{tmp_path}?loop")
+    ids = [source.read().frame_id for _ in range(3)]
+    assert ids == ["f000000", "f000001", "f000002"]
+
+
+# -- live captures (webcam / stream) with a fake VideoCapture ---------------------------
+class FakeCapture:
+    """Delivers numbered frames as fast as asked; can run dry after ``limit`` frames."""
+
+    def __init__(self, counter: list[int], *, opened: bool = True, limit: int | None = None):
+        self.counter, self.opened, self.limit, self.delivered = counter, opened, limit, 0
+
+    def isOpened(self) -> bool:  # noqa: N802
+        return self.opened
+
+    def read(self) -> tuple[bool, Any]:
+        if self.limit is not None and self.delivered >= self.limit:
+            return False, None
+        time.sleep(0.002)
+        self.delivered += 1
+        self.counter[0] += 1
+        return True, np.full((4, 4, 3), self.counter[0] % 256, np.uint8)
+
+    def release(self) -> None:
+        self.opened = False
+
+
+def test_live_source_keeps_only_the_newest_frame() -> None:
+    counter = [0]
+    source = LiveCaptureSource(0, name="webcam:0", opener=lambda _t: FakeCapture(counter))
+    try:
+        source.read()
+        time.sleep(0.2)  # the camera keeps delivering while nobody reads
+        frame = source.read()
+        assert int(frame.image[0, 0, 0]) >= (counter[0] - 3) % 256  # (nearly) the newest
+        assert source.frames_skipped > 10  # and the ones in between were dropped, not queued
+    finally:
+        source.close()
+
+
+def test_live_source_that_vanishes_is_reopened() -> None:
+    counter = [0]
+    opens: list[int] = []
+
+    def opener(_target: int | str) -> FakeCapture:
+        opens.append(1)
+        if len(opens) == 1:
+            return FakeCapture(counter, limit=3)  # delivers 3 frames, then the cable is pulled
+        if len(opens) <= 3:
+            return FakeCapture(counter, opened=False)  # not there for two attempts
+        return FakeCapture(counter)
+
+    source = LiveCaptureSource(
+        "rtsp://cam", name="rtsp://cam", opener=opener, read_timeout_s=2.0,
+        reconnect=Backoff(base_s=0.01, cap_s=0.02),
+    )
+    try:
+        source.read()
+        deadline = time.monotonic() + 5
+        while len(opens) < 4 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert source.read().image.shape == (4, 4, 3)  # frames again after reconnecting
+        assert source.reconnects >= 3
+    finally:
+        source.close()
+
+
+def test_live_source_without_frames_raises_unavailable_then_closes_cleanly() -> None:
+    source = LiveCaptureSource(
+        7, name="webcam:7", opener=lambda _t: FakeCapture([0], opened=False),
+        read_timeout_s=0.1, reconnect=Backoff(base_s=0.01, cap_s=0.02),
+    )
+    with pytest.raises(SourceUnavailable, match="no frame from webcam:7 within 0.1s"):
+        source.read()
+    closer = threading.Thread(target=source.close)
+    closer.start()
+    closer.join(5)
+    assert not closer.is_alive()
