@@ -26,13 +26,21 @@ class FakeEndpoint:
         self.failures = list(failures or [])
         self.calls: list[dict[str, Any]] = []
 
-    def detect(self, frame_jpeg: bytes, *, stage: str, camera: str, frame_id: str) -> dict[str, Any]:
-        self.calls.append({"bytes": len(frame_jpeg), "stage": stage, "camera": camera,
-                           "frame_id": frame_id})
+    def detect(
+        self, frame_jpeg: bytes, *, stage: str, camera: str, frame_id: str
+    ) -> dict[str, Any]:
+        self.calls.append(
+            {"bytes": len(frame_jpeg), "stage": stage, "camera": camera, "frame_id": frame_id}
+        )
         if self.failures:
             raise self.failures.pop(0)
-        return {"Stage": stage, "Camera": camera, "FrameId": frame_id, "FaceCount": 2,
-                "Faces": [{}, {}]}
+        return {
+            "Stage": stage,
+            "Camera": camera,
+            "FrameId": frame_id,
+            "FaceCount": 2,
+            "Faces": [{}, {}],
+        }
 
 
 class FakeSource:
@@ -50,12 +58,20 @@ class FakeSource:
         pass
 
 
-def service(endpoint: Any, publisher: Any = None, opener: Callable[[], Any] | None = None,
-            ) -> tuple[CameraService, InMemoryPublisher]:
+def service(
+    endpoint: Any,
+    publisher: Any = None,
+    opener: Callable[[], Any] | None = None,
+) -> tuple[CameraService, InMemoryPublisher]:
     pub = publisher or InMemoryPublisher()
     settings = CameraSettings(stage="main", camera="cam-1", interval_s=0.0)
-    svc = CameraService(settings=settings, open_source=opener or FakeSource, endpoint=endpoint,
-                        publisher=pub, backoff=Backoff(base_s=0.001, cap_s=0.002))
+    svc = CameraService(
+        settings=settings,
+        open_source=opener or FakeSource,
+        endpoint=endpoint,
+        publisher=pub,
+        backoff=Backoff(base_s=0.001, cap_s=0.002),
+    )
     return svc, pub
 
 
@@ -74,8 +90,10 @@ def test_endpoint_down_for_a_while_camera_keeps_running_and_resumes(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     down = [EndpointError("cannot connect", kind="unavailable") for _ in range(4)]
-    down += [EndpointError("slow down", kind="throttled"),
-             EndpointError("read timeout", kind="timeout")]
+    down += [
+        EndpointError("slow down", kind="throttled"),
+        EndpointError("read timeout", kind="timeout"),
+    ]
     endpoint = FakeEndpoint(down)
     svc, pub = service(endpoint)
     with caplog.at_level(logging.WARNING):
@@ -149,15 +167,24 @@ def test_jpeg_fits_the_byte_budget_by_lowering_quality_then_size() -> None:
 
 
 def test_settings_explicit_over_env_over_default_and_clear_errors() -> None:
-    env = {"DATAPALOOZA_STAGE": "main", "DATAPALOOZA_INTERVAL_SECONDS": "5",
-           "DATAPALOOZA_ENDPOINT_NAME": "faces-ep"}
+    env = {
+        "DATAPALOOZA_STAGE": "main",
+        "DATAPALOOZA_INTERVAL_SECONDS": "5",
+        "DATAPALOOZA_ENDPOINT_NAME": "faces-ep",
+    }
     settings = CameraSettings.from_env(env, interval_s=1.5)
-    assert (settings.stage, settings.interval_s, settings.endpoint_name) == ("main", 1.5, "faces-ep")
+    assert (settings.stage, settings.interval_s, settings.endpoint_name) == (
+        "main",
+        1.5,
+        "faces-ep",
+    )
     assert settings.source == "synthetic:stage=main"
     with pytest.raises(CameraSettingsError, match="stage is not set"):
         CameraSettings.from_env({})
     with pytest.raises(CameraSettingsError, match="DATAPALOOZA_INTERVAL_SECONDS='soon'"):
-        CameraSettings.from_env({"DATAPALOOZA_STAGE": "main", "DATAPALOOZA_INTERVAL_SECONDS": "soon"})
+        CameraSettings.from_env(
+            {"DATAPALOOZA_STAGE": "main", "DATAPALOOZA_INTERVAL_SECONDS": "soon"}
+        )
     with pytest.raises(CameraSettingsError, match="invalid stage"):
         CameraSettings(stage="../etc")
     with pytest.raises(CameraSettingsError, match="payload limit"):

@@ -72,22 +72,33 @@ class FakeSource:
             raise SourceExhausted("end")
         self.index += 1
         image = np.full((200, 200, 3), 100, np.uint8)
-        return Frame(image, f"f{self.index:06d}", self.start + timedelta(seconds=self.index),
-                     self.index)
+        return Frame(
+            image, f"f{self.index:06d}", self.start + timedelta(seconds=self.index), self.index
+        )
 
     def close(self) -> None:
         pass
 
 
-def make(tmp_path: Path, store: FakeStore, frames: int, **settings: object
-         ) -> tuple[EdgeService, InMemoryPublisher]:
+def make(
+    tmp_path: Path, store: FakeStore, frames: int, **settings: object
+) -> tuple[EdgeService, InMemoryPublisher]:
     publisher = InMemoryPublisher()
-    edge_settings = EdgeSettings(stage="main", camera="edge-1", queue_dir=tmp_path / "queue",
-                                 retry_base_s=0.001, retry_cap_s=0.005, **settings)  # type: ignore[arg-type]
+    edge_settings = EdgeSettings(
+        stage="main",
+        camera="edge-1",
+        queue_dir=tmp_path / "queue",
+        retry_base_s=0.001,
+        retry_cap_s=0.005,
+        **settings,
+    )  # type: ignore[arg-type]
     service = EdgeService(
-        settings=edge_settings, open_source=lambda: FakeSource(frames),
-        detector=FakeDetector(), detector_settings=DetectorSettings(min_face_px=40),
-        store=store, publisher=publisher,
+        settings=edge_settings,
+        open_source=lambda: FakeSource(frames),
+        detector=FakeDetector(),
+        detector_settings=DetectorSettings(min_face_px=40),
+        store=store,
+        publisher=publisher,
         backoff=Backoff(base_s=0.001, cap_s=0.005),
     )
     return service, publisher
@@ -168,4 +179,7 @@ def test_edge_settings_errors_name_the_setting(tmp_path: Path) -> None:
         {"DATAPALOOZA_STAGE": "dance", "DATAPALOOZA_QUEUE_DIR": str(tmp_path)}, camera="cam-9"
     )
     assert (settings.stage, settings.camera, settings.source) == (
-        "dance", "cam-9", "synthetic:stage=dance")
+        "dance",
+        "cam-9",
+        "synthetic:stage=dance",
+    )

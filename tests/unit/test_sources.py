@@ -12,11 +12,11 @@ import cv2
 import numpy as np
 import pytest
 
+from datapalooza.devices.backoff import Backoff
 from datapalooza.sources import InvalidSourceSpec, SourceExhausted, SourceUnavailable, open_source
 from datapalooza.sources.folder import FolderSource
 from datapalooza.sources.opencv import LiveCaptureSource
 from datapalooza.sources.synthetic import MOOD_SCRIPTS, SyntheticFestivalSource, phase_at
-from datapalooza.devices.backoff import Backoff
 
 
 # -- synthetic festival ---------------------------------------------------------------
@@ -126,7 +126,7 @@ class FakeCapture:
     def __init__(self, counter: list[int], *, opened: bool = True, limit: int | None = None):
         self.counter, self.opened, self.limit, self.delivered = counter, opened, limit, 0
 
-    def isOpened(self) -> bool:  # noqa: N802
+    def isOpened(self) -> bool:
         return self.opened
 
     def read(self) -> tuple[bool, Any]:
@@ -167,7 +167,10 @@ def test_live_source_that_vanishes_is_reopened() -> None:
         return FakeCapture(counter)
 
     source = LiveCaptureSource(
-        "rtsp://cam", name="rtsp://cam", opener=opener, read_timeout_s=2.0,
+        "rtsp://cam",
+        name="rtsp://cam",
+        opener=opener,
+        read_timeout_s=2.0,
         reconnect=Backoff(base_s=0.01, cap_s=0.02),
     )
     try:
@@ -183,8 +186,11 @@ def test_live_source_that_vanishes_is_reopened() -> None:
 
 def test_live_source_without_frames_raises_unavailable_then_closes_cleanly() -> None:
     source = LiveCaptureSource(
-        7, name="webcam:7", opener=lambda _t: FakeCapture([0], opened=False),
-        read_timeout_s=0.1, reconnect=Backoff(base_s=0.01, cap_s=0.02),
+        7,
+        name="webcam:7",
+        opener=lambda _t: FakeCapture([0], opened=False),
+        read_timeout_s=0.1,
+        reconnect=Backoff(base_s=0.01, cap_s=0.02),
     )
     with pytest.raises(SourceUnavailable, match="no frame from webcam:7 within 0.1s"):
         source.read()

@@ -1,0 +1,194 @@
+"""Device adapters: SageMaker Runtime (botocore Stubber), Greengrass and local publishers,
+a real video file."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+import cv2
+import numpy as np
+import pytest
+from botocore.response import StreamingBody
+from botocore.stub import ANY, Stubber
+
+from datapalooza.adapters.aws.greengrass_publisher import (
+    GreengrassIpcPublisher,
+    GreengrassSdkPublisher,
+)
+from datapalooza.adapters.aws.sagemaker_endpoint import SageMakerDetectionEndpoint
+from datapalooza.adapters.local.log_publisher import InMemoryPublisher, topic_matches
+from datapalooza.devices.errors import EndpointError
+from datapalooza.sources import SourceExhausted, open_source
+
+
+def runtime() -> Any:
+    return boto3.client(
+        "sagemaker-runtime",
+        region_name="eu-west-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+    )
+
+
+def test_invoke_endpoint_sends_jpeg_with_custom_attributes() -> None:
+    client = runtime()
+    answer = json.dumps({"Faces": [], "FaceCount": 0}).encode()
+    with Stubber(client) as stub:
+        stub.add_response(
+            "invoke_endpoint",
+            {
+                "Body": StreamingBody(io.BytesIO(answer), len(answer)),
+                "ContentType": "application/json",
+            },
+            {
+                "EndpointName": "faces",
+                "ContentType": "image/jpeg",
+                "Accept": "application/json",
+                "Body": b"\xff\xd8jpeg",
+                "CustomAttributes": ANY,
+            },
+        )
+        result = SageMakerDetectionEndpoint(client, "faces").detect(
+            b"\xff\xd8jpeg", stage="main", camera="cam-1", frame_id="f000001"
+        )
+    assert result == {"Faces": [], "FaceCount": 0}
+
+
+def test_custom_attributes_carry_stage_camera_and_frame() -> None:
+    client = runtime()
+    seen: dict[str, Any] = {}
+
+    def capture(params: dict[str, Any], **_: Any) -> None:
+        seen.update(params)
+
+    client.meta.events.register("provide-client-params.sagemaker-runtime.InvokeEndpoint", capture)
+    answer = b'{"Faces": []}'
+    with Stubber(client) as stub:
+        stub.add_response(
+            "invoke_endpoint", {"Body": StreamingBody(io.BytesIO(answer), len(answer))}, None
+        )
+        SageMakerDetectionEndpoint(client, "faces").detect(
+            b"jpeg", stage="dance", camera="cam-2", frame_id="f000042"
+        )
+    assert seen["CustomAttributes"].startswith("stage=dance,camera=cam-2,frame=f000042,ts=")
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "kind"),
+    [
+        ("ThrottlingException", 400, "throttled"),
+        ("ServiceUnavailable", 503, "unavailable"),
+        ("ModelError", 424, "rejected"),
+        ("ValidationError", 400, "rejected"),
+    ],
+)
+def test_endpoint_errors_are_classified(code: str, status: int, kind: str) -> None:
+    client = runtime()
+    with Stubber(client) as stub:
+        stub.add_client_error(
+            "invoke_endpoint",
+            service_error_code=code,
+            service_message="nope",
+            http_status_code=status,
+        )
+        with pytest.raises(EndpointError) as caught:
+            SageMakerDetectionEndpoint(client, "faces").detect(
+                b"jpeg", stage="main", camera="cam-1", frame_id="f1"
+            )
+    assert caught.value.kind == kind
+    assert "faces" in str(caught.value)
+
+
+def test_missing_endpoint_is_unavailable_not_fatal() -> None:
+    client = runtime()
+    with Stubber(client) as stub:
+        stub.add_client_error(
+            "invoke_endpoint",
+            service_error_code="ValidationError",
+            service_message="Endpoint faces of account 1 not found.",
+            http_status_code=400,
+        )
+        with pytest.raises(EndpointError) as caught:
+            SageMakerDetectionEndpoint(client, "faces").detect(
+                b"jpeg", stage="main", camera="cam-1", frame_id="f1"
+            )
+    assert caught.value.kind == "unavailable"
+
+
+def test_unreachable_endpoint_url_is_unavailable() -> None:
+    from botocore.config import Config
+
+    from tests.conftest import free_port
+
+    client = boto3.client(
+        "sagemaker-runtime",
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+        endpoint_url=f"http://127.0.0.1:{free_port()}",
+        config=Config(retries={"max_attempts": 1}, connect_timeout=1, read_timeout=1),
+    )
+    with pytest.raises(EndpointError) as caught:
+        SageMakerDetectionEndpoint(client, "faces").detect(
+            b"jpeg", stage="main", camera="cam-1", frame_id="f1"
+        )
+    assert caught.value.kind == "unavailable"
+
+
+class RecordingClient:
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+
+    def publish(self, **kwargs: Any) -> None:
+        self.calls.append(kwargs)
+
+    def publish_to_iot_core(self, **kwargs: Any) -> None:
+        self.calls.append(kwargs)
+
+
+def test_greengrass_publishers_send_json_on_the_topic() -> None:
+    v1, v2 = RecordingClient(), RecordingClient()
+    GreengrassSdkPublisher(v1).publish("datapalooza/main/detections", {"FaceCount": 3})
+    GreengrassIpcPublisher(v2).publish("datapalooza/main/edge-stats", {"Fps": 1.5})
+    assert v1.calls == [
+        {
+            "topic": "datapalooza/main/detections",
+            "queueFullPolicy": "AllOrException",
+            "payload": b'{"FaceCount":3}',
+        }
+    ]
+    assert v2.calls == [
+        {"topic_name": "datapalooza/main/edge-stats", "qos": "1", "payload": b'{"Fps":1.5}'}
+    ]
+
+
+def test_in_memory_publisher_delivers_to_matching_subscribers() -> None:
+    broker = InMemoryPublisher()
+    got: list[str] = []
+    unsubscribe = broker.subscribe("datapalooza/+/detections", lambda t, p: got.append(t))
+    broker.subscribe("datapalooza/#", lambda t, p: (_ for _ in ()).throw(RuntimeError("bad")))
+    broker.publish("datapalooza/main/detections", {"a": 1})
+    broker.publish("datapalooza/main/edge-stats", {"a": 2})
+    unsubscribe()
+    broker.publish("datapalooza/dance/detections", {"a": 3})
+    assert got == ["datapalooza/main/detections"]
+    assert len(broker.messages("datapalooza/#")) == 3
+    assert topic_matches("a/#", "a/b/c") and not topic_matches("a/+", "a/b/c")
+
+
+def test_video_file_source_reads_every_frame_then_ends(tmp_path: Path) -> None:
+    path = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 5.0, (64, 48))
+    for value in (20, 120, 220):
+        writer.write(np.full((48, 64, 3), value, np.uint8))
+    writer.release()
+    source = open_source(f"file:{path}")
+    levels = [int(source.read().image.mean()) for _ in range(3)]
+    assert [abs(a - b) < 10 for a, b in zip(levels, (20, 120, 220), strict=True)] == [True] * 3
+    with pytest.raises(SourceExhausted):
+        source.read()
+    source.close()
