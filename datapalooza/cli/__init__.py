@@ -15,6 +15,7 @@ COMMANDS = [
     "camera",
     "edge",
     "emotions",
+    "up",
 ]
 
 

@@ -56,11 +56,21 @@ def build_store(env: Mapping[str, str]) -> FaceStore | None:
 
         return S3FaceStore(boto3.client("s3"), bucket)
     directory = env.get(constants.ENV_DATA_DIR)
-    if directory:
-        from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore
+    if not directory:
+        return None
+    from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore
 
-        return DirectoryFaceStore(Path(directory))
-    return None
+    store: FaceStore = DirectoryFaceStore(Path(directory))
+    notifications = env.get(constants.ENV_NOTIFICATIONS_DB)
+    if notifications:
+        # The local festival: announce each crop, as the bucket's event notification would.
+        from datapalooza.adapters.local.crop_notifications import (
+            NotifyingFaceStore,
+            SqliteCropNotifications,
+        )
+
+        store = NotifyingFaceStore(store, SqliteCropNotifications(Path(notifications)))
+    return store
 
 
 def model_fn(model_dir: str | None, env: Mapping[str, str]) -> EndpointModel:

@@ -1,8 +1,8 @@
 """Where the local festival keeps its state under the data directory.
 
     {data_dir}/bucket/faces/...     the faces "bucket" (DirectoryFaceStore root)
-    {data_dir}/results.sqlite       scored faces (SqliteResultsTable)
-    {data_dir}/metrics.sqlite       per-stage metric time series (SqliteMetricsSink)
+    {data_dir}/festival.sqlite      scored faces (SqliteResultsTable) and the per-stage
+                                    metric time series (SqliteMetricsSink), two tables
     {data_dir}/notifications.sqlite crop notifications: the local S3 -> SQS
     {data_dir}/setlists.json        artists' setlists per stage
     {data_dir}/status.json          live counters of the running pipeline
@@ -35,11 +35,12 @@ class DataLayout:
 
     @property
     def results_db(self) -> Path:
-        return self.root / "results.sqlite"
+        return self.root / "festival.sqlite"
 
     @property
     def metrics_db(self) -> Path:
-        return self.root / "metrics.sqlite"
+        """The metrics share the results' database file (one writer: the tracker)."""
+        return self.results_db
 
     @property
     def notifications_db(self) -> Path:

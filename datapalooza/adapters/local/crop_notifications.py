@@ -1,0 +1,158 @@
+"""The local twin of "S3 ObjectCreated -> SQS": a durable queue of new crop keys.
+
+Every process that writes crops (endpoint workers, edge cameras) announces each new
+object here; the tracker consumes the queue. Delivery is at least once: a key stays
+pending until the tracker says it is done, so a crash or Ctrl-C loses nothing and a
+restart resumes where it stopped. Keys are unique: announcing a key twice is a no-op.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from datapalooza.ports import FaceStore
+
+BUSY_TIMEOUT_S = 30.0
+MAX_ATTEMPTS = 5
+"""Deliveries of one key before it is parked as dead (the local dead-letter queue)."""
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS notifications (
+    key TEXT PRIMARY KEY,
+    size INTEGER,
+    state TEXT NOT NULL DEFAULT 'pending',  -- pending | done | dead
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created_ms INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS notifications_pending ON notifications (state, created_ms);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    key: str
+    size: int | None
+    attempts: int
+    created_ms: int
+
+
+class SqliteCropNotifications:
+    """A durable, de-duplicating queue of crop keys in one SQLite file (WAL mode),
+    safe for several writer processes and one consumer."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(
+            path, timeout=BUSY_TIMEOUT_S, check_same_thread=False, isolation_level=None
+        )
+        self._conn.execute("PRAGMA journal_mode = WAL")
+        self._conn.execute("PRAGMA synchronous = NORMAL")
+        self._conn.executescript(_SCHEMA)
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def announce(self, keys: Sequence[str], *, size: int | None = None) -> int:
+        """Queue new keys; returns how many were new."""
+        now = _now_ms()
+        with self._lock:
+            before = self._conn.total_changes
+            self._conn.executemany(
+                "INSERT OR IGNORE INTO notifications (key, size, created_ms, updated_ms)"
+                " VALUES (?, ?, ?, ?)",
+                [(key, size, now, now) for key in keys],
+            )
+            return self._conn.total_changes - before
+
+    def receive(self, limit: int) -> list[Notification]:
+        """The oldest pending keys (they stay pending until done/failed)."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT key, size, attempts, created_ms FROM notifications"
+                " WHERE state = 'pending' ORDER BY created_ms, key LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [Notification(str(r[0]), r[1], int(r[2]), int(r[3])) for r in rows]
+
+    def done(self, keys: Sequence[str]) -> None:
+        self._set_state(keys, "done")
+
+    def failed(self, keys: Sequence[str]) -> list[str]:
+        """Count a failed delivery; keys past MAX_ATTEMPTS are parked as dead and returned."""
+        now = _now_ms()
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.executemany(
+                    "UPDATE notifications SET attempts = attempts + 1, updated_ms = ?"
+                    " WHERE key = ?",
+                    [(now, key) for key in keys],
+                )
+                dead = [
+                    str(row[0])
+                    for key in keys
+                    for row in self._conn.execute(
+                        "SELECT key FROM notifications WHERE key = ? AND attempts >= ?",
+                        (key, MAX_ATTEMPTS),
+                    )
+                ]
+                self._conn.executemany(
+                    "UPDATE notifications SET state = 'dead' WHERE key = ?",
+                    [(key,) for key in dead],
+                )
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        return dead
+
+    def counts(self) -> Mapping[str, int]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT state, COUNT(*) FROM notifications GROUP BY state"
+            ).fetchall()
+        counts = {"pending": 0, "done": 0, "dead": 0}
+        counts.update({str(state): int(n) for state, n in rows})
+        return counts
+
+    def _set_state(self, keys: Sequence[str], state: str) -> None:
+        now = _now_ms()
+        with self._lock:
+            self._conn.executemany(
+                "UPDATE notifications SET state = ?, updated_ms = ? WHERE key = ?",
+                [(state, now, key) for key in keys],
+            )
+
+
+class NotifyingFaceStore:
+    """A FaceStore that announces every object it writes, as the faces bucket's
+    event notification does. Reads and deletes pass through."""
+
+    def __init__(self, inner: FaceStore, notifications: SqliteCropNotifications) -> None:
+        self._inner = inner
+        self._notifications = notifications
+
+    def put(self, key: str, body: bytes, metadata: Mapping[str, str]) -> None:
+        self._inner.put(key, body, metadata)
+        self._notifications.announce([key], size=len(body))
+
+    def get(self, key: str) -> tuple[bytes, dict[str, str]]:
+        return self._inner.get(key)
+
+    def delete(self, key: str) -> None:
+        self._inner.delete(key)
+
+    def exists(self, key: str) -> bool:
+        return self._inner.exists(key)
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)

@@ -1,0 +1,328 @@
+"""The local festival: every part of the pipeline, running on this machine.
+
+    cameras (threads) --frames--> endpoint server (child process, N workers)
+          |                                | crops into the bucket directory,
+          | edge stages: detector in-thread | announced as notifications
+          '--------------------------------'
+    notifications --> tracker (thread: local ONNX emotion model) --> SQLite results
+                                                                   + metrics
+    dashboard server (child process) <-- SQLite, status.json
+
+Nothing here re-implements a part: the cameras are datapalooza.devices, the endpoint is
+``datapalooza serve-endpoint``, the tracker is datapalooza.emotions, the dashboard is
+datapalooza.dashboard.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from datapalooza import constants
+from datapalooza.adapters.local.crop_notifications import (
+    NotifyingFaceStore,
+    SqliteCropNotifications,
+)
+from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore
+from datapalooza.adapters.local.log_publisher import LogPublisher
+from datapalooza.detection import DetectorSettings, load_detector
+from datapalooza.detection.weights import ModelUnavailable
+from datapalooza.devices.camera import CameraService, CameraSettings
+from datapalooza.devices.compose import build_camera_service, build_edge_service
+from datapalooza.devices.edge import EdgeService, EdgeSettings
+from datapalooza.emotions.settings import TrackerSettings
+from datapalooza.emotions.wiring import local_tracker
+from datapalooza.festival.children import ChildFailed, ChildServer, free_port, port_is_free
+from datapalooza.festival.config import FestivalConfig, StageConfig
+from datapalooza.festival.layout import DataLayout
+from datapalooza.festival.tracker_worker import TrackerWorker
+from datapalooza.sources.base import InvalidSourceSpec, SourceUnavailable
+from datapalooza.sources.spec import open_source
+
+log = logging.getLogger(__name__)
+
+ENDPOINT_NAME = "datapalooza-faces"
+
+
+class FestivalError(RuntimeError):
+    """Something the person starting the festival must fix; the message says how."""
+
+
+@dataclass(frozen=True, slots=True)
+class FestivalOptions:
+    data_dir: Path
+    config: FestivalConfig
+    host: str = "127.0.0.1"
+    port: int = 8000
+    endpoint_port: int | None = None
+    endpoint_workers: int = 2
+    interval_s: float = 1.0
+    duration_s: float | None = None
+    dashboard: bool = True
+    drain_timeout_s: float = 120.0
+
+
+@dataclass(slots=True)
+class StageRunner:
+    config: StageConfig
+    service: CameraService | EdgeService
+    thread: threading.Thread | None = None
+
+    def status(self, elapsed_s: float) -> dict[str, Any]:
+        if isinstance(self.service, CameraService):
+            c = self.service.counters
+            frames, faces, errors = c.frames, c.faces, c.endpoint_errors + c.source_errors
+            extra: dict[str, Any] = {"sent": c.sent, "last_error": c.last_error}
+        else:
+            s = self.service.stats
+            frames, faces = s.frames, s.faces
+            errors = s.upload_errors + s.source_errors + s.unexpected_errors
+            extra = {"crops": s.crops, "uploaded": s.uploaded, "queue_depth": s.queue_depth,
+                     "last_error": s.last_error}
+        return {
+            "path": self.config.path,
+            "source": self.config.source,
+            "frames": frames,
+            "faces": faces,
+            "errors": errors,
+            "fps": round(frames / elapsed_s, 2) if elapsed_s > 0 else 0.0,
+            **extra,
+        }
+
+
+@dataclass
+class Festival:
+    """Start with start(), wait with run(), always finish with shutdown()."""
+
+    options: FestivalOptions
+    layout: DataLayout = field(init=False)
+    endpoint: ChildServer | None = field(default=None, init=False)
+    dashboard: ChildServer | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.layout = DataLayout(self.options.data_dir)
+        self._stop_cameras = threading.Event()
+        self._stop_tracker = threading.Event()
+        self._drain = threading.Event()
+        self._stages: list[StageRunner] = []
+        self._tracker: TrackerWorker | None = None
+        self._tracker_thread: threading.Thread | None = None
+        self._notifications: SqliteCropNotifications | None = None
+        self._started_at = datetime.now(UTC)
+        self._started = time.monotonic()
+
+    # -- checks that turn into clear errors -------------------------------------------
+    def check(self) -> None:
+        self._check_data_dir()
+        if self.options.dashboard and not port_is_free(self.options.host, self.options.port):
+            raise FestivalError(
+                f"port {self.options.port} on {self.options.host} is in use (another "
+                "`datapalooza up`?); stop it or pick another port with --port"
+            )
+        port = self.options.endpoint_port
+        if port is not None and not port_is_free("127.0.0.1", port):
+            raise FestivalError(
+                f"endpoint port {port} is in use; pick another with --endpoint-port"
+            )
+        for stage in self.options.config.stages:
+            self._check_source(stage)
+
+    def _check_data_dir(self) -> None:
+        root = self.options.data_dir
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=root, prefix=".write-check-"):
+                pass
+        except OSError as exc:
+            raise FestivalError(
+                f"data directory {root} is not writable ({exc.strerror or exc}); "
+                "choose another with --data-dir"
+            ) from exc
+
+    def _check_source(self, stage: StageConfig) -> None:
+        try:
+            source = open_source(stage.source, stage=stage.name)
+        except (InvalidSourceSpec, SourceUnavailable, OSError, ValueError) as exc:
+            raise FestivalError(
+                f"stage {stage.name}: cannot open source {stage.source!r}: {exc}. "
+                "Check the path or device, or use a synthetic:stage=NAME source"
+            ) from exc
+        source.close()
+
+    # -- start ------------------------------------------------------------------------
+    def start(self) -> None:
+        layout = self.layout
+        notifications = SqliteCropNotifications(layout.notifications_db)
+        self._notifications = notifications
+        bucket = DirectoryFaceStore(layout.bucket)
+        # Crops written before a crash but never announced: announce them now.
+        recovered = notifications.announce(list(bucket.keys()))
+        if recovered:
+            log.info("resuming: %d stored crops were never scored; scoring them", recovered)
+        try:
+            tracker = local_tracker(
+                TrackerSettings(analyzer="local"),
+                faces_root=layout.bucket,
+                database=layout.results_db,
+                cache_dir=layout.model_cache,
+            )
+            detector_settings = DetectorSettings()
+            detector = (
+                load_detector(detector_settings)
+                if any(s.path == "edge" for s in self.options.config.stages)
+                else None
+            )
+        except ModelUnavailable as exc:
+            raise FestivalError(f"{exc}. Run `make bootstrap` (scripts/bootstrap)") from exc
+        self._tracker = TrackerWorker(tracker, notifications)
+        self._tracker_thread = threading.Thread(
+            target=self._tracker.run, args=(self._stop_tracker,), kwargs={"drain": self._drain},
+            name="tracker", daemon=True,
+        )
+        self._tracker_thread.start()
+
+        if any(s.path == "cloud" for s in self.options.config.stages):
+            self.endpoint = self._start_endpoint()
+        if self.options.dashboard:
+            self.dashboard = self._start_dashboard()
+
+        store = NotifyingFaceStore(bucket, notifications)
+        publisher = LogPublisher(logging.getLogger("datapalooza.mqtt"), level=logging.DEBUG)
+        for stage in self.options.config.stages:
+            service: CameraService | EdgeService
+            if stage.path == "cloud":
+                assert self.endpoint is not None
+                service = build_camera_service(
+                    CameraSettings(
+                        stage=stage.name, camera=stage.camera, source=stage.source,
+                        interval_s=self.options.interval_s, endpoint_name=ENDPOINT_NAME,
+                        endpoint_url=self.endpoint.url, region="us-east-1",
+                    ),
+                    publisher=publisher,
+                )
+            else:
+                service = build_edge_service(
+                    EdgeSettings(
+                        stage=stage.name, camera=stage.camera, source=stage.source,
+                        interval_s=self.options.interval_s,
+                        queue_dir=layout.edge_queue(stage.name),
+                    ),
+                    detector_settings,
+                    store=store,
+                    publisher=publisher,
+                    detector=detector,
+                )
+            runner = StageRunner(stage, service)
+            runner.thread = threading.Thread(
+                target=self._run_stage, args=(runner,), name=f"stage-{stage.name}", daemon=True
+            )
+            self._stages.append(runner)
+        self._started = time.monotonic()
+        for runner in self._stages:
+            assert runner.thread is not None
+            runner.thread.start()
+
+    def _run_stage(self, runner: StageRunner) -> None:
+        if isinstance(runner.service, CameraService):
+            runner.service.run(duration_s=self.options.duration_s, stop=self._stop_cameras)
+        else:
+            runner.service.run(
+                duration_s=self.options.duration_s, stop=self._stop_cameras,
+                drain_timeout_s=self.options.drain_timeout_s,
+            )
+
+    def _start_endpoint(self) -> ChildServer:
+        port = self.options.endpoint_port or free_port()
+        server = ChildServer(
+            "face-detection endpoint",
+            ["serve-endpoint", "--port", str(port), "--workers",
+             str(self.options.endpoint_workers), "--store", str(self.layout.bucket)],
+            host="127.0.0.1", port=port, ready_path="/ping",
+            env={constants.ENV_NOTIFICATIONS_DB: str(self.layout.notifications_db)},
+            log_path=str(self.layout.root / "endpoint.log"),
+        )
+        try:
+            server.start()
+        except ChildFailed as exc:
+            raise FestivalError(str(exc)) from exc
+        return server
+
+    def _start_dashboard(self) -> ChildServer:
+        server = ChildServer(
+            "dashboard",
+            ["dashboard", "--data-dir", str(self.layout.root), "--host", self.options.host,
+             "--port", str(self.options.port)],
+            host=self.options.host, port=self.options.port, ready_path="/api/stages",
+            log_path=str(self.layout.root / "dashboard.log"),
+        )
+        try:
+            server.start()
+        except ChildFailed as exc:
+            raise FestivalError(str(exc)) from exc
+        return server
+
+    # -- run --------------------------------------------------------------------------
+    def cameras_running(self) -> bool:
+        return any(r.thread is not None and r.thread.is_alive() for r in self._stages)
+
+    def status(self) -> dict[str, Any]:
+        elapsed = time.monotonic() - self._started
+        tracker = self._tracker.counters.to_json() if self._tracker else {}
+        if self._notifications is not None:
+            tracker["pending"] = self._notifications.counts()["pending"]
+        return {
+            "started_at": self._started_at.isoformat(),
+            "updated_at": datetime.now(UTC).isoformat(),
+            "elapsed_s": round(elapsed, 1),
+            "stages": {r.config.name: r.status(elapsed) for r in self._stages},
+            "tracker": tracker,
+            "dashboard": self.dashboard.url if self.dashboard else None,
+            "endpoint": self.endpoint.url if self.endpoint else None,
+        }
+
+    def write_status(self) -> dict[str, Any]:
+        status = self.status()
+        target = self.layout.status
+        tmp = target.with_suffix(".tmp")
+        tmp.write_text(json.dumps(status, indent=1))
+        os.replace(tmp, target)
+        return status
+
+    def run(self, stop: threading.Event, *, on_status: Any = None, every_s: float = 1.0) -> None:
+        """Until ``stop`` is set or the cameras finish (--duration, finite sources)."""
+        while not stop.is_set() and self.cameras_running():
+            status = self.write_status()
+            if on_status is not None:
+                on_status(status)
+            for child in (self.endpoint, self.dashboard):
+                if child is not None and not child.alive():
+                    raise FestivalError(f"the {child.name} stopped unexpectedly")
+            stop.wait(every_s)
+
+    def shutdown(self, *, drain: bool = True) -> dict[str, Any]:
+        """Stop cameras, let the tracker score what is pending (``drain``), stop servers."""
+        self._stop_cameras.set()
+        for runner in self._stages:
+            if runner.thread is not None:
+                runner.thread.join(timeout=self.options.drain_timeout_s)
+        if self._tracker_thread is not None:
+            if drain:
+                self._drain.set()
+                self._tracker_thread.join(timeout=self.options.drain_timeout_s)
+            self._stop_tracker.set()
+            self._tracker_thread.join(timeout=30)
+        status = self.write_status() if self._tracker else self.status()
+        for child in (self.dashboard, self.endpoint):
+            if child is not None:
+                child.stop()
+        if self._notifications is not None:
+            self._notifications.close()
+        return status

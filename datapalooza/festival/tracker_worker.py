@@ -1,0 +1,81 @@
+"""The local emotion tracker: consumes crop notifications, as the Lambda consumes SQS."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import asdict, dataclass
+
+from datapalooza.adapters.local.crop_notifications import SqliteCropNotifications
+from datapalooza.emotions.tracker import CropRef, CropStatus
+from datapalooza.emotions.wiring import Tracker
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class TrackerCounters:
+    scored: int = 0
+    no_face: int = 0
+    duplicate: int = 0
+    missing: int = 0
+    rejected: int = 0
+    failed: int = 0
+    dead: int = 0
+    pending: int = 0
+
+    def to_json(self) -> dict[str, int]:
+        return asdict(self)
+
+
+class TrackerWorker:
+    """Scores pending crops in batches until stopped; on stop, drains what is pending."""
+
+    def __init__(
+        self,
+        tracker: Tracker,
+        notifications: SqliteCropNotifications,
+        *,
+        batch: int = 64,
+        poll_s: float = 0.1,
+    ) -> None:
+        self._tracker = tracker
+        self._notifications = notifications
+        self._batch = batch
+        self._poll_s = poll_s
+        self.counters = TrackerCounters()
+
+    def run_once(self) -> int:
+        """Score one batch; returns how many notifications it handled."""
+        pending = self._notifications.receive(self._batch)
+        if not pending:
+            self.counters.pending = 0
+            return 0
+        refs = [CropRef(key=n.key, item_id=n.key, size=n.size) for n in pending]
+        report = self._tracker.track(refs)
+        failed = [o.ref.key for o in report.outcomes if o.status is CropStatus.FAILED]
+        finished = [o.ref.key for o in report.outcomes if o.status is not CropStatus.FAILED]
+        self._notifications.done(finished)
+        dead = self._notifications.failed(failed) if failed else []
+        for outcome in report.outcomes:
+            name = outcome.status.value
+            setattr(self.counters, name, getattr(self.counters, name) + 1)
+        self.counters.dead += len(dead)
+        for key in dead:
+            log.error("crop %s failed too often; parked as dead (see notifications db)", key)
+        self.counters.pending = self._notifications.counts()["pending"]
+        return len(pending)
+
+    def run(self, stop: threading.Event, *, drain: threading.Event | None = None) -> None:
+        """Work until ``stop``; when ``drain`` is set, finish what is pending, then return."""
+        while not stop.is_set():
+            try:
+                handled = self.run_once()
+            except Exception:  # the loop never dies: the crops stay pending
+                log.exception("tracker batch failed; retrying")
+                stop.wait(1.0)
+                continue
+            if handled == 0:
+                if drain is not None and drain.is_set():
+                    return
+                stop.wait(self._poll_s)
