@@ -37,7 +37,7 @@ def test_edge_handler_stores_only_face_crops_with_keys_and_metadata(
     assert len(keys) == service.stats.crops >= 6
     for key in keys:
         parsed = CropKey.parse(key)
-        body, metadata = store.get(key)
+        _body, metadata = store.get(key)
         assert parsed.stage == "dance"
         assert metadata["stage"] == "dance" and metadata["camera"] == "edge-1"
         assert metadata["frame-id"] == parsed.frame_id

@@ -129,7 +129,7 @@ def test_a_failing_publisher_or_a_bug_does_not_stop_the_loop() -> None:
             super().publish(topic, payload)
 
     endpoint = FakeEndpoint([RuntimeError("a bug in an adapter")])
-    svc, pub = service(endpoint, publisher=FlakyPublisher())
+    svc, _pub = service(endpoint, publisher=FlakyPublisher())
     counters = svc.run(max_frames=6)
     assert counters.unexpected_errors == 1
     assert counters.publish_errors == 2
@@ -145,14 +145,14 @@ def test_a_camera_that_is_not_there_is_retried() -> None:
             raise SourceUnavailable("cannot open webcam:0")
         return FakeSource()
 
-    svc, pub = service(FakeEndpoint(), opener=opener)
+    svc, _pub = service(FakeEndpoint(), opener=opener)
     counters = svc.run(max_frames=2)
     assert counters.source_errors == 2 and counters.published == 2
 
 
 def test_finite_source_ends_the_run() -> None:
     source = SyntheticFestivalSource(stage="main", width=160, height=90, frames=2)
-    svc, pub = service(FakeEndpoint(), opener=lambda: source)
+    svc, _pub = service(FakeEndpoint(), opener=lambda: source)
     svc.run(max_frames=10)
     assert svc.exhausted and svc.counters.sent == 2
 

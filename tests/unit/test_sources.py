@@ -192,7 +192,7 @@ def test_live_source_without_frames_raises_unavailable_then_closes_cleanly() -> 
         read_timeout_s=0.1,
         reconnect=Backoff(base_s=0.01, cap_s=0.02),
     )
-    with pytest.raises(SourceUnavailable, match="no frame from webcam:7 within 0.1s"):
+    with pytest.raises(SourceUnavailable, match=r"no frame from webcam:7 within 0\.1s"):
         source.read()
     closer = threading.Thread(target=source.close)
     closer.start()
