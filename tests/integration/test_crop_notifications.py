@@ -1,0 +1,100 @@
+"""The local S3 -> SQS twin, and the tracker worker that consumes it."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from datapalooza.adapters.local.crop_notifications import (
+    MAX_ATTEMPTS,
+    NotifyingFaceStore,
+    SqliteCropNotifications,
+)
+from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore
+from datapalooza.adapters.local.sqlite_results_table import SqliteResultsTable
+from datapalooza.detection import DetectorSettings, load_detector
+from datapalooza.emotions.settings import TrackerSettings
+from datapalooza.emotions.wiring import local_tracker
+from datapalooza.faces import find_faces, store_crops
+from datapalooza.festival.tracker_worker import TrackerWorker
+from datapalooza.images import decode_image
+
+KEY = "faces/main/2026/07/04/21/1783198800000-f1-{}.jpg"
+
+
+def test_keys_are_queued_once_and_stay_pending_until_done(tmp_path):
+    queue = SqliteCropNotifications(tmp_path / "n.sqlite")
+    assert queue.announce([KEY.format(0), KEY.format(1)]) == 2
+    assert queue.announce([KEY.format(0)]) == 0  # a duplicate notification is a no-op
+    assert [n.key for n in queue.receive(10)] == [KEY.format(0), KEY.format(1)]
+    queue.done([KEY.format(0)])
+    assert [n.key for n in queue.receive(10)] == [KEY.format(1)]
+    # Another process (a restart) sees the same pending work.
+    assert [n.key for n in SqliteCropNotifications(tmp_path / "n.sqlite").receive(10)] == [
+        KEY.format(1)]
+
+
+def test_a_key_that_keeps_failing_is_parked_as_dead(tmp_path):
+    queue = SqliteCropNotifications(tmp_path / "n.sqlite")
+    queue.announce([KEY.format(0)])
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        dead = queue.failed([KEY.format(0)])
+        assert dead == ([KEY.format(0)] if attempt == MAX_ATTEMPTS else [])
+    assert queue.receive(10) == []
+    assert queue.counts() == {"pending": 0, "done": 0, "dead": 1}
+
+
+def test_the_notifying_store_announces_what_it_writes(tmp_path):
+    queue = SqliteCropNotifications(tmp_path / "n.sqlite")
+    store = NotifyingFaceStore(DirectoryFaceStore(tmp_path / "bucket"), queue)
+    store.put(KEY.format(3), b"jpeg", {"stage": "main"})
+    assert [(n.key, n.size) for n in queue.receive(5)] == [(KEY.format(3), 4)]
+    assert store.get(KEY.format(3))[0] == b"jpeg"
+
+
+@pytest.fixture
+def festival_crops(tmp_path, astronaut_rgb, grace_hopper_jpeg):
+    """Real face crops in a bucket directory, announced, none scored yet."""
+    bucket, queue = tmp_path / "bucket", SqliteCropNotifications(tmp_path / "n.sqlite")
+    store = NotifyingFaceStore(DirectoryFaceStore(bucket), queue)
+    settings = DetectorSettings()
+    for i, image in enumerate([astronaut_rgb, decode_image(grace_hopper_jpeg)]):
+        _, crops = find_faces(image, detector=load_detector(settings), settings=settings,
+                              stage="main", camera="cam-1", frame_id=f"f{i}",
+                              captured_at=datetime.now(UTC))
+        store_crops(crops, store)
+    return bucket, queue
+
+
+def test_the_worker_scores_pending_crops_and_a_restart_counts_nothing_twice(
+    tmp_path, festival_crops
+):
+    bucket, queue = festival_crops
+    db = tmp_path / "festival.sqlite"
+
+    def worker():
+        tracker = local_tracker(TrackerSettings(analyzer="local"), faces_root=bucket,
+                                database=db, cache_dir=tmp_path / "cache")
+        return TrackerWorker(tracker, queue)
+
+    assert worker().run_once() == 2
+    assert queue.counts()["pending"] == 0
+    # The same notifications delivered again (at least once), then a restart.
+    queue._conn.execute("UPDATE notifications SET state = 'pending'")
+    again = worker()
+    assert again.run_once() == 2
+    assert again.counters.duplicate == 2 and again.counters.scored == 0
+    results = SqliteResultsTable(db, read_only=True)
+    assert len(results.scores_between("main", datetime(2000, 1, 1, tzinfo=UTC),
+                                      datetime(2100, 1, 1, tzinfo=UTC))) == 2
+
+
+def test_a_crop_deleted_before_scoring_is_counted_missing_not_retried(tmp_path, festival_crops):
+    bucket, queue = festival_crops
+    first = queue.receive(1)[0].key
+    DirectoryFaceStore(bucket).delete(first)
+    tracker = local_tracker(TrackerSettings(analyzer="local"), faces_root=bucket,
+                            database=tmp_path / "f.sqlite", cache_dir=tmp_path / "cache")
+    worker = TrackerWorker(tracker, queue)
+    worker.run_once()
+    assert worker.counters.missing == 1 and worker.counters.scored == 1
+    assert queue.counts() == {"pending": 0, "done": 2, "dead": 0}

@@ -1,0 +1,74 @@
+import pytest
+
+from datapalooza.festival.config import (
+    FestivalConfigError,
+    StageConfig,
+    default_config,
+    load_config,
+)
+from datapalooza.festival.status_line import StatusLine
+
+
+def test_default_festival_has_named_synthetic_stages_on_the_cloud_path():
+    config = default_config(3, edge_stages=["dance"])
+    assert [s.name for s in config.stages] == ["main", "dance", "acoustic"]
+    assert [s.path for s in config.stages] == ["cloud", "edge", "cloud"]
+    assert config.stages[0].source.startswith("synthetic:stage=main,")
+    assert [s.name for s in default_config(10).stages][-1] == "stage-10"
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: default_config(0), "between 1 and 64"),
+        (lambda: default_config(2, edge_stages=["nope"]), "unknown stages: nope"),
+        (lambda: StageConfig("Main", "synthetic:stage=main"), "invalid stage name"),
+        (lambda: StageConfig("main", "ftp://camera"), "stage 'main'"),
+        (lambda: StageConfig("main", "synthetic:stage=main", path="fog"), "cloud or edge"),
+    ],
+)
+def test_bad_options_say_what_to_change(call, message):
+    with pytest.raises(FestivalConfigError, match=message):
+        call()
+
+
+def test_a_festival_file_lists_stages_sources_paths_and_a_setlist(tmp_path):
+    (tmp_path / "festival.yaml").write_text(
+        "stages:\n"
+        "  - name: main\n    source: synthetic:stage=main,seed=4\n"
+        "  - name: tent\n    path: edge\n    camera: cam-7\n"
+        "setlist: sets.yaml\n"
+    )
+    config = load_config(tmp_path / "festival.yaml")
+    assert [(s.name, s.path, s.camera) for s in config.stages] == [
+        ("main", "cloud", "camera-1"), ("tent", "edge", "cam-7")]
+    assert config.stages[1].source == "synthetic:stage=tent,seed=1"
+    assert config.setlist == tmp_path / "sets.yaml"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("stages: [", "not valid YAML"), ("bands: []", "needs a 'stages:' list"),
+     ("stages:\n  - source: webcam:0\n", "needs at least a name"),
+     ("stages:\n  - name: a\n  - name: a\n", "unique")],
+)
+def test_bad_festival_files_are_explained(tmp_path, text, message):
+    path = tmp_path / "f.yaml"
+    path.write_text(text)
+    with pytest.raises(FestivalConfigError, match=message):
+        load_config(path)
+    with pytest.raises(FestivalConfigError, match="cannot read"):
+        load_config(tmp_path / "missing.yaml")
+
+
+def test_status_line_shows_progress_per_stage_and_the_tracker():
+    status = {"elapsed_s": 12, "stages": {"main": {"frames": 12, "faces": 140, "errors": 0,
+                                                    "path": "cloud"},
+                                           "tent": {"frames": 11, "faces": 90, "errors": 2,
+                                                    "path": "edge"}},
+              "tracker": {"scored": 120, "no_face": 3, "pending": 4}}
+    text = StatusLine.render(status)
+    assert "main: 12 frames 140 faces" in text and "tent: 11 frames 90 faces 2 errors" in text
+    assert "scored 120" in text and "pending 4" in text
+    assert "facial expressions" in StatusLine.render.__globals__["StatusLine"](
+        __import__("io").StringIO()).summary(status)
