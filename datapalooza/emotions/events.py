@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote_plus
 
+from aws_lambda_powertools.metrics import Metrics, MetricUnit
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
     EventType,
@@ -85,7 +86,19 @@ def crop_refs(
     return refs
 
 
-def handle_s3_event(event: Mapping[str, Any], tracker: Tracker) -> dict[str, int]:
+def record_summary(metrics: Metrics | None, report: TrackReport) -> None:
+    """Per-invocation counts of every status (``Crops<Status>``) on the handler's own
+    metrics (function-level, no Stage): CropsFailed is what an alarm on retries watches."""
+    if metrics is None:
+        return
+    for status, count in report.summary().items():
+        name = "Crops" + "".join(part.title() for part in status.split("_"))
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=count)
+
+
+def handle_s3_event(
+    event: Mapping[str, Any], tracker: Tracker, *, metrics: Metrics | None = None
+) -> dict[str, int]:
     """Score every crop of a direct S3 notification.
 
     Raises CropsFailed if any crop may succeed on a retry, after every other crop was
@@ -93,6 +106,7 @@ def handle_s3_event(event: Mapping[str, Any], tracker: Tracker) -> dict[str, int
     nothing) and finally sends it to the function's on-failure destination.
     """
     report = tracker.track(crop_refs(event, item_id=None, bucket=tracker.settings.faces_bucket))
+    record_summary(metrics, report)
     failed = [o.ref.key for o in report.outcomes if o.ref.item_id in report.failed_items]
     if failed:
         raise CropsFailed(f"{len(failed)} crops failed and will be retried: {failed}")
@@ -105,6 +119,7 @@ def handle_sqs_batch(
     *,
     processor: BatchProcessor | None = None,
     context: LambdaContext | None = None,
+    metrics: Metrics | None = None,
 ) -> dict[str, Any]:
     """Score the crops of every message in one pass (so a mosaic spans the batch),
     then report the messages with a failed crop through Powertools' BatchProcessor."""
@@ -117,6 +132,7 @@ def handle_sqs_batch(
             logger.error("message %s is not an S3 notification: %s", record.message_id, exc)
             malformed[record.message_id] = str(exc)
     report: TrackReport = tracker.track(refs)
+    record_summary(metrics, report)
     failed = report.failed_items
 
     def record_handler(record: SQSRecord) -> None:

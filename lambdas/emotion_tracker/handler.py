@@ -19,7 +19,8 @@ from datapalooza.emotions import Tracker, TrackerSettings, aws_tracker
 from datapalooza.emotions.events import handle_s3_event, handle_sqs_batch, is_sqs_event
 
 logger = Logger(service="emotion-tracker")
-# Handler-level metrics (cold starts); per-stage emotion metrics go through EmfMetricsSink.
+# Function-level metrics (cold starts, crops per status); the per-stage emotion metrics
+# go through EmfMetricsSink with dimension Stage only.
 metrics = Metrics(namespace=METRIC_NAMESPACE, service="emotion-tracker")
 copy_config_to_registered_loggers(source_logger=logger, include={"datapalooza"})
 
@@ -34,5 +35,5 @@ def tracker() -> Tracker:
 @metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if is_sqs_event(event):
-        return handle_sqs_batch(event, tracker(), context=context)
-    return handle_s3_event(event, tracker())
+        return handle_sqs_batch(event, tracker(), context=context, metrics=metrics)
+    return handle_s3_event(event, tracker(), metrics=metrics)

@@ -61,8 +61,13 @@ def real_face_crops() -> tuple[tuple[str, bytes], ...]:
     crops = []
     for name, image in photos.items():
         _, found = find_faces(
-            image, detector=detector, settings=settings, stage="main", camera="cam-1",
-            frame_id="f1", captured_at=T0,
+            image,
+            detector=detector,
+            settings=settings,
+            stage="main",
+            camera="cam-1",
+            frame_id="f1",
+            captured_at=T0,
         )
         assert len(found) == 1, f"expected one face in {name}"
         crops.append((name, found[0].jpeg))

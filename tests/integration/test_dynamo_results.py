@@ -25,10 +25,14 @@ def dynamodb(monkeypatch):
         client = boto3.client("dynamodb")
         client.create_table(
             TableName="results",
-            KeySchema=[{"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
-                       {"AttributeName": SORT_KEY, "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": PARTITION_KEY, "AttributeType": "S"},
-                                  {"AttributeName": SORT_KEY, "AttributeType": "S"}],
+            KeySchema=[
+                {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
+                {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": PARTITION_KEY, "AttributeType": "S"},
+                {"AttributeName": SORT_KEY, "AttributeType": "S"},
+            ],
             BillingMode="PAY_PER_REQUEST",
         )
         yield client
@@ -39,8 +43,9 @@ def test_item_has_keys_scores_dominant_camera_and_ttl(dynamodb):
     ttl = int((T0 + timedelta(days=7)).timestamp())
     assert DynamoResultsTable(dynamodb, "results").put_if_new(face, ttl_epoch_s=ttl)
 
-    item = dynamodb.get_item(TableName="results", Key={
-        PARTITION_KEY: {"S": "main"}, SORT_KEY: {"S": face.sort_key}})["Item"]
+    item = dynamodb.get_item(
+        TableName="results", Key={PARTITION_KEY: {"S": "main"}, SORT_KEY: {"S": face.sort_key}}
+    )["Item"]
     assert item[SORT_KEY]["S"] == f"2026-07-18T21:30:00.000+00:00#{crop_key()}"
     assert item["scores"]["M"]["HAPPY"] == {"N": "91.250"}
     assert item["dominant"]["S"] == "HAPPY"

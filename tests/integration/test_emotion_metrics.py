@@ -37,8 +37,16 @@ def ingest(cloudwatch, document: dict) -> None:
     for metric in directive["Metrics"]:
         values = document[metric["Name"]]
         values = values if isinstance(values, list) else [values]
-        data += [{"MetricName": metric["Name"], "Dimensions": dimensions, "Value": v,
-                  "Unit": metric["Unit"], "Timestamp": stamp} for v in values]
+        data += [
+            {
+                "MetricName": metric["Name"],
+                "Dimensions": dimensions,
+                "Value": v,
+                "Unit": metric["Unit"],
+                "Timestamp": stamp,
+            }
+            for v in values
+        ]
     cloudwatch.put_metric_data(Namespace=directive["Namespace"], MetricData=data)
 
 
@@ -67,25 +75,30 @@ def test_cloudwatch_statistics_from_emf_match_the_domain(capsys, monkeypatch):
 
         def stat(name, statistic, stage="main"):
             answer = cloudwatch.get_metric_statistics(
-                Namespace=METRIC_NAMESPACE, MetricName=name,
+                Namespace=METRIC_NAMESPACE,
+                MetricName=name,
                 Dimensions=[{"Name": STAGE_DIMENSION, "Value": stage}],
                 StartTime=datetime.now(UTC) - timedelta(hours=1),
                 EndTime=datetime.now(UTC) + timedelta(hours=1),
-                Period=7200, Statistics=[statistic],
+                Period=7200,
+                Statistics=[statistic],
             )["Datapoints"]
             return answer[0][statistic]
 
         assert stat("FacesAnalyzed", "Sum") == 2
         assert stat("CrowdMood", "Average") == pytest.approx(
-            crowd_mood([FACES[0].scores, FACES[1].scores]))
+            crowd_mood([FACES[0].scores, FACES[1].scores])
+        )
         assert stat("CALM", "Average") == pytest.approx(25.0)
         assert stat("NoFaceFound", "Sum") == 3
         assert stat("SURPRISED", "Average", stage="side") == 100.0
 
 
 def test_emf_splits_documents_at_100_values(capsys):
-    many = [ScoredFace("main", T0, crop_key("main", i), "c", scores(happy=50, calm=50))
-            for i in range(150)]
+    many = [
+        ScoredFace("main", T0, crop_key("main", i), "c", scores(happy=50, calm=50))
+        for i in range(150)
+    ]
     EmfMetricsSink().record(many)
     documents = emf_documents(capsys)
     assert sum(len(d.get("HAPPY", [])) for d in documents) == 150
@@ -99,12 +112,10 @@ def test_sqlite_metrics_answer_like_cloudwatch(tmp_path):
     sink.record_unscored("main", "NoFaceFound", 2)
     window = (T0 - timedelta(minutes=1), T0 + timedelta(minutes=2))
 
-    assert sink.statistics("main", "FacesAnalyzed", *window, statistic="Sum") == [
-        (T0, 2.0)]
+    assert sink.statistics("main", "FacesAnalyzed", *window, statistic="Sum") == [(T0, 2.0)]
     ((_, mood),) = sink.statistics("main", "CrowdMood", *window, period_s=180)
     assert mood == pytest.approx(crowd_mood([FACES[0].scores, FACES[1].scores]))
-    assert sink.statistics("main", "NoFaceFound", *window, statistic="Sum") == [
-        (T0, 2.0)]
+    assert sink.statistics("main", "NoFaceFound", *window, statistic="Sum") == [(T0, 2.0)]
     assert "SAD" in sink.metric_names("main") and "SAD" not in sink.metric_names("side")
     with pytest.raises(ValueError, match="statistic"):
         sink.statistics("main", "HAPPY", *window, statistic="p99")

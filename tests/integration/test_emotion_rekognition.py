@@ -29,8 +29,12 @@ def face_detail(box: dict, **emotions: float) -> dict:
 
 @pytest.fixture
 def client():
-    return boto3.client("rekognition", region_name="eu-west-1",
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+    return boto3.client(
+        "rekognition",
+        region_name="eu-west-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
 
 
 @pytest.fixture
@@ -47,11 +51,17 @@ def test_asks_only_for_emotions_and_takes_the_largest_face(client, sleeps):
     with Stubber(client) as stub:
         stub.add_response(
             "detect_faces",
-            {"FaceDetails": [
-                face_detail({"Left": 0.0, "Top": 0.0, "Width": 0.1, "Height": 0.1}, sad=90.0),
-                face_detail({"Left": 0.2, "Top": 0.2, "Width": 0.6, "Height": 0.6},
-                            happy=97.5, calm=2.0, confused=0.5),
-            ]},
+            {
+                "FaceDetails": [
+                    face_detail({"Left": 0.0, "Top": 0.0, "Width": 0.1, "Height": 0.1}, sad=90.0),
+                    face_detail(
+                        {"Left": 0.2, "Top": 0.2, "Width": 0.6, "Height": 0.6},
+                        happy=97.5,
+                        calm=2.0,
+                        confused=0.5,
+                    ),
+                ]
+            },
             EXPECTED,
         )
         (face,) = analyzer_for(client, sleeps).analyze([crop])
@@ -72,9 +82,15 @@ def test_throttling_is_retried_with_growing_jittered_backoff(client, sleeps):
     with Stubber(client) as stub:
         stub.add_client_error("detect_faces", "ProvisionedThroughputExceededException")
         stub.add_client_error("detect_faces", "ThrottlingException")
-        stub.add_response("detect_faces", {"FaceDetails": [
-            face_detail({"Left": 0.1, "Top": 0.1, "Width": 0.5, "Height": 0.5}, calm=88.0)
-        ]}, EXPECTED)
+        stub.add_response(
+            "detect_faces",
+            {
+                "FaceDetails": [
+                    face_detail({"Left": 0.1, "Top": 0.1, "Width": 0.5, "Height": 0.5}, calm=88.0)
+                ]
+            },
+            EXPECTED,
+        )
         analyzer = analyzer_for(client, sleeps, base_delay_s=0.2)
         (face,) = analyzer.analyze([b"jpeg"])
     assert face.scores.dominant is Emotion.CALM
@@ -101,8 +117,12 @@ def test_throttling_that_persists_fails_the_item_as_transient(client, sleeps):
 
 @pytest.mark.parametrize(
     ("code", "transient"),
-    [("InvalidImageFormatException", False), ("ImageTooLargeException", False),
-     ("AccessDeniedException", True), ("InternalServerError", True)],
+    [
+        ("InvalidImageFormatException", False),
+        ("ImageTooLargeException", False),
+        ("AccessDeniedException", True),
+        ("InternalServerError", True),
+    ],
 )
 def test_errors_say_whether_a_retry_may_help(client, sleeps, code, transient):
     with Stubber(client) as stub:
@@ -127,10 +147,15 @@ def test_mosaic_of_real_crops_maps_rekognition_faces_back(client, sleeps):
             continue
         x, y, w, h = mosaic.placements[index]
         # The face sits in the middle 2/3 of the crop, as the detector's margin leaves it.
-        box = BoundingBox.from_pixels(x + w / 6, y + h / 6, w * 2 / 3, h * 2 / 3,
-                                      frame_width=width, frame_height=height)
-        details.append(face_detail(box.to_json(), **{emotion: 95.0, "calm": 3.0}
-                                   if emotion != "calm" else {"calm": 95.0}))
+        box = BoundingBox.from_pixels(
+            x + w / 6, y + h / 6, w * 2 / 3, h * 2 / 3, frame_width=width, frame_height=height
+        )
+        details.append(
+            face_detail(
+                box.to_json(),
+                **{emotion: 95.0, "calm": 3.0} if emotion != "calm" else {"calm": 95.0},
+            )
+        )
     details.reverse()
     rekognition = analyzer_for(client, sleeps)
     with Stubber(client) as stub:

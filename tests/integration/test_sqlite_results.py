@@ -83,8 +83,11 @@ def test_latest_mood_of_every_stage(table, festival):
 def test_recent_faces_and_scores_between(table, festival):
     now = T0 + timedelta(seconds=400)
     recent = table.recent_faces(now=now, minutes=6)
-    assert [f.face_key for f in recent] == [festival[5].face_key, festival[3].face_key,
-                                            festival[2].face_key]
+    assert [f.face_key for f in recent] == [
+        festival[5].face_key,
+        festival[3].face_key,
+        festival[2].face_key,
+    ]
     assert table.recent_faces(now=now, minutes=6, stage="side")[0].camera == "cam-1"
     song = table.scores_between("main", T0 + timedelta(seconds=10), T0 + timedelta(seconds=70))
     assert [f.face_key for f in song] == [festival[1].face_key, festival[2].face_key]
@@ -100,7 +103,7 @@ def test_expired_rows_are_purged(table, festival):
 def test_readers_cannot_write(tmp_path, table, festival):
     reader = SqliteResultsTable(tmp_path / "festival.db", read_only=True)
     assert reader.stages() == ["main", "side"]
-    with pytest.raises(Exception, match="readonly|read-only|query_only|attempt to write"):
+    with pytest.raises(Exception, match=r"readonly|read-only|query_only|attempt to write"):
         reader.put_if_new(face("main", 900, 9, happy=1), ttl_epoch_s=TTL)
     reader.close()
 

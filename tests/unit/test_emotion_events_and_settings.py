@@ -20,8 +20,11 @@ def load(name: str) -> dict:
 
 
 def test_settings_explicit_beats_env_beats_default():
-    env = {constants.ENV_MOSAIC_SIZE: "36", constants.ENV_ANALYZER_MODE: "per-crop",
-           constants.ENV_FACES_BUCKET: "b"}
+    env = {
+        constants.ENV_MOSAIC_SIZE: "36",
+        constants.ENV_ANALYZER_MODE: "per-crop",
+        constants.ENV_FACES_BUCKET: "b",
+    }
     settings = TrackerSettings.from_env(env, mosaic_size=20)
     assert settings.mosaic_size == 20
     assert settings.mode == "per-crop"

@@ -42,7 +42,7 @@ def test_layout_respects_rekognition_limits(count):
 
 @pytest.mark.parametrize("count", [0, 101])
 def test_layout_refuses_more_faces_than_one_call_returns(count):
-    with pytest.raises(ValueError, match="1..100"):
+    with pytest.raises(ValueError, match=r"1\.\.100"):
         plan_mosaic(count)
 
 
@@ -81,8 +81,9 @@ class BlobFaceSource:
             value = float(np.median(pixels[y0:y1, x0:x1]))
             if self.drop_dark and value < 100:
                 continue
-            box = BoundingBox.from_pixels(x0, y0, x1 - x0, y1 - y0,
-                                          frame_width=width, frame_height=height)
+            box = BoundingBox.from_pixels(
+                x0, y0, x1 - x0, y1 - y0, frame_width=width, frame_height=height
+            )
             faces.append(AnalyzedFace(EmotionScores({Emotion.HAPPY: value / 255 * 100}), box))
         if self.shuffle:
             random.Random(7).shuffle(faces)
@@ -125,15 +126,18 @@ def test_batches_larger_than_a_mosaic_are_split():
 def test_largest_face_in_a_tile_wins_and_stray_faces_are_ignored():
     mosaic = compose([np.zeros((100, 100, 3), np.uint8)] * 2)
     w, h = mosaic.layout.width, mosaic.layout.height
-    x, y, pw, ph = mosaic.placements[1]
+    x, y, _, _ = mosaic.placements[1]
 
     def face(px, py, size, happy):
         box = BoundingBox.from_pixels(px, py, size, size, frame_width=w, frame_height=h)
         return AnalyzedFace(EmotionScores({Emotion.HAPPY: happy}), box)
 
     gutter_x = mosaic.layout.cell + 1
-    faces = [face(x + 5, y + 5, 20, 10.0), face(x + 20, y + 20, 60, 90.0),
-             face(gutter_x - 10, 10, 20, 50.0)]
+    faces = [
+        face(x + 5, y + 5, 20, 10.0),
+        face(x + 20, y + 20, 60, 90.0),
+        face(gutter_x - 10, 10, 20, 50.0),
+    ]
     mapped = assign_faces(mosaic, faces)
     assert mapped[0].scores is None
     assert mapped[1].scores.scores[Emotion.HAPPY] == 90.0

@@ -37,7 +37,11 @@ def world():
 def run(world, refs, **settings):
     store, analyzer, results, metrics, _ = world
     return track_crops(
-        refs, store=store, analyzer=analyzer, results=results, metrics=metrics,
+        refs,
+        store=store,
+        analyzer=analyzer,
+        results=results,
+        metrics=metrics,
         settings=TrackerSettings(**settings),
     )
 
@@ -189,7 +193,7 @@ def test_metrics_failure_is_logged_and_does_not_fail_written_items(world, caplog
 
 
 def test_bad_camera_metadata_is_not_trusted(world):
-    store, _, results, _, crops = world
+    store, _, _, _, crops = world
     store.put(crop_key(index=0), crops[0], {"camera": "../../etc"})
     report = run(world, [ref(0)])
     assert report.outcomes[0].face.camera == "unknown"
@@ -200,5 +204,10 @@ def test_summary_counts_every_status(world):
     store.delete(crop_key(index=2))
     report = run(world, [ref(0), ref(3), ref(2), CropRef("nope", "x")])
     assert report.summary() == {
-        "scored": 1, "duplicate": 0, "no_face": 1, "missing": 1, "rejected": 1, "failed": 0
+        "scored": 1,
+        "duplicate": 0,
+        "no_face": 1,
+        "missing": 1,
+        "rejected": 1,
+        "failed": 0,
     }

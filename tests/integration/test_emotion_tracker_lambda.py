@@ -1,0 +1,347 @@
+"""The emotion tracker Lambda end to end on moto: S3 notifies SQS (moto sends the real
+notifications, test event and URL-encoded keys included), the handler scores the crops
+through a Rekognition client stubbed with botocore's Stubber, writes DynamoDB items
+and prints EMF metrics."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import json
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.stub import ANY, Stubber
+from moto import mock_aws
+
+from datapalooza import constants
+from datapalooza.adapters.aws.dynamo_results_table import PARTITION_KEY, SORT_KEY
+from datapalooza.adapters.aws.rekognition_analyzer import RekognitionAnalyzer
+from datapalooza.domain.detections import BoundingBox
+from datapalooza.emotions import TrackerSettings, aws_tracker
+from datapalooza.emotions.events import CropsFailed
+from datapalooza.emotions.mosaic import MosaicAnalyzer, compose
+from datapalooza.emotions.settings import SettingsError
+from datapalooza.images import decode_image
+from tests.integration.conftest_emotions import crop_key, real_face_crops
+
+REPO = Path(__file__).resolve().parents[2]
+EVENTS = REPO / "tests" / "events"
+BUCKET = "datapalooza-faces-test"
+TABLE = "datapalooza-results"
+DETECT = {"Image": {"Bytes": ANY}, "Attributes": ["EMOTIONS"]}
+
+
+@dataclasses.dataclass
+class LambdaContext:
+    function_name: str = "emotion-tracker"
+    memory_limit_in_mb: int = 1024
+    invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:emotion-tracker"
+    aws_request_id: str = "52fdfc07-2182-154f-163f-5f0f9a621d72"
+
+
+def load_handler():
+    spec = importlib.util.spec_from_file_location(
+        "emotion_tracker_handler", REPO / "lambdas" / "emotion_tracker" / "handler.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv(constants.ENV_FACES_BUCKET, BUCKET)
+    monkeypatch.setenv(constants.ENV_RESULTS_TABLE, TABLE)
+    with mock_aws():
+        s3, sqs, dynamodb = boto3.client("s3"), boto3.client("sqs"), boto3.client("dynamodb")
+        s3.create_bucket(
+            Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+        )
+        queue = sqs.create_queue(QueueName="crops")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
+        s3.put_bucket_notification_configuration(
+            Bucket=BUCKET,
+            NotificationConfiguration={
+                "QueueConfigurations": [
+                    {
+                        "QueueArn": arn["Attributes"]["QueueArn"],
+                        "Events": ["s3:ObjectCreated:*"],
+                        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "faces/"}]}},
+                    }
+                ]
+            },
+        )
+        dynamodb.create_table(
+            TableName=TABLE,
+            KeySchema=[
+                {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
+                {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": PARTITION_KEY, "AttributeType": "S"},
+                {"AttributeName": SORT_KEY, "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        yield {"s3": s3, "sqs": sqs, "queue": queue, "dynamodb": dynamodb}
+
+
+def wire(monkeypatch, module, *, mode: str, max_attempts: int = 5):
+    """The real composition root under moto, with a stubbed Rekognition client."""
+    settings = TrackerSettings.from_env(
+        {constants.ENV_FACES_BUCKET: BUCKET, constants.ENV_RESULTS_TABLE: TABLE},
+        mode=mode,
+        max_attempts=max_attempts,
+    )
+    tracker = aws_tracker(settings)
+    client = boto3.client("rekognition")
+    rekognition = RekognitionAnalyzer(client, max_attempts=max_attempts, sleep=lambda _: None)
+    analyzer = MosaicAnalyzer(rekognition, max_tiles=36) if mode == "mosaic" else rekognition
+    monkeypatch.setattr(module, "tracker", lambda: dataclasses.replace(tracker, analyzer=analyzer))
+    return client, rekognition
+
+
+def sqs_event(aws) -> dict:
+    """The Lambda event the SQS event source mapping would build from the queue."""
+    messages = (
+        aws["sqs"]
+        .receive_message(QueueUrl=aws["queue"], MaxNumberOfMessages=10, AttributeNames=["All"])
+        .get("Messages", [])
+    )
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": m["Attributes"],
+                "messageAttributes": {},
+                "md5OfBody": m["MD5OfBody"],
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:crops",
+                "awsRegion": "eu-west-1",
+            }
+            for m in messages
+        ]
+    }
+
+
+def mosaic_answer(crops: list[bytes], emotions: list[str | None]) -> dict:
+    """DetectFaces' answer for the mosaic these crops make: one face per crop whose
+    emotion is not None, placed inside that crop's tile."""
+    mosaic = compose([decode_image(c) for c in crops])
+    details = []
+    for (x, y, w, h), emotion in zip(mosaic.placements, emotions, strict=True):
+        if emotion is None:
+            continue
+        box = BoundingBox.from_pixels(
+            x + w / 6,
+            y + h / 6,
+            w * 2 / 3,
+            h * 2 / 3,
+            frame_width=mosaic.layout.width,
+            frame_height=mosaic.layout.height,
+        )
+        details.append(
+            {
+                "BoundingBox": box.to_json(),
+                "Confidence": 99.0,
+                "Emotions": [
+                    {"Type": emotion, "Confidence": 96.0},
+                    {"Type": "CALM", "Confidence": 4.0},
+                ],
+            }
+        )
+    return {"FaceDetails": details[::-1]}
+
+
+def items(aws) -> dict[str, dict]:
+    return {i["face_key"]["S"]: i for i in aws["dynamodb"].scan(TableName=TABLE)["Items"]}
+
+
+def emf(capsys) -> list[dict]:
+    lines = capsys.readouterr().out.splitlines()
+    return [json.loads(line) for line in lines if line.startswith('{"_aws"')]
+
+
+def test_sqs_batch_with_every_kind_of_crop(aws, monkeypatch, capsys):
+    handler = load_handler()
+    astronaut, hopper = (crop for _, crop in real_face_crops())
+    s3 = aws["s3"]
+    s3.put_object(
+        Bucket=BUCKET,
+        Key=crop_key(index=0),
+        Body=astronaut,
+        Metadata={"stage": "main", "camera": "cam-1"},
+    )
+    s3.put_object(
+        Bucket=BUCKET,
+        Key=crop_key(index=1),
+        Body=hopper,
+        Metadata={"stage": "main", "camera": "cam-2"},
+    )
+    s3.put_object(Bucket=BUCKET, Key=crop_key("side", index=0), Body=astronaut)  # no face back
+    s3.put_object(Bucket=BUCKET, Key=crop_key(index=2), Body=b"%PDF-1.7 not an image")
+    s3.put_object(Bucket=BUCKET, Key="faces/Main Stage/selfie.jpg", Body=astronaut)
+    s3.put_object(Bucket=BUCKET, Key=crop_key(index=3), Body=hopper)
+    s3.delete_object(Bucket=BUCKET, Key=crop_key(index=3))  # deleted before processing
+    event = sqs_event(aws)
+    assert json.loads(event["Records"][0]["body"])["Event"] == "s3:TestEvent"
+    client, rekognition = wire(monkeypatch, handler, mode="mosaic")
+
+    with Stubber(client) as stub:
+        stub.add_response(
+            "detect_faces",
+            mosaic_answer([astronaut, hopper, astronaut], ["HAPPY", "CALM", None]),
+            DETECT,
+        )
+        response = handler.handler(event, LambdaContext())
+        stub.assert_no_pending_responses()
+
+    assert response == {"batchItemFailures": []}
+    assert rekognition.calls == 1  # three crops, one DetectFaces call
+    stored = items(aws)
+    assert set(stored) == {crop_key(index=0), crop_key(index=1)}
+    assert stored[crop_key(index=0)]["dominant"]["S"] == "HAPPY"
+    assert stored[crop_key(index=1)]["camera"]["S"] == "cam-2"
+    documents = emf(capsys)
+    counted = {
+        (d["Stage"], name): d[name]
+        for d in documents
+        for name in ("FacesAnalyzed", "NoFaceFound", "CropRejected", "CropMissing")
+        if name in d and "Stage" in d
+    }
+    assert counted == {
+        ("main", "FacesAnalyzed"): [2.0],
+        ("side", "NoFaceFound"): [1.0],
+        ("main", "CropRejected"): [1.0],  # not an image
+        ("invalid", "CropRejected"): [1.0],  # key outside the scheme
+        ("main", "CropMissing"): [1.0],
+    }
+
+
+def test_throttled_crop_fails_only_its_message(aws, monkeypatch):
+    handler = load_handler()
+    astronaut, hopper = (crop for _, crop in real_face_crops())
+    aws["s3"].put_object(Bucket=BUCKET, Key=crop_key(index=0), Body=astronaut)
+    aws["s3"].put_object(Bucket=BUCKET, Key=crop_key(index=1), Body=hopper)
+    event = sqs_event(aws)
+    by_key = {
+        json.loads(r["body"]).get("Records", [{}])[0].get("s3", {}).get("object", {}).get("key"): r[
+            "messageId"
+        ]
+        for r in event["Records"]
+    }
+    client, _ = wire(monkeypatch, handler, mode="per-crop", max_attempts=2)
+
+    with Stubber(client) as stub:
+        stub.add_response(
+            "detect_faces",
+            {
+                "FaceDetails": [
+                    {
+                        "BoundingBox": {"Left": 0.2, "Top": 0.2, "Width": 0.6, "Height": 0.6},
+                        "Emotions": [{"Type": "HAPPY", "Confidence": 99.0}],
+                    }
+                ]
+            },
+            DETECT,
+        )
+        stub.add_client_error("detect_faces", "ThrottlingException")
+        stub.add_client_error("detect_faces", "ThrottlingException")
+        response = handler.handler(event, LambdaContext())
+
+    failed_key = crop_key(index=1).replace("/", "%2F")
+    assert response == {"batchItemFailures": [{"itemIdentifier": by_key[failed_key]}]}
+    assert set(items(aws)) == {crop_key(index=0)}
+
+
+def test_duplicate_delivery_writes_nothing_and_emits_no_metric_twice(aws, monkeypatch, capsys):
+    handler = load_handler()
+    astronaut, _ = (crop for _, crop in real_face_crops())
+    aws["s3"].put_object(Bucket=BUCKET, Key=crop_key(index=0), Body=astronaut)
+    event = sqs_event(aws)
+    client, _ = wire(monkeypatch, handler, mode="mosaic")
+    with Stubber(client) as stub:
+        for _ in range(2):
+            stub.add_response("detect_faces", mosaic_answer([astronaut], ["HAPPY"]), DETECT)
+        handler.handler(event, LambdaContext())
+        first = emf(capsys)
+        handler.handler(event, LambdaContext())  # S3/SQS delivered it again
+        second = emf(capsys)
+    assert len(items(aws)) == 1
+    assert any("HAPPY" in d for d in first)
+    assert not any("HAPPY" in d or "FacesAnalyzed" in d for d in second)
+
+
+def test_direct_s3_event_with_several_records(aws, monkeypatch):
+    handler = load_handler()
+    astronaut, hopper = (crop for _, crop in real_face_crops())
+    aws["s3"].put_object(Bucket=BUCKET, Key=crop_key(index=0), Body=astronaut)
+    aws["s3"].put_object(Bucket=BUCKET, Key=crop_key(index=1), Body=hopper)
+    event = json.loads((EVENTS / "s3_object_created.json").read_text())
+    client, _ = wire(monkeypatch, handler, mode="mosaic")
+    with Stubber(client) as stub:
+        stub.add_response(
+            "detect_faces", mosaic_answer([astronaut, hopper], ["HAPPY", "SAD"]), DETECT
+        )
+        summary = handler.handler(event, LambdaContext())
+    assert summary["scored"] == 2 and summary["failed"] == 0
+    assert items(aws)[crop_key(index=1)]["dominant"]["S"] == "SAD"
+
+
+def test_direct_s3_event_raises_for_retry_when_throttled(aws, monkeypatch):
+    handler = load_handler()
+    astronaut, hopper = (crop for _, crop in real_face_crops())
+    aws["s3"].put_object(Bucket=BUCKET, Key=crop_key(index=0), Body=astronaut)
+    aws["s3"].put_object(Bucket=BUCKET, Key=crop_key(index=1), Body=hopper)
+    event = json.loads((EVENTS / "s3_object_created.json").read_text())
+    client, _ = wire(monkeypatch, handler, mode="mosaic", max_attempts=1)
+    with Stubber(client) as stub:
+        stub.add_client_error("detect_faces", "ProvisionedThroughputExceededException")
+        with pytest.raises(CropsFailed, match="2 crops failed"):
+            handler.handler(event, LambdaContext())
+    assert items(aws) == {}
+
+
+def test_test_event_and_oversized_object_are_handled(aws, monkeypatch):
+    handler = load_handler()
+    wire(monkeypatch, handler, mode="mosaic")
+    test_event = json.loads((EVENTS / "s3_test_event.json").read_text())
+    assert handler.handler(test_event, LambdaContext())["scored"] == 0
+
+    event = json.loads((EVENTS / "s3_object_created.json").read_text())
+    event["Records"] = event["Records"][:1]
+    event["Records"][0]["s3"]["object"]["size"] = 20 * 1024 * 1024
+    summary = handler.handler(event, LambdaContext())  # rejected before any download
+    assert summary["rejected"] == 1 and summary["failed"] == 0
+
+
+def test_committed_sqs_event_with_malformed_message(aws, monkeypatch):
+    handler = load_handler()
+    astronaut, hopper = (crop for _, crop in real_face_crops())
+    aws["s3"].put_object(Bucket=BUCKET, Key=crop_key(index=0), Body=astronaut)
+    aws["s3"].put_object(Bucket=BUCKET, Key=crop_key(index=1), Body=hopper)
+    event = json.loads((EVENTS / "sqs_s3_batch.json").read_text())
+    event["Records"].append(dict(event["Records"][0], messageId="broken", body="{not json"))
+    client, _ = wire(monkeypatch, handler, mode="mosaic")
+    with Stubber(client) as stub:
+        stub.add_response(
+            "detect_faces", mosaic_answer([astronaut, hopper], ["HAPPY", "CALM"]), DETECT
+        )
+        response = handler.handler(event, LambdaContext())
+    assert response == {"batchItemFailures": [{"itemIdentifier": "broken"}]}
+    assert len(items(aws)) == 2
+
+
+def test_composition_root_names_a_missing_setting(monkeypatch):
+    handler = load_handler()
+    monkeypatch.delenv(constants.ENV_RESULTS_TABLE, raising=False)
+    monkeypatch.setenv(constants.ENV_FACES_BUCKET, BUCKET)
+    with pytest.raises(SettingsError, match=constants.ENV_RESULTS_TABLE):
+        handler.tracker()
