@@ -30,8 +30,12 @@ _CROPS_REASON = (
 )
 
 
+PLUGIN = "AwsSolutions"
+
+
 def _ack(scope: IConstruct, rule: str, reason: str) -> None:
-    Validations.of(scope).acknowledge(Acknowledgment(id=rule, reason=reason))
+    # "<plugin>::<finding>" is how CDK's Validations address a plugin's finding.
+    Validations.of(scope).acknowledge(Acknowledgment(id=f"{PLUGIN}::{rule}", reason=reason))
 
 
 def acknowledge_findings(stacks: FestivalStacks) -> None:

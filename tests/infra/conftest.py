@@ -1,0 +1,79 @@
+"""Synthesise the whole CDK app once per test session; every infra test reads it.
+
+Bundling is skipped (context ``aws:cdk:bundling-stacks: []``): no pip, no network.
+The model artifact is the real one, built by model/build.py into a temp folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+from aws_cdk import App
+from aws_cdk.assertions import Template
+
+from model.build import build_model_artifact
+from stacks.app_builder import FestivalStacks, build_app, cdk_json_context
+from stacks.settings import AppSettings
+
+
+@dataclass(frozen=True)
+class Synth:
+    app: App
+    stacks: FestivalStacks
+    settings: AppSettings
+    outdir: Path
+    endpoint: Template
+    tracker: Template
+    edge: Template
+
+    def raw(self, template: Template) -> dict[str, Any]:
+        return template.to_json()
+
+    def all_templates(self) -> dict[str, dict[str, Any]]:
+        return {
+            "endpoint": self.endpoint.to_json(),
+            "tracker": self.tracker.to_json(),
+            "edge": self.edge.to_json(),
+        }
+
+
+@pytest.fixture(scope="session")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    artifact = build_model_artifact(tmp_path_factory.mktemp("model"))
+    context = {**cdk_json_context(), "aws:cdk:bundling-stacks": []}
+    app = App(outdir=str(outdir), context=context)
+    settings = AppSettings.from_context(app.node.try_get_context)
+    stacks = build_app(app, settings=settings, model_artifact=artifact)
+    app.synth()  # runs cdk-nag: any unacknowledged finding raises here
+    yield Synth(
+        app=app,
+        stacks=stacks,
+        settings=settings,
+        outdir=outdir,
+        endpoint=_template(outdir, stacks.endpoint.artifact_id),
+        tracker=_template(outdir, stacks.emotion_tracker.artifact_id),
+        edge=_template(outdir, stacks.edge.artifact_id),
+    )
+
+
+def _template(outdir: Path, artifact_id: str) -> Template:
+    # Read what synth wrote: Template.from_stack would synthesise (and run cdk-nag) again.
+    return Template.from_json(load_json(outdir / f"{artifact_id}.template.json"))
+
+
+def resources(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == kind}
+
+
+def load_json(path: Path) -> Any:
+    return json.loads(path.read_text())
