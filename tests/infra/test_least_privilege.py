@@ -89,20 +89,24 @@ def test_tracker_role_reads_crops_scores_them_and_writes_one_table(synth: Synth)
     actions = actions_of(statements)
     assert {"rekognition:DetectFaces", "dynamodb:PutItem", "s3:GetObject"} <= actions
     # Consuming its queue is the only other thing it does (besides logs and traces).
-    assert actions - {
-        "rekognition:DetectFaces",
-        "dynamodb:PutItem",
-        "s3:GetObject",
-        "sqs:ReceiveMessage",
-        "sqs:ChangeMessageVisibility",
-        "sqs:GetQueueUrl",
-        "sqs:DeleteMessage",
-        "sqs:GetQueueAttributes",
-        "logs:CreateLogStream",
-        "logs:PutLogEvents",
-        "xray:PutTraceSegments",
-        "xray:PutTelemetryRecords",
-    } == set()
+    assert (
+        actions
+        - {
+            "rekognition:DetectFaces",
+            "dynamodb:PutItem",
+            "s3:GetObject",
+            "sqs:ReceiveMessage",
+            "sqs:ChangeMessageVisibility",
+            "sqs:GetQueueUrl",
+            "sqs:DeleteMessage",
+            "sqs:GetQueueAttributes",
+            "logs:CreateLogStream",
+            "logs:PutLogEvents",
+            "xray:PutTraceSegments",
+            "xray:PutTelemetryRecords",
+        }
+        == set()
+    )
     assert "cloudwatch:PutMetricData" not in actions  # metrics leave through EMF logs
     for statement in statements:
         acts = actions_of([statement])

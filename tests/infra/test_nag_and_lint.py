@@ -52,4 +52,3 @@ def test_cfn_lint_finds_nothing_but_cdks_redundant_depends_on(synth: Synth) -> N
             m for m in matches if m.rule.id[0] in "EW" and m.rule.id != REDUNDANT_DEPENDS_ON
         ]
         assert problems == [], f"{name}: {[str(m) for m in problems]}"
-

@@ -1,0 +1,213 @@
+"""What the stacks build: private short-lived crops, the tracker's wiring, the dashboard,
+the endpoint and the Greengrass devices."""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk.assertions import Match
+
+from datapalooza import constants
+from datapalooza.domain.emotions import EXPRESSION_CAVEAT, Emotion
+from tests.infra.conftest import Synth, resources
+
+
+def test_faces_bucket_is_private_encrypted_short_lived_and_logged(synth: Synth) -> None:
+    synth.endpoint.has_resource(
+        "AWS::S3::Bucket",
+        {
+            "DeletionPolicy": "Delete",
+            "Properties": Match.object_like(
+                {
+                    "PublicAccessBlockConfiguration": {
+                        "BlockPublicAcls": True,
+                        "BlockPublicPolicy": True,
+                        "IgnorePublicAcls": True,
+                        "RestrictPublicBuckets": True,
+                    },
+                    "BucketEncryption": Match.any_value(),
+                    "LoggingConfiguration": Match.object_like({"LogFilePrefix": "faces-bucket/"}),
+                    "LifecycleConfiguration": {
+                        "Rules": [
+                            Match.object_like(
+                                {
+                                    "Prefix": constants.FACES_PREFIX,
+                                    "ExpirationInDays": synth.settings.faces_expire_days,
+                                    "Status": "Enabled",
+                                }
+                            )
+                        ]
+                    },
+                }
+            ),
+        },
+    )
+    assert synth.settings.faces_expire_days == 1  # the shipped default: one day
+    template = synth.endpoint.to_json()
+    for bucket in resources(template, "AWS::S3::Bucket").values():
+        assert "VersioningConfiguration" not in bucket["Properties"]  # no old versions kept
+    # Plain HTTP refused on both buckets; objects emptied by `cdk destroy`.
+    policies = resources(template, "AWS::S3::BucketPolicy").values()
+    assert len(policies) == 2
+    for policy in policies:
+        statements = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert any(
+            s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+            for s in statements
+        )
+    assert len(resources(template, "Custom::S3AutoDeleteObjects")) == 2
+
+
+def test_tracker_is_fed_by_faces_notifications_through_a_queue_with_dlq(synth: Synth) -> None:
+    tracker = synth.tracker
+    tracker.has_resource_properties(
+        "Custom::S3BucketNotifications",
+        {
+            "NotificationConfiguration": {
+                "QueueConfigurations": [
+                    Match.object_like(
+                        {
+                            "Events": ["s3:ObjectCreated:*"],
+                            "Filter": {
+                                "Key": {
+                                    "FilterRules": Match.array_with(
+                                        [{"Name": "prefix", "Value": constants.FACES_PREFIX}]
+                                    )
+                                }
+                            },
+                        }
+                    )
+                ]
+            },
+            "Managed": False,  # leaves the bucket's other notifications alone
+        },
+    )
+    tracker.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {
+            "BatchSize": synth.settings.tracker_batch_size,
+            "MaximumBatchingWindowInSeconds": synth.settings.tracker_max_batching_window_s,
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        },
+    )
+    tracker.has_resource_properties(
+        "AWS::SQS::Queue",
+        {
+            "RedrivePolicy": Match.object_like(
+                {"maxReceiveCount": synth.settings.tracker_max_receive_count}
+            ),
+            "SqsManagedSseEnabled": True,
+        },
+    )
+    tracker.has_resource_properties(
+        "AWS::DynamoDB::GlobalTable",
+        {
+            "KeySchema": [
+                {"AttributeName": "stage", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            "TimeToLiveSpecification": {"AttributeName": "ttl", "Enabled": True},
+        },
+    )
+
+
+def test_tracker_function_follows_the_house_style(synth: Synth) -> None:
+    synth.tracker.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Handler": "handler.handler",
+            "Runtime": "python3.13",
+            "Architectures": ["arm64"],
+            "TracingConfig": {"Mode": "Active"},
+            "LoggingConfig": Match.object_like({"LogFormat": "JSON"}),
+            "Environment": {
+                "Variables": Match.object_like(
+                    {
+                        constants.ENV_RESULTS_TABLE: Match.any_value(),
+                        constants.ENV_FACES_BUCKET: Match.any_value(),
+                        constants.ENV_ANALYZER_MODE: synth.settings.tracker_analyzer_mode,
+                        constants.ENV_RESULTS_TTL_DAYS: str(synth.settings.results_ttl_days),
+                    }
+                )
+            },
+        },
+    )
+    synth.tracker.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 7})
+
+
+def test_dashboard_shows_every_expression_mood_and_count_per_stage_with_caveat(
+    synth: Synth,
+) -> None:
+    (dashboard,) = resources(synth.tracker.to_json(), "AWS::CloudWatch::Dashboard").values()
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    for metric in [*(e.value for e in Emotion), "FacesAnalyzed", "CrowdMood"]:
+        assert f'MetricName=\\\\\\"{metric}\\\\\\"' in body, metric
+    assert f"{{{constants.METRIC_NAMESPACE},{constants.STAGE_DIMENSION}}}" in body
+    assert EXPRESSION_CAVEAT.split(":")[0] in body
+
+
+def test_endpoint_serves_the_artifact_in_the_pytorch_container(synth: Synth) -> None:
+    template = synth.endpoint.to_json()
+    (model,) = resources(template, "AWS::SageMaker::Model").values()
+    container = model["Properties"]["PrimaryContainer"]
+    assert container["Environment"]["SAGEMAKER_PROGRAM"] == "inference.py"
+    assert constants.ENV_FACES_BUCKET in container["Environment"]
+    rows = template["Mappings"]["InferenceImage"]
+    assert rows["eu-west-1"]["uri"] == (
+        "763104351884.dkr.ecr.eu-west-1.amazonaws.com/pytorch-inference:2.6-cpu-py312"
+    )
+    synth.endpoint.has_resource_properties(
+        "AWS::SageMaker::Endpoint", {"EndpointName": synth.settings.endpoint_name}
+    )
+    synth.endpoint.has_resource_properties(
+        "AWS::SageMaker::EndpointConfig",
+        {
+            "ProductionVariants": [
+                Match.object_like({"InstanceType": synth.settings.endpoint_instance_type})
+            ]
+        },
+    )
+
+
+def test_devices_run_their_program_as_a_pinned_component_and_publish_only_their_topic(
+    synth: Synth,
+) -> None:
+    for template, topic in (
+        (synth.tracker, constants.DETECTIONS_TOPIC.format(stage=synth.settings.camera_stage)),
+        (synth.edge, constants.EDGE_STATS_TOPIC.format(stage=synth.settings.edge_stage)),
+    ):
+        template.has_resource_properties(
+            "AWS::GreengrassV2::ComponentVersion",
+            {
+                "LambdaFunction": Match.object_like(
+                    {
+                        "ComponentLambdaParameters": Match.object_like(
+                            {
+                                "Pinned": True,
+                                "LinuxProcessParams": {"IsolationMode": "NoContainer"},
+                            }
+                        ),
+                        "ComponentPlatforms": [
+                            Match.object_like(
+                                {"Attributes": {"os": "linux", "architecture": "aarch64"}}
+                            )
+                        ],
+                    }
+                )
+            },
+        )
+        raw = template.to_json()
+        (deployment,) = resources(raw, "AWS::GreengrassV2::Deployment").values()
+        router = deployment["Properties"]["Components"]["aws.greengrass.LegacySubscriptionRouter"]
+        merge = json.loads(router["ConfigurationUpdate"]["Merge"])
+        assert [s["subject"] for s in merge["subscriptions"].values()] == [topic]
+        (policy,) = resources(raw, "AWS::IoT::Policy").values()
+        publish_only = [
+            s
+            for s in policy["Properties"]["PolicyDocument"]["Statement"]
+            if s["Action"] == "iot:Publish"
+        ]
+        assert (
+            len(publish_only) == 1 and json.dumps(publish_only[0]["Resource"]).count("topic/") == 1
+        )
+        assert f"topic/{topic}" in json.dumps(publish_only[0]["Resource"])

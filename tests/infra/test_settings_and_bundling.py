@@ -1,0 +1,81 @@
+"""Deploy-time settings from CDK context, and the Docker-free Lambda packaging."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from stacks.bundling import PipLocalBundling, PythonBundle
+from stacks.requirements import UnknownRequirement, pinned
+from stacks.settings import AppSettings, SettingsError
+
+
+def test_context_strings_from_the_command_line_become_typed_settings() -> None:
+    settings = AppSettings.from_mapping(
+        {"datapalooza:tracker_batch_size": "100", "datapalooza:min_confidence": "75.5"}
+    )
+    assert settings.tracker_batch_size == 100
+    assert settings.min_confidence == 75.5
+    assert settings.faces_expire_days == 1  # untouched default
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("tracker_batch_size", "lots"),  # not a number
+        ("faces_expire_days", 90),  # crops identify people: 30 days at most
+        ("camera_stage", "Main Stage/../x"),  # not a slug
+        ("tracker_mosaic_size", 500),  # Rekognition: 100 faces per call
+        ("log_retention_days", 8),  # not a CloudWatch Logs retention period
+        ("endpoint_instance_type", "m5.large"),  # SageMaker types start with ml.
+    ],
+)
+def test_a_bad_context_value_is_refused_naming_its_key(key: str, value: object) -> None:
+    with pytest.raises(SettingsError, match=f"datapalooza:{key}"):
+        AppSettings.from_mapping({f"datapalooza:{key}": value})
+
+
+def test_batching_window_is_required_for_batches_over_ten() -> None:
+    with pytest.raises(SettingsError, match="tracker_max_batching_window_s"):
+        AppSettings(tracker_batch_size=50, tracker_max_batching_window_s=0)
+
+
+def test_function_packages_use_the_projects_exact_pins() -> None:
+    assert pinned("numpy", "aws_lambda_powertools") == (
+        "numpy==2.4.6",
+        "aws-lambda-powertools==3.37.0",
+    )
+    with pytest.raises(UnknownRequirement, match="left-pad"):
+        pinned("left-pad")
+
+
+def test_local_bundling_copies_the_handler_and_the_runtime_package(tmp_path: Path) -> None:
+    # Given a handler folder and no third-party requirements (so no pip, no network)
+    handler = tmp_path / "fn"
+    handler.mkdir()
+    (handler / "handler.py").write_text("def handler(event, context):\n    return event\n")
+    bundle = PythonBundle(handler_dir=handler, requirements=())
+    out = tmp_path / "out"
+    out.mkdir()
+    # When CDK asks for the bundle
+    assert PipLocalBundling(bundle).try_bundle(str(out), image=None) is True
+    # Then the package root holds the handler and the datapalooza package, no caches
+    assert (out / "handler.py").is_file()
+    assert (out / "datapalooza" / "constants.py").is_file()
+    assert not list(out.rglob("__pycache__"))
+
+
+def test_asset_hash_changes_with_the_code_and_only_with_it(tmp_path: Path) -> None:
+    handler = tmp_path / "fn"
+    handler.mkdir()
+    (handler / "handler.py").write_text("A = 1\n")
+    bundle = PythonBundle(handler_dir=handler, requirements=("numpy==2.4.6",))
+    first = bundle.fingerprint()
+    assert bundle.fingerprint() == first
+    (handler / "handler.py").write_text("A = 2\n")
+    assert bundle.fingerprint() != first
+    other_platform = PythonBundle(
+        handler_dir=handler, requirements=("numpy==2.4.6",), platform="manylinux2014_x86_64"
+    )
+    assert other_platform.fingerprint() != bundle.fingerprint()
