@@ -27,7 +27,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ARTIFACT_NAME = "model.tar.gz"
 SKIP_PARTS = {"__pycache__", ".mypy_cache"}
-SKIP_SUFFIXES = {".pyc", ".pyo"}
+# Source and package data only: stray editor, cache or temp files never ship.
+SHIP_SUFFIXES = {".py", ".typed", ".html", ".css", ".js", ".json", ".svg"}
 
 
 def _package_dir(name: str) -> Path:
@@ -39,7 +40,7 @@ def _package_dir(name: str) -> Path:
 
 def _files(root: Path, prefix: str) -> Iterator[tuple[str, Path]]:
     for path in sorted(root.rglob("*")):
-        if path.is_file() and not SKIP_PARTS & set(path.parts) and path.suffix not in SKIP_SUFFIXES:
+        if path.is_file() and not SKIP_PARTS & set(path.parts) and path.suffix in SHIP_SUFFIXES:
             yield f"{prefix}/{path.relative_to(root).as_posix()}", path
 
 

@@ -29,10 +29,13 @@ class DetectorSettings:
     min_confidence: float = 80.0
     nms_threshold: float = 0.4
     min_face_px: int = 40
-    crop_margin: float = 0.25
+    crop_margin: float = 0.2
     max_faces: int = 100
     threads: int = 1
-    jpeg_quality: int = 90
+    # Crops are scored at 64x64 grey (local model) or from 40 px faces (Rekognition):
+    # quality 75 with a 20% margin scores the same as 90/25% on the test photos and
+    # sends about 40% fewer bytes from an edge device (bench/devices.py).
+    jpeg_quality: int = 75
 
     def __post_init__(self) -> None:
         if self.detector not in DETECTOR_NAMES:
