@@ -1,0 +1,424 @@
+"""Artists' setlists: parsing (YAML, JSON or pasted lines), validation, and the
+``setlists.json`` store the dashboard and ``datapalooza up --setlist`` share.
+
+A setlist file names the tracks each stage plays and when they start::
+
+    date: 2025-07-19            # the day HH:MM times refer to (default: today)
+    timezone: Europe/Berlin     # IANA name for HH:MM times (default: this machine's)
+    stages:
+      main:
+        artist: The Hypotheticals
+        end: "22:40"            # when the last track ends (optional)
+        tracks:
+          - {title: Opening Jam, start: "21:00"}
+          - {title: Second Song, start: "21:06"}
+
+A start is ``HH:MM[:SS]`` (on ``date`` in ``timezone``) or a full ISO 8601 time with
+an offset. A track ends where the next one starts; the last one at ``end``, or, if
+no end is given, after the median length of the set's other tracks (4 minutes for a
+one-track set) -- the report says the end was assumed. A set that crosses midnight
+is fine: an HH:MM earlier than the track before it is on the next day.
+
+Pasted text (the dashboard's form) is one track per line, ``21:06 Second Song``; a
+last line whose title is ``end`` closes the set.
+
+Stored setlists are absolute: every time is resolved to an aware datetime, so a
+report reads the same whichever time zone the reader is in.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import re
+import statistics
+import tempfile
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from datapalooza.domain.keys import InvalidName, validate_slug
+
+MAX_TRACKS = 200
+MAX_TITLE_CHARS = 200
+MAX_ARTIST_CHARS = 200
+MAX_SET_LENGTH = timedelta(hours=24)
+MAX_FILE_BYTES = 256 * 1024
+DEFAULT_SINGLE_TRACK = timedelta(minutes=4)
+
+_CLOCK = re.compile(r"^(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?$")
+# A title may follow its time after a dash or bar: "21:05 - Title", "21:05 \u2013 Title".
+_LINE = re.compile(r"^\s*(?P<start>\S+)\s+(?:[-\u2013\u2014|]\s*)?(?P<title>.+?)\s*$")
+_END_TITLES = {"end", "(end)", "end of set"}
+
+
+class SetlistError(ValueError):
+    """A setlist that cannot be used; the message says where and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Track:
+    """One track of a set: it plays over [start, end)."""
+
+    title: str
+    start: datetime
+    end: datetime
+
+    @property
+    def duration(self) -> timedelta:
+        return self.end - self.start
+
+
+@dataclass(frozen=True, slots=True)
+class Setlist:
+    """One stage's set: its tracks in order, contiguous, with absolute times.
+
+    ``end_assumed`` is True when the source gave no end and the last track's length
+    was estimated (see the module docstring).
+    """
+
+    stage: str
+    tracks: tuple[Track, ...]
+    artist: str = ""
+    end_assumed: bool = False
+
+    @property
+    def start(self) -> datetime:
+        return self.tracks[0].start
+
+    @property
+    def end(self) -> datetime:
+        return self.tracks[-1].end
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stage": self.stage,
+            "artist": self.artist,
+            "end_assumed": self.end_assumed,
+            "end": self.end.isoformat(),
+            "tracks": [
+                {"title": t.title, "start": t.start.isoformat(), "end": t.end.isoformat()}
+                for t in self.tracks
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Setlist:
+        """Read a stored (absolute) setlist back; raise SetlistError if it is malformed."""
+        try:
+            stage = validate_slug(str(data["stage"]))
+            tracks = tuple(
+                Track(str(t["title"]), _aware(str(t["start"])), _aware(str(t["end"])))
+                for t in data["tracks"]
+            )
+            artist = str(data.get("artist", ""))
+            end_assumed = bool(data.get("end_assumed", False))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SetlistError(f"malformed stored setlist: {exc}") from exc
+        if not tracks:
+            raise SetlistError("malformed stored setlist: no tracks")
+        return cls(stage, tracks, artist, end_assumed)
+
+
+@dataclass(frozen=True, slots=True)
+class TimeContext:
+    """What relative (HH:MM) times mean: the day and the time zone they are on."""
+
+    day: date
+    zone: tzinfo
+
+
+def local_context(now: datetime | None = None) -> TimeContext:
+    """Today in this machine's local time zone (composition roots use this default)."""
+    moment = (now or datetime.now().astimezone()).astimezone()
+    zone = moment.tzinfo
+    assert zone is not None
+    return TimeContext(moment.date(), zone)
+
+
+def zone_named(name: str) -> tzinfo:
+    """An IANA time zone (``Europe/Berlin``) or a fixed offset (``+02:00``)."""
+    if re.fullmatch(r"[+-]\d{2}:\d{2}", name):
+        return datetime.fromisoformat(f"2000-01-01T00:00:00{name}").tzinfo  # type: ignore[return-value]
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise SetlistError(
+            f"unknown time zone {name!r}: use an IANA name like Europe/Berlin or +02:00"
+        ) from exc
+
+
+# Building a set -----------------------------------------------------------------------
+
+
+def build_setlist(
+    stage: str,
+    entries: Sequence[tuple[str, str]],
+    *,
+    context: TimeContext,
+    artist: str = "",
+    end: str | None = None,
+) -> Setlist:
+    """Validate ``(title, start)`` pairs and resolve their times into a Setlist."""
+    try:
+        validate_slug(stage)
+    except InvalidName as exc:
+        raise SetlistError(str(exc)) from exc
+    if not entries:
+        raise SetlistError(f"stage {stage}: the setlist has no tracks")
+    if len(entries) > MAX_TRACKS:
+        raise SetlistError(f"stage {stage}: {len(entries)} tracks; at most {MAX_TRACKS}")
+    if len(artist) > MAX_ARTIST_CHARS:
+        raise SetlistError(f"stage {stage}: artist name longer than {MAX_ARTIST_CHARS} chars")
+    titles: list[str] = []
+    starts: list[datetime] = []
+    for number, (title, start) in enumerate(entries, start=1):
+        where = f"stage {stage}, track {number}"
+        title = title.strip()
+        if not title:
+            raise SetlistError(f"{where}: the title is empty")
+        if len(title) > MAX_TITLE_CHARS:
+            raise SetlistError(f"{where}: the title is longer than {MAX_TITLE_CHARS} chars")
+        moment = _resolve(start, context, after=starts[-1] if starts else None, where=where)
+        if starts and moment <= starts[-1]:
+            raise SetlistError(
+                f"{where} ({title!r}) starts at {start}, not after the track before it"
+            )
+        titles.append(title)
+        starts.append(moment)
+    if end is not None and str(end).strip():
+        set_end = _resolve(str(end), context, after=starts[-1], where=f"stage {stage}, end")
+        if set_end <= starts[-1]:
+            raise SetlistError(f"stage {stage}: the end {end} is not after the last track starts")
+        assumed = False
+    else:
+        lengths = [b - a for a, b in itertools.pairwise(starts)]
+        typical = (
+            timedelta(seconds=statistics.median(x.total_seconds() for x in lengths))
+            if lengths
+            else DEFAULT_SINGLE_TRACK
+        )
+        set_end = starts[-1] + typical
+        assumed = True
+    if set_end - starts[0] > MAX_SET_LENGTH:
+        raise SetlistError(f"stage {stage}: the set lasts more than {MAX_SET_LENGTH}")
+    bounds = [*starts, set_end]
+    tracks = tuple(Track(title, bounds[i], bounds[i + 1]) for i, title in enumerate(titles))
+    return Setlist(stage, tracks, artist.strip(), assumed)
+
+
+def _resolve(value: str, context: TimeContext, *, after: datetime | None, where: str) -> datetime:
+    """An absolute time from ``HH:MM[:SS]`` (rolling past midnight after ``after``) or ISO."""
+    text = str(value).strip()
+    clock = _CLOCK.match(text)
+    if clock:
+        hour, minute, second = int(clock["h"]), int(clock["m"]), int(clock["s"] or 0)
+        if hour > 23 or minute > 59 or second > 59:
+            raise SetlistError(f"{where}: {text!r} is not a time of day")
+        moment = datetime.combine(context.day, time(hour, minute, second), tzinfo=context.zone)
+        # A set that crosses midnight: 00:10 after 23:55 is the next day.
+        # An earlier time less than 12 h back is a mistake, reported by the caller.
+        while after is not None and moment <= after and after - moment > timedelta(hours=12):
+            moment = datetime.combine(
+                moment.date() + timedelta(days=1), time(hour, minute, second), tzinfo=context.zone
+            )
+        return moment
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise SetlistError(
+            f"{where}: {text!r} is not a time: use HH:MM or an ISO time like "
+            "2025-07-19T21:05:00+02:00"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=context.zone)
+    return moment
+
+
+def _aware(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError(f"{text!r} has no UTC offset")
+    return moment
+
+
+# Parsing sources -------------------------------------------------------------------
+
+
+def parse_lines(stage: str, text: str, *, context: TimeContext, artist: str = "") -> Setlist:
+    """A setlist from pasted text: ``HH:MM Title`` per line; a last ``HH:MM end`` closes it.
+
+    Blank lines and lines starting with ``#`` are skipped."""
+    entries: list[tuple[str, str]] = []
+    end: str | None = None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if end is not None:
+            raise SetlistError(f"line {number}: nothing may follow the end line")
+        match = _LINE.match(line)
+        if not match:
+            raise SetlistError(f"line {number}: {line!r} is not 'HH:MM Title'")
+        if match["title"].strip().lower() in _END_TITLES:
+            end = match["start"]
+        else:
+            entries.append((match["title"], match["start"]))
+    return build_setlist(stage, entries, context=context, artist=artist, end=end)
+
+
+def parse_document(data: Any, *, context: TimeContext) -> list[Setlist]:
+    """Setlists from a parsed YAML/JSON document (the shape in the module docstring).
+
+    ``date`` and ``timezone`` in the document override ``context``."""
+    if not isinstance(data, Mapping):
+        raise SetlistError("a setlist file must be a mapping with a 'stages' key")
+    context = _document_context(data, context)
+    stages = data.get("stages")
+    if not isinstance(stages, Mapping) or not stages:
+        raise SetlistError("a setlist file needs 'stages': a mapping of stage name to its set")
+    setlists = []
+    for stage, body in stages.items():
+        setlists.append(parse_stage(str(stage), body, context=context))
+    return setlists
+
+
+def parse_stage(stage: str, body: Any, *, context: TimeContext) -> Setlist:
+    """One stage's set: ``{artist?, date?, timezone?, end?, tracks: [{title, start}]}``."""
+    if not isinstance(body, Mapping):
+        raise SetlistError(f"stage {stage}: expected a mapping with 'tracks'")
+    context = _document_context(body, context)
+    tracks = body.get("tracks")
+    if not isinstance(tracks, list):
+        raise SetlistError(f"stage {stage}: 'tracks' must be a list of {{title, start}}")
+    entries = []
+    for number, track in enumerate(tracks, start=1):
+        if not isinstance(track, Mapping) or "title" not in track or "start" not in track:
+            raise SetlistError(f"stage {stage}, track {number}: needs 'title' and 'start'")
+        entries.append((str(track["title"]), _time_text(track["start"])))
+    end = body.get("end")
+    return build_setlist(
+        stage,
+        entries,
+        context=context,
+        artist=str(body.get("artist") or ""),
+        end=None if end is None else _time_text(end),
+    )
+
+
+def load_setlist_file(path: Path, *, context: TimeContext) -> list[Setlist]:
+    """Every stage's setlist in a YAML (.yaml/.yml) or JSON file."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise SetlistError(f"{path}: {size} bytes; a setlist file is at most {MAX_FILE_BYTES}")
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SetlistError(f"cannot read setlist file {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise SetlistError(f"{path} is not UTF-8 text") from exc
+    try:
+        # YAML is a superset of JSON, so one parser reads both.
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise SetlistError(f"{path} is not valid YAML or JSON: {exc}") from exc
+    try:
+        return parse_document(data, context=context)
+    except SetlistError as exc:
+        raise SetlistError(f"{path}: {exc}") from exc
+
+
+def _document_context(data: Mapping[str, Any], context: TimeContext) -> TimeContext:
+    day, zone = context.day, context.zone
+    if data.get("timezone") is not None:
+        zone = zone_named(str(data["timezone"]))
+    if data.get("date") is not None:
+        raw = data["date"]
+        if isinstance(raw, date):
+            day = raw
+        else:
+            try:
+                day = date.fromisoformat(str(raw))
+            except ValueError:
+                raise SetlistError(f"date {raw!r} is not YYYY-MM-DD") from None
+    return TimeContext(day, zone)
+
+
+def _time_text(value: Any) -> str:
+    # YAML reads an unquoted 21:05 as a sexagesimal int (1265) and an unquoted ISO time
+    # as a datetime; accept both rather than make people quote every time.
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+        return f"{value // 60:02d}:{value % 60:02d}"
+    return str(value)
+
+
+# The store ---------------------------------------------------------------------------
+
+
+class SetlistStore:
+    """``setlists.json``: the current setlist of each stage, replaced atomically.
+
+    Writers (the dashboard's POST, ``up --setlist``) write a temporary file and rename
+    it over the old one, so a reader never sees half a file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+
+    def all(self) -> dict[str, Setlist]:
+        """Every stored setlist by stage; a missing file means none."""
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            raise SetlistError(f"cannot read {self.path}: {exc}") from exc
+        stages = data.get("stages", {}) if isinstance(data, dict) else {}
+        if not isinstance(stages, dict):
+            raise SetlistError(f"{self.path}: 'stages' is not a mapping")
+        return {stage: Setlist.from_json(body) for stage, body in stages.items()}
+
+    def get(self, stage: str) -> Setlist | None:
+        return self.all().get(stage)
+
+    def save(self, *setlists: Setlist) -> None:
+        """Store (replace) the given stages' setlists, keeping the others."""
+        with self._lock:
+            current = self.all()
+            for setlist in setlists:
+                current[setlist.stage] = setlist
+            self._write(current)
+
+    def delete(self, stage: str) -> bool:
+        """Remove a stage's setlist; False if it had none."""
+        with self._lock:
+            current = self.all()
+            if current.pop(stage, None) is None:
+                return False
+            self._write(current)
+            return True
+
+    def _write(self, setlists: Mapping[str, Setlist]) -> None:
+        payload = {
+            "version": 1,
+            "stages": {stage: s.to_json() for stage, s in sorted(setlists.items())},
+        }
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".setlists-", suffix=".json", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(payload, handle, indent=2)
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise

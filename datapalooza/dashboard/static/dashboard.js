@@ -1,0 +1,335 @@
+// DataPalooza dashboard: polls the JSON API and redraws in place (no page reloads).
+// Charts are plotly.js, served by this server from the plotly Python package.
+// Text from the API (stage names, track titles) is only ever set as textContent.
+"use strict";
+
+(function () {
+  const EMOTIONS = ["HAPPY", "SURPRISED", "CALM", "CONFUSED", "SAD", "FEAR", "DISGUSTED", "ANGRY"];
+  const COLORS = {
+    HAPPY: "#ffc93c", SURPRISED: "#ff8c42", CALM: "#5bc0eb", CONFUSED: "#9b5de5",
+    SAD: "#3a86ff", FEAR: "#7b6ca8", DISGUSTED: "#8ac926", ANGRY: "#ff595e",
+  };
+  const VERDICT_TEXT = {
+    above: "above the set", average: "about average", below: "below the set",
+    too_few_faces: "too few faces", upcoming: "not played yet",
+  };
+  const POLL_MS = Number(document.body.dataset.pollMs) || 3000;
+  const PLOT_CONFIG = { displayModeBar: false, responsive: true };
+  const FONT = { color: "#e9e1ff", family: "system-ui, sans-serif", size: 12 };
+
+  const $ = (id) => document.getElementById(id);
+  const cards = new Map();
+  let lastStages = [];
+  let reportStage = "";
+  let busy = false;
+
+  // ---- helpers ---------------------------------------------------------------
+  async function getJSON(url) {
+    const response = await fetch(url, { headers: { Accept: "application/json" } });
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      const error = new Error(body.message || `${response.status} ${response.statusText}`);
+      error.status = response.status;
+      throw error;
+    }
+    return body;
+  }
+  const title = (s) => s.charAt(0) + s.slice(1).toLowerCase();
+  const fmtMood = (m) => (m === null || m === undefined ? "–" : (m > 0 ? "+" : "") + m.toFixed(0));
+  const moodClass = (m) => (m === null || m === undefined ? "" : m >= 10 ? "mood-pos" : m <= -10 ? "mood-neg" : "");
+  const clock = (iso) => new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  const hhmm = (iso) => new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  // ---- views -------------------------------------------------------------------
+  function showView() {
+    const view = location.hash === "#artists" ? "artists" : "fans";
+    document.querySelectorAll(".view").forEach((v) => { v.hidden = v.dataset.view !== view; });
+    document.querySelectorAll(".tab").forEach((t) => t.classList.toggle("active", t.dataset.view === view));
+    if (view === "fans") cards.forEach((card) => Plotly.Plots.resize(card.chart));
+    else refreshReport();
+  }
+  window.addEventListener("hashchange", showView);
+
+  // ---- live status ------------------------------------------------------------
+  function setLive(ok, text) {
+    $("live-dot").className = "dot " + (ok ? "on" : "off");
+    $("live-text").textContent = text;
+  }
+
+  function renderPipeline(status) {
+    const strip = $("pipeline");
+    strip.replaceChildren();
+    if (!status.running) { strip.hidden = true; return; }
+    strip.hidden = false;
+    const pill = (label, value) => {
+      const p = el("span", "pill");
+      p.append(label + " ", el("b", "", String(value)));
+      return p;
+    };
+    let frames = 0, faces = 0;
+    for (const counters of Object.values(status.stages)) { frames += counters.frames; faces += counters.faces; }
+    strip.append(pill("Pipeline running · frames", frames), pill("faces found", faces));
+    if (status.tracker) {
+      strip.append(pill("scored", status.tracker.scored), pill("waiting to be scored", status.tracker.pending));
+      if (status.tracker.failed) strip.append(pill("failed", status.tracker.failed));
+    }
+  }
+
+  // ---- best stage -------------------------------------------------------------
+  function renderBest(best) {
+    const list = $("ranking");
+    list.replaceChildren();
+    const top = best.ranking[0];
+    $("best-name").textContent = top ? top.stage : "—";
+    $("best-detail").textContent = top
+      ? `Crowd mood ${fmtMood(top.mood)} from ${top.faces} faces in the last few minutes`
+      : "Waiting for enough faces to rank the stages…";
+    const scores = best.ranking.map((r) => Math.abs(r.score));
+    const scale = Math.max(25, ...scores);
+    for (const r of best.ranking) {
+      const li = el("li");
+      li.dataset.stage = r.stage;
+      li.append(el("span", "pos", String(r.rank)), el("span", "name", r.stage));
+      const track = el("span", "track");
+      const fill = el("span", "fill");
+      fill.style.width = `${Math.max(3, (50 + (50 * r.score) / scale)).toFixed(1)}%`;
+      track.append(fill);
+      li.append(track, el("span", "score " + moodClass(r.score), fmtMood(r.score)));
+      list.append(li);
+    }
+    for (const w of best.warming_up) {
+      const li = el("li", "warming");
+      li.dataset.stage = w.stage;
+      li.append(el("span", "pos", "·"), el("span", "name", w.stage));
+      const track = el("span", "track");
+      const fill = el("span", "fill");
+      fill.style.width = `${Math.min(100, (100 * w.faces) / w.needed).toFixed(0)}%`;
+      track.append(fill);
+      li.append(track, el("span", "score", `${w.faces}/${w.needed}`));
+      li.title = `warming up: ${w.faces} of ${w.needed} faces needed to be ranked`;
+      list.append(li);
+    }
+    return new Map(best.ranking.map((r) => [r.stage, r.rank]));
+  }
+
+  // ---- stage cards ------------------------------------------------------------
+  function card(stage) {
+    let c = cards.get(stage);
+    if (c) return c;
+    const node = $("stage-card").content.firstElementChild.cloneNode(true);
+    node.dataset.stage = stage;
+    node.querySelector(".stage-name").textContent = stage;
+    $("stages").append(node);
+    c = { node, chart: node.querySelector(".stage-chart"), drawn: false };
+    cards.set(stage, c);
+    return c;
+  }
+
+  function renderStage(summary, ranks) {
+    const c = card(summary.stage);
+    const q = (sel) => c.node.querySelector(sel);
+    const mood = summary.current.mood;
+    const moodValue = q(".stat.mood .value");
+    moodValue.textContent = fmtMood(mood);
+    moodValue.className = "value " + moodClass(mood);
+    q(".stat.dominant .value").textContent = summary.current.dominant ? title(summary.current.dominant) : "–";
+    q(".stat.faces .value").textContent = String(summary.faces_last_minute);
+    q(".mood-bar span").style.left = `calc(${mood === null ? 50 : 50 + mood / 2}% - 2px)`;
+    q(".badge.path").textContent = summary.counters && summary.counters.path ? summary.counters.path : "";
+    const rank = ranks.get(summary.stage);
+    q(".badge.rank").textContent = rank ? `#${rank}` : "";
+    c.node.classList.toggle("best-card", rank === 1);
+    const parts = [];
+    if (summary.last_seen) parts.push(`last face ${clock(summary.last_seen)}`);
+    if (summary.counters) parts.push(`${summary.counters.fps.toFixed(1)} frames/s`);
+    if (summary.has_setlist) parts.push("setlist stored");
+    q(".stage-foot").textContent = parts.join(" · ") + (parts.length ? " · " : "") + "expressions, not feelings";
+  }
+
+  function drawTimeline(stage, timeline) {
+    const c = card(stage);
+    const x = timeline.points.map((p) => p.start);
+    const traces = EMOTIONS.filter((e) => timeline.points.some((p) => (p.mix[e] || 0) > 0)).map((e) => ({
+      x, y: timeline.points.map((p) => (p.faces ? p.mix[e] || 0 : null)),
+      name: title(e), type: "scatter", mode: "lines", stackgroup: "mix", line: { width: 0.5, color: COLORS[e] },
+      fillcolor: COLORS[e] + "cc", hovertemplate: "%{y:.0f}%", connectgaps: false,
+    }));
+    traces.push({
+      x, y: timeline.points.map((p) => p.faces_per_minute), name: "Faces / min", yaxis: "y2",
+      type: "scatter", mode: "lines", line: { color: "#ffffff", width: 2, dash: "dot" }, hovertemplate: "%{y:.0f}/min",
+    });
+    const layout = {
+      paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", font: FONT,
+      margin: { l: 38, r: 42, t: 8, b: 30 }, height: 250, hovermode: "x unified",
+      showlegend: true, legend: { orientation: "h", y: -0.22, font: { size: 10 } },
+      xaxis: { type: "date", gridcolor: "rgba(255,255,255,0.06)" },
+      yaxis: { title: { text: "expression mix %" , font: { size: 10 } }, range: [0, 100], gridcolor: "rgba(255,255,255,0.08)", ticksuffix: "" },
+      yaxis2: { title: { text: "faces/min", font: { size: 10 } }, overlaying: "y", side: "right", rangemode: "tozero", showgrid: false },
+    };
+    Plotly.react(c.chart, traces, layout, PLOT_CONFIG);
+    c.node.dataset.points = String(timeline.points.length);
+    c.drawn = true;
+  }
+
+  async function refreshFans() {
+    const minutes = $("minutes").value;
+    const [stages, best, status] = await Promise.all([
+      getJSON("/api/stages"), getJSON("/api/best-stage"), getJSON("/api/status"),
+    ]);
+    renderPipeline(status);
+    const ranks = renderBest(best);
+    lastStages = stages.stages.map((s) => s.stage);
+    $("no-stages").hidden = lastStages.length > 0;
+    for (const [stage, c] of cards) {
+      if (!lastStages.includes(stage)) { c.node.remove(); cards.delete(stage); }
+    }
+    // Best stages first, then the rest by name: the fans' order.
+    const order = [...stages.stages].sort((a, b) =>
+      (ranks.get(a.stage) || 1e9) - (ranks.get(b.stage) || 1e9) || a.stage.localeCompare(b.stage));
+    for (const summary of order) {
+      renderStage(summary, ranks);
+      $("stages").append(card(summary.stage).node);
+    }
+    const timelines = await Promise.all(
+      lastStages.map((s) => getJSON(`/api/stages/${encodeURIComponent(s)}/timeline?minutes=${minutes}`)));
+    timelines.forEach((t) => drawTimeline(t.stage, t));
+    const names = $("stage-names");
+    names.replaceChildren(...lastStages.map((s) => { const o = el("option"); o.value = s; return o; }));
+    setLive(true, `Live · updated ${clock(stages.generated_at)}`);
+  }
+
+  // ---- artists ------------------------------------------------------------------
+  function message(text, kind) {
+    const m = $("sl-message");
+    m.textContent = text;
+    m.className = "form-message " + (kind || "");
+  }
+
+  async function refreshReport() {
+    const stage = $("sl-stage").value.trim();
+    if (!stage || !$("sl-stage").checkValidity()) return;
+    reportStage = stage;
+    let report;
+    try {
+      report = await getJSON(`/api/stages/${encodeURIComponent(stage)}/setlist-report`);
+    } catch (error) {
+      if (reportStage !== stage) return;
+      $("report-summary").textContent = error.status === 404
+        ? `No setlist stored for ${stage} yet: paste one on the left.` : error.message;
+      $("report-table").hidden = true;
+      Plotly.purge($("report-chart"));
+      return;
+    }
+    if (reportStage === stage) renderReport(report);
+  }
+
+  function renderReport(report) {
+    const who = report.artist ? `${report.artist} on ${report.stage}` : `The set on ${report.stage}`;
+    $("report-summary").textContent =
+      `${who}, ${hhmm(report.start)}–${hhmm(report.end)}${report.end_assumed ? " (end assumed)" : ""}: ` +
+      `${report.faces} faces, set mood ${fmtMood(report.mood)}. A track lands above or below the set ` +
+      `when its mood differs from the set's by more than ${report.margin} points ` +
+      `(tracks need ${report.min_faces} faces).`;
+    const body = $("report-table").tBodies[0];
+    body.replaceChildren();
+    for (const t of report.tracks) {
+      const row = el("tr");
+      row.dataset.verdict = t.verdict;
+      const verdict = el("span", "verdict " + t.verdict, VERDICT_TEXT[t.verdict] || t.verdict);
+      if (t.vs_set !== null && t.played) verdict.textContent += ` (${fmtMood(t.vs_set)})`;
+      const cells = [String(t.number), t.title, `${hhmm(t.start)}–${hhmm(t.end)}`, String(t.faces),
+        fmtMood(t.mood), t.dominant ? title(t.dominant) : "–"];
+      for (const text of cells) row.append(el("td", "", text));
+      const last = el("td");
+      last.append(verdict);
+      row.append(last);
+      body.append(row);
+    }
+    $("report-table").hidden = false;
+    const played = report.tracks.filter((t) => t.played);
+    const labels = played.map((t) => `${t.number}. ${t.title}`);
+    const traces = EMOTIONS.filter((e) => played.some((t) => (t.mix[e] || 0) > 0)).map((e) => ({
+      x: labels, y: played.map((t) => t.mix[e] || 0), name: title(e), type: "bar",
+      marker: { color: COLORS[e] }, hovertemplate: "%{y:.0f}%",
+    }));
+    traces.push({
+      x: labels, y: played.map((t) => t.mood), name: "Mood", yaxis: "y2", type: "scatter",
+      mode: "lines+markers", line: { color: "#ffffff", width: 3 }, marker: { size: 9 },
+    });
+    Plotly.react($("report-chart"), traces, {
+      barmode: "stack", paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", font: FONT,
+      margin: { l: 40, r: 44, t: 10, b: 80 }, height: 330, legend: { orientation: "h", y: -0.35 },
+      yaxis: { title: { text: "expression mix %" }, range: [0, 100], gridcolor: "rgba(255,255,255,0.08)" },
+      yaxis2: { title: { text: "mood" }, overlaying: "y", side: "right", range: [-100, 100], zeroline: true, showgrid: false },
+      shapes: report.mood === null ? [] : [{ type: "line", xref: "paper", x0: 0, x1: 1, yref: "y2",
+        y0: report.mood, y1: report.mood, line: { color: "#ffb547", dash: "dash", width: 2 } }],
+    }, PLOT_CONFIG);
+  }
+
+  async function saveSetlist(event) {
+    event.preventDefault();
+    const stage = $("sl-stage").value.trim();
+    const payload = {
+      artist: $("sl-artist").value.trim(), text: $("sl-text").value,
+      timezone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+    };
+    if ($("sl-date").value) payload.date = $("sl-date").value;
+    try {
+      const response = await fetch(`/api/stages/${encodeURIComponent(stage)}/setlist`, {
+        method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify(payload),
+      });
+      const body = await response.json().catch(() => ({}));
+      if (!response.ok) { message(body.message || `error ${response.status}`, "error"); return; }
+      message(`Saved ${body.tracks.length} tracks for ${body.stage}` +
+        (body.end_assumed ? " (no end line: the last track's length is assumed)." : "."), "ok");
+      refreshReport();
+    } catch (error) {
+      message(`Could not reach the dashboard: ${error.message}`, "error");
+    }
+  }
+
+  async function loadStored() {
+    const stage = $("sl-stage").value.trim();
+    try {
+      const setlist = await getJSON(`/api/stages/${encodeURIComponent(stage)}/setlist`);
+      $("sl-artist").value = setlist.artist;
+      const lines = setlist.tracks.map((t) => `${hhmm(t.start)} ${t.title}`);
+      const last = setlist.tracks[setlist.tracks.length - 1];
+      if (!setlist.end_assumed) lines.push(`${hhmm(last.end)} end`);
+      $("sl-text").value = lines.join("\n");
+      $("sl-date").value = setlist.tracks[0].start.slice(0, 10);
+      message("Loaded the stored setlist.", "ok");
+    } catch (error) {
+      message(error.message, "error");
+    }
+  }
+
+  // ---- loop ---------------------------------------------------------------------
+  async function tick() {
+    if (busy) return;
+    busy = true;
+    try {
+      if (!$("view-fans").hidden) await refreshFans();
+      else { await refreshReport(); setLive(true, `Live · updated ${clock(new Date().toISOString())}`); }
+    } catch (error) {
+      setLive(false, `Connection lost (${error.message}) — retrying`);
+    } finally {
+      busy = false;
+    }
+  }
+
+  $("setlist-form").addEventListener("submit", saveSetlist);
+  $("sl-load").addEventListener("click", loadStored);
+  $("sl-stage").addEventListener("change", refreshReport);
+  $("minutes").addEventListener("change", tick);
+  $("sl-date").value = new Date().toLocaleDateString("sv");  // YYYY-MM-DD, local day
+  showView();
+  tick();
+  setInterval(tick, POLL_MS);
+})();
