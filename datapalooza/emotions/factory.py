@@ -5,8 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
 from datapalooza.emotions.mosaic import MosaicAnalyzer
 from datapalooza.emotions.settings import TrackerSettings
 from datapalooza.ports import EmotionAnalyzer
@@ -14,6 +12,8 @@ from datapalooza.ports import EmotionAnalyzer
 
 def default_cache_dir() -> Path:
     """Where converted models are cached (per user, outside the repository)."""
+    import platformdirs  # not in the Lambda bundle, which never converts models
+
     return Path(platformdirs.user_cache_dir("datapalooza")) / "models"
 
 
