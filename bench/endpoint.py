@@ -56,13 +56,18 @@ def median_ms(fn, items, repeat: int = 3) -> float:
 
 def round_trip_ms(port: int, frames: list[bytes], repeat: int = 3) -> float:
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+
         def send(body: bytes) -> None:
             response = client.post(
-                "/invocations", content=body,
-                headers={"Content-Type": "image/jpeg",
-                         "X-Amzn-SageMaker-Custom-Attributes": "stage=main,camera=bench"},
+                "/invocations",
+                content=body,
+                headers={
+                    "Content-Type": "image/jpeg",
+                    "X-Amzn-SageMaker-Custom-Attributes": "stage=main,camera=bench",
+                },
             )
             response.raise_for_status()
+
         send(frames[0])  # warm up
         return median_ms(send, frames, repeat)
 
@@ -73,14 +78,19 @@ def throughput(port: int, frames: list[bytes], requests: int, concurrency: int =
         # connections over the worker processes (keep-alive would pin a client to one).
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         try:
-            connection.request("POST", "/invocations", body=frames[i % len(frames)],
-                               headers={"Content-Type": "image/jpeg"})
+            connection.request(
+                "POST",
+                "/invocations",
+                body=frames[i % len(frames)],
+                headers={"Content-Type": "image/jpeg"},
+            )
             response = connection.getresponse()
             response.read()
             if response.status != 200:
                 raise RuntimeError(f"/invocations answered {response.status}")
         finally:
             connection.close()
+
     with ThreadPoolExecutor(concurrency) as pool:
         list(pool.map(send, range(concurrency * 2)))  # warm every worker
         start = time.perf_counter()
@@ -132,20 +142,28 @@ def main() -> None:
     for w, h, decode, detect, trip, *_ in rows:
         print(f"{w}x{h:<5} {decode:8.1f} {detect:8.1f} {trip:11.1f} {trip / detect:8.2f}x")
     print("\nDetectors side by side (median ms per frame, mean faces found per frame)")
-    print(f"{'frame':>10} {'retinaface':>11} {'faces':>6} {'libfacedet':>11} {'faces':>6} {'time ratio':>11}")
+    print(
+        f"{'frame':>10} {'retinaface':>11} {'faces':>6} {'libfacedet':>11} {'faces':>6} {'time ratio':>11}"
+    )
     for w, h, _, detect, _, detect_lfd, faces, faces_lfd in rows:
-        print(f"{w}x{h:<5} {detect:11.1f} {faces:6.1f} {detect_lfd:11.1f} {faces_lfd:6.1f} "
-              f"{detect_lfd / detect:10.2f}x")
+        print(
+            f"{w}x{h:<5} {detect:11.1f} {faces:6.1f} {detect_lfd:11.1f} {faces_lfd:6.1f} "
+            f"{detect_lfd / detect:10.2f}x"
+        )
     print("\nThroughput at 1280x720 (frames/s, 4 concurrent clients)")
     print(f"  1 worker : {rates[1]:6.2f}")
     print(f"  2 workers: {rates[2]:6.2f}   scaling {rates[2] / rates[1]:.2f}x")
     overhead_720 = rows[-1][4] / rows[-1][3]
     print("\nTargets")
-    print(f"  serving overhead at 1280x720 <= 1.25x : {overhead_720:.2f}x "
-          f"{'PASS' if overhead_720 <= 1.25 else 'MISS'}")
+    print(
+        f"  serving overhead at 1280x720 <= 1.25x : {overhead_720:.2f}x "
+        f"{'PASS' if overhead_720 <= 1.25 else 'MISS'}"
+    )
     scaling = rates[2] / rates[1]
-    print(f"  2 workers >= 1.7x throughput of 1     : {scaling:.2f}x "
-          f"{'PASS' if scaling >= 1.7 else 'MISS'}")
+    print(
+        f"  2 workers >= 1.7x throughput of 1     : {scaling:.2f}x "
+        f"{'PASS' if scaling >= 1.7 else 'MISS'}"
+    )
 
 
 if __name__ == "__main__":

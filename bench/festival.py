@@ -39,9 +39,22 @@ def run(cameras: int, seconds: float) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         layout = DataLayout(Path(tmp))
         process = subprocess.Popen(
-            [sys.executable, "-m", "datapalooza", "up", "--no-dashboard", "--stages",
-             str(cameras), "--duration", str(seconds), "--data-dir", tmp],
-            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "datapalooza",
+                "up",
+                "--no-dashboard",
+                "--stages",
+                str(cameras),
+                "--duration",
+                str(seconds),
+                "--data-dir",
+                tmp,
+            ],
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         seen: dict[str, float] = {}
@@ -73,14 +86,16 @@ def run(cameras: int, seconds: float) -> dict[str, float]:
             results.close()
         stages = status.get("stages", {})
         fps = [s["frames"] / seconds for s in stages.values()] or [0.0]
-        crops_per_s = (status.get("tracker", {}).get("scored", 0) + status.get(
-            "tracker", {}).get("no_face", 0)) / seconds
+        crops_per_s = (
+            status.get("tracker", {}).get("scored", 0) + status.get("tracker", {}).get("no_face", 0)
+        ) / seconds
         return {
             "min_fps": min(fps),
             "mean_fps": statistics.mean(fps),
             "backlog_s": backlog / crops_per_s if crops_per_s else float("inf"),
             "median_latency_s": statistics.median(latencies) if latencies else float("inf"),
-            "p90_latency_s": statistics.quantiles(latencies, n=10)[-1] if len(latencies) > 10
+            "p90_latency_s": statistics.quantiles(latencies, n=10)[-1]
+            if len(latencies) > 10
             else float("inf"),
             "faces_scored": status.get("tracker", {}).get("scored", 0),
         }
@@ -92,18 +107,25 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=40.0)
     args = parser.parse_args()
     counts = [int(c) for c in args.cameras.split(",")]
-    print(f"{'cameras':>7} {'min fps':>8} {'mean fps':>9} {'backlog':>8} "
-          f"{'median lat':>11} {'p90 lat':>8} {'scored':>7}  sustained")
+    print(
+        f"{'cameras':>7} {'min fps':>8} {'mean fps':>9} {'backlog':>8} "
+        f"{'median lat':>11} {'p90 lat':>8} {'scored':>7}  sustained"
+    )
     best = 0
     for count in counts:
         r = run(count, args.seconds)
         ok = r["min_fps"] >= 0.95 and r["backlog_s"] < 2.0 and r["median_latency_s"] < 2.0
         best = max(best, count) if ok else best
-        print(f"{count:7d} {r['min_fps']:8.2f} {r['mean_fps']:9.2f} {r['backlog_s']:7.1f}s "
-              f"{r['median_latency_s']:10.2f}s {r['p90_latency_s']:7.2f}s "
-              f"{r['faces_scored']:7d}  {'yes' if ok else 'NO'}", flush=True)
-    print(f"\nLargest camera count sustained at 1 fps (1280x720): {best} "
-          f"(target >= 10: {'PASS' if best >= 10 else 'MISS'})")
+        print(
+            f"{count:7d} {r['min_fps']:8.2f} {r['mean_fps']:9.2f} {r['backlog_s']:7.1f}s "
+            f"{r['median_latency_s']:10.2f}s {r['p90_latency_s']:7.2f}s "
+            f"{r['faces_scored']:7d}  {'yes' if ok else 'NO'}",
+            flush=True,
+        )
+    print(
+        f"\nLargest camera count sustained at 1 fps (1280x720): {best} "
+        f"(target >= 10: {'PASS' if best >= 10 else 'MISS'})"
+    )
 
 
 if __name__ == "__main__":

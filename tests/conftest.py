@@ -71,8 +71,16 @@ def start_endpoint(store: Path, *, workers: int = 1, extra: list[str] | None = N
     """Start ``datapalooza serve-endpoint`` as a subprocess; returns (process, port)."""
     port = free_port()
     command = [
-        sys.executable, "-m", "datapalooza", "serve-endpoint",
-        "--port", str(port), "--workers", str(workers), "--store", str(store),
+        sys.executable,
+        "-m",
+        "datapalooza",
+        "serve-endpoint",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--store",
+        str(store),
         *(extra or []),
     ]
     process = subprocess.Popen(command, cwd=REPO, env=dict(os.environ))

@@ -36,7 +36,6 @@ def run(args: argparse.Namespace) -> int:
     from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore
     from datapalooza.annotate import annotate
     from datapalooza.detection import DetectorSettings, load_detector
-    from datapalooza.domain.detections import Detection, FrameDetections
     from datapalooza.faces import find_faces, store_crops
     from datapalooza.images import BadImage, decode_image
 
@@ -80,9 +79,7 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-def _write_annotated(
-    out_dir: Path, path: Path, image: Any, frame: Any, annotate: Any
-) -> None:
+def _write_annotated(out_dir: Path, path: Path, image: Any, frame: Any, annotate: Any) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{path.stem}.annotated.jpg"
     annotate(image, frame.faces).save(target, quality=90)

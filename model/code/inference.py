@@ -17,10 +17,10 @@ from typing import Any
 # package and the model wheel's code next to this file.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from datapalooza.constants import CUSTOM_ATTRIBUTES_HEADER  # noqa: E402
-from datapalooza.endpoint import handlers  # noqa: E402
-from datapalooza.endpoint.attributes import BadAttributes  # noqa: E402
-from datapalooza.images import BadImage  # noqa: E402
+from datapalooza.constants import CUSTOM_ATTRIBUTES_HEADER
+from datapalooza.endpoint import handlers
+from datapalooza.endpoint.attributes import BadAttributes
+from datapalooza.images import BadImage
 
 
 def _client_error(status: int, message: str) -> Exception:
@@ -39,9 +39,7 @@ def model_fn(model_dir: str, context: Any = None) -> handlers.EndpointModel:
 
 def input_fn(request_body: bytes, request_content_type: str, context: Any = None) -> Any:
     try:
-        return handlers.input_fn(
-            request_body, request_content_type, _custom_attributes(context)
-        )
+        return handlers.input_fn(request_body, request_content_type, _custom_attributes(context))
     except BadImage as exc:
         raise _client_error(exc.status, str(exc)) from exc
     except BadAttributes as exc:

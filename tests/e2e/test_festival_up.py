@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import pytest
@@ -28,7 +27,10 @@ EPOCH, FAR = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
 def up(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "datapalooza", "up", *args],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
 
@@ -60,11 +62,24 @@ def faces_per_stage(layout: DataLayout) -> dict[str, int]:
 
 def test_up_detects_stores_scores_and_serves_every_stage(tmp_path):
     layout, port = DataLayout(tmp_path / "data"), free_port()
-    process = up("--duration", "25", "--stages", "2", "--edge", "dance",
-                 "--port", str(port), "--data-dir", str(layout.root))
+    process = up(
+        "--duration",
+        "25",
+        "--stages",
+        "2",
+        "--edge",
+        "dance",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(layout.root),
+    )
     try:
-        wait_for(lambda: read_status(layout).get("tracker", {}).get("scored", 0) > 0,
-                 90, "no face was scored")
+        wait_for(
+            lambda: read_status(layout).get("tracker", {}).get("scored", 0) > 0,
+            90,
+            "no face was scored",
+        )
         live = httpx.get(f"http://127.0.0.1:{port}/api/stages", timeout=10)
         assert live.status_code == 200
         out, err = process.communicate(timeout=180)
@@ -93,8 +108,18 @@ def test_up_detects_stores_scores_and_serves_every_stage(tmp_path):
 
     # The API agrees with the database (served again over the finished run).
     dashboard = subprocess.Popen(
-        [sys.executable, "-m", "datapalooza", "dashboard", "--data-dir", str(layout.root),
-         "--port", str(port)], cwd=REPO)
+        [
+            sys.executable,
+            "-m",
+            "datapalooza",
+            "dashboard",
+            "--data-dir",
+            str(layout.root),
+            "--port",
+            str(port),
+        ],
+        cwd=REPO,
+    )
     try:
         wait_for(lambda: _get(port, "/api/stages"), 60, "dashboard did not start")
         for stage, count in scored.items():
@@ -116,8 +141,11 @@ def _get(port: int, path: str):
 def test_ctrl_c_stops_cleanly_and_a_restart_resumes_without_counting_twice(tmp_path):
     layout = DataLayout(tmp_path / "data")
     first = up("--no-dashboard", "--stages", "1", "--data-dir", str(layout.root))
-    wait_for(lambda: read_status(layout).get("stages", {}).get("main", {}).get("faces", 0) > 0,
-             90, "no faces detected")
+    wait_for(
+        lambda: read_status(layout).get("stages", {}).get("main", {}).get("faces", 0) > 0,
+        90,
+        "no faces detected",
+    )
     first.send_signal(signal.SIGINT)
     _, err = first.communicate(timeout=60)
     assert first.returncode == 130, err
@@ -133,8 +161,9 @@ def test_ctrl_c_stops_cleanly_and_a_restart_resumes_without_counting_twice(tmp_p
     queue._conn.execute("UPDATE notifications SET state = 'pending'")
     queue.close()
 
-    second = up("--no-dashboard", "--stages", "1", "--duration", "2",
-                "--data-dir", str(layout.root))
+    second = up(
+        "--no-dashboard", "--stages", "1", "--duration", "2", "--data-dir", str(layout.root)
+    )
     _, err = second.communicate(timeout=180)
     assert second.returncode == 0, err
     keys = list(store.keys())
@@ -147,8 +176,9 @@ def test_ctrl_c_stops_cleanly_and_a_restart_resumes_without_counting_twice(tmp_p
     assert len({r.face_key for r in rows}) == len(rows)
     # Metrics count each face once, however often its notification was delivered.
     metrics = SqliteMetricsSink(layout.metrics_db, read_only=True)
-    analysed = metrics.statistics("main", "FacesAnalyzed", EPOCH, FAR,
-                                  period_s=10**9, statistic="Sum")
+    analysed = metrics.statistics(
+        "main", "FacesAnalyzed", EPOCH, FAR, period_s=10**9, statistic="Sum"
+    )
     assert sum(v for _, v in analysed) == len(rows)
 
 
@@ -156,8 +186,13 @@ def test_clear_errors_for_a_busy_port_a_bad_source_and_an_unwritable_data_dir(tm
     import socket
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "datapalooza", "up", *args], cwd=REPO,
-                              capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "datapalooza", "up", *args],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

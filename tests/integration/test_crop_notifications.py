@@ -30,7 +30,8 @@ def test_keys_are_queued_once_and_stay_pending_until_done(tmp_path):
     assert [n.key for n in queue.receive(10)] == [KEY.format(1)]
     # Another process (a restart) sees the same pending work.
     assert [n.key for n in SqliteCropNotifications(tmp_path / "n.sqlite").receive(10)] == [
-        KEY.format(1)]
+        KEY.format(1)
+    ]
 
 
 def test_a_key_that_keeps_failing_is_parked_as_dead(tmp_path):
@@ -58,9 +59,15 @@ def festival_crops(tmp_path, astronaut_rgb, grace_hopper_jpeg):
     store = NotifyingFaceStore(DirectoryFaceStore(bucket), queue)
     settings = DetectorSettings()
     for i, image in enumerate([astronaut_rgb, decode_image(grace_hopper_jpeg)]):
-        _, crops = find_faces(image, detector=load_detector(settings), settings=settings,
-                              stage="main", camera="cam-1", frame_id=f"f{i}",
-                              captured_at=datetime.now(UTC))
+        _, crops = find_faces(
+            image,
+            detector=load_detector(settings),
+            settings=settings,
+            stage="main",
+            camera="cam-1",
+            frame_id=f"f{i}",
+            captured_at=datetime.now(UTC),
+        )
         store_crops(crops, store)
     return bucket, queue
 
@@ -72,8 +79,12 @@ def test_the_worker_scores_pending_crops_and_a_restart_counts_nothing_twice(
     db = tmp_path / "festival.sqlite"
 
     def worker():
-        tracker = local_tracker(TrackerSettings(analyzer="local"), faces_root=bucket,
-                                database=db, cache_dir=tmp_path / "cache")
+        tracker = local_tracker(
+            TrackerSettings(analyzer="local"),
+            faces_root=bucket,
+            database=db,
+            cache_dir=tmp_path / "cache",
+        )
         return TrackerWorker(tracker, queue)
 
     assert worker().run_once() == 2
@@ -84,16 +95,26 @@ def test_the_worker_scores_pending_crops_and_a_restart_counts_nothing_twice(
     assert again.run_once() == 2
     assert again.counters.duplicate == 2 and again.counters.scored == 0
     results = SqliteResultsTable(db, read_only=True)
-    assert len(results.scores_between("main", datetime(2000, 1, 1, tzinfo=UTC),
-                                      datetime(2100, 1, 1, tzinfo=UTC))) == 2
+    assert (
+        len(
+            results.scores_between(
+                "main", datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+            )
+        )
+        == 2
+    )
 
 
 def test_a_crop_deleted_before_scoring_is_counted_missing_not_retried(tmp_path, festival_crops):
     bucket, queue = festival_crops
     first = queue.receive(1)[0].key
     DirectoryFaceStore(bucket).delete(first)
-    tracker = local_tracker(TrackerSettings(analyzer="local"), faces_root=bucket,
-                            database=tmp_path / "f.sqlite", cache_dir=tmp_path / "cache")
+    tracker = local_tracker(
+        TrackerSettings(analyzer="local"),
+        faces_root=bucket,
+        database=tmp_path / "f.sqlite",
+        cache_dir=tmp_path / "cache",
+    )
     worker = TrackerWorker(tracker, queue)
     worker.run_once()
     assert worker.counters.missing == 1 and worker.counters.scored == 1

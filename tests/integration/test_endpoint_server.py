@@ -65,6 +65,7 @@ def test_an_image_without_faces_is_an_empty_result(client):
 
 def _bomb():
     from tests.unit.test_images import _bomb_png
+
     return _bomb_png(60_000, 60_000)
 
 
@@ -85,8 +86,11 @@ def _bomb():
 def test_bad_requests_get_json_errors_and_the_server_keeps_serving(
     client, grace_hopper_jpeg, body, ctype, attrs, status, code
 ):
-    body = {"TRUNCATED": grace_hopper_jpeg[: len(grace_hopper_jpeg) // 3],
-            "PORTRAIT": grace_hopper_jpeg, "BOMB": _bomb()}.get(body, body)
+    body = {
+        "TRUNCATED": grace_hopper_jpeg[: len(grace_hopper_jpeg) // 3],
+        "PORTRAIT": grace_hopper_jpeg,
+        "BOMB": _bomb(),
+    }.get(body, body)
     before = set(client.store.rglob("*.jpg"))
     response = invoke(client, body, ctype, attrs)
     assert response.status_code == status
@@ -99,7 +103,7 @@ def test_bad_requests_get_json_errors_and_the_server_keeps_serving(
 def test_grayscale_cmyk_alpha_and_16_bit_frames_are_served(client, grace_hopper_jpeg, mode):
     portrait = Image.open(grace_hopper_path())
     if mode == "I;16":
-        image = Image.fromarray((np.asarray(portrait.convert("L")).astype(np.uint16) * 257))
+        image = Image.fromarray(np.asarray(portrait.convert("L")).astype(np.uint16) * 257)
     else:
         image = portrait.convert(mode)
     fmt, ctype = ("JPEG", "image/jpeg") if mode in ("L", "CMYK") else ("PNG", "image/png")
@@ -127,15 +131,21 @@ def test_unmodified_boto3_talks_to_the_real_server_with_two_workers(tmp_path, gr
     process, port = start_endpoint(tmp_path / "bucket", workers=2)
     try:
         runtime = boto3.client(
-            "sagemaker-runtime", endpoint_url=f"http://127.0.0.1:{port}", region_name="eu-west-1",
-            aws_access_key_id="local", aws_secret_access_key="local",
+            "sagemaker-runtime",
+            endpoint_url=f"http://127.0.0.1:{port}",
+            region_name="eu-west-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
             config=Config(retries={"max_attempts": 1}),
         )
         keys = set()
         for i in range(4):
             response = runtime.invoke_endpoint(
-                EndpointName="datapalooza-faces", ContentType="image/jpeg", Accept="application/json",
-                Body=grace_hopper_jpeg, CustomAttributes=f"stage=side,camera=cam-2,frame=f{i}",
+                EndpointName="datapalooza-faces",
+                ContentType="image/jpeg",
+                Accept="application/json",
+                Body=grace_hopper_jpeg,
+                CustomAttributes=f"stage=side,camera=cam-2,frame=f{i}",
             )
             body = json.loads(response["Body"].read())
             assert response["ContentType"] == "application/json"
@@ -160,7 +170,10 @@ def test_a_busy_port_is_a_clear_error(tmp_path):
         port = busy.getsockname()[1]
         result = subprocess.run(
             [sys.executable, "-m", "datapalooza", "serve-endpoint", "--port", str(port)],
-            capture_output=True, text=True, timeout=60, cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=REPO,
         )
     assert result.returncode == 2
     assert f"port {port}" in result.stderr and "in use" in result.stderr
@@ -179,7 +192,7 @@ def test_the_packed_model_artifact_serves_a_frame_in_a_fresh_process(tmp_path, g
     (tmp_path / "frame.jpg").write_bytes(grace_hopper_jpeg)
     script = f"""
 import json, sys, runpy
-sys.path.insert(0, {str(model_dir / 'code')!r})
+sys.path.insert(0, {str(model_dir / "code")!r})
 import inference, datapalooza, retinaface
 assert datapalooza.__file__.startswith({str(model_dir)!r}), datapalooza.__file__
 assert retinaface.__file__.startswith({str(model_dir)!r}), retinaface.__file__
@@ -189,14 +202,20 @@ class Processor:
 class Context:
     request_processor = [Processor()]
 model = inference.model_fn({str(model_dir)!r})
-data = inference.input_fn(open({str(tmp_path / 'frame.jpg')!r}, "rb").read(), "image/jpeg", Context())
+data = inference.input_fn(open({str(tmp_path / "frame.jpg")!r}, "rb").read(), "image/jpeg", Context())
 body, ctype = inference.output_fn(inference.predict_fn(data, model), "application/json")
 print(ctype); print(body.decode())
 """
     env = {k: v for k, v in os.environ.items() if not k.startswith("DATAPALOOZA_")}
     env["DATAPALOOZA_DATA_DIR"] = str(tmp_path / "crops")
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            timeout=120, cwd=tmp_path, env=env)
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env=env,
+    )
     assert result.returncode == 0, result.stderr
     ctype, body = result.stdout.strip().split("\n", 1)
     answer = json.loads(body)

@@ -42,8 +42,13 @@ def test_crop_contains_the_face_and_is_keyed_with_metadata(grace_hopper_jpeg):
     image = decode_image(grace_hopper_jpeg)
     settings = DetectorSettings()
     frame, crops = find_faces(
-        image, detector=load_detector(settings), settings=settings,
-        stage="main", camera="cam-1", frame_id="f1", captured_at=NOW,
+        image,
+        detector=load_detector(settings),
+        settings=settings,
+        stage="main",
+        camera="cam-1",
+        frame_id="f1",
+        captured_at=NOW,
     )
     assert frame.to_json()["FaceCount"] == 1 and len(crops) == 1
     crop = crops[0]
@@ -61,8 +66,13 @@ def test_faces_below_the_minimum_size_are_reported_but_not_cropped(grace_hopper_
     image = np.asarray(small)
     settings = DetectorSettings(min_face_px=60, min_confidence=50)
     frame, crops = find_faces(
-        image, detector=load_detector(settings), settings=settings,
-        stage="main", camera="cam-1", frame_id="f2", captured_at=NOW,
+        image,
+        detector=load_detector(settings),
+        settings=settings,
+        stage="main",
+        camera="cam-1",
+        frame_id="f2",
+        captured_at=NOW,
     )
     assert len(frame.faces) == 1 and frame.faces[0].crop_key is None
     assert frame.faces[0].size_px < 60 and crops == []

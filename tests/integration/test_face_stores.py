@@ -100,6 +100,7 @@ def test_s3_store_rolls_back_a_batch_when_the_bucket_fails_midway():
         calls["n"] += 1
         if calls["n"] == 2:
             from botocore.exceptions import ClientError
+
             raise ClientError({"Error": {"Code": "SlowDown", "Message": "slow"}}, "PutObject")
         return real_put(**kwargs)
 
@@ -110,9 +111,19 @@ def test_s3_store_rolls_back_a_batch_when_the_bucket_fails_midway():
     assert s3.list_objects_v2(Bucket="faces")["KeyCount"] == 0
 
 
-@pytest.mark.parametrize(("code", "transient"), [("AccessDenied", False), ("NoSuchBucket", False), ("SlowDown", True), ("ServiceUnavailable", True)])
+@pytest.mark.parametrize(
+    ("code", "transient"),
+    [
+        ("AccessDenied", False),
+        ("NoSuchBucket", False),
+        ("SlowDown", True),
+        ("ServiceUnavailable", True),
+    ],
+)
 def test_s3_errors_say_whether_a_retry_can_help(code, transient):
-    s3 = boto3.client("s3", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    s3 = boto3.client(
+        "s3", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
     with Stubber(s3) as stub:
         stub.add_client_error("put_object", service_error_code=code, http_status_code=403)
         with pytest.raises(StoreError) as caught:

@@ -23,8 +23,15 @@ def test_missing_attributes_get_defaults_and_a_fresh_frame_id():
 
 @pytest.mark.parametrize(
     "header",
-    ["stage=../../etc", "stage=" + "a" * 41, "stage=Main", "camera=a/b", "garbage", "ts=soon",
-     "stage=x," * 200],
+    [
+        "stage=../../etc",
+        "stage=" + "a" * 41,
+        "stage=Main",
+        "camera=a/b",
+        "garbage",
+        "ts=soon",
+        "stage=x," * 200,
+    ],
 )
 def test_bad_attributes_are_rejected(header):
     with pytest.raises(BadAttributes):
@@ -42,7 +49,11 @@ def test_responses_are_json_and_never_pickle():
 def test_detector_settings_come_from_overrides_then_env_then_defaults():
     env = {"DATAPALOOZA_MIN_CONFIDENCE": "60", "DATAPALOOZA_MIN_FACE_PX": "32"}
     settings = DetectorSettings.from_env(env, min_face_px=48)
-    assert (settings.min_confidence, settings.min_face_px, settings.detector) == (60.0, 48, "retinaface")
+    assert (settings.min_confidence, settings.min_face_px, settings.detector) == (
+        60.0,
+        48,
+        "retinaface",
+    )
     with pytest.raises(SettingsError, match="DATAPALOOZA_MIN_CONFIDENCE"):
         DetectorSettings.from_env({"DATAPALOOZA_MIN_CONFIDENCE": "high"})
     with pytest.raises(SettingsError, match="detector"):

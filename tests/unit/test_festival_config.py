@@ -41,16 +41,21 @@ def test_a_festival_file_lists_stages_sources_paths_and_a_setlist(tmp_path):
     )
     config = load_config(tmp_path / "festival.yaml")
     assert [(s.name, s.path, s.camera) for s in config.stages] == [
-        ("main", "cloud", "camera-1"), ("tent", "edge", "cam-7")]
+        ("main", "cloud", "camera-1"),
+        ("tent", "edge", "cam-7"),
+    ]
     assert config.stages[1].source == "synthetic:stage=tent,seed=1"
     assert config.setlist == tmp_path / "sets.yaml"
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("stages: [", "not valid YAML"), ("bands: []", "needs a 'stages:' list"),
-     ("stages:\n  - source: webcam:0\n", "needs at least a name"),
-     ("stages:\n  - name: a\n  - name: a\n", "unique")],
+    [
+        ("stages: [", "not valid YAML"),
+        ("bands: []", "needs a 'stages:' list"),
+        ("stages:\n  - source: webcam:0\n", "needs at least a name"),
+        ("stages:\n  - name: a\n  - name: a\n", "unique"),
+    ],
 )
 def test_bad_festival_files_are_explained(tmp_path, text, message):
     path = tmp_path / "f.yaml"
@@ -62,13 +67,17 @@ def test_bad_festival_files_are_explained(tmp_path, text, message):
 
 
 def test_status_line_shows_progress_per_stage_and_the_tracker():
-    status = {"elapsed_s": 12, "stages": {"main": {"frames": 12, "faces": 140, "errors": 0,
-                                                    "path": "cloud"},
-                                           "tent": {"frames": 11, "faces": 90, "errors": 2,
-                                                    "path": "edge"}},
-              "tracker": {"scored": 120, "no_face": 3, "pending": 4}}
+    status = {
+        "elapsed_s": 12,
+        "stages": {
+            "main": {"frames": 12, "faces": 140, "errors": 0, "path": "cloud"},
+            "tent": {"frames": 11, "faces": 90, "errors": 2, "path": "edge"},
+        },
+        "tracker": {"scored": 120, "no_face": 3, "pending": 4},
+    }
     text = StatusLine.render(status)
     assert "main: 12 frames 140 faces" in text and "tent: 11 frames 90 faces 2 errors" in text
     assert "scored 120" in text and "pending 4" in text
     assert "facial expressions" in StatusLine.render.__globals__["StatusLine"](
-        __import__("io").StringIO()).summary(status)
+        __import__("io").StringIO()
+    ).summary(status)

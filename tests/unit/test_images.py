@@ -16,7 +16,11 @@ RGB = Image.fromarray(np.random.default_rng(0).integers(0, 255, (48, 64, 3), dty
 
 
 def test_jpeg_and_png_decode_to_rgb_arrays():
-    for fmt, ctype in (("JPEG", "image/jpeg"), ("PNG", "image/png"), ("PNG", "application/x-image")):
+    for fmt, ctype in (
+        ("JPEG", "image/jpeg"),
+        ("PNG", "image/png"),
+        ("PNG", "application/x-image"),
+    ):
         image = decode_image(to_bytes(RGB, fmt), ctype)
         assert image.shape == (48, 64, 3) and image.dtype == np.uint8
 
@@ -55,10 +59,19 @@ def test_exif_rotation_is_applied():
 
 def _bomb_png(width: int, height: int) -> bytes:
     """A tiny PNG whose header declares width x height pixels."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 16)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 16))
+        + chunk(b"IEND", b"")
+    )
 
 
 @pytest.mark.parametrize(

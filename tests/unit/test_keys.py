@@ -15,8 +15,19 @@ def test_key_follows_the_scheme_and_parses_back():
 
 @pytest.mark.parametrize(
     "name",
-    ["", "../etc", "Main", "main/stage", "main stage", "-main", "main-", "a" * 41, "ma\x00in",
-     "main.stage", "ü"],
+    [
+        "",
+        "../etc",
+        "Main",
+        "main/stage",
+        "main stage",
+        "-main",
+        "main-",
+        "a" * 41,
+        "ma\x00in",
+        "main.stage",
+        "ü",
+    ],
 )
 def test_stage_names_that_could_escape_paths_are_rejected(name):
     with pytest.raises(InvalidName):
