@@ -142,9 +142,8 @@ def main() -> None:
     for w, h, decode, detect, trip, *_ in rows:
         print(f"{w}x{h:<5} {decode:8.1f} {detect:8.1f} {trip:11.1f} {trip / detect:8.2f}x")
     print("\nDetectors side by side (median ms per frame, mean faces found per frame)")
-    print(
-        f"{'frame':>10} {'retinaface':>11} {'faces':>6} {'libfacedet':>11} {'faces':>6} {'time ratio':>11}"
-    )
+    header = ("frame", "retinaface", "faces", "libfacedet", "faces", "time ratio")
+    print("{:>10} {:>11} {:>6} {:>11} {:>6} {:>11}".format(*header))
     for w, h, _, detect, _, detect_lfd, faces, faces_lfd in rows:
         print(
             f"{w}x{h:<5} {detect:11.1f} {faces:6.1f} {detect_lfd:11.1f} {faces_lfd:6.1f} "

@@ -202,7 +202,8 @@ class Processor:
 class Context:
     request_processor = [Processor()]
 model = inference.model_fn({str(model_dir)!r})
-data = inference.input_fn(open({str(tmp_path / "frame.jpg")!r}, "rb").read(), "image/jpeg", Context())
+frame = open({str(tmp_path / "frame.jpg")!r}, "rb").read()
+data = inference.input_fn(frame, "image/jpeg", Context())
 body, ctype = inference.output_fn(inference.predict_fn(data, model), "application/json")
 print(ctype); print(body.decode())
 """
