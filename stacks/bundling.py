@@ -46,8 +46,19 @@ class PythonBundle:
     requirements: tuple[str, ...]
     no_deps_requirements: tuple[str, ...] = ()
     include_runtime_package: bool = True
-    platform: str = "manylinux2014_aarch64"
+    architecture: str = "aarch64"
     python_version: str = "3.13"
+
+    @property
+    def pip_platforms(self) -> tuple[str, ...]:
+        """Wheel tags that run there: Lambda's Amazon Linux 2023 (glibc 2.34) and current
+        Raspberry Pi OS / Ubuntu devices all take manylinux_2_28 wheels, which is all
+        newer numpy ships; manylinux2014 covers older packages."""
+        return (
+            f"manylinux_2_28_{self.architecture}",
+            f"manylinux_2_17_{self.architecture}",
+            f"manylinux2014_{self.architecture}",
+        )
 
     def fingerprint(self) -> str:
         """A hash of everything that goes into the package, so an unchanged package keeps
@@ -58,7 +69,7 @@ class PythonBundle:
             *self.requirements,
             "--no-deps",
             *self.no_deps_requirements,
-            self.platform,
+            self.architecture,
             self.python_version,
             str(self.include_runtime_package),
         ):
@@ -78,7 +89,8 @@ class PipLocalBundling:
     def __init__(self, bundle: PythonBundle) -> None:
         self._bundle = bundle
 
-    def try_bundle(self, output_dir: str, **_options: Any) -> bool:
+    # jsii passes the BundlingOptions as one positional struct.
+    def try_bundle(self, output_dir: str, options: Any = None) -> bool:
         out = Path(output_dir)
         bundle = self._bundle
         if not bundle.handler_dir.is_dir():
@@ -87,6 +99,7 @@ class PipLocalBundling:
             self._pip(out, bundle.requirements, with_deps=True)
         if bundle.no_deps_requirements:
             self._pip(out, bundle.no_deps_requirements, with_deps=False)
+        _prune(out)
         if bundle.include_runtime_package:
             shutil.copytree(
                 RUNTIME_PACKAGE, out / RUNTIME_PACKAGE.name, ignore=_IGNORED, dirs_exist_ok=True
@@ -106,8 +119,7 @@ class PipLocalBundling:
             "--target",
             str(out),
             "--upgrade",
-            "--platform",
-            self._bundle.platform,
+            *(arg for tag in self._bundle.pip_platforms for arg in ("--platform", tag)),
             "--python-version",
             self._bundle.python_version,
             "--implementation",
@@ -119,9 +131,29 @@ class PipLocalBundling:
         result = subprocess.run(command, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise BundlingFailed(
-                f"pip could not install {' '.join(requirements)} for {self._bundle.platform} "
+                f"pip could not install {' '.join(requirements)} for {self._bundle.architecture} "
                 f"/ Python {self._bundle.python_version}:\n{result.stderr.strip()}"
             )
+
+
+# Never imported at run time, and the edge package (onnxruntime + OpenCV + numpy +
+# boto3) is close to Lambda's 250 MB unzipped limit without pruning them.
+_PRUNED_DIRS = (
+    "tests",
+    "onnxruntime/tools",
+    "onnxruntime/transformers",
+    "onnxruntime/quantization",
+)
+
+
+def _prune(out: Path) -> None:
+    """Remove third-party test suites, offline tooling and type stubs from a package."""
+    for path in sorted(out.rglob("*"), reverse=True):
+        relative = path.relative_to(out).as_posix()
+        if path.is_dir() and (path.name == "tests" or relative in _PRUNED_DIRS):
+            shutil.rmtree(path)
+        elif path.suffix == ".pyi" and path.is_file():
+            path.unlink()
 
 
 def _source_files(root: Path) -> Iterator[Path]:

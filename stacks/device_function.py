@@ -22,7 +22,6 @@ _LAMBDA_ARCHITECTURES = {
     "aarch64": lambda_.Architecture.ARM_64,
     "x86_64": lambda_.Architecture.X86_64,
 }
-_PIP_PLATFORMS = {"aarch64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
 
 
 def device_function(
@@ -53,7 +52,7 @@ def device_function(
                 handler_dir=handler_dir,
                 requirements=requirements,
                 no_deps_requirements=no_deps_requirements,
-                platform=_PIP_PLATFORMS[architecture],
+                architecture=architecture,
                 python_version=python_version,
             ),
             handler=handler,

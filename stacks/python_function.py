@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import cast
 
-from aws_cdk import BundlingOptions, Duration, RemovalPolicy
+from aws_cdk import BundlingOptions, Duration, ILocalBundling, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -58,7 +59,10 @@ def python_function(scope: Construct, id: str, spec: FunctionSpec) -> lambda_.Fu
         str(spec.bundle.handler_dir),
         asset_hash=spec.bundle.fingerprint(),
         bundling=BundlingOptions(
-            image=spec.runtime.bundling_image, local=PipLocalBundling(spec.bundle)
+            image=spec.runtime.bundling_image,
+            # jsii calls try_bundle(output_dir, options) positionally, which the typing
+            # stub's keyword-only signature does not describe.
+            local=cast(ILocalBundling, PipLocalBundling(spec.bundle)),
         ),
     )
     function = lambda_.Function(

@@ -58,8 +58,8 @@ def test_local_bundling_copies_the_handler_and_the_runtime_package(tmp_path: Pat
     bundle = PythonBundle(handler_dir=handler, requirements=())
     out = tmp_path / "out"
     out.mkdir()
-    # When CDK asks for the bundle
-    assert PipLocalBundling(bundle).try_bundle(str(out), image=None) is True
+    # When CDK asks for the bundle (jsii passes the options struct positionally)
+    assert PipLocalBundling(bundle).try_bundle(str(out), {"image": None}) is True
     # Then the package root holds the handler and the datapalooza package, no caches
     assert (out / "handler.py").is_file()
     assert (out / "datapalooza" / "constants.py").is_file()
@@ -76,6 +76,6 @@ def test_asset_hash_changes_with_the_code_and_only_with_it(tmp_path: Path) -> No
     (handler / "handler.py").write_text("A = 2\n")
     assert bundle.fingerprint() != first
     other_platform = PythonBundle(
-        handler_dir=handler, requirements=("numpy==2.4.6",), platform="manylinux2014_x86_64"
+        handler_dir=handler, requirements=("numpy==2.4.6",), architecture="x86_64"
     )
     assert other_platform.fingerprint() != bundle.fingerprint()
