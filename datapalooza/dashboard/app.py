@@ -78,9 +78,7 @@ def create_app(
         max_body_size=MAX_BODY_BYTES,
     )
     if settings.loopback_only:
-        app.add_middleware(
-            TrustedHostMiddleware, allowed_hosts=[*LOOPBACK_HOSTS, "[::1]"]
-        )
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=[*LOOPBACK_HOSTS, "[::1]"])
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:

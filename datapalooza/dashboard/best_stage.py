@@ -169,8 +169,8 @@ class BestStageRanker:
         eligible = {stage: s.score for stage, s in scores.items() if s.ranked}
         with self._lock:
             order = order_with_hysteresis(eligible, self._previous, margin=self.policy.margin)
-            # Keep stages that dropped out at the end of the memory, so one that warms
-            # up again resumes near where it was rather than jumping in as a newcomer.
+            # Remember stages that went quiet, below the ranked ones: one that comes
+            # back must overtake by the margin like everyone else.
             self._previous = order + [s for s in self._previous if s not in set(order)]
         warming = sorted(
             (s for s in scores.values() if not s.ranked), key=lambda s: (-s.faces, s.stage)

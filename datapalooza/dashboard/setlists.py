@@ -55,7 +55,10 @@ DEFAULT_SINGLE_TRACK = timedelta(minutes=4)
 
 _CLOCK = re.compile(r"^(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?$")
 # A title may follow its time after a dash or bar: "21:05 - Title", "21:05 \u2013 Title".
-_LINE = re.compile(r"^\s*(?P<start>\S+)\s+(?:[-\u2013\u2014|]\s*)?(?P<title>.+?)\s*$")
+_LINE = re.compile(
+    r"^\s*(?P<start>\d{1,2}:\d{2}(?::\d{2})?|\d{4}-\d{2}-\d{2}T\S+)"
+    r"\s+(?:[-\u2013\u2014|]\s*)?(?P<title>.+?)\s*$"
+)
 _END_TITLES = {"end", "(end)", "end of set"}
 
 
