@@ -62,10 +62,10 @@ def default_queue_dir(stage: str) -> Path:
 def run(args: argparse.Namespace) -> int:
     from datapalooza.adapters.local.log_publisher import LogPublisher
     from datapalooza.detection import DetectorSettings
-    from datapalooza.detection.settings import SettingsError
     from datapalooza.devices.compose import build_edge_service
     from datapalooza.devices.edge import EdgeSettings, EdgeSettingsError
     from datapalooza.ports import FaceStore
+    from datapalooza.settings_errors import SettingsError
     from datapalooza.sources.base import InvalidSourceSpec
 
     if args.frames is not None and args.frames < 0:

@@ -35,8 +35,8 @@ def run(args: argparse.Namespace) -> int:
     from datapalooza.detection import DetectorSettings, load_detector
     from datapalooza.detection.weights import ModelUnavailable
     from datapalooza.emotions import TrackerSettings, build_analyzer
-    from datapalooza.emotions.settings import SettingsError
     from datapalooza.images import BadImage, decode_image
+    from datapalooza.settings_errors import SettingsError
 
     try:
         detector_settings = DetectorSettings.from_env(

@@ -7,12 +7,10 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from datapalooza import constants
+from datapalooza.settings_errors import SettingsError, check_range
 
 DETECTOR_NAMES = ("retinaface", "libfacedetection")
 
-
-class SettingsError(ValueError):
-    """A setting is missing or out of range; the message names it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,13 +40,13 @@ class DetectorSettings:
             raise SettingsError(
                 f"detector must be one of {', '.join(DETECTOR_NAMES)}, not {self.detector!r}"
             )
-        _check_range("min_confidence", self.min_confidence, 0.0, 100.0)
-        _check_range("nms_threshold", self.nms_threshold, 0.0, 1.0)
-        _check_range("min_face_px", self.min_face_px, 1, 10_000)
-        _check_range("crop_margin", self.crop_margin, 0.0, 2.0)
-        _check_range("max_faces", self.max_faces, 1, 10_000)
-        _check_range("threads", self.threads, 1, 256)
-        _check_range("jpeg_quality", self.jpeg_quality, 1, 100)
+        check_range("min_confidence", self.min_confidence, 0.0, 100.0)
+        check_range("nms_threshold", self.nms_threshold, 0.0, 1.0)
+        check_range("min_face_px", self.min_face_px, 1, 10_000)
+        check_range("crop_margin", self.crop_margin, 0.0, 2.0)
+        check_range("max_faces", self.max_faces, 1, 10_000)
+        check_range("threads", self.threads, 1, 256)
+        check_range("jpeg_quality", self.jpeg_quality, 1, 100)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], **overrides: Any) -> DetectorSettings:
@@ -75,7 +73,3 @@ class DetectorSettings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         return replace(settings, **values)
 
-
-def _check_range(name: str, value: float, low: float, high: float) -> None:
-    if not low <= value <= high:
-        raise SettingsError(f"{name}={value} is outside {low}..{high}")

@@ -7,13 +7,11 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from datapalooza import constants
+from datapalooza.settings_errors import SettingsError, check_range
 
 ANALYZERS = ("rekognition", "local")
 MODES = ("mosaic", "per-crop")
 
-
-class SettingsError(ValueError):
-    """A tracker setting is missing or out of range; the message names it."""
 
 
 REKOGNITION_MAX_FACES = 100
@@ -57,12 +55,12 @@ class TrackerSettings:
                 f"{constants.ENV_ANALYZER_MODE} must be one of {', '.join(MODES)}, "
                 f"not {self.mode!r}"
             )
-        _check_range(constants.ENV_MOSAIC_SIZE, self.mosaic_size, 1, REKOGNITION_MAX_FACES)
-        _check_range(constants.ENV_RESULTS_TTL_DAYS, self.results_ttl_days, 1, 3650)
-        _check_range("max_crop_bytes", self.max_crop_bytes, 1, REKOGNITION_MAX_IMAGE_BYTES)
-        _check_range("max_attempts", self.max_attempts, 1, 20)
-        _check_range("local_batch", self.local_batch, 1, 1024)
-        _check_range("threads", self.threads, 1, 256)
+        check_range(constants.ENV_MOSAIC_SIZE, self.mosaic_size, 1, REKOGNITION_MAX_FACES)
+        check_range(constants.ENV_RESULTS_TTL_DAYS, self.results_ttl_days, 1, 3650)
+        check_range("max_crop_bytes", self.max_crop_bytes, 1, REKOGNITION_MAX_IMAGE_BYTES)
+        check_range("max_attempts", self.max_attempts, 1, 20)
+        check_range("local_batch", self.local_batch, 1, 1024)
+        check_range("threads", self.threads, 1, 256)
 
     @property
     def ttl_seconds(self) -> int:
@@ -102,7 +100,3 @@ class TrackerSettings:
             if not getattr(self, name):
                 raise SettingsError(f"{env_names.get(name, name)} is not set")
 
-
-def _check_range(name: str, value: int, low: int, high: int) -> None:
-    if not low <= value <= high:
-        raise SettingsError(f"{name}={value} is outside {low}..{high}")

@@ -22,8 +22,8 @@ from datapalooza.domain.detections import BoundingBox
 from datapalooza.emotions import TrackerSettings, aws_tracker
 from datapalooza.emotions.events import CropsFailed
 from datapalooza.emotions.mosaic import MosaicAnalyzer, compose
-from datapalooza.emotions.settings import SettingsError
 from datapalooza.images import decode_image
+from datapalooza.settings_errors import SettingsError
 from tests.integration.conftest_emotions import crop_key, real_face_crops
 
 REPO = Path(__file__).resolve().parents[2]
