@@ -13,6 +13,15 @@ METRIC_NAMESPACE: Final = "DataPalooza"
 STAGE_DIMENSION: Final = "Stage"
 FACES_ANALYZED_METRIC: Final = "FacesAnalyzed"
 CROWD_MOOD_METRIC: Final = "CrowdMood"
+# Crops that produced no score are counted, never dropped silently.
+NO_FACE_FOUND_METRIC: Final = "NoFaceFound"
+CROP_REJECTED_METRIC: Final = "CropRejected"
+CROP_MISSING_METRIC: Final = "CropMissing"
+
+# Results table (DynamoDB) attribute names
+RESULTS_PARTITION_KEY: Final = "stage"
+RESULTS_SORT_KEY: Final = "sk"
+RESULTS_TTL_ATTRIBUTE: Final = "ttl"
 
 # S3 layout
 FACES_PREFIX: Final = "faces/"

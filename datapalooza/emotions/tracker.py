@@ -15,6 +15,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 
+from datapalooza.constants import (
+    CROP_MISSING_METRIC,
+    CROP_REJECTED_METRIC,
+    NO_FACE_FOUND_METRIC,
+)
 from datapalooza.domain.keys import CropKey, InvalidKey, InvalidName, validate_slug
 from datapalooza.emotions.settings import TrackerSettings
 from datapalooza.images import BadImage, decode_image
@@ -35,9 +40,6 @@ logger = logging.getLogger(__name__)
 UNKNOWN_CAMERA = "unknown"
 
 # Metric names for crops that got no scores (dimension Stage, unit Count).
-NO_FACE_FOUND_METRIC = "NoFaceFound"
-CROP_REJECTED_METRIC = "CropRejected"
-CROP_MISSING_METRIC = "CropMissing"
 
 
 class CropStatus(StrEnum):

@@ -6,11 +6,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from datapalooza import constants
 from datapalooza.ports import ScoredFace
 
-PARTITION_KEY = "stage"
-SORT_KEY = "sk"
-TTL_ATTRIBUTE = "ttl"
+PARTITION_KEY = constants.RESULTS_PARTITION_KEY
+SORT_KEY = constants.RESULTS_SORT_KEY
+TTL_ATTRIBUTE = constants.RESULTS_TTL_ATTRIBUTE
 """Attribute names the table's schema (stacks/emotion_tracker.py) and this adapter share."""
 
 
