@@ -41,7 +41,7 @@ class AppSettings:
     container_framework_version: str = "2.6"
     container_py_version: str = "py312"
     detector: str = "retinaface"
-    min_confidence: float = 60.0
+    min_confidence: float = 80.0  # the runtime's own default (DetectorSettings)
     min_face_px: int = 40
     # Face crops identify people: keep them one day, the shortest lifecycle S3 offers.
     faces_expire_days: int = 1
