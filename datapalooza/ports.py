@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -135,6 +135,23 @@ class MetricsSink(Protocol):
         """Count crops of ``stage`` that got no scores; ``reason`` is the metric name
         (e.g. NoFaceFound, CropRejected): they are counted, never silently dropped."""
         ...
+
+
+EndpointErrorKind = Literal["throttled", "timeout", "unavailable", "rejected"]
+
+
+class EndpointError(RuntimeError):
+    """The detection endpoint did not answer a frame.
+
+    ``kind``: ``throttled`` (slow down), ``timeout`` (no answer in time),
+    ``unavailable`` (cannot connect, 5xx, endpoint missing or not InService) or
+    ``rejected`` (the endpoint refused this frame: 4xx; the next frame may pass).
+    The camera backs off on all of them; only the counters differ.
+    """
+
+    def __init__(self, message: str, *, kind: EndpointErrorKind) -> None:
+        super().__init__(message)
+        self.kind: EndpointErrorKind = kind
 
 
 class DetectionEndpoint(Protocol):

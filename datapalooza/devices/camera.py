@@ -18,10 +18,9 @@ from typing import Any
 
 from datapalooza import constants
 from datapalooza.devices.backoff import Backoff
-from datapalooza.devices.errors import EndpointError
 from datapalooza.devices.jpeg import encode_within
 from datapalooza.domain.keys import validate_slug
-from datapalooza.ports import DetectionEndpoint, Publisher
+from datapalooza.ports import DetectionEndpoint, EndpointError, Publisher
 from datapalooza.sources.base import (
     Frame,
     FrameSource,

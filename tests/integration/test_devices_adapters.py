@@ -21,7 +21,7 @@ from datapalooza.adapters.aws.greengrass_publisher import (
 )
 from datapalooza.adapters.aws.sagemaker_endpoint import SageMakerDetectionEndpoint
 from datapalooza.adapters.local.log_publisher import InMemoryPublisher, topic_matches
-from datapalooza.devices.errors import EndpointError
+from datapalooza.ports import EndpointError
 from datapalooza.sources import SourceExhausted, open_source
 
 

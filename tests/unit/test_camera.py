@@ -13,8 +13,8 @@ import pytest
 from datapalooza.adapters.local.log_publisher import InMemoryPublisher
 from datapalooza.devices.backoff import Backoff
 from datapalooza.devices.camera import CameraService, CameraSettings, CameraSettingsError
-from datapalooza.devices.errors import EndpointError
 from datapalooza.devices.jpeg import FrameTooLarge, encode_within
+from datapalooza.ports import EndpointError
 from datapalooza.sources.base import Frame, SourceUnavailable
 from datapalooza.sources.synthetic import SyntheticFestivalSource
 

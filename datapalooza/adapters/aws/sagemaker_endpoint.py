@@ -21,8 +21,8 @@ from botocore.exceptions import (
     ConnectionError as BotoConnectionError,
 )
 
-from datapalooza.devices.errors import EndpointError, EndpointErrorKind
 from datapalooza.endpoint.attributes import FrameAttributes
+from datapalooza.ports import EndpointError, EndpointErrorKind
 
 THROTTLING_CODES = frozenset(
     {"ThrottlingException", "Throttling", "TooManyRequestsException", "429"}
