@@ -1,0 +1,65 @@
+"""``datapalooza dashboard``: serve the festival dashboard on its own (over a data dir
+that ``datapalooza up`` writes, or wrote)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+from pathlib import Path
+from typing import Any
+
+from datapalooza.cli import CliError
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "dashboard",
+        help="serve the live dashboard and its JSON API over a festival data dir",
+        description="Serve the dashboard page, /api/... and /openapi.json.",
+    )
+    parser.add_argument("--data-dir", type=Path, help="the festival's data directory")
+    parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    parser.add_argument(
+        "--poll-seconds", type=float, help="how often the page refreshes (default 3)"
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from datapalooza.dashboard.app import create_app
+    from datapalooza.dashboard.settings import DashboardSettings, DashboardSettingsError
+
+    try:
+        settings = DashboardSettings.from_env(
+            os.environ, data_dir=args.data_dir, host=args.host, poll_seconds=args.poll_seconds
+        )
+    except DashboardSettingsError as exc:
+        raise CliError(str(exc)) from exc
+    if not 0 < args.port < 65536:
+        raise CliError(f"--port {args.port} is not a TCP port")
+    _check_port_free(args.host, args.port)
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        app = create_app(settings)
+    except OSError as exc:
+        raise CliError(f"cannot use data dir {settings.data_dir}: {exc}") from exc
+    print(f"Dashboard on http://{args.host}:{args.port}/ (data: {settings.data_dir})", flush=True)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print("warning: reachable from other machines; the dashboard has no login", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    return 0
+
+
+def _check_port_free(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise CliError(
+                f"port {port} on {host} is in use ({exc.strerror}); pick another with --port"
+            ) from exc
