@@ -16,6 +16,8 @@ COMMANDS = [
     "edge",
     "emotions",
     "up",
+    "report",
+    "dashboard",
 ]
 
 
