@@ -57,7 +57,7 @@ class CameraDevice(Construct):
             self,
             "Program",
             handler_dir=CAMERA_PROGRAM,
-            handler="handler.function_handler",
+            handler="camera_lambda.function_handler",
             description="DataPalooza camera: frames to the face-detection endpoint (Greengrass)",
             service_name="datapalooza-camera",
             requirements=pinned(

@@ -66,7 +66,7 @@ class EdgeDevice(Construct):
             self,
             "Program",
             handler_dir=EDGE_PROGRAM,
-            handler="handler.function_handler",
+            handler="edge_lambda.function_handler",
             description="DataPalooza edge inference: face crops to the faces bucket (Greengrass)",
             service_name="datapalooza-edge",
             requirements=pinned(

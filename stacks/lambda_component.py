@@ -12,6 +12,7 @@ from constructs import Construct
 from stacks.greengrass_core import GreengrassCore
 
 SUBSCRIPTION_ROUTER = "aws.greengrass.LegacySubscriptionRouter"
+TOKEN_EXCHANGE_SERVICE = "aws.greengrass.TokenExchangeService"  # noqa: S105 (a name)
 
 
 class LambdaComponent(Construct):
@@ -49,6 +50,12 @@ class LambdaComponent(Construct):
                 # One component version per published Lambda version: a new deployment
                 # package makes a new component version instead of clashing with the old.
                 component_version=self.component_version,
+                component_dependencies={
+                    # AWS credentials (the token exchange role) for boto3 on the device.
+                    TOKEN_EXCHANGE_SERVICE: _dependency("HARD"),
+                    # Carries the programs' greengrasssdk publishes to AWS IoT Core.
+                    SUBSCRIPTION_ROUTER: _dependency("SOFT"),
+                },
                 component_platforms=[
                     greengrassv2.CfnComponentVersion.ComponentPlatformProperty(
                         name=f"Linux {architecture}",
@@ -110,3 +117,11 @@ class LambdaComponent(Construct):
         )
         deployment.node.add_dependency(core.thing)
         return deployment
+
+
+def _dependency(
+    kind: str,
+) -> greengrassv2.CfnComponentVersion.ComponentDependencyRequirementProperty:
+    return greengrassv2.CfnComponentVersion.ComponentDependencyRequirementProperty(
+        version_requirement=">=2.0.0 <3.0.0", dependency_type=kind
+    )

@@ -13,6 +13,9 @@ from typing import Any, TypeVar
 
 from aws_cdk import aws_logs as logs
 
+from datapalooza.sources.base import InvalidSourceSpec
+from datapalooza.sources.spec import validate_spec
+
 CONTEXT_PREFIX = "datapalooza:"
 
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
@@ -56,10 +59,10 @@ class AppSettings:
     camera_stage: str = "main"
     camera_name: str = "cam-1"
     camera_interval_s: float = 2.0
-    camera_source: str = "0"
+    camera_source: str = "webcam:0"
     edge_stage: str = "main"
     edge_camera_name: str = "edge-1"
-    edge_source: str = "0"
+    edge_source: str = "webcam:0"
     edge_queue_dir: str = "/greengrass/v2/work/datapalooza.EdgeInference/forward-queue"
     device_architecture: str = "aarch64"
     device_python: str = "3.12"
@@ -127,11 +130,12 @@ class AppSettings:
                 "1-40 lowercase letters, digits and inner hyphens",
             )
         _check(0.1 <= self.camera_interval_s <= 3600, "camera_interval_s", "0.1-3600 seconds")
-        _check(
-            bool(self.camera_source) and bool(self.edge_source),
-            "camera_source/edge_source",
-            "a webcam index, video file, stream URL or folder",
-        )
+        for key in ("camera_source", "edge_source"):
+            # The device programs' own parser: a typo fails at synth, not on the device.
+            try:
+                validate_spec(getattr(self, key))
+            except InvalidSourceSpec as exc:
+                raise SettingsError(f"context {CONTEXT_PREFIX}{key}: {exc}") from None
         _check(
             self.device_architecture in _DEVICE_ARCHITECTURES,
             "device_architecture",

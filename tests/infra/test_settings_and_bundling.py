@@ -29,6 +29,7 @@ def test_context_strings_from_the_command_line_become_typed_settings() -> None:
         ("tracker_mosaic_size", 500),  # Rekognition: 100 faces per call
         ("log_retention_days", 8),  # not a CloudWatch Logs retention period
         ("endpoint_instance_type", "m5.large"),  # SageMaker types start with ml.
+        ("camera_source", "webcam:front"),  # not a device index (the programs' own parser)
     ],
 )
 def test_a_bad_context_value_is_refused_naming_its_key(key: str, value: object) -> None:
