@@ -207,7 +207,8 @@ def render_png(report: SetlistReportResponse, path: Path) -> None:
         )
     top.set_ylim(-100, 100)
     top.set_ylabel("mood (-100 to +100)")
-    top.set_title(_title(report))
+    figure.suptitle(_title(report), fontsize=13)
+    top.set_title(EXPRESSION_CAVEAT, fontsize=9, color="#8a5a00")
     bottoms = [0.0] * len(played)
     for emotion in Emotion:
         values = [t.mix.get(emotion, 0.0) for t in played]
@@ -225,5 +226,4 @@ def render_png(report: SetlistReportResponse, path: Path) -> None:
     bottom.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
     if played:
         bottom.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
-    figure.suptitle(EXPRESSION_CAVEAT, fontsize=9, color="#8a5a00", y=0.005, va="bottom")
     figure.savefig(path, format="png")

@@ -39,6 +39,13 @@
   const moodClass = (m) => (m === null || m === undefined ? "" : m >= 10 ? "mood-pos" : m <= -10 ? "mood-neg" : "");
   const clock = (iso) => new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
   const hhmm = (iso) => new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  // plotly.js drops a time's UTC offset: hand it wall-clock times in the viewer's zone.
+  function localTime(iso) {
+    const t = new Date(iso);
+    const pad = (n) => String(n).padStart(2, "0");
+    return `${t.getFullYear()}-${pad(t.getMonth() + 1)}-${pad(t.getDate())} ` +
+      `${pad(t.getHours())}:${pad(t.getMinutes())}:${pad(t.getSeconds())}`;
+  }
   function el(tag, className, text) {
     const node = document.createElement(tag);
     if (className) node.className = className;
@@ -154,7 +161,7 @@
 
   function drawTimeline(stage, timeline) {
     const c = card(stage);
-    const x = timeline.points.map((p) => p.start);
+    const x = timeline.points.map((p) => localTime(p.start));
     const traces = EMOTIONS.filter((e) => timeline.points.some((p) => (p.mix[e] || 0) > 0)).map((e) => ({
       x, y: timeline.points.map((p) => (p.faces ? p.mix[e] || 0 : null)),
       name: title(e), type: "scatter", mode: "lines", stackgroup: "mix", line: { width: 0.5, color: COLORS[e] },

@@ -1,0 +1,264 @@
+"""A real browser on the real dashboard server while the results table is being written.
+
+Debian's Chromium, driven by Playwright: the page draws a chart per stage and the
+best-stage ranking, then follows new faces that change the best stage without a
+reload, and takes the artist's setlist. The screenshot goes under tmp_path, and to
+docs/images/dashboard.png when DATAPALOOZA_UPDATE_SCREENSHOTS=1.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from datapalooza.adapters.local.sqlite_results_table import SqliteResultsTable
+from datapalooza.domain.emotions import EXPRESSION_CAVEAT, Emotion, EmotionScores
+from datapalooza.domain.keys import CropKey
+from datapalooza.festival.layout import DataLayout
+from datapalooza.ports import ScoredFace
+from tests.conftest import REPO, free_port
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOT_LIMIT = 300 * 1024
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(),
+        reason="needs Debian's chromium (scripts/install-system-deps installs it)",
+    ),
+]
+
+# What each stage's crowd tends to look like, before the change.
+PROFILES = {
+    "main": {Emotion.HAPPY: 6.0, Emotion.SURPRISED: 2.0, Emotion.CALM: 2.0},
+    "forest": {Emotion.SAD: 3.0, Emotion.CALM: 4.0, Emotion.FEAR: 1.0, Emotion.HAPPY: 1.0},
+    "tent": {Emotion.CALM: 5.0, Emotion.HAPPY: 2.0, Emotion.CONFUSED: 1.0, Emotion.ANGRY: 1.0},
+}
+
+
+class CrowdWriter:
+    """Writes scored faces the way the tracker does (put_if_new), at real times."""
+
+    def __init__(self, layout: DataLayout) -> None:
+        self.table = SqliteResultsTable(layout.results_db)
+        self.rng = random.Random(7)
+        self.frame = 0
+
+    def scores(self, profile: dict[Emotion, float]) -> EmotionScores:
+        raw = {e: self.rng.gammavariate(w, 1.0) for e, w in profile.items()}
+        total = sum(raw.values())
+        return EmotionScores({e: 100.0 * v / total for e, v in raw.items()})
+
+    def crowd(
+        self,
+        stage: str,
+        profile: dict[Emotion, float],
+        *,
+        minutes: float,
+        faces_per_frame: int = 3,
+        every_s: float = 5.0,
+    ) -> None:
+        now = datetime.now(UTC)
+        for i in range(int(minutes * 60 / every_s)):
+            at = now - timedelta(seconds=i * every_s + self.rng.random())
+            self.frame += 1
+            for index in range(faces_per_frame):
+                key = str(CropKey(stage, at, f"f{self.frame:06d}", index))
+                self.table.put_if_new(
+                    ScoredFace(stage, at, key, f"{stage}-cam", self.scores(profile)),
+                    ttl_epoch_s=int(now.timestamp()) + 86400,
+                )
+
+
+def write_status(layout: DataLayout) -> None:
+    now = datetime.now(UTC)
+    status = {
+        "started_at": (now - timedelta(minutes=12)).isoformat(),
+        "updated_at": now.isoformat(),
+        "stages": {
+            stage: {
+                "path": "edge" if stage == "tent" else "cloud",
+                "source": "synthetic",
+                "frames": 720,
+                "faces": 2160,
+                "crops": 2100,
+                "scored": 2090,
+                "errors": 0,
+                "fps": 1.0,
+            }
+            for stage in PROFILES
+        },
+        "tracker": {"pending": 10, "scored": 6270, "no_face": 12, "failed": 0},
+    }
+    tmp = layout.status.with_suffix(".tmp")
+    tmp.write_text(json.dumps(status))
+    tmp.replace(layout.status)
+
+
+@pytest.fixture
+def festival(tmp_path: Path) -> Iterator[tuple[str, DataLayout, CrowdWriter]]:
+    layout = DataLayout(tmp_path / "festival")
+    writer = CrowdWriter(layout)
+    for stage, profile in PROFILES.items():
+        writer.crowd(stage, profile, minutes=10)
+    write_status(layout)
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "datapalooza",
+            "dashboard",
+            "--data-dir",
+            str(layout.root),
+            "--port",
+            str(port),
+            "--poll-seconds",
+            "1",
+        ],
+        cwd=REPO,
+        env=dict(os.environ),
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"dashboard exited with {process.returncode}")
+            try:
+                if httpx.get(f"{url}/api/stages", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError("the dashboard did not start in 30 s")
+            time.sleep(0.2)
+        yield url, layout, writer
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        writer.table.close()
+
+
+def test_dashboard_live_in_a_browser(
+    festival: tuple[str, DataLayout, CrowdWriter], tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    url, layout, writer = festival
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1360, "height": 1000})
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            requests: list[str] = []
+            page.on("request", lambda request: requests.append(request.url))
+            page.goto(url)
+
+            # A chart per stage, drawn by plotly.js, and the ranking with main on top
+            for stage in PROFILES:
+                chart = page.locator(f'.stage-card[data-stage="{stage}"] .stage-chart .main-svg')
+                expect(chart.first).to_be_visible(timeout=15_000)
+            expect(page.locator("#best-name")).to_have_text("main", timeout=10_000)
+            expect(page.locator("#ranking li")).to_have_count(3)
+            assert page.locator("#ranking li").first.get_attribute("data-stage") == "main"
+            expect(page.locator("#caveat")).to_contain_text(EXPRESSION_CAVEAT)
+            expect(page.locator("#pipeline")).to_contain_text("Pipeline running")
+            page.evaluate("window.__sameDocument = true")
+
+            # When: forest's crowd lights up and main's turns sour, for real, in the table
+            writer.crowd(
+                "forest",
+                {Emotion.HAPPY: 20.0, Emotion.SURPRISED: 3.0},
+                minutes=0.5,
+                faces_per_frame=12,
+                every_s=2,
+            )
+            writer.crowd(
+                "main",
+                {Emotion.ANGRY: 8.0, Emotion.DISGUSTED: 3.0, Emotion.SAD: 2.0},
+                minutes=0.5,
+                faces_per_frame=12,
+                every_s=2,
+            )
+            write_status(layout)
+
+            # Then: the page follows without a reload
+            expect(page.locator("#best-name")).to_have_text("forest", timeout=20_000)
+            assert page.locator("#ranking li").first.get_attribute("data-stage") == "forest"
+            assert page.evaluate("window.__sameDocument") is True
+            expect(page.locator('.stage-card[data-stage="forest"] .badge.rank')).to_have_text("#1")
+
+            shot = tmp_path / "dashboard.png"
+            save_screenshot(page.screenshot(full_page=False), shot)
+
+            # The artist's view: paste a setlist, see how each track landed
+            now = datetime.now().astimezone()
+            times = [(now - timedelta(minutes=m)).strftime("%H:%M") for m in (9, 6, 3)]
+            page.click('a.tab[data-view="artists"]')
+            page.fill("#sl-stage", "forest")
+            page.fill("#sl-artist", "The Hypotheticals")
+            page.fill("#sl-date", now.strftime("%Y-%m-%d"))
+            page.fill(
+                "#sl-text",
+                f"{times[0]} Slow Burner\n{times[1]} Mid Tempo\n"
+                f"{times[2]} Big Single\n{now + timedelta(minutes=1):%H:%M} end",
+            )
+            page.click("#setlist-form button[type=submit]")
+            expect(page.locator("#sl-message")).to_contain_text("Saved 3 tracks for forest")
+            expect(page.locator("#report-table tbody tr")).to_have_count(3, timeout=10_000)
+            expect(page.locator("#report-chart .main-svg").first).to_be_visible()
+            rows = page.locator("#report-table tbody tr")
+            assert rows.nth(2).get_attribute("data-verdict") == "above"
+            assert json.loads(layout.setlists.read_text())["stages"]["forest"]["artist"] == (
+                "The Hypotheticals"
+            )
+            save_screenshot(page.screenshot(full_page=False), tmp_path / "artist.png")
+
+            assert errors == []
+            assert all(r.startswith(url) for r in requests), "everything comes from the server"
+            assert not any("/bucket/" in r or r.endswith(".jpg") for r in requests)
+        finally:
+            browser.close()
+    if os.environ.get("DATAPALOOZA_UPDATE_SCREENSHOTS") == "1":
+        docs = REPO / "docs" / "images"
+        docs.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shot, docs / "dashboard.png")
+        shutil.copyfile(tmp_path / "artist.png", docs / "dashboard-artist.png")
+
+
+def save_screenshot(png: bytes, path: Path) -> None:
+    """Save a screenshot palette-compressed, small enough to commit with the docs."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as image:
+        small = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT)
+        small.save(path, format="PNG", optimize=True)
+    assert path.stat().st_size < SCREENSHOT_LIMIT
