@@ -10,10 +10,14 @@ from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from datapalooza.constants import ENV_RESULTS_TABLE, FACES_PREFIX
+from datapalooza.constants import (
+    ENV_RESULTS_TABLE,
+    FACES_PREFIX,
+    RESULTS_PARTITION_KEY,
+    RESULTS_SORT_KEY,
+    RESULTS_TTL_ATTRIBUTE,
+)
 from stacks.python_function import FunctionSpec, python_function
-
-TTL_ATTRIBUTE = "ttl"
 
 
 class EmotionTracker(Construct):
@@ -45,10 +49,12 @@ class EmotionTracker(Construct):
         self.table = dynamodb.TableV2(
             self,
             "Results",
-            partition_key=dynamodb.Attribute(name="stage", type=dynamodb.AttributeType.STRING),
-            sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
+            partition_key=dynamodb.Attribute(
+                name=RESULTS_PARTITION_KEY, type=dynamodb.AttributeType.STRING
+            ),
+            sort_key=dynamodb.Attribute(name=RESULTS_SORT_KEY, type=dynamodb.AttributeType.STRING),
             billing=dynamodb.Billing.on_demand(),
-            time_to_live_attribute=TTL_ATTRIBUTE,
+            time_to_live_attribute=RESULTS_TTL_ATTRIBUTE,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
             ),

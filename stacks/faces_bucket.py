@@ -93,7 +93,19 @@ def grant_write_crops(bucket_name: str, grantee: iam.IGrantable) -> iam.Grant:
 
 
 def grant_read_crops(bucket_name: str, grantee: iam.IGrantable) -> iam.Grant:
-    """Read face crops and their metadata; nothing else in the bucket, no listing."""
+    """Read face crops and their metadata; nothing else in the bucket.
+
+    Listing is allowed under ``faces/`` only: without s3:ListBucket, S3 answers 403
+    instead of 404 for a crop deleted before processing, and the tracker would retry
+    it into the dead-letter queue instead of counting it as CropMissing.
+    """
+    grantee.grant_principal.add_to_principal_policy(
+        iam.PolicyStatement(
+            actions=["s3:ListBucket"],
+            resources=[f"arn:{Aws.PARTITION}:s3:::{bucket_name}"],
+            conditions={"StringLike": {"s3:prefix": [f"{FACES_PREFIX}*"]}},
+        )
+    )
     return iam.Grant.add_to_principal(
         grantee=grantee, actions=["s3:GetObject"], resource_arns=[crops_arn(bucket_name)]
     )

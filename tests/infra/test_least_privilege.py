@@ -95,6 +95,7 @@ def test_tracker_role_reads_crops_scores_them_and_writes_one_table(synth: Synth)
             "rekognition:DetectFaces",
             "dynamodb:PutItem",
             "s3:GetObject",
+            "s3:ListBucket",
             "sqs:ReceiveMessage",
             "sqs:ChangeMessageVisibility",
             "sqs:GetQueueUrl",
@@ -116,6 +117,10 @@ def test_tracker_role_reads_crops_scores_them_and_writes_one_table(synth: Synth)
             assert statement["Resource"] == {"Fn::GetAtt": [table, "Arn"]}
         if "s3:GetObject" in acts:
             assert resource_text(statement).endswith('"/faces/*"]]}')
+        if "s3:ListBucket" in acts:
+            # Listing only under faces/, so a deleted crop reads as 404, not 403.
+            assert acts == {"s3:ListBucket"}
+            assert statement["Condition"] == {"StringLike": {"s3:prefix": ["faces/*"]}}
 
 
 def test_devices_may_do_only_their_one_job(synth: Synth) -> None:
