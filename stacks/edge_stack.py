@@ -9,7 +9,7 @@ from constructs import Construct
 
 from stacks.edge_device import EdgeDevice
 from stacks.faces_bucket import faces_bucket_name as faces_bucket_name_of_account
-from stacks.faces_bucket import grant_write_crops
+from stacks.faces_bucket import grant_put_crops
 from stacks.settings import AppSettings
 
 
@@ -45,7 +45,7 @@ class EdgeStack(Stack):
             log_retention=settings.log_retention,
         )
         # The edge device writes (and on a failed frame, removes) crops: nothing else.
-        grant_write_crops(faces_bucket_name, self.edge.core.role)
+        grant_put_crops(faces_bucket_name, self.edge.core.role)
 
         CfnOutput(self, "EdgeThingName", value=self.edge.core.thing_name)
         CfnOutput(self, "EdgeRoleAlias", value=self.edge.core.role_alias.role_alias or "")

@@ -92,6 +92,14 @@ def grant_write_crops(bucket_name: str, grantee: iam.IGrantable) -> iam.Grant:
     )
 
 
+def grant_put_crops(bucket_name: str, grantee: iam.IGrantable) -> iam.Grant:
+    """Put face crops and nothing else: the edge device uploads each crop once from its
+    store-and-forward queue and never deletes."""
+    return iam.Grant.add_to_principal(
+        grantee=grantee, actions=["s3:PutObject"], resource_arns=[crops_arn(bucket_name)]
+    )
+
+
 def grant_read_crops(bucket_name: str, grantee: iam.IGrantable) -> iam.Grant:
     """Read face crops and their metadata; nothing else in the bucket.
 
