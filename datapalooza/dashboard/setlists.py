@@ -316,9 +316,11 @@ def parse_stage(stage: str, body: Any, *, context: TimeContext) -> Setlist:
     )
 
 
-def load_setlist_file(path: Path, *, context: TimeContext) -> list[Setlist]:
-    """Every stage's setlist in a YAML (.yaml/.yml) or JSON file."""
+def load_setlist_file(path: Path, *, context: TimeContext | None = None) -> list[Setlist]:
+    """Every stage's setlist in a YAML (.yaml/.yml) or JSON file; HH:MM times are on
+    ``context`` (default: today in this machine's time zone) unless the file says."""
     path = Path(path)
+    context = context or local_context()
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
