@@ -105,10 +105,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _install_setlist(path: Path, layout: Any) -> None:
     """Store the setlist where the dashboard reads it."""
-    from datapalooza.dashboard.setlist import SetlistError, load_setlist_file, save_setlists
+    from datapalooza.dashboard.setlists import SetlistError, SetlistStore, load_setlist_file
 
     try:
-        save_setlists(layout.setlists, load_setlist_file(path))
+        SetlistStore(layout.setlists).save(*load_setlist_file(path))
     except (OSError, SetlistError) as exc:
         raise CliError(f"cannot use setlist {path}: {exc}") from exc
 
