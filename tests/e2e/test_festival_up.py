@@ -124,7 +124,7 @@ def test_up_detects_stores_scores_and_serves_every_stage(tmp_path):
         wait_for(lambda: _get(port, "/api/stages"), 60, "dashboard did not start")
         for stage, count in scored.items():
             timeline = _get(port, f"/api/stages/{stage}/timeline?minutes=30")
-            assert sum(bucket["faces"] for bucket in timeline["buckets"]) == count
+            assert sum(point["faces"] for point in timeline["points"]) == count
     finally:
         dashboard.terminate()
         dashboard.wait(timeout=20)
