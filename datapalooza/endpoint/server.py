@@ -11,7 +11,6 @@ import logging
 import os
 import threading
 from collections.abc import Mapping
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -21,7 +20,6 @@ from datapalooza import constants
 from datapalooza.endpoint.attributes import BadAttributes
 from datapalooza.endpoint.handlers import (
     EndpointModel,
-    FrameRequest,
     UnsupportedAccept,
     input_fn,
     model_fn,
@@ -42,13 +40,17 @@ def create_app(env: Mapping[str, str] | None = None) -> FastAPI:
     """Build the app; the model loads once, here, per worker process."""
     model: EndpointModel = model_fn(None, os.environ if env is None else env)
     app = FastAPI(title="DataPalooza face-detection endpoint", docs_url=None, redoc_url=None)
-    # One inference at a time per worker process, as in SageMaker's model server: the
-    # detector gets the worker's core to itself, and throughput scales with --workers.
-    inference_lock = threading.Lock()
+    # One request at a time per worker process, as in SageMaker's model server: decode,
+    # detection, cropping and storing get the worker's core to themselves (off the event
+    # loop, which keeps answering /ping), and throughput scales with --workers.
+    request_lock = threading.Lock()
 
-    def predict_serially(frame: FrameRequest) -> dict[str, Any]:
-        with inference_lock:
-            return predict_fn(frame, model)
+    def handle(
+        body: bytes, content_type: str | None, attributes: str | None, accept: str | None
+    ) -> tuple[bytes, str]:
+        with request_lock:
+            frame = input_fn(body, content_type, attributes)
+            return output_fn(predict_fn(frame, model), accept)
 
     @app.get("/ping")
     def ping() -> Response:
@@ -70,13 +72,13 @@ def create_app(env: Mapping[str, str] | None = None) -> FastAPI:
                 f"payload exceeds {constants.MAX_PAYLOAD_BYTES} bytes",
             )
         try:
-            frame = input_fn(
+            payload, content_type = await run_in_threadpool(
+                handle,
                 body,
                 request.headers.get("content-type"),
                 request.headers.get(constants.CUSTOM_ATTRIBUTES_HEADER),
+                request.headers.get("accept"),
             )
-            prediction: dict[str, Any] = await run_in_threadpool(predict_serially, frame)
-            payload, content_type = output_fn(prediction, request.headers.get("accept"))
         except BadImage as exc:
             return error(exc.status, exc.code, str(exc))
         except BadAttributes as exc:
