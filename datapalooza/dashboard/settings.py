@@ -9,14 +9,15 @@ from typing import Any
 
 from datapalooza import constants
 from datapalooza.dashboard.best_stage import RankingPolicy
+from datapalooza.settings_errors import EnvReaders, SettingsError, settings_values
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
-ENV_DASHBOARD_HOST = "DATAPALOOZA_DASHBOARD_HOST"
-ENV_DASHBOARD_POLL_SECONDS = "DATAPALOOZA_DASHBOARD_POLL_SECONDS"
+ENV_DASHBOARD_HOST = constants.ENV_DASHBOARD_HOST
+ENV_DASHBOARD_POLL_SECONDS = constants.ENV_DASHBOARD_POLL_SECONDS
 
 
-class DashboardSettingsError(ValueError):
+class DashboardSettingsError(SettingsError):
     """A dashboard setting is missing or out of range; the message names it."""
 
 
@@ -55,21 +56,12 @@ class DashboardSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str], **overrides: Any) -> DashboardSettings:
         """Settings from ``env`` (DATAPALOOZA_DATA_DIR, ...); non-None overrides win."""
-        values: dict[str, Any] = {}
-        data_dir = env.get(constants.ENV_DATA_DIR)
-        if data_dir:
-            values["data_dir"] = Path(data_dir)
-        if env.get(ENV_DASHBOARD_HOST):
-            values["host"] = env[ENV_DASHBOARD_HOST]
-        if env.get(ENV_DASHBOARD_POLL_SECONDS):
-            try:
-                values["poll_seconds"] = float(env[ENV_DASHBOARD_POLL_SECONDS])
-            except ValueError:
-                raise DashboardSettingsError(
-                    f"{ENV_DASHBOARD_POLL_SECONDS} must be a number of seconds, "
-                    f"not {env[ENV_DASHBOARD_POLL_SECONDS]!r}"
-                ) from None
-        values.update({k: v for k, v in overrides.items() if v is not None})
+        readers: EnvReaders = {
+            "data_dir": (constants.ENV_DATA_DIR, Path),
+            "host": (ENV_DASHBOARD_HOST, str),
+            "poll_seconds": (ENV_DASHBOARD_POLL_SECONDS, float),
+        }
+        values = settings_values(env, readers, overrides, error=DashboardSettingsError)
         if "data_dir" not in values:
             from datapalooza.festival.layout import default_data_dir
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from typing import Any
 
 from datapalooza import constants
-from datapalooza.settings_errors import SettingsError, check_range
+from datapalooza.settings_errors import SettingsError, check_range, settings_values
 
 DETECTOR_NAMES = ("retinaface", "libfacedetection")
 
@@ -51,25 +51,13 @@ class DetectorSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str], **overrides: Any) -> DetectorSettings:
         """Explicit overrides > environment variables > defaults."""
-        names = {
-            "detector": constants.ENV_DETECTOR,
-            "min_confidence": constants.ENV_MIN_CONFIDENCE,
-            "nms_threshold": constants.ENV_NMS_THRESHOLD,
-            "min_face_px": constants.ENV_MIN_FACE_PX,
-            "crop_margin": constants.ENV_CROP_MARGIN,
-            "max_faces": constants.ENV_MAX_FACES,
+        readers = {
+            "detector": (constants.ENV_DETECTOR, str),
+            "min_confidence": (constants.ENV_MIN_CONFIDENCE, float),
+            "nms_threshold": (constants.ENV_NMS_THRESHOLD, float),
+            "min_face_px": (constants.ENV_MIN_FACE_PX, int),
+            "crop_margin": (constants.ENV_CROP_MARGIN, float),
+            "max_faces": (constants.ENV_MAX_FACES, int),
         }
-        settings = cls()
-        values: dict[str, Any] = {}
-        types = {f.name: type(getattr(settings, f.name)) for f in fields(cls)}
-        for field_name, env_name in names.items():
-            raw = env.get(env_name)
-            if raw is None or raw == "":
-                continue
-            try:
-                values[field_name] = types[field_name](raw)
-            except ValueError as exc:
-                raise SettingsError(f"{env_name}={raw!r} is not a valid {field_name}") from exc
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return replace(settings, **values)
+        return cls(**settings_values(env, readers, overrides))
 

@@ -21,6 +21,7 @@ from datapalooza.devices.backoff import Backoff
 from datapalooza.devices.jpeg import encode_within
 from datapalooza.domain.keys import validate_slug
 from datapalooza.ports import DetectionEndpoint, EndpointError, Publisher
+from datapalooza.settings_errors import EnvReaders, SettingsError, settings_values
 from datapalooza.sources.base import (
     Frame,
     FrameSource,
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 DEFAULT_ENDPOINT_NAME = "datapalooza-face-detection"
 
 
-class CameraSettingsError(ValueError):
+class CameraSettingsError(SettingsError):
     """A camera setting is missing or out of range; the message names it."""
 
 
@@ -80,8 +81,7 @@ class CameraSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str], **overrides: Any) -> CameraSettings:
         """Explicit overrides > environment variables (names in constants) > defaults."""
-        values: dict[str, Any] = {}
-        readers: dict[str, tuple[str, Callable[[str], Any]]] = {
+        readers: EnvReaders = {
             "stage": (constants.ENV_STAGE, str),
             "camera": (constants.ENV_CAMERA, str),
             "source": (constants.ENV_SOURCE, str),
@@ -90,14 +90,7 @@ class CameraSettings:
             "endpoint_url": (constants.ENV_ENDPOINT_URL, str),
             "region": ("AWS_REGION", str),
         }
-        for name, (env_name, parse) in readers.items():
-            raw = env.get(env_name)
-            if raw:
-                try:
-                    values[name] = parse(raw)
-                except ValueError as exc:
-                    raise CameraSettingsError(f"{env_name}={raw!r} is not valid") from exc
-        values.update({k: v for k, v in overrides.items() if v is not None})
+        values = settings_values(env, readers, overrides, error=CameraSettingsError)
         if "stage" not in values:
             raise CameraSettingsError(f"the stage is not set ({constants.ENV_STAGE} or --stage)")
         return cls(**values)

@@ -29,6 +29,7 @@ from datapalooza.devices.preview import blurred_preview, write_preview
 from datapalooza.domain.keys import validate_slug
 from datapalooza.faces import find_faces
 from datapalooza.ports import FaceDetector, FaceStore, Publisher, StoreError
+from datapalooza.settings_errors import EnvReaders, SettingsError, settings_values
 from datapalooza.sources.base import (
     Frame,
     FrameSource,
@@ -40,7 +41,7 @@ from datapalooza.sources.base import (
 log = logging.getLogger(__name__)
 
 
-class EdgeSettingsError(ValueError):
+class EdgeSettingsError(SettingsError):
     """An edge setting is missing or out of range; the message names it."""
 
 
@@ -87,22 +88,14 @@ class EdgeSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str], **overrides: Any) -> EdgeSettings:
         """Explicit overrides > environment variables (names in constants) > defaults."""
-        values: dict[str, Any] = {}
-        readers: dict[str, tuple[str, Callable[[str], Any]]] = {
+        readers: EnvReaders = {
             "stage": (constants.ENV_STAGE, str),
             "camera": (constants.ENV_CAMERA, str),
             "source": (constants.ENV_SOURCE, str),
             "interval_s": (constants.ENV_INTERVAL_SECONDS, float),
             "queue_dir": (constants.ENV_QUEUE_DIR, Path),
         }
-        for name, (env_name, parse) in readers.items():
-            raw = env.get(env_name)
-            if raw:
-                try:
-                    values[name] = parse(raw)
-                except ValueError as exc:
-                    raise EdgeSettingsError(f"{env_name}={raw!r} is not valid") from exc
-        values.update({k: v for k, v in overrides.items() if v is not None})
+        values = settings_values(env, readers, overrides, error=EdgeSettingsError)
         for required, env_name in (
             ("stage", constants.ENV_STAGE),
             ("queue_dir", constants.ENV_QUEUE_DIR),

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from typing import Any
 
 from datapalooza import constants
-from datapalooza.settings_errors import SettingsError, check_range
+from datapalooza.settings_errors import SettingsError, check_range, settings_values
 
 ANALYZERS = ("rekognition", "local")
 MODES = ("mosaic", "per-crop")
@@ -69,26 +69,14 @@ class TrackerSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str], **overrides: Any) -> TrackerSettings:
         """Explicit overrides > environment variables > defaults."""
-        names = {
-            "mode": constants.ENV_ANALYZER_MODE,
-            "mosaic_size": constants.ENV_MOSAIC_SIZE,
-            "results_ttl_days": constants.ENV_RESULTS_TTL_DAYS,
-            "faces_bucket": constants.ENV_FACES_BUCKET,
-            "results_table": constants.ENV_RESULTS_TABLE,
+        readers = {
+            "mode": (constants.ENV_ANALYZER_MODE, str),
+            "mosaic_size": (constants.ENV_MOSAIC_SIZE, int),
+            "results_ttl_days": (constants.ENV_RESULTS_TTL_DAYS, int),
+            "faces_bucket": (constants.ENV_FACES_BUCKET, str),
+            "results_table": (constants.ENV_RESULTS_TABLE, str),
         }
-        defaults = cls()
-        types = {f.name: type(getattr(defaults, f.name)) for f in fields(cls)}
-        values: dict[str, Any] = {}
-        for field_name, env_name in names.items():
-            raw = env.get(env_name)
-            if raw is None or raw == "":
-                continue
-            try:
-                values[field_name] = types[field_name](raw.strip())
-            except ValueError as exc:
-                raise SettingsError(f"{env_name}={raw!r} is not a valid {field_name}") from exc
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return replace(defaults, **values)
+        return cls(**settings_values(env, readers, overrides))
 
     def require(self, *names: str) -> None:
         """Fail at start with the missing setting's env var name, not on the first event."""

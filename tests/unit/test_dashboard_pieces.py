@@ -60,7 +60,7 @@ def test_settings_from_the_environment_with_explicit_overrides(tmp_path: Path) -
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({ENV_DASHBOARD_POLL_SECONDS: "soon"}, "must be a number of seconds"),
+        ({ENV_DASHBOARD_POLL_SECONDS: "soon"}, "is not a valid poll_seconds"),
         ({ENV_DASHBOARD_POLL_SECONDS: "0.1"}, "must be 0.5-60 seconds"),
     ],
 )
