@@ -10,24 +10,19 @@ The loop itself is datapalooza.devices.edge.EdgeService.
 
 from __future__ import annotations
 
-import logging
 import os
-import threading
 from collections.abc import Mapping
 from typing import Any
 
 from datapalooza import constants
+from datapalooza.adapters.aws.greengrass_publisher import publisher_on_core
 from datapalooza.detection import DetectorSettings
+from datapalooza.devices.background import BackgroundLoop
 from datapalooza.devices.compose import build_edge_service
 from datapalooza.devices.edge import EdgeService, EdgeSettings
 from datapalooza.ports import FaceStore, Publisher
 
-log = logging.getLogger(__name__)
-
-_lock = threading.Lock()
-_service: EdgeService | None = None
-_thread: threading.Thread | None = None
-_stop = threading.Event()
+_loop: BackgroundLoop[EdgeService] = BackgroundLoop("edge-loop")
 
 
 def _s3_store(env: Mapping[str, str]) -> FaceStore:
@@ -49,47 +44,22 @@ def start(
 ) -> EdgeService:
     """Compose the edge service from the environment and run it in a background thread;
     idempotent (one loop per process)."""
-    global _service, _thread
     env = os.environ if env is None else env
-    with _lock:
-        if _service is not None and _thread is not None and _thread.is_alive():
-            return _service
-        settings = EdgeSettings.from_env(env)
-        detector_settings = DetectorSettings.from_env(env)
-        if publisher is None:
-            from datapalooza.adapters.aws.greengrass_publisher import publisher_on_core
 
-            publisher = publisher_on_core()
-        service = build_edge_service(
-            settings, detector_settings, store=store or _s3_store(env), publisher=publisher
+    def build() -> EdgeService:
+        return build_edge_service(
+            EdgeSettings.from_env(env),
+            DetectorSettings.from_env(env),
+            store=store or _s3_store(env),
+            publisher=publisher or publisher_on_core(),
         )
-        _stop.clear()
-        _thread = threading.Thread(
-            target=service.run,
-            kwargs={"stop": _stop, "drain_timeout_s": 10.0},
-            name="edge-loop",
-            daemon=True,
-        )
-        _service = service
-        _thread.start()
-        log.info(
-            "edge loop started: stage=%s camera=%s source=%s queue=%s",
-            settings.stage,
-            settings.camera,
-            settings.source,
-            settings.queue_dir,
-        )
-        return service
+
+    return _loop.start(build, drain_timeout_s=10.0)
 
 
 def stop(timeout_s: float = 30.0) -> None:
     """Stop the loop; crops not yet uploaded stay in the on-disk queue for next time."""
-    global _service, _thread
-    _stop.set()
-    with _lock:
-        if _thread is not None:
-            _thread.join(timeout_s)
-        _service, _thread = None, None
+    _loop.stop(timeout_s)
 
 
 def function_handler(event: Any, context: Any) -> dict[str, Any]:

@@ -8,22 +8,17 @@ datapalooza.constants); the loop itself is datapalooza.devices.camera.CameraServ
 
 from __future__ import annotations
 
-import logging
 import os
-import threading
 from collections.abc import Mapping
 from typing import Any
 
+from datapalooza.adapters.aws.greengrass_publisher import publisher_on_core
+from datapalooza.devices.background import BackgroundLoop
 from datapalooza.devices.camera import CameraService, CameraSettings
 from datapalooza.devices.compose import build_camera_service
 from datapalooza.ports import DetectionEndpoint, Publisher
 
-log = logging.getLogger(__name__)
-
-_lock = threading.Lock()
-_service: CameraService | None = None
-_thread: threading.Thread | None = None
-_stop = threading.Event()
+_loop: BackgroundLoop[CameraService] = BackgroundLoop("camera-loop")
 
 
 def start(
@@ -34,40 +29,19 @@ def start(
 ) -> CameraService:
     """Compose the camera service from the environment and run it in a background
     thread; idempotent (one loop per process)."""
-    global _service, _thread
-    with _lock:
-        if _service is not None and _thread is not None and _thread.is_alive():
-            return _service
-        settings = CameraSettings.from_env(os.environ if env is None else env)
-        if publisher is None:
-            from datapalooza.adapters.aws.greengrass_publisher import publisher_on_core
 
-            publisher = publisher_on_core()
-        _stop.clear()
-        service = build_camera_service(settings, publisher=publisher, endpoint=endpoint)
-        _thread = threading.Thread(
-            target=service.run, kwargs={"stop": _stop}, name="camera-loop", daemon=True
+    def build() -> CameraService:
+        settings = CameraSettings.from_env(os.environ if env is None else env)
+        return build_camera_service(
+            settings, publisher=publisher or publisher_on_core(), endpoint=endpoint
         )
-        _service = service
-        _thread.start()
-        log.info(
-            "camera loop started: stage=%s camera=%s source=%s endpoint=%s",
-            settings.stage,
-            settings.camera,
-            settings.source,
-            settings.endpoint_name,
-        )
-        return service
+
+    return _loop.start(build)
 
 
 def stop(timeout_s: float = 10.0) -> None:
     """Stop the loop (Greengrass stops the whole process; tests and local runs call this)."""
-    global _service, _thread
-    _stop.set()
-    with _lock:
-        if _thread is not None:
-            _thread.join(timeout_s)
-        _service, _thread = None, None
+    _loop.stop(timeout_s)
 
 
 def function_handler(event: Any, context: Any) -> dict[str, Any]:
