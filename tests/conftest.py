@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+
+from datapalooza.ports_in_use import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -43,12 +44,6 @@ def to_bytes(image: Image.Image, fmt: str, **kwargs: object) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format=fmt, **kwargs)
     return buffer.getvalue()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_for_ping(port: int, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:

@@ -53,3 +53,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 class CliError(Exception):
     """A user-facing error: printed without a traceback, exit status 2."""
+
+
+def require_free_port(host: str, port: int, *, option: str = "--port") -> None:
+    """Fail at start, with what to do, when a server could not bind its port."""
+    from datapalooza.ports_in_use import port_is_free
+
+    if not port_is_free(host, port):
+        raise CliError(f"port {port} on {host} is in use; pick another with {option}")

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 from pathlib import Path
 from typing import Any
 
-from datapalooza.cli import CliError
+from datapalooza.cli import CliError, require_free_port
 
 
 def register(subparsers: Any) -> None:
@@ -41,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from exc
     if not 0 < args.port < 65536:
         raise CliError(f"--port {args.port} is not a TCP port")
-    _check_port_free(args.host, args.port)
+    require_free_port(args.host, args.port)
     try:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         app = create_app(settings)
@@ -52,14 +51,3 @@ def run(args: argparse.Namespace) -> int:
         print("warning: reachable from other machines; the dashboard has no login", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
     return 0
-
-
-def _check_port_free(host: str, port: int) -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as exc:
-            raise CliError(
-                f"port {port} on {host} is in use ({exc.strerror}); pick another with --port"
-            ) from exc

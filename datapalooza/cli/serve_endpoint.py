@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 from pathlib import Path
 from typing import Any
 
 from datapalooza import constants
-from datapalooza.cli import CliError
+from datapalooza.cli import CliError, require_free_port
 
 
 def register(subparsers: Any) -> None:
@@ -37,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.workers < 1:
         raise CliError("--workers must be at least 1")
-    _check_port_free(args.host, args.port)
+    require_free_port(args.host, args.port)
     # Worker processes read their settings from the environment (the composition root).
     overrides = {
         constants.ENV_DETECTOR: args.detector,
@@ -64,14 +63,3 @@ def run(args: argparse.Namespace) -> int:
         access_log=False,
     )
     return 0
-
-
-def _check_port_free(host: str, port: int) -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as exc:
-            raise CliError(
-                f"port {port} on {host} is in use ({exc.strerror}); pick another with --port"
-            ) from exc

@@ -40,10 +40,11 @@ from datapalooza.devices.compose import build_camera_service, build_edge_service
 from datapalooza.devices.edge import EdgeService, EdgeSettings
 from datapalooza.emotions.settings import TrackerSettings
 from datapalooza.emotions.wiring import local_tracker
-from datapalooza.festival.children import ChildFailed, ChildServer, free_port, port_is_free
+from datapalooza.festival.children import ChildFailed, ChildServer
 from datapalooza.festival.config import FestivalConfig, StageConfig
 from datapalooza.festival.layout import DataLayout
 from datapalooza.festival.tracker_worker import TrackerWorker
+from datapalooza.ports_in_use import free_port, port_is_free
 from datapalooza.sources.base import InvalidSourceSpec, SourceUnavailable
 from datapalooza.sources.spec import open_source
 
