@@ -40,6 +40,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--endpoint-port", type=int, help="endpoint port (default: a free one)")
     parser.add_argument("--endpoint-workers", type=int, default=2, help="endpoint processes")
     parser.add_argument("--no-dashboard", action="store_true", help="run the pipeline only")
+    parser.add_argument(
+        "--keep-hours", type=float, default=24.0, metavar="HOURS",
+        help="delete face crops older than this (default 24, like the bucket's lifecycle)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -63,10 +67,13 @@ def run(args: argparse.Namespace) -> int:
     setlist = args.setlist or config.setlist
     if args.duration is not None and args.duration <= 0:
         raise CliError("--duration must be positive")
+    if args.keep_hours <= 0:
+        raise CliError("--keep-hours must be positive")
     options = FestivalOptions(
         data_dir=data_dir, config=config, host=args.host, port=args.port,
         endpoint_port=args.endpoint_port, endpoint_workers=args.endpoint_workers,
         interval_s=args.interval, duration_s=args.duration, dashboard=not args.no_dashboard,
+        keep_crops_hours=args.keep_hours,
     )
     festival = Festival(options)
     if setlist is not None:

@@ -22,7 +22,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from datapalooza.adapters.local.crop_notifications import (
 )
 from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore
 from datapalooza.adapters.local.log_publisher import LogPublisher
+from datapalooza.adapters.local.sqlite_results_table import SqliteResultsTable
 from datapalooza.detection import DetectorSettings, load_detector
 from datapalooza.detection.weights import ModelUnavailable
 from datapalooza.devices.camera import CameraService, CameraSettings
@@ -51,6 +52,7 @@ from datapalooza.sources.spec import open_source
 log = logging.getLogger(__name__)
 
 ENDPOINT_NAME = "datapalooza-faces"
+EXPIRY_EVERY_S = 300.0
 
 
 class FestivalError(RuntimeError):
@@ -69,6 +71,8 @@ class FestivalOptions:
     duration_s: float | None = None
     dashboard: bool = True
     drain_timeout_s: float = 120.0
+    keep_crops_hours: float = 24.0
+    """Face crops older than this are deleted, as the bucket's lifecycle rule does."""
 
 
 @dataclass(slots=True)
@@ -86,8 +90,12 @@ class StageRunner:
             s = self.service.stats
             frames, faces = s.frames, s.faces
             errors = s.upload_errors + s.source_errors + s.unexpected_errors
-            extra = {"crops": s.crops, "uploaded": s.uploaded, "queue_depth": s.queue_depth,
-                     "last_error": s.last_error}
+            extra = {
+                "crops": s.crops,
+                "uploaded": s.uploaded,
+                "queue_depth": s.queue_depth,
+                "last_error": s.last_error,
+            }
         return {
             "path": self.config.path,
             "source": self.config.source,
@@ -119,6 +127,7 @@ class Festival:
         self._notifications: SqliteCropNotifications | None = None
         self._started_at = datetime.now(UTC)
         self._started = time.monotonic()
+        self._last_expiry = -float("inf")
 
     # -- checks that turn into clear errors -------------------------------------------
     def check(self) -> None:
@@ -164,6 +173,7 @@ class Festival:
         notifications = SqliteCropNotifications(layout.notifications_db)
         self._notifications = notifications
         bucket = DirectoryFaceStore(layout.bucket)
+        self.expire_old_crops()
         # Crops written before a crash but never announced: announce them now.
         recovered = notifications.announce(list(bucket.keys()))
         if recovered:
@@ -185,8 +195,11 @@ class Festival:
             raise FestivalError(str(exc)) from exc  # the message says how to install it
         self._tracker = TrackerWorker(tracker, notifications)
         self._tracker_thread = threading.Thread(
-            target=self._tracker.run, args=(self._stop_tracker,), kwargs={"drain": self._drain},
-            name="tracker", daemon=True,
+            target=self._tracker.run,
+            args=(self._stop_tracker,),
+            kwargs={"drain": self._drain},
+            name="tracker",
+            daemon=True,
         )
         self._tracker_thread.start()
 
@@ -203,16 +216,22 @@ class Festival:
                 assert self.endpoint is not None
                 service = build_camera_service(
                     CameraSettings(
-                        stage=stage.name, camera=stage.camera, source=stage.source,
-                        interval_s=self.options.interval_s, endpoint_name=ENDPOINT_NAME,
-                        endpoint_url=self.endpoint.url, region="us-east-1",
+                        stage=stage.name,
+                        camera=stage.camera,
+                        source=stage.source,
+                        interval_s=self.options.interval_s,
+                        endpoint_name=ENDPOINT_NAME,
+                        endpoint_url=self.endpoint.url,
+                        region="us-east-1",
                     ),
                     publisher=publisher,
                 )
             else:
                 service = build_edge_service(
                     EdgeSettings(
-                        stage=stage.name, camera=stage.camera, source=stage.source,
+                        stage=stage.name,
+                        camera=stage.camera,
+                        source=stage.source,
                         interval_s=self.options.interval_s,
                         queue_dir=layout.edge_queue(stage.name),
                     ),
@@ -236,7 +255,8 @@ class Festival:
             runner.service.run(duration_s=self.options.duration_s, stop=self._stop_cameras)
         else:
             runner.service.run(
-                duration_s=self.options.duration_s, stop=self._stop_cameras,
+                duration_s=self.options.duration_s,
+                stop=self._stop_cameras,
                 drain_timeout_s=self.options.drain_timeout_s,
             )
 
@@ -244,9 +264,18 @@ class Festival:
         port = self.options.endpoint_port or free_port()
         server = ChildServer(
             "face-detection endpoint",
-            ["serve-endpoint", "--port", str(port), "--workers",
-             str(self.options.endpoint_workers), "--store", str(self.layout.bucket)],
-            host="127.0.0.1", port=port, ready_path="/ping",
+            [
+                "serve-endpoint",
+                "--port",
+                str(port),
+                "--workers",
+                str(self.options.endpoint_workers),
+                "--store",
+                str(self.layout.bucket),
+            ],
+            host="127.0.0.1",
+            port=port,
+            ready_path="/ping",
             env={constants.ENV_NOTIFICATIONS_DB: str(self.layout.notifications_db)},
             log_path=str(self.layout.root / "endpoint.log"),
         )
@@ -259,9 +288,18 @@ class Festival:
     def _start_dashboard(self) -> ChildServer:
         server = ChildServer(
             "dashboard",
-            ["dashboard", "--data-dir", str(self.layout.root), "--host", self.options.host,
-             "--port", str(self.options.port)],
-            host=self.options.host, port=self.options.port, ready_path="/api/stages",
+            [
+                "dashboard",
+                "--data-dir",
+                str(self.layout.root),
+                "--host",
+                self.options.host,
+                "--port",
+                str(self.options.port),
+            ],
+            host=self.options.host,
+            port=self.options.port,
+            ready_path="/api/stages",
             log_path=str(self.layout.root / "dashboard.log"),
         )
         try:
@@ -289,6 +327,23 @@ class Festival:
             "endpoint": self.endpoint.url if self.endpoint else None,
         }
 
+    def expire_old_crops(self) -> int:
+        """Privacy: crops live ``keep_crops_hours`` at most, like the bucket's lifecycle
+        rule; scored results keep their own TTL (purged by the results table)."""
+        self._last_expiry = time.monotonic()
+        cutoff = datetime.now(UTC) - timedelta(hours=self.options.keep_crops_hours)
+        removed = DirectoryFaceStore(self.layout.bucket).expire(cutoff)
+        results = SqliteResultsTable(self.layout.results_db)
+        try:
+            results.purge_expired(datetime.now(UTC))  # what DynamoDB's TTL does in AWS
+        finally:
+            results.close()
+        if removed:
+            log.info(
+                "deleted %d face crops older than %s h", removed, self.options.keep_crops_hours
+            )
+        return removed
+
     def write_status(self) -> dict[str, Any]:
         status = self.status()
         target = self.layout.status
@@ -300,6 +355,8 @@ class Festival:
     def run(self, stop: threading.Event, *, on_status: Any = None, every_s: float = 1.0) -> None:
         """Until ``stop`` is set or the cameras finish (--duration, finite sources)."""
         while not stop.is_set() and self.cameras_running():
+            if time.monotonic() - self._last_expiry >= EXPIRY_EVERY_S:
+                self.expire_old_crops()
             status = self.write_status()
             if on_status is not None:
                 on_status(status)

@@ -131,3 +131,20 @@ def test_s3_errors_say_whether_a_retry_can_help(code, transient):
     assert caught.value.transient is transient
     assert code in str(caught.value)
     json.dumps(str(caught.value))
+
+
+def test_directory_store_expires_old_hours_like_the_bucket_lifecycle(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from datapalooza.domain.keys import CropKey
+
+    store = DirectoryFaceStore(tmp_path)
+    now = datetime(2026, 7, 4, 21, 30, tzinfo=UTC)
+    old = str(CropKey("main", now - timedelta(hours=30), "f1", 0))
+    recent = str(CropKey("main", now - timedelta(hours=2), "f2", 0))
+    for key in (old, recent):
+        store.put(key, b"jpeg", {"stage": "main"})
+    assert store.expire(now - timedelta(hours=24)) == 1
+    assert list(store.keys()) == [recent]
+    assert not (tmp_path / old).parent.exists()  # the crop and its metadata are gone
+    assert (tmp_path / recent).is_file()

@@ -5,10 +5,13 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from datapalooza.constants import FACES_PREFIX
 from datapalooza.domain.keys import CropKey, InvalidKey
 from datapalooza.ports import ObjectMissing, StoreError
 
@@ -77,6 +80,24 @@ class DirectoryFaceStore:
             except InvalidKey:
                 continue
             yield key
+
+    def expire(self, before: datetime) -> int:
+        """Delete every crop captured in an hour that ended before ``before`` (what the
+        bucket's lifecycle rule does in AWS); returns how many crops went."""
+        removed = 0
+        base = self.root / FACES_PREFIX
+        for hour_dir in sorted(
+            base.glob("*/[0-9][0-9][0-9][0-9]/[0-9][0-9]/[0-9][0-9]/[0-9][0-9]")
+        ):
+            year, month, day, hour = (int(part) for part in hour_dir.parts[-4:])
+            try:
+                hour_end = datetime(year, month, day, hour, tzinfo=UTC) + timedelta(hours=1)
+            except ValueError:
+                continue
+            if hour_end <= before:
+                removed += sum(1 for _ in hour_dir.glob("*.jpg"))
+                shutil.rmtree(hour_dir, ignore_errors=True)
+        return removed
 
 
 def _encode(metadata: Mapping[str, str]) -> bytes:
