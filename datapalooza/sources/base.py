@@ -7,6 +7,7 @@ of falling behind or growing memory.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -79,13 +80,13 @@ class FrameSource(Protocol):
     def close(self) -> None: ...
 
 
-class SourceBase:
+class SourceBase(ABC):
     """Shared context-manager plumbing for sources."""
 
     name: str = "source"
 
-    def read(self) -> Frame:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def read(self) -> Frame: ...
 
     def close(self) -> None:
         return None
