@@ -17,11 +17,6 @@ class UnknownRequirement(LookupError):
     """A package a function needs is not pinned in pyproject.toml or model-wheels.txt."""
 
 
-# Packages only the Greengrass device programs need, so not in pyproject.toml: the v1
-# Greengrass Core SDK is what Lambda components publish MQTT messages with.
-DEVICE_ONLY_PINS = {"greengrasssdk": "greengrasssdk==1.6.1"}
-
-
 @cache
 def _project_pins() -> dict[str, str]:
     project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
@@ -31,7 +26,7 @@ def _project_pins() -> dict[str, str]:
     wheels = REPO_ROOT / "model-wheels.txt"
     if wheels.exists():
         lines.extend(line for line in wheels.read_text().splitlines() if not line.startswith("#"))
-    pins: dict[str, str] = dict(DEVICE_ONLY_PINS)
+    pins: dict[str, str] = {}
     for line in lines:
         match = _PIN.match(line.strip())
         if match:
@@ -40,7 +35,7 @@ def _project_pins() -> dict[str, str]:
 
 
 def pinned(*names: str) -> tuple[str, ...]:
-    """``name==version`` for each package, as pinned by the project (or DEVICE_ONLY_PINS)."""
+    """``name==version`` for each package, as pinned by the project."""
     pins = _project_pins()
     missing = [name for name in names if _normalise(name) not in pins]
     if missing:
