@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from datapalooza import constants
@@ -94,9 +94,6 @@ class CameraSettings:
         if "stage" not in values:
             raise CameraSettingsError(f"the stage is not set ({constants.ENV_STAGE} or --stage)")
         return cls(**values)
-
-    def with_overrides(self, **overrides: Any) -> CameraSettings:
-        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
 
 @dataclass(slots=True)

@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -103,9 +103,6 @@ class EdgeSettings:
             if required not in values:
                 raise EdgeSettingsError(f"{required} is not set ({env_name})")
         return cls(**values)
-
-    def with_overrides(self, **overrides: Any) -> EdgeSettings:
-        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
 
 @dataclass(slots=True)
