@@ -6,8 +6,6 @@ never reads the environment.
 
 from typing import Final
 
-APP_NAME: Final = "DataPalooza"
-
 # CloudWatch metrics
 METRIC_NAMESPACE: Final = "DataPalooza"
 STAGE_DIMENSION: Final = "Stage"

@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     interrupted = threading.Event()
 
-    def on_signal(signum: int, _frame: Any) -> None:
+    def on_signal(_signum: int, _frame: Any) -> None:
         interrupted.set()
         stop.set()
 
