@@ -20,6 +20,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from datapalooza.adapters.local.sqlite_results_table import SqliteResultsTable
 from datapalooza.dashboard.api import ApiError, DashboardState, build_router
@@ -74,9 +75,8 @@ def create_app(
         # itself is at /openapi.json.
         docs_url=None,
         redoc_url=None,
-        # Setlists are small; anything bigger is refused (413) before it is buffered.
-        max_body_size=MAX_BODY_BYTES,
     )
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     if settings.loopback_only:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=[*LOOPBACK_HOSTS, "[::1]"])
 
@@ -126,3 +126,47 @@ def create_app(
 def create_app_from_env() -> FastAPI:
     """The uvicorn factory: settings from the environment (DATAPALOOZA_DATA_DIR, ...)."""
     return create_app(DashboardSettings.from_env(os.environ))
+
+
+class BodyLimit:
+    """Refuse request bodies over ``limit`` bytes with the API's JSON error (413): at
+    once when Content-Length declares more, and as soon as a chunked body grows past it.
+    Setlists are small, so a body under the limit is read here and handed on whole."""
+
+    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+                await self._refuse(scope, receive, send)
+                return
+        messages: list[Message] = []
+        size = 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            size += len(message.get("body", b""))
+            if size > self.limit:
+                await self._refuse(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = JSONResponse(
+            {"error": "payload_too_large", "message": f"the body is over {self.limit} bytes"},
+            status_code=413,
+        )
+        await response(scope, receive, send)

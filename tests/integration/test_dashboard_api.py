@@ -261,6 +261,19 @@ def test_setlist_bodies_must_be_json_objects_of_bounded_size(client: TestClient)
         headers={"content-type": "application/json"},
     )
     assert huge.status_code == 413
+    assert huge.json()["error"] == "payload_too_large"
+
+    def chunks():  # no Content-Length: the limit is enforced as the body arrives
+        yield b"{"
+        for _ in range(70):
+            yield b" " * 1024
+        yield b"}"
+
+    streamed = client.put(
+        "/api/stages/main/setlist", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert streamed.status_code == 413
+    assert streamed.json()["error"] == "payload_too_large"
 
 
 def test_a_setlist_can_be_replaced_and_deleted(client: TestClient) -> None:
