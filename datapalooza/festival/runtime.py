@@ -333,6 +333,8 @@ class Festival:
         self._last_expiry = time.monotonic()
         cutoff = datetime.now(UTC) - timedelta(hours=self.options.keep_crops_hours)
         removed = DirectoryFaceStore(self.layout.bucket).expire(cutoff)
+        if self._notifications is not None:
+            self._notifications.forget(int(cutoff.timestamp() * 1000))
         results = SqliteResultsTable(self.layout.results_db)
         try:
             results.purge_expired(datetime.now(UTC))  # what DynamoDB's TTL does in AWS

@@ -44,6 +44,15 @@ def test_a_key_that_keeps_failing_is_parked_as_dead(tmp_path):
     assert queue.counts() == {"pending": 0, "done": 0, "dead": 1}
 
 
+def test_finished_notifications_are_forgotten_once_old_but_pending_ones_stay(tmp_path):
+    queue = SqliteCropNotifications(tmp_path / "n.sqlite")
+    queue.announce([KEY.format(0), KEY.format(1)])
+    queue.done([KEY.format(0)])
+    assert queue.forget(before_ms=0) == 0  # nothing is that old
+    assert queue.forget(before_ms=2**62) == 1  # the done one goes, the pending one stays
+    assert [n.key for n in queue.receive(10)] == [KEY.format(1)]
+
+
 def test_the_notifying_store_announces_what_it_writes(tmp_path):
     queue = SqliteCropNotifications(tmp_path / "n.sqlite")
     store = NotifyingFaceStore(DirectoryFaceStore(tmp_path / "bucket"), queue)

@@ -114,6 +114,16 @@ class SqliteCropNotifications:
                 raise
         return dead
 
+    def forget(self, before_ms: int) -> int:
+        """Drop finished notifications (done or dead) created before ``before_ms``, once
+        their crops have expired; returns how many. Pending ones are always kept."""
+        with self._lock:
+            cursor = self._conn.execute(
+                "DELETE FROM notifications WHERE state != 'pending' AND created_ms < ?",
+                (before_ms,),
+            )
+            return cursor.rowcount
+
     def counts(self) -> Mapping[str, int]:
         with self._lock:
             rows = self._conn.execute(
