@@ -118,6 +118,4 @@ def load_config(path: Path) -> FestivalConfig:
             )
         )
     setlist = data.get("setlist")
-    return FestivalConfig(
-        tuple(stages), setlist=(path.parent / str(setlist)) if setlist else None
-    )
+    return FestivalConfig(tuple(stages), setlist=(path.parent / str(setlist)) if setlist else None)

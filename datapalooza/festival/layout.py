@@ -1,13 +1,13 @@
 """Where the local festival keeps its state under the data directory.
 
-    {data_dir}/bucket/faces/...     the faces "bucket" (DirectoryFaceStore root)
-    {data_dir}/festival.sqlite      scored faces (SqliteResultsTable) and the per-stage
-                                    metric time series (SqliteMetricsSink), two tables
-    {data_dir}/notifications.sqlite crop notifications: the local S3 -> SQS
-    {data_dir}/setlists.json        artists' setlists per stage
-    {data_dir}/status.json          live counters of the running pipeline
-    {data_dir}/edge-queue/{stage}/  store-and-forward queues of edge cameras
-    {data_dir}/model-cache/         the converted emotion model
+{data_dir}/bucket/faces/...     the faces "bucket" (DirectoryFaceStore root)
+{data_dir}/festival.sqlite      scored faces (SqliteResultsTable) and the per-stage
+                                metric time series (SqliteMetricsSink), two tables
+{data_dir}/notifications.sqlite crop notifications: the local S3 -> SQS
+{data_dir}/setlists.json        artists' setlists per stage
+{data_dir}/status.json          live counters of the running pipeline
+{data_dir}/edge-queue/{stage}/  store-and-forward queues of edge cameras
+{data_dir}/model-cache/         the converted emotion model
 """
 
 from __future__ import annotations

@@ -81,7 +81,7 @@ class StageRunner:
     service: CameraService | EdgeService
     thread: threading.Thread | None = None
 
-    def status(self, elapsed_s: float) -> dict[str, Any]:
+    def status(self, elapsed_s: float, scored: int) -> dict[str, Any]:
         if isinstance(self.service, CameraService):
             c = self.service.counters
             frames, faces, errors = c.frames, c.faces, c.endpoint_errors + c.source_errors
@@ -102,6 +102,7 @@ class StageRunner:
             "frames": frames,
             "faces": faces,
             "errors": errors,
+            "scored": scored,
             "fps": round(frames / elapsed_s, 2) if elapsed_s > 0 else 0.0,
             **extra,
         }
@@ -315,13 +316,17 @@ class Festival:
     def status(self) -> dict[str, Any]:
         elapsed = time.monotonic() - self._started
         tracker = self._tracker.counters.to_json() if self._tracker else {}
+        scored_by_stage = self._tracker.counters.scored_by_stage if self._tracker else {}
         if self._notifications is not None:
             tracker["pending"] = self._notifications.counts()["pending"]
         return {
             "started_at": self._started_at.isoformat(),
             "updated_at": datetime.now(UTC).isoformat(),
             "elapsed_s": round(elapsed, 1),
-            "stages": {r.config.name: r.status(elapsed) for r in self._stages},
+            "stages": {
+                r.config.name: r.status(elapsed, scored_by_stage.get(r.config.name, 0))
+                for r in self._stages
+            },
             "tracker": tracker,
             "dashboard": self.dashboard.url if self.dashboard else None,
             "endpoint": self.endpoint.url if self.endpoint else None,

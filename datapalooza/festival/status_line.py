@@ -18,7 +18,7 @@ class StatusLine:
     @staticmethod
     def render(status: dict[str, Any]) -> str:
         stages = " | ".join(
-            f"{name}: {s['frames']} frames {s['faces']} faces"
+            f"{name}: {s['frames']} frames {s['faces']} faces {s.get('scored', 0)} scored"
             + (f" {s['errors']} errors" if s.get("errors") else "")
             for name, s in status.get("stages", {}).items()
         )
@@ -50,7 +50,7 @@ class StatusLine:
         for name, s in status.get("stages", {}).items():
             lines.append(
                 f"  {name:<10} {s['path']:<5} frames {s['frames']:>5}  faces {s['faces']:>6}"
-                f"  errors {s['errors']}"
+                f"  scored {s.get('scored', 0):>6}  errors {s['errors']}"
             )
         t = status.get("tracker", {})
         lines.append(

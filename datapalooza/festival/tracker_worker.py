@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import asdict, dataclass
+from collections import Counter
+from dataclasses import asdict, dataclass, field
 
 from datapalooza.adapters.local.crop_notifications import SqliteCropNotifications
 from datapalooza.emotions.tracker import CropRef, CropStatus
@@ -23,9 +24,12 @@ class TrackerCounters:
     failed: int = 0
     dead: int = 0
     pending: int = 0
+    scored_by_stage: Counter[str] = field(default_factory=Counter)
 
     def to_json(self) -> dict[str, int]:
-        return asdict(self)
+        totals = asdict(self)
+        del totals["scored_by_stage"]
+        return totals
 
 
 class TrackerWorker:
@@ -60,6 +64,8 @@ class TrackerWorker:
         for outcome in report.outcomes:
             name = outcome.status.value
             setattr(self.counters, name, getattr(self.counters, name) + 1)
+            if outcome.face is not None and outcome.status is CropStatus.SCORED:
+                self.counters.scored_by_stage[outcome.face.stage] += 1
         self.counters.dead += len(dead)
         for key in dead:
             log.error("crop %s failed too often; parked as dead (see notifications db)", key)

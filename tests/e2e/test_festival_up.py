@@ -103,6 +103,7 @@ def test_up_detects_stores_scores_and_serves_every_stage(tmp_path):
     scored = faces_per_stage(layout)
     assert set(scored) == {"main", "dance"} and all(n > 0 for n in scored.values())
     assert sum(scored.values()) == status["tracker"]["scored"]
+    assert {s: status["stages"][s]["scored"] for s in scored} == scored  # per stage, live
     # Every stored crop was scored or recorded as having no face: none dropped.
     assert len(keys) == status["tracker"]["scored"] + status["tracker"]["no_face"]
 

@@ -70,13 +70,14 @@ def test_status_line_shows_progress_per_stage_and_the_tracker():
     status = {
         "elapsed_s": 12,
         "stages": {
-            "main": {"frames": 12, "faces": 140, "errors": 0, "path": "cloud"},
+            "main": {"frames": 12, "faces": 140, "errors": 0, "path": "cloud", "scored": 80},
             "tent": {"frames": 11, "faces": 90, "errors": 2, "path": "edge"},
         },
         "tracker": {"scored": 120, "no_face": 3, "pending": 4},
     }
     text = StatusLine.render(status)
-    assert "main: 12 frames 140 faces" in text and "tent: 11 frames 90 faces 2 errors" in text
+    assert "main: 12 frames 140 faces 80 scored" in text
+    assert "tent: 11 frames 90 faces 0 scored 2 errors" in text
     assert "scored 120" in text and "pending 4" in text
     assert "facial expressions" in StatusLine.render.__globals__["StatusLine"](
         __import__("io").StringIO()
