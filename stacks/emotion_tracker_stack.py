@@ -22,6 +22,8 @@ from stacks.requirements import REPO_ROOT, pinned
 from stacks.settings import AppSettings
 
 TRACKER_HANDLER_DIR = REPO_ROOT / "lambdas" / "emotion_tracker"
+TRACKER_PACKAGES = ("aws-lambda-powertools", "numpy", "pillow", "platformdirs")
+"""What the tracker's bundle installs; boto3 comes with the Lambda Python runtime."""
 
 
 class EmotionTrackerStack(Stack):
@@ -53,7 +55,7 @@ class EmotionTrackerStack(Stack):
             function_spec=FunctionSpec(
                 bundle=PythonBundle(
                     handler_dir=TRACKER_HANDLER_DIR,
-                    requirements=pinned("aws-lambda-powertools", "numpy", "pillow", "platformdirs"),
+                    requirements=pinned(*TRACKER_PACKAGES),
                 ),
                 handler="handler.handler",
                 description="DataPalooza emotion tracker: face crops -> expression scores",

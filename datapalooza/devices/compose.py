@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from datapalooza.detection import DetectorSettings, load_detector
 from datapalooza.devices.camera import CameraService, CameraSettings, CameraSettingsError
-from datapalooza.devices.edge import EdgeService, EdgeSettings
 from datapalooza.ports import DetectionEndpoint, FaceDetector, FaceStore, Publisher
 from datapalooza.sources.base import FrameSource
 from datapalooza.sources.spec import open_source
+
+if TYPE_CHECKING:
+    # The edge's detector needs ONNX Runtime; the camera device has none installed, so
+    # these are imported only where the edge service is built.
+    from datapalooza.detection import DetectorSettings
+    from datapalooza.devices.edge import EdgeService, EdgeSettings
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +92,9 @@ def build_edge_service(
     detector: FaceDetector | None = None,
 ) -> EdgeService:
     """The edge service with the same detector the endpoint runs (loaded once)."""
+    from datapalooza.detection import load_detector
+    from datapalooza.devices.edge import EdgeService
+
     return EdgeService(
         settings=settings,
         open_source=source_opener(settings.source, stage=settings.stage),
