@@ -35,10 +35,9 @@ from PIL import Image, ImageEnhance, ImageOps  # noqa: E402
 
 from datapalooza.adapters.aws.rekognition_analyzer import RekognitionAnalyzer  # noqa: E402
 from datapalooza.adapters.local.onnx_emotion_analyzer import OnnxEmotionAnalyzer  # noqa: E402
-from datapalooza.domain.detections import BoundingBox  # noqa: E402
 from datapalooza.domain.keys import CropKey  # noqa: E402
 from datapalooza.emotions import CropRef, CropStatus, TrackerSettings, track_crops  # noqa: E402
-from datapalooza.emotions.mosaic import MosaicAnalyzer, compose  # noqa: E402
+from datapalooza.emotions.mosaic import MosaicAnalyzer  # noqa: E402
 from datapalooza.emotions.wiring import local_tracker  # noqa: E402
 from datapalooza.images import decode_image  # noqa: E402
 from tests.integration.conftest_emotions import (  # noqa: E402
@@ -46,6 +45,7 @@ from tests.integration.conftest_emotions import (  # noqa: E402
     FakeFaceStore,
     FakeMetricsSink,
     FakeResultsTable,
+    mosaic_answer,
     real_face_crops,
 )
 
@@ -104,32 +104,6 @@ def one_face_answer() -> dict:
     }
 
 
-def mosaic_answer(crops: Sequence[bytes]) -> dict:
-    """DetectFaces' answer for the mosaic these crops make: a face in each tile."""
-    mosaic = compose([decode_image(c) for c in crops])
-    details = []
-    for x, y, w, h in mosaic.placements:
-        box = BoundingBox.from_pixels(
-            x + w / 6,
-            y + h / 6,
-            w * 2 / 3,
-            h * 2 / 3,
-            frame_width=mosaic.layout.width,
-            frame_height=mosaic.layout.height,
-        )
-        details.append(
-            {
-                "BoundingBox": box.to_json(),
-                "Confidence": 99.0,
-                "Emotions": [
-                    {"Type": "CALM", "Confidence": 80.0},
-                    {"Type": "HAPPY", "Confidence": 20.0},
-                ],
-            }
-        )
-    return {"FaceDetails": details}
-
-
 def run_stream(stream, *, batch_size: int, mode: str, mosaic_size: int) -> tuple[int, int]:
     """(faces scored, DetectFaces calls) for the stream delivered in SQS batches."""
     client = boto3.client(
@@ -153,7 +127,9 @@ def run_stream(stream, *, batch_size: int, mode: str, mosaic_size: int) -> tuple
             if mode == "mosaic":
                 for chunk in range(0, len(batch), mosaic_size):
                     crops = [crop for _, crop in batch[chunk : chunk + mosaic_size]]
-                    stub.add_response("detect_faces", mosaic_answer(crops), DETECT)
+                    stub.add_response(
+                        "detect_faces", mosaic_answer(crops, ["CALM"] * len(crops)), DETECT
+                    )
             else:
                 for _ in batch:
                     stub.add_response("detect_faces", one_face_answer(), DETECT)

@@ -13,8 +13,11 @@ from functools import cache
 import numpy as np
 from PIL import Image
 
+from datapalooza.domain.detections import BoundingBox
 from datapalooza.domain.emotions import Emotion, EmotionScores
 from datapalooza.domain.keys import CropKey
+from datapalooza.emotions.mosaic import compose
+from datapalooza.images import decode_image
 from datapalooza.ports import AnalyzedFace, AnalyzerError, ObjectMissing, ScoredFace
 
 T0 = datetime(2026, 7, 18, 21, 30, 0, tzinfo=UTC)
@@ -150,3 +153,32 @@ class FakeMetricsSink:
 
     def record_unscored(self, stage: str, reason: str, count: int) -> None:
         self.unscored.append((stage, reason, count))
+
+
+def mosaic_answer(crops: Sequence[bytes], emotions: Sequence[str | None]) -> dict:
+    """DetectFaces' answer for the mosaic these crops make: one face per crop whose
+    emotion is not None, placed inside that crop's tile."""
+    mosaic = compose([decode_image(c) for c in crops])
+    details = []
+    for (x, y, w, h), emotion in zip(mosaic.placements, emotions, strict=True):
+        if emotion is None:
+            continue
+        box = BoundingBox.from_pixels(
+            x + w / 6,
+            y + h / 6,
+            w * 2 / 3,
+            h * 2 / 3,
+            frame_width=mosaic.layout.width,
+            frame_height=mosaic.layout.height,
+        )
+        details.append(
+            {
+                "BoundingBox": box.to_json(),
+                "Confidence": 99.0,
+                "Emotions": [
+                    {"Type": emotion, "Confidence": 96.0},
+                    {"Type": "CALM", "Confidence": 4.0},
+                ],
+            }
+        )
+    return {"FaceDetails": details[::-1]}

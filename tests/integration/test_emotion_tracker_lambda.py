@@ -18,13 +18,11 @@ from moto import mock_aws
 from datapalooza import constants
 from datapalooza.adapters.aws.dynamo_results_table import PARTITION_KEY, SORT_KEY
 from datapalooza.adapters.aws.rekognition_analyzer import RekognitionAnalyzer
-from datapalooza.domain.detections import BoundingBox
 from datapalooza.emotions import TrackerSettings, aws_tracker
 from datapalooza.emotions.events import CropsFailed
-from datapalooza.emotions.mosaic import MosaicAnalyzer, compose
-from datapalooza.images import decode_image
+from datapalooza.emotions.mosaic import MosaicAnalyzer
 from datapalooza.settings_errors import SettingsError
-from tests.integration.conftest_emotions import crop_key, real_face_crops
+from tests.integration.conftest_emotions import crop_key, mosaic_answer, real_face_crops
 
 REPO = Path(__file__).resolve().parents[2]
 EVENTS = REPO / "tests" / "events"
@@ -131,33 +129,6 @@ def sqs_event(aws) -> dict:
     }
 
 
-def mosaic_answer(crops: list[bytes], emotions: list[str | None]) -> dict:
-    """DetectFaces' answer for the mosaic these crops make: one face per crop whose
-    emotion is not None, placed inside that crop's tile."""
-    mosaic = compose([decode_image(c) for c in crops])
-    details = []
-    for (x, y, w, h), emotion in zip(mosaic.placements, emotions, strict=True):
-        if emotion is None:
-            continue
-        box = BoundingBox.from_pixels(
-            x + w / 6,
-            y + h / 6,
-            w * 2 / 3,
-            h * 2 / 3,
-            frame_width=mosaic.layout.width,
-            frame_height=mosaic.layout.height,
-        )
-        details.append(
-            {
-                "BoundingBox": box.to_json(),
-                "Confidence": 99.0,
-                "Emotions": [
-                    {"Type": emotion, "Confidence": 96.0},
-                    {"Type": "CALM", "Confidence": 4.0},
-                ],
-            }
-        )
-    return {"FaceDetails": details[::-1]}
 
 
 def items(aws) -> dict[str, dict]:
