@@ -46,7 +46,10 @@ def to_bytes(image: Image.Image, fmt: str, **kwargs: object) -> bytes:
     return buffer.getvalue()
 
 
-def wait_for_ping(port: int, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+def wait_for_ping(
+    port: int, process: subprocess.Popen, timeout: float = 60.0, *, path: str = "/ping"
+) -> None:
+    """Wait until the server process answers 200 on ``path``; fail if it exits first."""
     import httpx
 
     deadline = time.monotonic() + timeout
@@ -54,12 +57,12 @@ def wait_for_ping(port: int, process: subprocess.Popen[bytes], timeout: float = 
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}")
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/ping", timeout=1.0).status_code == 200:
+            if httpx.get(f"http://127.0.0.1:{port}{path}", timeout=1.0).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    raise TimeoutError(f"endpoint on port {port} did not answer /ping in {timeout}s")
+    raise TimeoutError(f"the server on port {port} did not answer {path} in {timeout}s")
 
 
 def start_endpoint(store: Path, *, workers: int = 1, extra: list[str] | None = None):

@@ -15,12 +15,10 @@ import random
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 
 from datapalooza.adapters.local.sqlite_results_table import SqliteResultsTable
@@ -28,7 +26,7 @@ from datapalooza.domain.emotions import EXPRESSION_CAVEAT, Emotion, EmotionScore
 from datapalooza.domain.keys import CropKey
 from datapalooza.festival.layout import DataLayout
 from datapalooza.ports import ScoredFace
-from tests.conftest import REPO, free_port
+from tests.conftest import REPO, free_port, wait_for_ping
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -139,18 +137,7 @@ def festival(tmp_path: Path) -> Iterator[tuple[str, DataLayout, CrowdWriter]]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"dashboard exited with {process.returncode}")
-            try:
-                if httpx.get(f"{url}/api/stages", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError("the dashboard did not start in 30 s")
-            time.sleep(0.2)
+        wait_for_ping(port, process, 30, path="/api/stages")
         yield url, layout, writer
     finally:
         process.terminate()
