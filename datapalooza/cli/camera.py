@@ -12,6 +12,7 @@ import os
 from typing import Any
 
 from datapalooza.cli import CliError
+from datapalooza.cli.device_options import add_device_options, check_bounds
 
 
 def register(subparsers: Any) -> None:
@@ -21,13 +22,7 @@ def register(subparsers: Any) -> None:
         description="Run the camera service (cloud inference). Detections are logged as "
         "MQTT messages on datapalooza/{stage}/detections.",
     )
-    parser.add_argument("--stage", required=True, help="stage name (a slug, e.g. main)")
-    parser.add_argument("--camera", help="camera name (a slug; default camera-1)")
-    parser.add_argument(
-        "--source",
-        help="synthetic:stage=S,seed=N | file:PATH | dir:PATH | webcam:N | rtsp://... "
-        "(default synthetic for the stage)",
-    )
+    add_device_options(parser, frames_help="stop after N frames")
     parser.add_argument(
         "--endpoint-url",
         help="SageMaker Runtime URL; http://127.0.0.1:8080 for a local serve-endpoint",
@@ -38,9 +33,6 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--jpeg-quality", type=int, help="1-100 (default 85)")
     parser.add_argument("--max-jpeg-bytes", type=int, help="largest frame sent (default 1 MB)")
     parser.add_argument("--timeout", type=float, help="endpoint timeout in seconds (default 10)")
-    bound = parser.add_mutually_exclusive_group()
-    bound.add_argument("--frames", type=int, help="stop after N frames")
-    bound.add_argument("--duration", type=float, help="stop after S seconds")
     parser.set_defaults(handler=run)
 
 
@@ -50,10 +42,7 @@ def run(args: argparse.Namespace) -> int:
     from datapalooza.devices.compose import build_camera_service
     from datapalooza.sources.base import InvalidSourceSpec
 
-    if args.frames is not None and args.frames < 0:
-        raise CliError("--frames must not be negative")
-    if args.duration is not None and args.duration < 0:
-        raise CliError("--duration must not be negative")
+    check_bounds(args)
     try:
         settings = CameraSettings.from_env(
             os.environ,

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from datapalooza.cli import CliError
+from datapalooza.cli.device_options import add_device_options, check_bounds
 from datapalooza.constants import ENV_QUEUE_DIR
 
 
@@ -25,13 +26,7 @@ def register(subparsers: Any) -> None:
         description="Run the edge service (inference at the edge). Stats are logged as "
         "MQTT messages on datapalooza/{stage}/edge-stats.",
     )
-    parser.add_argument("--stage", required=True, help="stage name (a slug, e.g. main)")
-    parser.add_argument("--camera", help="camera name (a slug; default camera-1)")
-    parser.add_argument(
-        "--source",
-        help="synthetic:stage=S,seed=N | file:PATH | dir:PATH | webcam:N | rtsp://... "
-        "(default synthetic for the stage)",
-    )
+    add_device_options(parser, frames_help="stop after N frames (0: only drain the queue)")
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--store", type=Path, help="a directory shaped like the faces bucket")
     where.add_argument("--bucket", help="the S3 faces bucket")
@@ -47,9 +42,6 @@ def register(subparsers: Any) -> None:
         "--detector", choices=["retinaface", "libfacedetection"], help="face detector"
     )
     parser.add_argument("--min-face-px", type=int, help="smallest face to crop (default 40)")
-    bound = parser.add_mutually_exclusive_group()
-    bound.add_argument("--frames", type=int, help="stop after N frames (0: only drain the queue)")
-    bound.add_argument("--duration", type=float, help="stop after S seconds")
     parser.set_defaults(handler=run)
 
 
@@ -68,8 +60,7 @@ def run(args: argparse.Namespace) -> int:
     from datapalooza.settings_errors import SettingsError
     from datapalooza.sources.base import InvalidSourceSpec
 
-    if args.frames is not None and args.frames < 0:
-        raise CliError("--frames must not be negative")
+    check_bounds(args)
     store: FaceStore
     if args.store is not None:
         from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore
