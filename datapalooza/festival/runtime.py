@@ -280,11 +280,7 @@ class Festival:
             env={constants.ENV_NOTIFICATIONS_DB: str(self.layout.notifications_db)},
             log_path=str(self.layout.root / "endpoint.log"),
         )
-        try:
-            server.start()
-        except ChildFailed as exc:
-            raise FestivalError(str(exc)) from exc
-        return server
+        return _started(server)
 
     def _start_dashboard(self) -> ChildServer:
         server = ChildServer(
@@ -303,11 +299,7 @@ class Festival:
             ready_path="/api/stages",
             log_path=str(self.layout.root / "dashboard.log"),
         )
-        try:
-            server.start()
-        except ChildFailed as exc:
-            raise FestivalError(str(exc)) from exc
-        return server
+        return _started(server)
 
     # -- run --------------------------------------------------------------------------
     def cameras_running(self) -> bool:
@@ -391,3 +383,12 @@ class Festival:
         if self._notifications is not None:
             self._notifications.close()
         return status
+
+
+def _started(server: ChildServer) -> ChildServer:
+    """Start a child server; a failure is a FestivalError naming the server and its log."""
+    try:
+        server.start()
+    except ChildFailed as exc:
+        raise FestivalError(str(exc)) from exc
+    return server
