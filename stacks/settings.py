@@ -63,6 +63,8 @@ class AppSettings:
     edge_stage: str = "main"
     edge_camera_name: str = "edge-1"
     edge_source: str = "webcam:0"
+    # On the core device: the component's own work directory under the Greengrass v2 root
+    # (persistent across restarts, so queued crops survive a reboot). Not a path here.
     edge_queue_dir: str = "/greengrass/v2/work/datapalooza.EdgeInference/forward-queue"
     device_architecture: str = "aarch64"
     device_python: str = "3.12"
