@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
 import numpy as np
@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 from datapalooza.domain.detections import BoundingBox, Landmark
 from datapalooza.domain.emotions import Emotion, EmotionScores
+from datapalooza.domain.moods import EmotionMix, StageMood, TimelineBucket
 
 RGBImage = npt.NDArray[np.uint8]
 """An H x W x 3 uint8 image in RGB order."""
@@ -121,6 +122,30 @@ class ResultsTable(Protocol):
 
     def put_if_new(self, face: ScoredFace, *, ttl_epoch_s: int) -> bool:
         """Write the item; return False (and write nothing) if it already exists."""
+        ...
+
+
+class ResultsReader(Protocol):
+    """The read side of the results table: what the dashboard and the setlist reports
+    ask. SQLite locally (``SqliteResultsTable`` opened read-only). Every method takes
+    aware datetimes and never writes."""
+
+    def stages(self) -> list[str]:
+        """Every stage with at least one scored face, sorted."""
+        ...
+
+    def emotion_mix(self, stage: str, start: datetime, end: datetime) -> EmotionMix:
+        """Faces of ``stage`` captured in [start, end), summarised."""
+        ...
+
+    def timeline(
+        self, stage: str, start: datetime, end: datetime, *, bucket: timedelta = ...
+    ) -> list[TimelineBucket]:
+        """One bucket per ``bucket`` over [start, end), empty ones included."""
+        ...
+
+    def latest_moods(self, *, window: timedelta = ...) -> dict[str, StageMood]:
+        """Every stage's mood over the ``window`` before its newest face."""
         ...
 
 

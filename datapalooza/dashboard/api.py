@@ -55,6 +55,7 @@ from datapalooza.dashboard.setlists import (
 from datapalooza.dashboard.settings import DashboardSettings
 from datapalooza.dashboard.status import read_status
 from datapalooza.domain.keys import InvalidName, validate_slug
+from datapalooza.ports import ResultsReader
 
 MAX_TIMELINE_MINUTES = 24 * 60
 
@@ -74,7 +75,7 @@ class DashboardState:
     """What the routes read: built once by the composition root (app.create_app)."""
 
     settings: DashboardSettings
-    results: queries.ResultsReader
+    results: ResultsReader
     setlists: SetlistStore
     status_path: Path
     ranker: BestStageRanker

@@ -1,7 +1,7 @@
 """What the dashboard asks the results table, shaped into API answers.
 
-Everything here reads through ``ResultsReader`` (the read API of
-SqliteResultsTable), takes ``now`` explicitly, and never writes.
+Everything here reads through the ``ResultsReader`` port, takes ``now`` explicitly,
+and never writes.
 """
 
 from __future__ import annotations
@@ -9,33 +9,15 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
-from datapalooza.adapters.local.sqlite_results_table import (
-    EmotionMix,
-    StageMood,
-    TimelineBucket,
-)
 from datapalooza.dashboard.best_stage import MoodBucket
 from datapalooza.dashboard.schemas import MoodSnapshot, TimelinePoint
 from datapalooza.domain.emotions import Emotion
+from datapalooza.domain.moods import EmotionMix, TimelineBucket
+from datapalooza.ports import ResultsReader
 
 NICE_BUCKETS_S = (10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200)
 MAX_POINTS = 120
-
-
-class ResultsReader(Protocol):
-    """The read side of the results table (SqliteResultsTable opened read-only)."""
-
-    def stages(self) -> list[str]: ...
-
-    def emotion_mix(self, stage: str, start: datetime, end: datetime) -> EmotionMix: ...
-
-    def timeline(
-        self, stage: str, start: datetime, end: datetime, *, bucket: timedelta = ...
-    ) -> list[TimelineBucket]: ...
-
-    def latest_moods(self, *, window: timedelta = ...) -> dict[str, StageMood]: ...
 
 
 def mix_percent(mean_scores: Mapping[Emotion, float]) -> dict[Emotion, float]:

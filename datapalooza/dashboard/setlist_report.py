@@ -15,14 +15,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from datapalooza.dashboard.queries import (
-    ResultsReader,
-    mix_percent,
-    nice_bucket,
-    timeline_points,
-)
+from datapalooza.dashboard.queries import mix_percent, nice_bucket, timeline_points
 from datapalooza.dashboard.schemas import SetlistReportResponse, TrackResult
 from datapalooza.dashboard.setlists import Setlist
+from datapalooza.ports import ResultsReader
 
 DEFAULT_MARGIN = 5.0
 DEFAULT_MIN_FACES = 5

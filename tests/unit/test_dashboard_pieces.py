@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from datapalooza import constants
-from datapalooza.adapters.local.sqlite_results_table import TimelineBucket
 from datapalooza.dashboard.page import render_page
 from datapalooza.dashboard.queries import mix_percent, nice_bucket, timeline_points
 from datapalooza.dashboard.settings import (
@@ -17,6 +16,7 @@ from datapalooza.dashboard.settings import (
     DashboardSettingsError,
 )
 from datapalooza.domain.emotions import EXPRESSION_CAVEAT, Emotion
+from datapalooza.domain.moods import TimelineBucket
 
 NOW = datetime(2025, 7, 19, 21, 0, 5, tzinfo=UTC)
 

@@ -1,4 +1,5 @@
-"""ResultsTable on SQLite, and the read API the local dashboard and reports query.
+"""ResultsTable and ResultsReader on SQLite: the local festival writes scored faces,
+the dashboard and the setlist reports read them.
 
 One writer process (the local festival's tracker) and any number of reader processes
 (the dashboard, reports) share the file: WAL mode lets readers read while the writer
@@ -15,12 +16,12 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from datapalooza.domain.emotions import Emotion, EmotionScores
+from datapalooza.domain.moods import EmotionMix, StageMood, TimelineBucket
 from datapalooza.ports import ScoredFace
 
 BUSY_TIMEOUT_S = 10.0
@@ -87,51 +88,13 @@ def _mix(values: Sequence[Any]) -> dict[Emotion, float]:
     }
 
 
-@dataclass(frozen=True, slots=True)
-class EmotionMix:
-    """A set of faces summarised: how many, their mood (mean valence, -100..100, None
-    without faces), the mean confidence of each expression and how often each was the
-    dominant one. Scores describe facial expressions, not feelings."""
-
-    faces: int
-    mood: float | None
-    mean_scores: dict[Emotion, float] = field(default_factory=dict)
-    dominant_counts: dict[Emotion, int] = field(default_factory=dict)
-
-    @property
-    def dominant(self) -> Emotion | None:
-        if not self.mean_scores:
-            return None
-        return max(self.mean_scores.items(), key=lambda kv: kv[1])[0]
-
-
-@dataclass(frozen=True, slots=True)
-class TimelineBucket:
-    """One bucket of a stage's timeline: faces captured in [start, start + width)."""
-
-    start: datetime
-    faces: int
-    mood: float | None
-    mean_scores: dict[Emotion, float]
-
-
-@dataclass(frozen=True, slots=True)
-class StageMood:
-    """A stage's latest mood: faces captured in the ``window`` ending at ``last_seen``
-    (the stage's newest face), so a quiet stage shows when it was last seen."""
-
-    stage: str
-    last_seen: datetime
-    window: timedelta
-    mix: EmotionMix
-
-
 class SqliteResultsTable:
-    """ResultsTable: one row per scored face in SQLite (the local twin of DynamoDB).
+    """ResultsTable and ResultsReader: one row per scored face in SQLite (the local twin
+    of DynamoDB).
 
     ``put_if_new`` is INSERT OR IGNORE on the unique face key: a duplicate notification
-    writes nothing and returns False. The query methods are the read API of the local
-    dashboard and the setlist reports; open readers with ``read_only=True``.
+    writes nothing and returns False. The query methods are the ResultsReader the local
+    dashboard and the setlist reports read through; open readers with ``read_only=True``.
     """
 
     def __init__(self, path: Path, *, read_only: bool = False) -> None:
@@ -175,7 +138,7 @@ class SqliteResultsTable:
             )
             return cursor.rowcount
 
-    # Read API -------------------------------------------------------------------------
+    # ResultsReader port, then reads for tests and benchmarks ----------------------------
 
     def stages(self) -> list[str]:
         """Every stage with at least one scored face, sorted."""
