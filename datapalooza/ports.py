@@ -17,6 +17,7 @@ import numpy.typing as npt
 from datapalooza.domain.detections import BoundingBox, Landmark
 from datapalooza.domain.emotions import Emotion, EmotionScores
 from datapalooza.domain.moods import EmotionMix, StageMood, TimelineBucket
+from datapalooza.domain.setlists import Setlist
 
 RGBImage = npt.NDArray[np.uint8]
 """An H x W x 3 uint8 image in RGB order."""
@@ -146,6 +147,23 @@ class ResultsReader(Protocol):
 
     def latest_moods(self, *, window: timedelta = ...) -> dict[str, StageMood]:
         """Every stage's mood over the ``window`` before its newest face."""
+        ...
+
+
+class SetlistStore(Protocol):
+    """Each stage's current setlist: a JSON file locally (``JsonSetlistStore``).
+    Unreadable storage raises SetlistError; it is never taken for "no setlists"."""
+
+    def all(self) -> dict[str, Setlist]:
+        """Every stored setlist by stage (empty when none is stored)."""
+        ...
+
+    def save(self, *setlists: Setlist) -> None:
+        """Store (replace) the given stages' setlists, keeping the others."""
+        ...
+
+    def delete(self, stage: str) -> bool:
+        """Remove a stage's setlist; False if it had none."""
         ...
 
 

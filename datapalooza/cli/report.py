@@ -43,16 +43,13 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from datapalooza.adapters.local.json_setlist_store import JsonSetlistStore
     from datapalooza.adapters.local.sqlite_results_table import SqliteResultsTable
     from datapalooza.dashboard.report_files import render_html, render_png
     from datapalooza.dashboard.setlist_report import build_report
-    from datapalooza.dashboard.setlists import (
-        SetlistError,
-        SetlistStore,
-        load_setlist_file,
-        local_context,
-    )
+    from datapalooza.dashboard.setlists import load_setlist_file, local_context
     from datapalooza.domain.keys import InvalidName, validate_slug
+    from datapalooza.domain.setlists import SetlistError
     from datapalooza.festival.layout import DataLayout, default_data_dir
 
     try:
@@ -77,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
             }
             where = str(args.setlist)
         else:
-            setlists = SetlistStore(layout.setlists).all()
+            setlists = JsonSetlistStore(layout.setlists).all()
             where = str(layout.setlists)
     except SetlistError as exc:
         raise CliError(str(exc)) from exc

@@ -112,10 +112,12 @@ def run(args: argparse.Namespace) -> int:
 
 def _install_setlist(path: Path, layout: Any) -> None:
     """Store the setlist where the dashboard reads it."""
-    from datapalooza.dashboard.setlists import SetlistError, SetlistStore, load_setlist_file
+    from datapalooza.adapters.local.json_setlist_store import JsonSetlistStore
+    from datapalooza.dashboard.setlists import load_setlist_file
+    from datapalooza.domain.setlists import SetlistError
 
     try:
-        SetlistStore(layout.setlists).save(*load_setlist_file(path))
+        JsonSetlistStore(layout.setlists).save(*load_setlist_file(path))
     except (OSError, SetlistError) as exc:
         raise CliError(f"cannot use setlist {path}: {exc}") from exc
 

@@ -43,19 +43,12 @@ from datapalooza.dashboard.schemas import (
     WarmingStage,
 )
 from datapalooza.dashboard.setlist_report import build_report
-from datapalooza.dashboard.setlists import (
-    Setlist,
-    SetlistError,
-    SetlistStore,
-    TimeContext,
-    build_setlist,
-    parse_lines,
-    zone_named,
-)
+from datapalooza.dashboard.setlists import TimeContext, build_setlist, parse_lines, zone_named
 from datapalooza.dashboard.settings import DashboardSettings
 from datapalooza.dashboard.status import read_status
 from datapalooza.domain.keys import InvalidName, validate_slug
-from datapalooza.ports import ResultsReader
+from datapalooza.domain.setlists import Setlist, SetlistError
+from datapalooza.ports import ResultsReader, SetlistStore
 
 MAX_TIMELINE_MINUTES = 24 * 60
 

@@ -22,11 +22,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from datapalooza.adapters.local.json_setlist_store import JsonSetlistStore
 from datapalooza.adapters.local.sqlite_results_table import SqliteResultsTable
 from datapalooza.dashboard.api import ApiError, DashboardState, build_router
 from datapalooza.dashboard.best_stage import BestStageRanker
 from datapalooza.dashboard.page import render_page
-from datapalooza.dashboard.setlists import SetlistStore, local_context
+from datapalooza.dashboard.setlists import local_context
 from datapalooza.dashboard.settings import LOOPBACK_HOSTS, DashboardSettings
 from datapalooza.festival.layout import DataLayout
 
@@ -56,7 +57,7 @@ def create_app(
     state = DashboardState(
         settings=settings,
         results=SqliteResultsTable(layout.results_db, read_only=True),
-        setlists=SetlistStore(layout.setlists),
+        setlists=JsonSetlistStore(layout.setlists),
         status_path=layout.status,
         ranker=BestStageRanker(settings.ranking),
         clock=now,

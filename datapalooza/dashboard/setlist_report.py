@@ -17,7 +17,7 @@ from datetime import datetime
 
 from datapalooza.dashboard.queries import mix_percent, nice_bucket, timeline_points
 from datapalooza.dashboard.schemas import SetlistReportResponse, TrackResult
-from datapalooza.dashboard.setlists import Setlist
+from datapalooza.domain.setlists import Setlist
 from datapalooza.ports import ResultsReader
 
 DEFAULT_MARGIN = 5.0

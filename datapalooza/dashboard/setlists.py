@@ -1,5 +1,6 @@
-"""Artists' setlists: parsing (YAML, JSON or pasted lines), validation, and the
-``setlists.json`` store the dashboard and ``datapalooza up --setlist`` share.
+"""Reading artists' setlists: parsing (YAML, JSON or pasted lines), validation, and
+the time zones HH:MM times are on. The model is datapalooza.domain.setlists; where
+setlists are kept is the ``SetlistStore`` port.
 
 A setlist file names the tracks each stage plays and when they start::
 
@@ -22,19 +23,15 @@ is fine: an HH:MM earlier than the track before it is on the next day.
 Pasted text (the dashboard's form) is one track per line, ``21:06 Second Song``; a
 last line whose title is ``end`` closes the set.
 
-Stored setlists are absolute: every time is resolved to an aware datetime, so a
+A parsed setlist is absolute: every time is resolved to an aware datetime, so a
 report reads the same whichever time zone the reader is in.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
-import os
 import re
 import statistics
-import tempfile
-import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
@@ -45,6 +42,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from datapalooza.domain.keys import InvalidName, validate_slug
+from datapalooza.domain.setlists import Setlist, SetlistError, Track
 
 MAX_TRACKS = 200
 MAX_TITLE_CHARS = 200
@@ -60,74 +58,6 @@ _LINE = re.compile(
     r"\s+(?:[-\u2013\u2014|]\s*)?(?P<title>.+?)\s*$"
 )
 _END_TITLES = {"end", "(end)", "end of set"}
-
-
-class SetlistError(ValueError):
-    """A setlist that cannot be used; the message says where and why."""
-
-
-@dataclass(frozen=True, slots=True)
-class Track:
-    """One track of a set: it plays over [start, end)."""
-
-    title: str
-    start: datetime
-    end: datetime
-
-    @property
-    def duration(self) -> timedelta:
-        return self.end - self.start
-
-
-@dataclass(frozen=True, slots=True)
-class Setlist:
-    """One stage's set: its tracks in order, contiguous, with absolute times.
-
-    ``end_assumed`` is True when the source gave no end and the last track's length
-    was estimated (see the module docstring).
-    """
-
-    stage: str
-    tracks: tuple[Track, ...]
-    artist: str = ""
-    end_assumed: bool = False
-
-    @property
-    def start(self) -> datetime:
-        return self.tracks[0].start
-
-    @property
-    def end(self) -> datetime:
-        return self.tracks[-1].end
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "stage": self.stage,
-            "artist": self.artist,
-            "end_assumed": self.end_assumed,
-            "end": self.end.isoformat(),
-            "tracks": [
-                {"title": t.title, "start": t.start.isoformat(), "end": t.end.isoformat()}
-                for t in self.tracks
-            ],
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Setlist:
-        """Read a stored (absolute) setlist back; raise SetlistError if it is malformed."""
-        try:
-            stage = validate_slug(str(data["stage"]))
-            tracks = tuple(
-                Track(str(t["title"]), _aware(str(t["start"])), _aware(str(t["end"])))
-                for t in data["tracks"]
-            )
-            artist = str(data.get("artist", ""))
-            end_assumed = bool(data.get("end_assumed", False))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise SetlistError(f"malformed stored setlist: {exc}") from exc
-        if not tracks:
-            raise SetlistError("malformed stored setlist: no tracks")
-        return cls(stage, tracks, artist, end_assumed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,13 +175,6 @@ def _resolve(value: str, context: TimeContext, *, after: datetime | None, where:
     return moment
 
 
-def _aware(text: str) -> datetime:
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        raise ValueError(f"{text!r} has no UTC offset")
-    return moment
-
-
 # Parsing sources -------------------------------------------------------------------
 
 
@@ -365,65 +288,3 @@ def _time_text(value: Any) -> str:
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
         return f"{value // 60:02d}:{value % 60:02d}"
     return str(value)
-
-
-# The store ---------------------------------------------------------------------------
-
-
-class SetlistStore:
-    """``setlists.json``: the current setlist of each stage, replaced atomically.
-
-    Writers (the dashboard's POST, ``up --setlist``) write a temporary file and rename
-    it over the old one, so a reader never sees half a file."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self._lock = threading.Lock()
-
-    def all(self) -> dict[str, Setlist]:
-        """Every stored setlist by stage; a missing file means none."""
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError) as exc:
-            raise SetlistError(f"cannot read {self.path}: {exc}") from exc
-        stages = data.get("stages", {}) if isinstance(data, dict) else {}
-        if not isinstance(stages, dict):
-            raise SetlistError(f"{self.path}: 'stages' is not a mapping")
-        return {stage: Setlist.from_json(body) for stage, body in stages.items()}
-
-    def get(self, stage: str) -> Setlist | None:
-        return self.all().get(stage)
-
-    def save(self, *setlists: Setlist) -> None:
-        """Store (replace) the given stages' setlists, keeping the others."""
-        with self._lock:
-            current = self.all()
-            for setlist in setlists:
-                current[setlist.stage] = setlist
-            self._write(current)
-
-    def delete(self, stage: str) -> bool:
-        """Remove a stage's setlist; False if it had none."""
-        with self._lock:
-            current = self.all()
-            if current.pop(stage, None) is None:
-                return False
-            self._write(current)
-            return True
-
-    def _write(self, setlists: Mapping[str, Setlist]) -> None:
-        payload = {
-            "version": 1,
-            "stages": {stage: s.to_json() for stage, s in sorted(setlists.items())},
-        }
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".setlists-", suffix=".json", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(payload, handle, indent=2)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise

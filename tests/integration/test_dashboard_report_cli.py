@@ -10,18 +10,18 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from datapalooza.adapters.local.json_setlist_store import JsonSetlistStore
 from datapalooza.adapters.local.sqlite_results_table import SqliteResultsTable
 from datapalooza.cli import main
 from datapalooza.dashboard.setlists import (
     MAX_FILE_BYTES,
-    SetlistError,
-    SetlistStore,
     TimeContext,
     build_setlist,
     load_setlist_file,
 )
 from datapalooza.domain.emotions import EXPRESSION_CAVEAT, Emotion, EmotionScores
 from datapalooza.domain.keys import CropKey
+from datapalooza.domain.setlists import SetlistError
 from datapalooza.festival.layout import DataLayout
 from datapalooza.ports import ScoredFace
 
@@ -123,7 +123,7 @@ def test_png_report(data_dir: Path, setlist_file: Path, tmp_path: Path) -> None:
 
 def test_without_a_setlist_file_the_stored_setlist_is_used(data_dir: Path, tmp_path: Path) -> None:
     context = TimeContext(START.date(), UTC)
-    SetlistStore(DataLayout(data_dir).setlists).save(
+    JsonSetlistStore(DataLayout(data_dir).setlists).save(
         build_setlist("main", [("Stored", "21:00")], context=context, end="21:12")
     )
     out = tmp_path / "r.html"
@@ -203,7 +203,7 @@ def test_a_missing_setlist_file(tmp_path: Path) -> None:
 
 
 def test_the_store_replaces_its_file_atomically_and_keeps_other_stages(tmp_path: Path) -> None:
-    store = SetlistStore(tmp_path / "setlists.json")
+    store = JsonSetlistStore(tmp_path / "setlists.json")
     context = TimeContext(START.date(), UTC)
     store.save(build_setlist("main", [("A", "21:00")], context=context))
     store.save(build_setlist("forest", [("B", "21:00")], context=context))
@@ -219,4 +219,4 @@ def test_a_corrupt_store_is_an_error_not_an_empty_list(tmp_path: Path) -> None:
     path = tmp_path / "setlists.json"
     path.write_text("{half a file")
     with pytest.raises(SetlistError, match="cannot read"):
-        SetlistStore(path).all()
+        JsonSetlistStore(path).all()

@@ -11,14 +11,13 @@ import yaml
 from datapalooza.dashboard.setlist_report import verdict
 from datapalooza.dashboard.setlists import (
     MAX_TRACKS,
-    Setlist,
-    SetlistError,
     TimeContext,
     build_setlist,
     parse_document,
     parse_lines,
     zone_named,
 )
+from datapalooza.domain.setlists import Setlist, SetlistError
 
 BERLIN = ZoneInfo("Europe/Berlin")
 CTX = TimeContext(date(2025, 7, 19), BERLIN)
