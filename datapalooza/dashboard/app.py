@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from datapalooza.adapters.local.json_setlist_store import JsonSetlistStore
 from datapalooza.adapters.local.sqlite_results_table import SqliteResultsTable
-from datapalooza.dashboard.api import ApiError, DashboardState, build_router
+from datapalooza.dashboard.api import ApiError, DashboardState, api_router
 from datapalooza.dashboard.best_stage import BestStageRanker
 from datapalooza.dashboard.page import render_page
 from datapalooza.dashboard.setlists import local_context
@@ -119,7 +119,7 @@ def create_app(
         )
 
     app.mount("/static", StaticFiles(directory=static_dir()), name="static")
-    app.include_router(build_router(state))
+    app.include_router(api_router())
     app.state.dashboard = state
     return app
 

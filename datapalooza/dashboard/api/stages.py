@@ -1,0 +1,86 @@
+"""``/api/stages``: every stage now, and one stage over time."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from datapalooza.dashboard import queries
+from datapalooza.dashboard.api.dependencies import (
+    Now,
+    Results,
+    Setlists,
+    Settings,
+    StageName,
+    Stages,
+    Status,
+    stored_setlists,
+)
+from datapalooza.dashboard.schemas import StagesResponse, StageSummary, TimelineResponse
+
+MAX_TIMELINE_MINUTES = 24 * 60
+
+router = APIRouter()
+
+
+@router.get("/stages", response_model=StagesResponse, summary="Every stage, now")
+def stages(
+    known: Stages,
+    results: Results,
+    setlists: Setlists,
+    settings: Settings,
+    status: Status,
+    now: Now,
+) -> StagesResponse:
+    """Each stage's mood over the current window, faces in the last minute, its
+    dominant expression, when it last saw a face, and live counters if running."""
+    window = timedelta(seconds=settings.window_seconds)
+    latest = results.latest_moods(window=window)
+    with_setlist = set(stored_setlists(setlists))
+    summaries = []
+    for stage in known.names():
+        current = results.emotion_mix(stage, now - window, now)
+        last_minute = (
+            current.faces
+            if window == timedelta(minutes=1)
+            else results.emotion_mix(stage, now - timedelta(minutes=1), now).faces
+        )
+        summaries.append(
+            StageSummary(
+                stage=stage,
+                current=queries.snapshot(current),
+                faces_last_minute=last_minute,
+                last_seen=latest[stage].last_seen if stage in latest else None,
+                has_setlist=stage in with_setlist,
+                counters=status.stages.get(stage) if status.running else None,
+            )
+        )
+    return StagesResponse(
+        generated_at=now, window_seconds=settings.window_seconds, stages=summaries
+    )
+
+
+@router.get(
+    "/stages/{stage}/timeline", response_model=TimelineResponse, summary="A stage over time"
+)
+def timeline(
+    stage: StageName,
+    known: Stages,
+    results: Results,
+    now: Now,
+    minutes: Annotated[
+        int, Query(ge=1, le=MAX_TIMELINE_MINUTES, description="how far back, 1-1440")
+    ] = 30,
+) -> TimelineResponse:
+    """The emotion mix (percent per expression), mood and faces per minute of the
+    last ``minutes``, in round buckets (at most 120 points)."""
+    known.checked(stage)
+    bucket, points = queries.recent_timeline(results, stage, minutes=minutes, now=now)
+    return TimelineResponse(
+        stage=stage,
+        minutes=minutes,
+        bucket_seconds=int(bucket.total_seconds()),
+        points=points,
+    )
