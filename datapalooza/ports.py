@@ -139,6 +139,11 @@ class ResultsReader(Protocol):
         """Faces of ``stage`` captured in [start, end), summarised."""
         ...
 
+    def emotion_mixes(self, start: datetime, end: datetime) -> dict[str, EmotionMix]:
+        """Every stage's faces captured in [start, end), summarised, in a fixed number
+        of queries; stages without faces there are left out."""
+        ...
+
     def timeline(
         self, stage: str, start: datetime, end: datetime, *, bucket: timedelta = ...
     ) -> list[TimelineBucket]:
@@ -146,7 +151,8 @@ class ResultsReader(Protocol):
         ...
 
     def latest_moods(self, *, window: timedelta = ...) -> dict[str, StageMood]:
-        """Every stage's mood over the ``window`` before its newest face."""
+        """Every stage's mood over the ``window`` before its newest face, in a fixed
+        number of queries."""
         ...
 
 

@@ -96,6 +96,51 @@ def test_stages_report_current_mood_and_faces_in_the_last_minute(
     assert tent["last_seen"] == "2025-07-19T21:20:00Z"
 
 
+@pytest.mark.parametrize("window_seconds", [60, 300])
+def test_stages_cost_the_same_few_queries_however_many_stages_there_are(
+    tmp_path: Path, window_seconds: int
+) -> None:
+    """/api/stages reads every stage at once: its SQL statements do not grow with the
+    stages (one or two queries per stage made a big festival's page slow)."""
+
+    def stages_answer(stages: int) -> tuple[int, list[dict[str, object]]]:
+        festival = Festival(tmp_path / f"data-{stages}-{window_seconds}")
+        for i in range(stages):
+            festival.faces(
+                f"stage-{i}",
+                HAPPY,
+                count=3,
+                at=NOW - timedelta(seconds=1),
+                every=timedelta(seconds=40),
+            )
+        app = create_app(
+            DashboardSettings(data_dir=festival.layout.root, window_seconds=window_seconds),
+            clock=lambda: NOW,
+        )
+        with TestClient(app, base_url="http://127.0.0.1") as test_client:
+            # A stage known only from its setlist has no faces and still gets a row.
+            test_client.put("/api/stages/quiet/setlist", json={"text": "21:00 A\n21:05 end"})
+            statements: list[str] = []
+            app.state.dashboard.results._conn.set_trace_callback(statements.append)
+            body = test_client.get("/api/stages").json()
+            app.state.dashboard.results._conn.set_trace_callback(None)
+        return len(statements), body["stages"]
+
+    few, _ = stages_answer(1)
+    many, summaries = stages_answer(12)
+
+    assert many == few <= 7
+    assert len(summaries) == 13
+    busy = [s for s in summaries if s["stage"] != "quiet"]
+    expected_in_window = 3 if window_seconds >= 120 else 2
+    assert all(s["current"]["faces"] == expected_in_window for s in busy)
+    assert all(s["faces_last_minute"] == 2 for s in busy)
+    assert all(s["current"]["dominant"] == "HAPPY" for s in busy)
+    quiet = next(s for s in summaries if s["stage"] == "quiet")
+    assert quiet["current"] == {"faces": 0, "mood": None, "dominant": None, "mix": {}}
+    assert quiet["has_setlist"] is True and quiet["last_seen"] is None
+
+
 def test_the_timeline_agrees_with_the_database(festival: Festival, client: TestClient) -> None:
     festival.faces(
         "main", HAPPY, count=40, at=NOW - timedelta(seconds=2), every=timedelta(seconds=7)

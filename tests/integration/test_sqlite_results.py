@@ -69,6 +69,25 @@ def test_emotion_mix_of_a_window(table, festival):
     assert empty.faces == 0 and empty.mood is None
 
 
+def test_emotion_mixes_summarise_every_stage_as_emotion_mix_does_one(table, festival):
+    start, end = T0, T0 + timedelta(minutes=4)
+    mixes = table.emotion_mixes(start, end)
+    assert set(mixes) == {"main", "side"}
+    for stage, mix in mixes.items():
+        one = table.emotion_mix(stage, start, end)
+        assert (mix.faces, mix.dominant_counts, mix.dominant) == (
+            one.faces,
+            one.dominant_counts,
+            one.dominant,
+        )
+        assert mix.mood == pytest.approx(one.mood)
+        assert mix.mean_scores == pytest.approx(one.mean_scores)
+    assert mixes["main"].dominant_counts == {Emotion.HAPPY: 2, Emotion.SAD: 1, Emotion.SURPRISED: 1}
+    # A window where only main has faces leaves side out instead of zero-filling it.
+    assert set(table.emotion_mixes(T0 + timedelta(minutes=3), end)) == {"main"}
+    assert table.emotion_mixes(T0 + timedelta(hours=1), T0 + timedelta(hours=2)) == {}
+
+
 def test_latest_mood_of_every_stage(table, festival):
     moods = table.latest_moods(window=timedelta(minutes=5))
     assert set(moods) == {"main", "side"}

@@ -152,6 +152,25 @@ class SqliteResultsTable:
         )
         return self._mix_where(where, params)
 
+    def emotion_mixes(self, start: datetime, end: datetime) -> dict[str, EmotionMix]:
+        """Every stage's faces captured in [start, end), summarised, in two queries
+        however many stages there are; stages without faces there are left out."""
+        where, params = "captured_at_ms >= ? AND captured_at_ms < ?", [_ms(start), _ms(end)]
+        rows = self._query(
+            f"SELECT stage, COUNT(*), AVG(mood), {_MEAN_COLUMNS} FROM faces WHERE {where}"
+            " GROUP BY stage ORDER BY stage",
+            params,
+        )
+        counts = self._dominant_counts_by_stage(
+            f"SELECT stage, dominant FROM faces WHERE {where}", params
+        )
+        return {
+            str(row[0]): EmotionMix(
+                int(row[1]), float(row[2]), _mix(row[3:]), counts.get(str(row[0]), {})
+            )
+            for row in rows
+        }
+
     def timeline(
         self,
         stage: str,
@@ -196,14 +215,16 @@ class SqliteResultsTable:
             " WHERE f.captured_at_ms > latest.last - ? GROUP BY f.stage ORDER BY f.stage",
             [width],
         )
+        counts = self._dominant_counts_by_stage(
+            "WITH latest AS (SELECT stage, MAX(captured_at_ms) AS last FROM faces GROUP BY stage)"
+            " SELECT f.stage, f.dominant FROM faces f JOIN latest ON f.stage = latest.stage"
+            " WHERE f.captured_at_ms > latest.last - ?",
+            [width],
+        )
         moods = {}
         for row in rows:
             stage, last = str(row[0]), int(row[1])
-            counts = self._dominant_counts(
-                "stage = ? AND captured_at_ms > ? AND captured_at_ms <= ?",
-                [stage, last - width, last],
-            )
-            mix = EmotionMix(int(row[2]), float(row[3]), _mix(row[4:]), counts)
+            mix = EmotionMix(int(row[2]), float(row[3]), _mix(row[4:]), counts.get(stage, {}))
             moods[stage] = StageMood(stage, _time(last), window, mix)
         return moods
 
@@ -256,6 +277,21 @@ class SqliteResultsTable:
             params,
         )
         return {Emotion(name): int(count) for name, count in rows}
+
+    def _dominant_counts_by_stage(
+        self, faces: str, params: list[Any]
+    ) -> dict[str, dict[Emotion, int]]:
+        """How often each expression was dominant, per stage, among the ``(stage,
+        dominant)`` rows that the query ``faces`` selects."""
+        rows = self._query(
+            f"SELECT stage, dominant, COUNT(*) FROM ({faces}) WHERE dominant IS NOT NULL"
+            " GROUP BY stage, dominant",
+            params,
+        )
+        counts: dict[str, dict[Emotion, int]] = {}
+        for stage, name, count in rows:
+            counts.setdefault(str(stage), {})[Emotion(name)] = int(count)
+        return counts
 
     def _faces(
         self, where: str, params: list[Any], *, order: str, limit: int | None

@@ -19,6 +19,7 @@ from datapalooza.dashboard.api.dependencies import (
     stored_setlists,
 )
 from datapalooza.dashboard.schemas import StagesResponse, StageSummary, TimelineResponse
+from datapalooza.domain.moods import EmotionMix
 
 MAX_TIMELINE_MINUTES = 24 * 60
 
@@ -39,19 +40,21 @@ def stages(
     window = timedelta(seconds=settings.window_seconds)
     latest = results.latest_moods(window=window)
     with_setlist = set(stored_setlists(setlists))
+    # All stages at once: a fixed number of queries however many stages there are.
+    current = results.emotion_mixes(now - window, now)
+    last_minute = (
+        current
+        if window == timedelta(minutes=1)
+        else results.emotion_mixes(now - timedelta(minutes=1), now)
+    )
+    nobody = EmotionMix(0, None)
     summaries = []
     for stage in known.names():
-        current = results.emotion_mix(stage, now - window, now)
-        last_minute = (
-            current.faces
-            if window == timedelta(minutes=1)
-            else results.emotion_mix(stage, now - timedelta(minutes=1), now).faces
-        )
         summaries.append(
             StageSummary(
                 stage=stage,
-                current=queries.snapshot(current),
-                faces_last_minute=last_minute,
+                current=queries.snapshot(current.get(stage, nobody)),
+                faces_last_minute=last_minute.get(stage, nobody).faces,
                 last_seen=latest[stage].last_seen if stage in latest else None,
                 has_setlist=stage in with_setlist,
                 counters=status.stages.get(stage) if status.running else None,
