@@ -150,6 +150,13 @@ class ResultsReader(Protocol):
         """One bucket per ``bucket`` over [start, end), empty ones included."""
         ...
 
+    def timelines(
+        self, start: datetime, end: datetime, *, bucket: timedelta = ...
+    ) -> dict[str, list[TimelineBucket]]:
+        """``timeline`` of every stage with faces in [start, end), in a fixed number of
+        queries; stages without faces there are left out."""
+        ...
+
     def latest_moods(self, *, window: timedelta = ...) -> dict[str, StageMood]:
         """Every stage's mood over the ``window`` before its newest face, in a fixed
         number of queries."""

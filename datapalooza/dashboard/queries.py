@@ -97,14 +97,12 @@ def mood_buckets(
     bucket: timedelta,
     now: datetime,
 ) -> dict[str, list[MoodBucket]]:
-    """Each stage's recent faces per bucket: the best-stage ranking's input."""
+    """Each stage's recent faces per bucket: the best-stage ranking's input (all
+    stages read at once)."""
     end = floor_time(now, bucket) + bucket
     start = end - horizon - bucket
+    timelines = results.timelines(start, end, bucket=bucket)
     return {
-        stage: [
-            MoodBucket(b.start, b.faces, b.mood)
-            for b in results.timeline(stage, start, end, bucket=bucket)
-            if b.faces
-        ]
+        stage: [MoodBucket(b.start, b.faces, b.mood) for b in timelines.get(stage, []) if b.faces]
         for stage in stages
     }

@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -96,40 +97,55 @@ def test_stages_report_current_mood_and_faces_in_the_last_minute(
     assert tent["last_seen"] == "2025-07-19T21:20:00Z"
 
 
-@pytest.mark.parametrize("window_seconds", [60, 300])
-def test_stages_cost_the_same_few_queries_however_many_stages_there_are(
-    tmp_path: Path, window_seconds: int
-) -> None:
-    """/api/stages reads every stage at once: its SQL statements do not grow with the
-    stages (one or two queries per stage made a big festival's page slow)."""
+class CountingFestival(Festival):
+    """A festival with ``stages`` busy stages, and a dashboard whose SQL is counted."""
 
-    def stages_answer(stages: int) -> tuple[int, list[dict[str, object]]]:
-        festival = Festival(tmp_path / f"data-{stages}-{window_seconds}")
+    def __init__(self, root: Path, *, stages: int, window_seconds: int = 60) -> None:
+        super().__init__(root)
         for i in range(stages):
-            festival.faces(
+            self.faces(
                 f"stage-{i}",
                 HAPPY,
                 count=3,
                 at=NOW - timedelta(seconds=1),
                 every=timedelta(seconds=40),
             )
-        app = create_app(
-            DashboardSettings(data_dir=festival.layout.root, window_seconds=window_seconds),
+        self.app = create_app(
+            DashboardSettings(data_dir=self.layout.root, window_seconds=window_seconds),
             clock=lambda: NOW,
         )
-        with TestClient(app, base_url="http://127.0.0.1") as test_client:
+
+    def get(self, url: str) -> tuple[int, Any]:
+        """``url``'s JSON answer, and how many SQL statements the dashboard ran for it."""
+        statements: list[str] = []
+        # The reader's own connection: only it sees the dashboard's statements.
+        connection = self.app.state.dashboard.results._conn
+        with TestClient(self.app, base_url="http://127.0.0.1") as test_client:
             # A stage known only from its setlist has no faces and still gets a row.
             test_client.put("/api/stages/quiet/setlist", json={"text": "21:00 A\n21:05 end"})
-            statements: list[str] = []
-            app.state.dashboard.results._conn.set_trace_callback(statements.append)
-            body = test_client.get("/api/stages").json()
-            app.state.dashboard.results._conn.set_trace_callback(None)
-        return len(statements), body["stages"]
+            connection.set_trace_callback(statements.append)
+            try:
+                body = test_client.get(url).json()
+            finally:
+                connection.set_trace_callback(None)
+        return len(statements), body
 
-    few, _ = stages_answer(1)
-    many, summaries = stages_answer(12)
+
+@pytest.mark.parametrize("window_seconds", [60, 300])
+def test_stages_cost_the_same_few_queries_however_many_stages_there_are(
+    tmp_path: Path, window_seconds: int
+) -> None:
+    """/api/stages reads every stage at once: its SQL statements do not grow with the
+    stages (one or two queries per stage made a big festival's page slow)."""
+    few, _ = CountingFestival(tmp_path / "one", stages=1, window_seconds=window_seconds).get(
+        "/api/stages"
+    )
+    many, body = CountingFestival(
+        tmp_path / "twelve", stages=12, window_seconds=window_seconds
+    ).get("/api/stages")
 
     assert many == few <= 7
+    summaries = body["stages"]
     assert len(summaries) == 13
     busy = [s for s in summaries if s["stage"] != "quiet"]
     expected_in_window = 3 if window_seconds >= 120 else 2
@@ -139,6 +155,21 @@ def test_stages_cost_the_same_few_queries_however_many_stages_there_are(
     quiet = next(s for s in summaries if s["stage"] == "quiet")
     assert quiet["current"] == {"faces": 0, "mood": None, "dominant": None, "mix": {}}
     assert quiet["has_setlist"] is True and quiet["last_seen"] is None
+
+
+def test_the_best_stage_costs_the_same_few_queries_however_many_stages_there_are(
+    tmp_path: Path,
+) -> None:
+    few, _ = CountingFestival(tmp_path / "one", stages=1).get("/api/best-stage")
+    many, body = CountingFestival(tmp_path / "twelve", stages=12).get("/api/best-stage")
+
+    assert many == few <= 2
+    # Three faces each are too few to rank: every stage, the quiet one too, warms up.
+    assert body["ranking"] == []
+    assert sorted(s["stage"] for s in body["warming_up"]) == sorted(
+        [f"stage-{i}" for i in range(12)] + ["quiet"]
+    )
+    assert {s["faces"] for s in body["warming_up"] if s["stage"] != "quiet"} == {3}
 
 
 def test_the_timeline_agrees_with_the_database(festival: Festival, client: TestClient) -> None:

@@ -59,6 +59,18 @@ def test_timeline_buckets_per_minute_with_gaps(table, festival):
     assert buckets[2].mood is None and buckets[2].mean_scores == {}
 
 
+def test_timelines_of_every_stage_match_each_stage_s_timeline(table, festival):
+    start, end = T0, T0 + timedelta(minutes=4)
+    timelines = table.timelines(start, end, bucket=timedelta(seconds=30))
+    assert set(timelines) == {"main", "side"}
+    for stage, buckets in timelines.items():
+        one = table.timeline(stage, start, end, bucket=timedelta(seconds=30))
+        assert [(b.start, b.faces) for b in buckets] == [(b.start, b.faces) for b in one]
+        assert [b.mood for b in buckets] == pytest.approx([b.mood for b in one], nan_ok=True)
+    assert [b.faces for b in timelines["side"]] == [0, 1, 0, 0, 0, 0, 0, 0]
+    assert table.timelines(T0 + timedelta(hours=1), T0 + timedelta(hours=2)) == {}
+
+
 def test_emotion_mix_of_a_window(table, festival):
     mix = table.emotion_mix("main", T0, T0 + timedelta(minutes=2))
     assert mix.faces == 3

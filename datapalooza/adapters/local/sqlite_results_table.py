@@ -88,6 +88,25 @@ def _mix(values: Sequence[Any]) -> dict[Emotion, float]:
     }
 
 
+def _buckets(
+    found: dict[int, Sequence[Any]], start_ms: int, end_ms: int, width: int
+) -> list[TimelineBucket]:
+    """Every bucket of [start, end): ``found`` rows (faces, mood, mean scores) by bucket
+    index, the others empty."""
+    buckets = []
+    for index in range(max(0, -(-(end_ms - start_ms) // width))):
+        row = found.get(index)
+        buckets.append(
+            TimelineBucket(
+                start=_time(start_ms + index * width),
+                faces=int(row[0]) if row else 0,
+                mood=float(row[1]) if row else None,
+                mean_scores=_mix(row[2:]) if row else {},
+            )
+        )
+    return buckets
+
+
 class SqliteResultsTable:
     """ResultsTable and ResultsReader: one row per scored face in SQLite (the local twin
     of DynamoDB).
@@ -191,19 +210,28 @@ class SqliteResultsTable:
             " GROUP BY 1 ORDER BY 1",
             [start_ms, width, stage, start_ms, end_ms],
         )
-        found = {int(row[0]): row for row in rows}
-        buckets = []
-        for index in range(max(0, -(-(end_ms - start_ms) // width))):
-            row = found.get(index)
-            buckets.append(
-                TimelineBucket(
-                    start=_time(start_ms + index * width),
-                    faces=int(row[1]) if row else 0,
-                    mood=float(row[2]) if row else None,
-                    mean_scores=_mix(row[3:]) if row else {},
-                )
-            )
-        return buckets
+        return _buckets({int(row[0]): row[1:] for row in rows}, start_ms, end_ms, width)
+
+    def timelines(
+        self, start: datetime, end: datetime, *, bucket: timedelta = timedelta(minutes=1)
+    ) -> dict[str, list[TimelineBucket]]:
+        """``timeline`` of every stage with faces in [start, end), in one query."""
+        width = int(bucket.total_seconds() * 1000)
+        if width <= 0:
+            raise ValueError("bucket must be positive")
+        start_ms, end_ms = _ms(start), _ms(end)
+        rows = self._query(
+            f"SELECT stage, (captured_at_ms - ?) / ?, COUNT(*), AVG(mood), {_MEAN_COLUMNS}"
+            " FROM faces WHERE captured_at_ms >= ? AND captured_at_ms < ?"
+            " GROUP BY 1, 2 ORDER BY 1, 2",
+            [start_ms, width, start_ms, end_ms],
+        )
+        found: dict[str, dict[int, Sequence[Any]]] = {}
+        for row in rows:
+            found.setdefault(str(row[0]), {})[int(row[1])] = row[2:]
+        return {
+            stage: _buckets(by_index, start_ms, end_ms, width) for stage, by_index in found.items()
+        }
 
     def latest_moods(self, *, window: timedelta = timedelta(minutes=5)) -> dict[str, StageMood]:
         """Every stage's mood over the ``window`` before its newest face."""
