@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -88,23 +89,36 @@ def _mix(values: Sequence[Any]) -> dict[Emotion, float]:
     }
 
 
-def _buckets(
-    found: dict[int, Sequence[Any]], start_ms: int, end_ms: int, width: int
-) -> list[TimelineBucket]:
-    """Every bucket of [start, end): ``found`` rows (faces, mood, mean scores) by bucket
-    index, the others empty."""
-    buckets = []
-    for index in range(max(0, -(-(end_ms - start_ms) // width))):
-        row = found.get(index)
-        buckets.append(
-            TimelineBucket(
-                start=_time(start_ms + index * width),
-                faces=int(row[0]) if row else 0,
-                mood=float(row[1]) if row else None,
-                mean_scores=_mix(row[2:]) if row else {},
+@dataclass(frozen=True, slots=True)
+class _Grid:
+    """The buckets of a timeline: [start, end) in steps of ``width`` milliseconds."""
+
+    start_ms: int
+    end_ms: int
+    width: int
+
+    @classmethod
+    def over(cls, start: datetime, end: datetime, bucket: timedelta) -> _Grid:
+        width = int(bucket.total_seconds() * 1000)
+        if width <= 0:
+            raise ValueError("bucket must be positive")
+        return cls(_ms(start), _ms(end), width)
+
+    def fill(self, found: Mapping[int, Sequence[Any]]) -> list[TimelineBucket]:
+        """Every bucket: ``found`` rows (faces, mood, mean scores) by bucket index, the
+        others empty."""
+        buckets = []
+        for index in range(max(0, -(-(self.end_ms - self.start_ms) // self.width))):
+            row = found.get(index)
+            buckets.append(
+                TimelineBucket(
+                    start=_time(self.start_ms + index * self.width),
+                    faces=int(row[0]) if row else 0,
+                    mood=float(row[1]) if row else None,
+                    mean_scores=_mix(row[2:]) if row else {},
+                )
             )
-        )
-    return buckets
+        return buckets
 
 
 class SqliteResultsTable:
@@ -200,38 +214,15 @@ class SqliteResultsTable:
     ) -> list[TimelineBucket]:
         """Faces count, mood and mean scores per bucket over [start, end); every bucket
         is present, empty ones with 0 faces and mood None (a chart shows the gap)."""
-        width = int(bucket.total_seconds() * 1000)
-        if width <= 0:
-            raise ValueError("bucket must be positive")
-        start_ms, end_ms = _ms(start), _ms(end)
-        rows = self._query(
-            f"SELECT (captured_at_ms - ?) / ?, COUNT(*), AVG(mood), {_MEAN_COLUMNS}"
-            " FROM faces WHERE stage = ? AND captured_at_ms >= ? AND captured_at_ms < ?"
-            " GROUP BY 1 ORDER BY 1",
-            [start_ms, width, stage, start_ms, end_ms],
-        )
-        return _buckets({int(row[0]): row[1:] for row in rows}, start_ms, end_ms, width)
+        grid = _Grid.over(start, end, bucket)
+        return grid.fill(self._bucket_rows(grid, stage=stage).get(stage, {}))
 
     def timelines(
         self, start: datetime, end: datetime, *, bucket: timedelta = timedelta(minutes=1)
     ) -> dict[str, list[TimelineBucket]]:
         """``timeline`` of every stage with faces in [start, end), in one query."""
-        width = int(bucket.total_seconds() * 1000)
-        if width <= 0:
-            raise ValueError("bucket must be positive")
-        start_ms, end_ms = _ms(start), _ms(end)
-        rows = self._query(
-            f"SELECT stage, (captured_at_ms - ?) / ?, COUNT(*), AVG(mood), {_MEAN_COLUMNS}"
-            " FROM faces WHERE captured_at_ms >= ? AND captured_at_ms < ?"
-            " GROUP BY 1, 2 ORDER BY 1, 2",
-            [start_ms, width, start_ms, end_ms],
-        )
-        found: dict[str, dict[int, Sequence[Any]]] = {}
-        for row in rows:
-            found.setdefault(str(row[0]), {})[int(row[1])] = row[2:]
-        return {
-            stage: _buckets(by_index, start_ms, end_ms, width) for stage, by_index in found.items()
-        }
+        grid = _Grid.over(start, end, bucket)
+        return {stage: grid.fill(found) for stage, found in self._bucket_rows(grid).items()}
 
     def latest_moods(self, *, window: timedelta = timedelta(minutes=5)) -> dict[str, StageMood]:
         """Every stage's mood over the ``window`` before its newest face."""
@@ -305,6 +296,25 @@ class SqliteResultsTable:
             params,
         )
         return {Emotion(name): int(count) for name, count in rows}
+
+    def _bucket_rows(
+        self, grid: _Grid, *, stage: str | None = None
+    ) -> dict[str, dict[int, Sequence[Any]]]:
+        """Per stage (or only ``stage``) and bucket index with faces: (faces, mood, mean
+        scores)."""
+        where = "captured_at_ms >= ? AND captured_at_ms < ?"
+        params: list[Any] = [grid.start_ms, grid.end_ms]
+        if stage is not None:
+            where, params = f"stage = ? AND {where}", [stage, *params]
+        rows = self._query(
+            f"SELECT stage, (captured_at_ms - ?) / ?, COUNT(*), AVG(mood), {_MEAN_COLUMNS}"
+            f" FROM faces WHERE {where} GROUP BY 1, 2 ORDER BY 1, 2",
+            [grid.start_ms, grid.width, *params],
+        )
+        found: dict[str, dict[int, Sequence[Any]]] = {}
+        for row in rows:
+            found.setdefault(str(row[0]), {})[int(row[1])] = row[2:]
+        return found
 
     def _dominant_counts_by_stage(
         self, faces: str, params: list[Any]
