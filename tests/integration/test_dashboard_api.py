@@ -366,6 +366,24 @@ def test_a_setlist_can_be_replaced_and_deleted(client: TestClient) -> None:
     assert client.get("/api/stages/main/setlist").status_code == 404
 
 
+def test_an_unreadable_setlist_file_is_a_500_not_an_empty_festival(
+    festival: Festival, client: TestClient
+) -> None:
+    festival.faces("main", HAPPY, count=3, at=NOW)
+    festival.layout.setlists.write_text("{half a file")
+
+    for request in (
+        client.get("/api/stages"),
+        client.get("/api/best-stage"),
+        client.get("/api/stages/main/setlist"),
+        client.delete("/api/stages/main/setlist"),
+    ):
+        assert request.status_code == 500
+        assert request.json()["error"] == "setlists_unreadable"
+    assert festival.layout.setlists.read_text() == "{half a file"  # nothing overwritten
+    assert client.get("/api/status").status_code == 200
+
+
 def test_status_shows_live_counters_when_up_is_running(
     festival: Festival, client: TestClient
 ) -> None:
