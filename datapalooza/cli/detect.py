@@ -34,9 +34,9 @@ def run(args: argparse.Namespace) -> int:
     import os
 
     from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore
-    from datapalooza.annotate import annotate
     from datapalooza.detection import DetectorSettings, load_detector
-    from datapalooza.faces import find_faces, store_crops
+    from datapalooza.detection.annotate import annotate
+    from datapalooza.detection.face_crops import find_faces, store_crops
     from datapalooza.images import BadImage, decode_image
 
     settings = DetectorSettings.from_env(

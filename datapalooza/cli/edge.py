@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     from datapalooza.devices.compose import build_edge_service
     from datapalooza.devices.edge import EdgeSettings, EdgeSettingsError
     from datapalooza.ports import FaceStore
-    from datapalooza.settings_errors import SettingsError
+    from datapalooza.settings import SettingsError
     from datapalooza.sources.base import InvalidSourceSpec
 
     check_bounds(args)

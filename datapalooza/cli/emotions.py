@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from datapalooza.detection.weights import ModelUnavailable
     from datapalooza.emotions import TrackerSettings, build_analyzer
     from datapalooza.images import BadImage, decode_image
-    from datapalooza.settings_errors import SettingsError
+    from datapalooza.settings import SettingsError
 
     try:
         detector_settings = DetectorSettings.from_env(
@@ -81,8 +81,8 @@ def score_image(
     frame_id: str = "f0",
 ) -> dict[str, Any]:
     """Detect, crop and score one image; the JSON the command prints (without the path)."""
+    from datapalooza.detection.face_crops import find_faces
     from datapalooza.domain.emotions import EXPRESSION_CAVEAT
-    from datapalooza.faces import find_faces
 
     frame, crops = find_faces(
         image,

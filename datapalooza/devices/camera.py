@@ -17,11 +17,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from datapalooza import constants
-from datapalooza.devices.backoff import Backoff
 from datapalooza.devices.jpeg import encode_within
+from datapalooza.domain.backoff import Backoff
 from datapalooza.domain.keys import validate_slug
 from datapalooza.ports import DetectionEndpoint, EndpointError, Publisher
-from datapalooza.settings_errors import EnvReaders, SettingsError, settings_values
+from datapalooza.settings import EnvReaders, SettingsError, settings_values
 from datapalooza.sources.base import (
     Frame,
     FrameSource,

@@ -22,14 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from datapalooza import constants
+from datapalooza.detection.face_crops import find_faces
 from datapalooza.detection.settings import DetectorSettings
-from datapalooza.devices.backoff import Backoff
 from datapalooza.devices.forward_queue import ForwardQueue, QueueFull
 from datapalooza.devices.preview import blurred_preview, write_preview
+from datapalooza.domain.backoff import Backoff
 from datapalooza.domain.keys import validate_slug
-from datapalooza.faces import find_faces
 from datapalooza.ports import FaceDetector, FaceStore, Publisher, StoreError
-from datapalooza.settings_errors import EnvReaders, SettingsError, settings_values
+from datapalooza.settings import EnvReaders, SettingsError, settings_values
 from datapalooza.sources.base import (
     Frame,
     FrameSource,

@@ -45,7 +45,7 @@ from datapalooza.festival.children import ChildFailed, ChildServer
 from datapalooza.festival.config import FestivalConfig, StageConfig
 from datapalooza.festival.layout import DataLayout
 from datapalooza.festival.tracker_worker import TrackerWorker
-from datapalooza.ports_in_use import free_port, port_is_free
+from datapalooza.network import free_port, port_is_free
 from datapalooza.sources.base import InvalidSourceSpec, SourceUnavailable
 from datapalooza.sources.spec import open_source
 

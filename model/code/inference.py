@@ -18,8 +18,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from datapalooza.constants import CUSTOM_ATTRIBUTES_HEADER
+from datapalooza.domain.frame_attributes import BadAttributes
 from datapalooza.endpoint import handlers
-from datapalooza.endpoint.attributes import BadAttributes
 from datapalooza.images import BadImage
 
 

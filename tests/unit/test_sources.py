@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
-from datapalooza.devices.backoff import Backoff
+from datapalooza.domain.backoff import Backoff
 from datapalooza.sources import InvalidSourceSpec, SourceExhausted, SourceUnavailable, open_source
 from datapalooza.sources.folder import FolderSource
 from datapalooza.sources.opencv import LiveCaptureSource
