@@ -30,7 +30,8 @@ def _client_error(status: int, message: str) -> Exception:
         from sagemaker_inference.errors import GenericInferenceToolkitError
     except ImportError:
         return ValueError(f"{status}: {message}")
-    return GenericInferenceToolkitError(status, message)
+    error: Exception = GenericInferenceToolkitError(status, message)
+    return error
 
 
 def model_fn(model_dir: str, context: Any = None) -> handlers.EndpointModel:
