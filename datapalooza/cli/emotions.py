@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from datapalooza import constants
 from datapalooza.cli import CliError
 
 
@@ -24,7 +25,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
     parser.add_argument("--analyzer", choices=["local", "rekognition"], default="local")
-    parser.add_argument("--detector", choices=["retinaface", "libfacedetection"])
+    parser.add_argument("--detector", choices=constants.DETECTOR_NAMES)
     parser.add_argument("--min-face-px", type=int, help="smallest face to score (default 40)")
     parser.set_defaults(handler=run)
 

@@ -32,7 +32,6 @@ from datapalooza.sources.base import (
 
 log = logging.getLogger(__name__)
 
-DEFAULT_ENDPOINT_NAME = "datapalooza-face-detection"
 
 
 class CameraSettingsError(SettingsError):
@@ -49,7 +48,7 @@ class CameraSettings:
     interval_s: float = 2.0
     jpeg_quality: int = 85
     max_jpeg_bytes: int = 1_000_000
-    endpoint_name: str = DEFAULT_ENDPOINT_NAME
+    endpoint_name: str = constants.DEFAULT_ENDPOINT_NAME
     endpoint_url: str | None = None
     region: str | None = None
     timeout_s: float = 10.0

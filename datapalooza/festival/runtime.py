@@ -51,7 +51,6 @@ from datapalooza.sources.spec import open_source
 
 log = logging.getLogger(__name__)
 
-ENDPOINT_NAME = "datapalooza-faces"
 EXPIRY_EVERY_S = 300.0
 
 
@@ -221,7 +220,7 @@ class Festival:
                         camera=stage.camera,
                         source=stage.source,
                         interval_s=self.options.interval_s,
-                        endpoint_name=ENDPOINT_NAME,
+                        endpoint_name=constants.DEFAULT_ENDPOINT_NAME,
                         endpoint_url=self.endpoint.url,
                         region="us-east-1",
                     ),
