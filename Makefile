@@ -13,8 +13,11 @@ test: bootstrap
 	./scripts/install-system-deps
 	.venv/bin/python -m pytest
 
+# The gates CI runs after the tests: lint, formatting and types (mypy strict on
+# everything that ships; its file list is in pyproject.toml).
 lint: bootstrap
 	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
 	.venv/bin/mypy
 
 bench: bootstrap

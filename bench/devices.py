@@ -14,8 +14,8 @@ import os
 import time
 
 from datapalooza.detection import DetectorSettings, load_detector
+from datapalooza.detection.face_crops import find_faces
 from datapalooza.devices.jpeg import encode_within
-from datapalooza.faces import find_faces
 from datapalooza.sources.synthetic import SyntheticFestivalSource
 
 

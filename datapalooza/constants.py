@@ -58,6 +58,17 @@ ENV_NOTIFICATIONS_DB: Final = "DATAPALOOZA_NOTIFICATIONS_DB"
 ENV_DASHBOARD_HOST: Final = "DATAPALOOZA_DASHBOARD_HOST"
 ENV_DASHBOARD_POLL_SECONDS: Final = "DATAPALOOZA_DASHBOARD_POLL_SECONDS"
 
+# Values the CDK app validates at synth and the runtime validates at start: one
+# definition each, so a value the stack accepts is never refused on the device.
+DETECTOR_NAMES: Final = ("retinaface", "libfacedetection")
+DEFAULT_DETECTOR: Final = "retinaface"
+DEFAULT_MIN_CONFIDENCE: Final = 80.0
+DEFAULT_MIN_FACE_PX: Final = 40
+# The smallest face worth cropping, in pixels: below 1 means nothing, and a minimum
+# above 1000 would drop every face of a 1920x1080 crowd shot.
+MIN_FACE_PX_RANGE: Final = (1, 1000)
+DEFAULT_ENDPOINT_NAME: Final = "datapalooza-face-detection"
+
 # Stack names
 CLOUD_INFERENCE_STACK: Final = "DataPalooza-Challenge1-Endpoint"
 EMOTION_TRACKER_STACK: Final = "DataPalooza-Challenge2-EmotionTracker"

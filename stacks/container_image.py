@@ -14,7 +14,6 @@ from aws_cdk import Aws, CfnMapping, Stack, Token
 from constructs import Construct
 
 FRAMEWORK = "pytorch"
-_PROBE_INSTANCE_TYPE = "ml.m5.large"
 
 
 @dataclass(frozen=True, slots=True)

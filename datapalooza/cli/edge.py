@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from datapalooza import constants
 from datapalooza.cli import CliError
 from datapalooza.cli.device_options import add_device_options, check_bounds
 from datapalooza.constants import ENV_QUEUE_DIR
@@ -39,7 +40,7 @@ def register(subparsers: Any) -> None:
         "--drain-timeout", type=float, default=120.0, help="seconds to wait for uploads at exit"
     )
     parser.add_argument(
-        "--detector", choices=["retinaface", "libfacedetection"], help="face detector"
+        "--detector", choices=constants.DETECTOR_NAMES, help="face detector"
     )
     parser.add_argument("--min-face-px", type=int, help="smallest face to crop (default 40)")
     parser.set_defaults(handler=run)
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     from datapalooza.devices.compose import build_edge_service
     from datapalooza.devices.edge import EdgeSettings, EdgeSettingsError
     from datapalooza.ports import FaceStore
-    from datapalooza.settings_errors import SettingsError
+    from datapalooza.settings import SettingsError
     from datapalooza.sources.base import InvalidSourceSpec
 
     check_bounds(args)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from datapalooza import constants
 from datapalooza.cli import CliError
 
 
@@ -24,7 +25,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
     parser.add_argument("--analyzer", choices=["local", "rekognition"], default="local")
-    parser.add_argument("--detector", choices=["retinaface", "libfacedetection"])
+    parser.add_argument("--detector", choices=constants.DETECTOR_NAMES)
     parser.add_argument("--min-face-px", type=int, help="smallest face to score (default 40)")
     parser.set_defaults(handler=run)
 
@@ -36,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from datapalooza.detection.weights import ModelUnavailable
     from datapalooza.emotions import TrackerSettings, build_analyzer
     from datapalooza.images import BadImage, decode_image
-    from datapalooza.settings_errors import SettingsError
+    from datapalooza.settings import SettingsError
 
     try:
         detector_settings = DetectorSettings.from_env(
@@ -81,8 +82,8 @@ def score_image(
     frame_id: str = "f0",
 ) -> dict[str, Any]:
     """Detect, crop and score one image; the JSON the command prints (without the path)."""
+    from datapalooza.detection.face_crops import find_faces
     from datapalooza.domain.emotions import EXPRESSION_CAVEAT
-    from datapalooza.faces import find_faces
 
     frame, crops = find_faces(
         image,

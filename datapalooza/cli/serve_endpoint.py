@@ -24,7 +24,7 @@ def register(subparsers: Any) -> None:
     where.add_argument("--store", type=Path, help="write face crops under this directory")
     where.add_argument("--bucket", help="write face crops to this S3 bucket")
     parser.add_argument(
-        "--detector", choices=["retinaface", "libfacedetection"], help="face detector"
+        "--detector", choices=constants.DETECTOR_NAMES, help="face detector"
     )
     parser.add_argument("--min-confidence", type=float, help="0-100 (default 80)")
     parser.add_argument("--min-face-px", type=int, help="smallest face to crop (default 40)")

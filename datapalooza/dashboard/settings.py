@@ -9,7 +9,7 @@ from typing import Any
 
 from datapalooza import constants
 from datapalooza.dashboard.best_stage import RankingPolicy
-from datapalooza.settings_errors import EnvReaders, SettingsError, settings_values
+from datapalooza.settings import EnvReaders, SettingsError, settings_values
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 

@@ -7,10 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from datapalooza import constants
-from datapalooza.settings_errors import SettingsError, check_range, settings_values
-
-DETECTOR_NAMES = ("retinaface", "libfacedetection")
-
+from datapalooza.settings import SettingsError, check_range, settings_values
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,10 +20,10 @@ class DetectorSettings:
     the box by that fraction of its size, so the crop keeps the whole face.
     """
 
-    detector: str = "retinaface"
-    min_confidence: float = 80.0
+    detector: str = constants.DEFAULT_DETECTOR
+    min_confidence: float = constants.DEFAULT_MIN_CONFIDENCE
     nms_threshold: float = 0.4
-    min_face_px: int = 40
+    min_face_px: int = constants.DEFAULT_MIN_FACE_PX
     crop_margin: float = 0.2
     max_faces: int = 100
     threads: int = 1
@@ -36,13 +33,14 @@ class DetectorSettings:
     jpeg_quality: int = 75
 
     def __post_init__(self) -> None:
-        if self.detector not in DETECTOR_NAMES:
+        if self.detector not in constants.DETECTOR_NAMES:
             raise SettingsError(
-                f"detector must be one of {', '.join(DETECTOR_NAMES)}, not {self.detector!r}"
+                f"detector must be one of {', '.join(constants.DETECTOR_NAMES)}, "
+                f"not {self.detector!r}"
             )
         check_range("min_confidence", self.min_confidence, 0.0, 100.0)
         check_range("nms_threshold", self.nms_threshold, 0.0, 1.0)
-        check_range("min_face_px", self.min_face_px, 1, 10_000)
+        check_range("min_face_px", self.min_face_px, *constants.MIN_FACE_PX_RANGE)
         check_range("crop_margin", self.crop_margin, 0.0, 2.0)
         check_range("max_faces", self.max_faces, 1, 10_000)
         check_range("threads", self.threads, 1, 256)

@@ -13,43 +13,34 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 from datapalooza import constants
-from datapalooza.devices.backoff import Backoff
+from datapalooza.devices.frame_loop import DeviceSettings, FrameLoop, LoopCounters
 from datapalooza.devices.jpeg import encode_within
-from datapalooza.domain.keys import validate_slug
+from datapalooza.domain.backoff import Backoff
 from datapalooza.ports import DetectionEndpoint, EndpointError, Publisher
-from datapalooza.settings_errors import EnvReaders, SettingsError, settings_values
-from datapalooza.sources.base import (
-    Frame,
-    FrameSource,
-    InvalidSourceSpec,
-    SourceExhausted,
-    SourceUnavailable,
-)
+from datapalooza.settings import EnvReaders, SettingsError
+from datapalooza.sources.base import Frame, FrameSource
 
 log = logging.getLogger(__name__)
-
-DEFAULT_ENDPOINT_NAME = "datapalooza-face-detection"
 
 
 class CameraSettingsError(SettingsError):
     """A camera setting is missing or out of range; the message names it."""
 
 
-@dataclass(frozen=True, slots=True)
-class CameraSettings:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CameraSettings(DeviceSettings):
     """Everything the camera service needs; built once in a composition root."""
 
-    stage: str
-    camera: str = "camera-1"
-    source: str = ""
+    error: ClassVar[type[SettingsError]] = CameraSettingsError
+
     interval_s: float = 2.0
     jpeg_quality: int = 85
     max_jpeg_bytes: int = 1_000_000
-    endpoint_name: str = DEFAULT_ENDPOINT_NAME
+    endpoint_name: str = constants.DEFAULT_ENDPOINT_NAME
     endpoint_url: str | None = None
     region: str | None = None
     timeout_s: float = 10.0
@@ -57,15 +48,7 @@ class CameraSettings:
     backoff_cap_s: float = 60.0
 
     def __post_init__(self) -> None:
-        try:
-            validate_slug(self.stage, what="stage")
-            validate_slug(self.camera, what="camera")
-        except ValueError as exc:
-            raise CameraSettingsError(str(exc)) from exc
-        if not self.source:
-            object.__setattr__(self, "source", f"synthetic:stage={self.stage}")
-        if not 0 <= self.interval_s <= 3600:
-            raise CameraSettingsError(f"interval_s={self.interval_s} is outside 0..3600")
+        DeviceSettings.__post_init__(self)
         if not 1 <= self.jpeg_quality <= 100:
             raise CameraSettingsError(f"jpeg_quality={self.jpeg_quality} is outside 1..100")
         if not 10_000 <= self.max_jpeg_bytes <= constants.MAX_PAYLOAD_BYTES:
@@ -82,25 +65,17 @@ class CameraSettings:
     def from_env(cls, env: Mapping[str, str], **overrides: Any) -> CameraSettings:
         """Explicit overrides > environment variables (names in constants) > defaults."""
         readers: EnvReaders = {
-            "stage": (constants.ENV_STAGE, str),
-            "camera": (constants.ENV_CAMERA, str),
-            "source": (constants.ENV_SOURCE, str),
-            "interval_s": (constants.ENV_INTERVAL_SECONDS, float),
             "endpoint_name": (constants.ENV_ENDPOINT_NAME, str),
             "endpoint_url": (constants.ENV_ENDPOINT_URL, str),
             "region": ("AWS_REGION", str),
         }
-        values = settings_values(env, readers, overrides, error=CameraSettingsError)
-        if "stage" not in values:
-            raise CameraSettingsError(f"the stage is not set ({constants.ENV_STAGE} or --stage)")
-        return cls(**values)
+        return cls(**cls.env_values(env, readers, overrides))
 
 
 @dataclass(slots=True)
-class CameraCounters:
+class CameraCounters(LoopCounters):
     """What the camera has done since it started (logged, and handy in tests)."""
 
-    frames: int = 0
     sent: int = 0
     published: int = 0
     faces: int = 0
@@ -108,14 +83,8 @@ class CameraCounters:
     endpoint_errors: int = 0
     throttled: int = 0
     timeouts: int = 0
-    source_errors: int = 0
     publish_errors: int = 0
-    unexpected_errors: int = 0
-    last_error: str = ""
     errors_by_kind: dict[str, int] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 class CameraService:
@@ -132,26 +101,38 @@ class CameraService:
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
-        self._open_source = open_source
-        self._source: FrameSource | None = None
         self._endpoint = endpoint
         self._publisher = publisher
-        self._backoff = backoff or Backoff(
-            base_s=settings.backoff_base_s, cap_s=settings.backoff_cap_s
-        )
-        self._monotonic = monotonic
         self.counters = CameraCounters()
         self.topic = constants.DETECTIONS_TOPIC.format(stage=settings.stage)
-        self.exhausted = False
+        self._loop = FrameLoop(
+            name=f"camera {settings.camera}",
+            open_source=open_source,
+            counters=self.counters,
+            interval_s=settings.interval_s,
+            backoff=backoff
+            or Backoff(base_s=settings.backoff_base_s, cap_s=settings.backoff_cap_s),
+            monotonic=monotonic,
+        )
+
+    @property
+    def exhausted(self) -> bool:
+        """Whether a finite source (a file, a folder) has ended."""
+        return self._loop.exhausted
 
     def step(self) -> bool:
         """One capture -> send -> publish. True on success; False after a failure that
-        was counted and logged (the caller backs off). Raises SourceExhausted when a
-        finite source has ended."""
-        frame = self._read_frame()
+        was counted (the loop backs off). Raises SourceExhausted when a finite source
+        has ended."""
+        frame = self._loop.read()
         if frame is None:
             return False
         self.counters.frames += 1
+        return self.send(frame)
+
+    def send(self, frame: Frame) -> bool:
+        """Send one frame to the endpoint and publish its detections. True on success;
+        False after an endpoint or publish failure, counted with its kind."""
         jpeg = encode_within(
             frame.image, quality=self.settings.jpeg_quality, max_bytes=self.settings.max_jpeg_bytes
         )
@@ -180,18 +161,6 @@ class CameraService:
         self.counters.published += 1
         return True
 
-    def _read_frame(self) -> Frame | None:
-        try:
-            if self._source is None:
-                self._source = self._open_source()
-                log.info("camera %s opened %s", self.settings.camera, self._source.name)
-            return self._source.read()
-        except SourceUnavailable as exc:
-            self.counters.source_errors += 1
-            self.counters.last_error = f"source: {exc}"
-            log.warning("camera %s: %s; retrying", self.settings.camera, exc)
-            return None
-
     def _count_endpoint_error(self, kind: str, message: str) -> None:
         self.counters.endpoint_errors += 1
         self.counters.errors_by_kind[kind] = self.counters.errors_by_kind.get(kind, 0) + 1
@@ -211,53 +180,12 @@ class CameraService:
         """Loop until ``stop`` is set, ``max_frames`` frames were captured, ``duration_s``
         passed, or a finite source ended. Never raises for endpoint, source or publisher
         trouble."""
-        stop = stop or threading.Event()
-        started = self._monotonic()
         try:
-            while not stop.is_set():
-                if max_frames is not None and self.counters.frames >= max_frames:
-                    break
-                if duration_s is not None and self._monotonic() - started >= duration_s:
-                    break
-                tick = self._monotonic()
-                try:
-                    ok = self.step()
-                except SourceExhausted as exc:
-                    log.info("camera %s: %s", self.settings.camera, exc)
-                    self.exhausted = True
-                    break
-                except InvalidSourceSpec:
-                    raise  # configuration: fail at start, loudly
-                except Exception as exc:  # the loop never dies
-                    self.counters.unexpected_errors += 1
-                    self.counters.last_error = f"unexpected: {exc!r}"
-                    log.exception("camera %s: unexpected error; continuing", self.settings.camera)
-                    ok = False
-                if ok:
-                    self._backoff.reset()
-                    wait = self.settings.interval_s - (self._monotonic() - tick)
-                else:
-                    delay = self._backoff.next_delay()
-                    wait = max(self.settings.interval_s - (self._monotonic() - tick), delay)
-                    log.warning(
-                        "camera %s: %s (failures in a row: %d, endpoint errors: %d); "
-                        "next try in %.1fs",
-                        self.settings.camera,
-                        self.counters.last_error,
-                        self._backoff.attempts,
-                        self.counters.endpoint_errors,
-                        wait,
-                    )
-                if duration_s is not None:
-                    wait = min(wait, duration_s - (self._monotonic() - started))
-                if wait > 0:
-                    stop.wait(wait)
+            self._loop.run(self.step, max_frames=max_frames, duration_s=duration_s, stop=stop)
         finally:
             self.close()
         log.info("camera %s stopped: %s", self.settings.camera, self.counters.to_json())
         return self.counters
 
     def close(self) -> None:
-        if self._source is not None:
-            self._source.close()
-            self._source = None
+        self._loop.close()

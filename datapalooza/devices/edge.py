@@ -16,27 +16,21 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from datapalooza import constants
+from datapalooza.detection.face_crops import find_faces
 from datapalooza.detection.settings import DetectorSettings
-from datapalooza.devices.backoff import Backoff
 from datapalooza.devices.forward_queue import ForwardQueue, QueueFull
+from datapalooza.devices.frame_loop import DeviceSettings, FrameLoop, LoopCounters
 from datapalooza.devices.preview import blurred_preview, write_preview
-from datapalooza.domain.keys import validate_slug
-from datapalooza.faces import find_faces
+from datapalooza.domain.backoff import Backoff
 from datapalooza.ports import FaceDetector, FaceStore, Publisher, StoreError
-from datapalooza.settings_errors import EnvReaders, SettingsError, settings_values
-from datapalooza.sources.base import (
-    Frame,
-    FrameSource,
-    InvalidSourceSpec,
-    SourceExhausted,
-    SourceUnavailable,
-)
+from datapalooza.settings import EnvReaders, SettingsError
+from datapalooza.sources.base import Frame, FrameSource
 
 log = logging.getLogger(__name__)
 
@@ -45,15 +39,13 @@ class EdgeSettingsError(SettingsError):
     """An edge setting is missing or out of range; the message names it."""
 
 
-@dataclass(frozen=True, slots=True)
-class EdgeSettings:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EdgeSettings(DeviceSettings):
     """Everything the edge service needs besides the detector's own settings."""
 
-    stage: str
+    error: ClassVar[type[SettingsError]] = EdgeSettingsError
+
     queue_dir: Path
-    camera: str = "camera-1"
-    source: str = ""
-    interval_s: float = 0.0
     queue_max_bytes: int = 256 * 1024 * 1024
     queue_max_age_s: float = 24 * 3600.0
     stats_interval_s: float = 10.0
@@ -64,15 +56,9 @@ class EdgeSettings:
     preview_interval_s: float = 5.0
 
     def __post_init__(self) -> None:
-        try:
-            validate_slug(self.stage, what="stage")
-            validate_slug(self.camera, what="camera")
-        except ValueError as exc:
-            raise EdgeSettingsError(str(exc)) from exc
-        if not self.source:
-            object.__setattr__(self, "source", f"synthetic:stage={self.stage}")
+        DeviceSettings.__post_init__(self)
         object.__setattr__(self, "queue_dir", Path(self.queue_dir))
-        for name in ("interval_s", "stats_interval_s", "preview_interval_s"):
+        for name in ("stats_interval_s", "preview_interval_s"):
             if getattr(self, name) < 0:
                 raise EdgeSettingsError(f"{name} must not be negative")
         for name in (
@@ -88,45 +74,28 @@ class EdgeSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str], **overrides: Any) -> EdgeSettings:
         """Explicit overrides > environment variables (names in constants) > defaults."""
-        readers: EnvReaders = {
-            "stage": (constants.ENV_STAGE, str),
-            "camera": (constants.ENV_CAMERA, str),
-            "source": (constants.ENV_SOURCE, str),
-            "interval_s": (constants.ENV_INTERVAL_SECONDS, float),
-            "queue_dir": (constants.ENV_QUEUE_DIR, Path),
-        }
-        values = settings_values(env, readers, overrides, error=EdgeSettingsError)
-        for required, env_name in (
-            ("stage", constants.ENV_STAGE),
-            ("queue_dir", constants.ENV_QUEUE_DIR),
-        ):
-            if required not in values:
-                raise EdgeSettingsError(f"{required} is not set ({env_name})")
+        readers: EnvReaders = {"queue_dir": (constants.ENV_QUEUE_DIR, Path)}
+        values = cls.env_values(env, readers, overrides)
+        if "queue_dir" not in values:
+            raise EdgeSettingsError(f"queue_dir is not set ({constants.ENV_QUEUE_DIR})")
         return cls(**values)
 
 
 @dataclass(slots=True)
-class EdgeStats:
+class EdgeStats(LoopCounters):
     """Counters since start; published periodically and returned by run()."""
 
-    frames: int = 0
     faces: int = 0
     crops: int = 0
     uploaded: int = 0
     bytes_uploaded: int = 0
     upload_errors: int = 0
     store_rejections: int = 0
-    source_errors: int = 0
-    unexpected_errors: int = 0
     dropped: int = 0
     queue_depth: int = 0
     queue_bytes: int = 0
     fps: float = 0.0
     drained: bool = False
-    last_error: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 class EdgeService:
@@ -146,8 +115,6 @@ class EdgeService:
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
-        self._open_source = open_source
-        self._source: FrameSource | None = None
         self._detector = detector
         self._detector_settings = detector_settings
         self._store = store
@@ -158,10 +125,18 @@ class EdgeService:
             max_age_s=settings.queue_max_age_s,
         )
         self._backoff = backoff or Backoff(base_s=settings.retry_base_s, cap_s=settings.retry_cap_s)
-        self._source_backoff = Backoff(base_s=0.5, cap_s=10.0)
         self._monotonic = monotonic
         self._retry_at = 0.0
         self.stats = EdgeStats()
+        # Frames are retried sooner than uploads: a camera comes back in seconds.
+        self._loop = FrameLoop(
+            name=f"edge camera {settings.camera}",
+            open_source=open_source,
+            counters=self.stats,
+            interval_s=settings.interval_s,
+            backoff=Backoff(base_s=0.5, cap_s=10.0),
+            monotonic=monotonic,
+        )
         self.stats_topic = constants.EDGE_STATS_TOPIC.format(stage=settings.stage)
         self._window_start = monotonic()
         self._window_frames = 0
@@ -289,6 +264,18 @@ class EdgeService:
         self._last_stats = self._window_start
 
     # -- the loop -------------------------------------------------------------------------
+    def step(self) -> bool:
+        """Read one frame, queue its crops, and upload a little more than it added.
+        False after a source failure (the loop backs off)."""
+        frame = self._loop.read()
+        if frame is None:
+            return False
+        added = self.process(frame)
+        del frame  # never keep frames
+        # Upload twice as fast as crops arrive so a backlog shrinks.
+        self.drain(limit=max(16, 2 * added))
+        return True
+
     def run(
         self,
         *,
@@ -301,43 +288,25 @@ class EdgeService:
         what is queued until it is drained or ``drain_timeout_s`` passes (None: forever).
         ``stats.drained`` says whether the queue was emptied."""
         stop = stop or threading.Event()
-        started = self._monotonic()
         try:
-            while not stop.is_set():
-                if max_frames is not None and self.stats.frames >= max_frames:
-                    break
-                if duration_s is not None and self._monotonic() - started >= duration_s:
-                    break
-                tick = self._monotonic()
-                try:
-                    frame = self._read(stop)
-                    if frame is not None:
-                        added = self.process(frame)
-                        del frame  # never keep frames
-                        # Upload twice as fast as crops arrive so a backlog shrinks.
-                        self.drain(limit=max(16, 2 * added))
-                except SourceExhausted as exc:
-                    log.info("edge: %s", exc)
-                    break
-                except InvalidSourceSpec:
-                    raise
-                except Exception as exc:  # the loop never dies
-                    self.stats.unexpected_errors += 1
-                    self.stats.last_error = f"unexpected: {exc!r}"
-                    log.exception("edge: unexpected error; continuing")
-                    stop.wait(self._source_backoff.next_delay())
-                if self._monotonic() - self._last_stats >= self.settings.stats_interval_s:
-                    self.publish_stats()
-                wait = self.settings.interval_s - (self._monotonic() - tick)
-                if wait > 0:
-                    stop.wait(wait)
-            self._close_source()
+            self._loop.run(
+                self.step,
+                max_frames=max_frames,
+                duration_s=duration_s,
+                stop=stop,
+                after_step=self._maybe_publish_stats,
+            )
+            self._loop.close()
             self._drain_all(stop, drain_timeout_s)
         finally:
-            self._close_source()
+            self._loop.close()
         self.publish_stats()
         log.info("edge stopped: %s", self.stats.to_json())
         return self.stats
+
+    def _maybe_publish_stats(self) -> None:
+        if self._monotonic() - self._last_stats >= self.settings.stats_interval_s:
+            self.publish_stats()
 
     def _drain_all(self, stop: threading.Event, timeout_s: float | None) -> None:
         deadline = None if timeout_s is None else self._monotonic() + timeout_s
@@ -359,27 +328,6 @@ class EdgeService:
                 wait = min(wait, deadline - now)
             stop.wait(wait)
         self.stats.drained = len(self.queue) == 0
-
-    def _read(self, stop: threading.Event) -> Frame | None:
-        try:
-            if self._source is None:
-                self._source = self._open_source()
-                log.info("edge camera %s opened %s", self.settings.camera, self._source.name)
-            frame = self._source.read()
-            self._source_backoff.reset()
-            return frame
-        except SourceUnavailable as exc:
-            self.stats.source_errors += 1
-            self.stats.last_error = f"source: {exc}"
-            delay = self._source_backoff.next_delay()
-            log.warning("edge camera: %s; retrying in %.1fs", exc, delay)
-            stop.wait(delay)
-            return None
-
-    def _close_source(self) -> None:
-        if self._source is not None:
-            self._source.close()
-            self._source = None
 
 
 def _camel(name: str) -> str:

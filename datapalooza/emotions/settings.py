@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from datapalooza import constants
-from datapalooza.settings_errors import SettingsError, check_range, settings_values
+from datapalooza.settings import SettingsError, check_range, settings_values
 
 ANALYZERS = ("rekognition", "local")
 MODES = ("mosaic", "per-crop")

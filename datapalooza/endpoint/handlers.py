@@ -15,8 +15,8 @@ from typing import Any
 
 from datapalooza import constants
 from datapalooza.detection import DetectorSettings, load_detector
-from datapalooza.endpoint.attributes import FrameAttributes, parse_attributes
-from datapalooza.faces import find_faces, store_crops
+from datapalooza.detection.face_crops import find_faces, store_crops
+from datapalooza.domain.frame_attributes import FrameAttributes, parse_attributes
 from datapalooza.images import decode_image
 from datapalooza.ports import FaceDetector, FaceStore, RGBImage
 

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from datapalooza import constants
-from datapalooza.endpoint.attributes import BadAttributes
+from datapalooza.domain.frame_attributes import BadAttributes
 from datapalooza.endpoint.handlers import (
     EndpointModel,
     UnsupportedAccept,

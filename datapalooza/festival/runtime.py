@@ -45,13 +45,12 @@ from datapalooza.festival.children import ChildFailed, ChildServer
 from datapalooza.festival.config import FestivalConfig, StageConfig
 from datapalooza.festival.layout import DataLayout
 from datapalooza.festival.tracker_worker import TrackerWorker
-from datapalooza.ports_in_use import free_port, port_is_free
+from datapalooza.network import free_port, port_is_free
 from datapalooza.sources.base import InvalidSourceSpec, SourceUnavailable
 from datapalooza.sources.spec import open_source
 
 log = logging.getLogger(__name__)
 
-ENDPOINT_NAME = "datapalooza-faces"
 EXPIRY_EVERY_S = 300.0
 
 
@@ -221,7 +220,7 @@ class Festival:
                         camera=stage.camera,
                         source=stage.source,
                         interval_s=self.options.interval_s,
-                        endpoint_name=ENDPOINT_NAME,
+                        endpoint_name=constants.DEFAULT_ENDPOINT_NAME,
                         endpoint_url=self.endpoint.url,
                         region="us-east-1",
                     ),

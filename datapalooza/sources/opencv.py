@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import cv2
 import numpy as np
 
-from datapalooza.devices.backoff import Backoff
+from datapalooza.domain.backoff import Backoff
 from datapalooza.ports import RGBImage
 from datapalooza.sources.base import (
     Clock,

@@ -18,8 +18,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from datapalooza.constants import CUSTOM_ATTRIBUTES_HEADER
+from datapalooza.domain.frame_attributes import BadAttributes
 from datapalooza.endpoint import handlers
-from datapalooza.endpoint.attributes import BadAttributes
 from datapalooza.images import BadImage
 
 
@@ -30,7 +30,8 @@ def _client_error(status: int, message: str) -> Exception:
         from sagemaker_inference.errors import GenericInferenceToolkitError
     except ImportError:
         return ValueError(f"{status}: {message}")
-    return GenericInferenceToolkitError(status, message)
+    error: Exception = GenericInferenceToolkitError(status, message)
+    return error
 
 
 def model_fn(model_dir: str, context: Any = None) -> handlers.EndpointModel:

@@ -35,9 +35,6 @@ class Synth:
     tracker: Template
     edge: Template
 
-    def raw(self, template: Template) -> dict[str, Any]:
-        return template.to_json()
-
     def all_templates(self) -> dict[str, dict[str, Any]]:
         return {
             "endpoint": self.endpoint.to_json(),

@@ -80,3 +80,31 @@ def test_asset_hash_changes_with_the_code_and_only_with_it(tmp_path: Path) -> No
         handler_dir=handler, requirements=("numpy==2.4.6",), architecture="x86_64"
     )
     assert other_platform.fingerprint() != bundle.fingerprint()
+
+
+def test_every_detector_name_has_a_detector_and_a_device_wheel() -> None:
+    """The names the stacks and CLIs accept are exactly the detectors that exist."""
+    from datapalooza import constants
+    from datapalooza.detection.factory import DETECTORS
+    from stacks.edge_device import DETECTOR_WHEELS
+
+    assert set(DETECTORS) == set(constants.DETECTOR_NAMES)
+    assert set(DETECTOR_WHEELS) == set(constants.DETECTOR_NAMES)
+
+
+def test_synth_and_runtime_accept_the_same_min_face_px() -> None:
+    """A value the stack accepts is never refused by the device's own settings."""
+    from datapalooza.detection.settings import DetectorSettings
+    from datapalooza.settings import SettingsError as RuntimeSettingsError
+
+    for value in (0, 1, 1000, 1001):
+        synth_ok = runtime_ok = True
+        try:
+            AppSettings(min_face_px=value)
+        except SettingsError:
+            synth_ok = False
+        try:
+            DetectorSettings(min_face_px=value)
+        except RuntimeSettingsError:
+            runtime_ok = False
+        assert synth_ok == runtime_ok, value

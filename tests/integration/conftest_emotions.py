@@ -52,7 +52,7 @@ def real_face_crops() -> tuple[tuple[str, bytes], ...]:
     import skimage.data
 
     from datapalooza.detection import DetectorSettings, load_detector
-    from datapalooza.faces import find_faces
+    from datapalooza.detection.face_crops import find_faces
     from datapalooza.images import decode_image
 
     path = matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)

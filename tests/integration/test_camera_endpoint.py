@@ -57,7 +57,7 @@ def test_camera_handler_survives_endpoint_outage_then_publishes_real_detections(
     broker = InMemoryPublisher()
     # Given the camera runs while the endpoint is down
     service = camera_lambda.start(env, publisher=broker)
-    service._backoff.base_s, service._backoff.cap_s = 0.1, 0.4  # keep the test short
+    service._loop.backoff.base_s, service._loop.backoff.cap_s = 0.1, 0.4  # keep the test short
     wait_until(lambda: service.counters.endpoint_errors >= 3, timeout=30)
     assert service.counters.published == 0
     assert service.counters.errors_by_kind.get("unavailable", 0) >= 3

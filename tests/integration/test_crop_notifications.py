@@ -12,9 +12,9 @@ from datapalooza.adapters.local.crop_notifications import (
 from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore
 from datapalooza.adapters.local.sqlite_results_table import SqliteResultsTable
 from datapalooza.detection import DetectorSettings, load_detector
+from datapalooza.detection.face_crops import find_faces, store_crops
 from datapalooza.emotions.settings import TrackerSettings
 from datapalooza.emotions.wiring import local_tracker
-from datapalooza.faces import find_faces, store_crops
 from datapalooza.festival.tracker_worker import TrackerWorker
 from datapalooza.images import decode_image
 

@@ -21,7 +21,7 @@ from datapalooza.adapters.aws.rekognition_analyzer import RekognitionAnalyzer
 from datapalooza.emotions import TrackerSettings, aws_tracker
 from datapalooza.emotions.events import CropsFailed
 from datapalooza.emotions.mosaic import MosaicAnalyzer
-from datapalooza.settings_errors import SettingsError
+from datapalooza.settings import SettingsError
 from tests.integration.conftest_emotions import crop_key, mosaic_answer, real_face_crops
 
 REPO = Path(__file__).resolve().parents[2]

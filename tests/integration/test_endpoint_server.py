@@ -188,7 +188,8 @@ def test_the_packed_model_artifact_serves_a_frame_in_a_fresh_process(tmp_path, g
         tar.extractall(model_dir, filter="data")
     names = {p.relative_to(model_dir).as_posix() for p in model_dir.rglob("*") if p.is_file()}
     assert {"code/inference.py", "code/requirements.txt", "MODEL_CARD.md"} <= names
-    assert "code/retinaface/weights.py" in names and "code/datapalooza/faces.py" in names
+    assert "code/retinaface/weights.py" in names
+    assert "code/datapalooza/detection/face_crops.py" in names
     (tmp_path / "frame.jpg").write_bytes(grace_hopper_jpeg)
     script = f"""
 import json, sys, runpy

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from datapalooza.detection import DetectorSettings, load_detector
-from datapalooza.faces import find_faces
+from datapalooza.detection.face_crops import find_faces
 from datapalooza.images import decode_image
 
 NOW = datetime(2026, 7, 4, 21, 0, tzinfo=UTC)

@@ -9,8 +9,8 @@ from moto import mock_aws
 
 from datapalooza.adapters.aws.s3_face_store import S3FaceStore
 from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore
+from datapalooza.detection.face_crops import FaceCrop, store_crops
 from datapalooza.domain.detections import BoundingBox, Detection
-from datapalooza.faces import FaceCrop, store_crops
 from datapalooza.ports import ObjectMissing, StoreError
 
 KEY = "faces/main/2026/07/04/21/1783198800000-f1-{}.jpg"

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from datapalooza.adapters.local.log_publisher import InMemoryPublisher
-from datapalooza.devices.backoff import Backoff
 from datapalooza.devices.camera import CameraService, CameraSettings, CameraSettingsError
 from datapalooza.devices.jpeg import FrameTooLarge, encode_within
+from datapalooza.domain.backoff import Backoff
 from datapalooza.ports import EndpointError
 from datapalooza.sources.base import Frame, SourceUnavailable
 from datapalooza.sources.synthetic import SyntheticFestivalSource

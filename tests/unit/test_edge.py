@@ -13,8 +13,8 @@ import pytest
 
 from datapalooza.adapters.local.log_publisher import InMemoryPublisher
 from datapalooza.detection import DetectorSettings
-from datapalooza.devices.backoff import Backoff
 from datapalooza.devices.edge import EdgeService, EdgeSettings, EdgeSettingsError
+from datapalooza.domain.backoff import Backoff
 from datapalooza.domain.detections import BoundingBox
 from datapalooza.domain.keys import CropKey
 from datapalooza.ports import RawFace, RGBImage, StoreError

@@ -10,7 +10,7 @@ import pytest
 from datapalooza import constants
 from datapalooza.emotions import TrackerSettings
 from datapalooza.emotions.events import crop_refs, is_sqs_event
-from datapalooza.settings_errors import SettingsError
+from datapalooza.settings import SettingsError
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 

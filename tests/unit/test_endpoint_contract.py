@@ -3,9 +3,9 @@ from datetime import UTC, datetime
 import pytest
 
 from datapalooza.detection import DetectorSettings
-from datapalooza.endpoint.attributes import BadAttributes, parse_attributes
+from datapalooza.domain.frame_attributes import BadAttributes, parse_attributes
 from datapalooza.endpoint.handlers import UnsupportedAccept, output_fn
-from datapalooza.settings_errors import SettingsError
+from datapalooza.settings import SettingsError
 
 
 def test_custom_attributes_carry_stage_camera_frame_and_capture_time():

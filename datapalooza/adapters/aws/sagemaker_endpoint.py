@@ -21,7 +21,7 @@ from botocore.exceptions import (
     ConnectionError as BotoConnectionError,
 )
 
-from datapalooza.endpoint.attributes import FrameAttributes
+from datapalooza.domain.frame_attributes import FrameAttributes
 from datapalooza.ports import EndpointError, EndpointErrorKind
 
 THROTTLING_CODES = frozenset(
