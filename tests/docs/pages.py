@@ -9,7 +9,8 @@ does not render the comment, so readers see a plain block):
     ```
 
 ``expect`` (repeatable) is text the block's output must contain: what the page
-promises the reader will see. ``timeout`` is in seconds (default 120). Blocks of one
+promises the reader will see. ``status`` is the exit status the page promises
+(default 0). ``timeout`` is in seconds (default 120). Blocks of one
 page run in order, in one scratch directory, so a later block can use what an earlier
 one wrote or started. Mark only local, fast, deterministic commands: no AWS, no
 network, no long runs.
@@ -46,6 +47,7 @@ class RunnableBlock:
     code: str
     expect: tuple[str, ...] = ()
     timeout_s: float = DEFAULT_TIMEOUT_S
+    status: int = 0
 
     def __str__(self) -> str:
         return f"{self.page.relative_to(REPO)}:{self.line}"
@@ -72,24 +74,29 @@ class BadMarker(ValueError):
     """A runnable marker that the test cannot honour (a typo must not skip a block)."""
 
 
-def _options(text: str, where: str) -> tuple[tuple[str, ...], float]:
+def _options(text: str, where: str) -> tuple[tuple[str, ...], float, int]:
     expect: list[str] = []
     timeout_s = DEFAULT_TIMEOUT_S
+    status = 0
     for part in (p.strip() for p in text.split(" ; ") if p.strip()):
         part = part.removeprefix(";").strip()
         if not part:
             continue
         key, sep, value = part.partition(":")
         if not sep:
-            raise BadMarker(f"{where}: {part!r} is not 'expect: TEXT' or 'timeout: SECONDS'")
+            raise BadMarker(
+                f"{where}: {part!r} is not 'expect: TEXT', 'status: N' or 'timeout: SECONDS'"
+            )
         key, value = key.strip(), value.strip()
         if key == "expect" and value:
             expect.append(value)
         elif key == "timeout":
             timeout_s = float(value)
+        elif key == "status":
+            status = int(value)
         else:
             raise BadMarker(f"{where}: unknown option {key!r}")
-    return tuple(expect), timeout_s
+    return tuple(expect), timeout_s, status
 
 
 def github_slug(text: str) -> str:
@@ -125,7 +132,7 @@ def parse(path: Path) -> Page:
     tokens = MarkdownIt("commonmark").enable("table").parse(path.read_text(encoding="utf-8"))
     page = Page(path)
     seen: dict[str, int] = {}
-    marker: tuple[tuple[str, ...], float] | None = None
+    marker: tuple[tuple[str, ...], float, int] | None = None
     for index, token in enumerate(tokens):
         line = (token.map or [0])[0] + 1
         where = f"{path.relative_to(REPO)}:{line}"
@@ -140,9 +147,9 @@ def parse(path: Path) -> Page:
             if marker is not None:
                 if language not in LANGUAGES:
                     raise BadMarker(f"{where}: a runnable block must be one of {LANGUAGES}")
-                expect, timeout_s = marker
+                expect, timeout_s, status = marker
                 page.blocks.append(
-                    RunnableBlock(path, line, language, token.content, expect, timeout_s)
+                    RunnableBlock(path, line, language, token.content, expect, timeout_s, status)
                 )
         elif token.type == "heading_open":
             slug = github_slug(_inline_text(tokens[index + 1]))

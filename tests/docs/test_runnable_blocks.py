@@ -110,7 +110,7 @@ def run_blocks(blocks: list[RunnableBlock], tmp_path: Path) -> None:
             output = log.read_text(errors="replace")
             shown = f"{block} ({block.language})\n{block.code}\n--- output ---\n{output[-4000:]}"
             assert status is not None, f"timed out after {block.timeout_s}s: {shown}"
-            assert status == 0, f"exit status {status}: {shown}"
+            assert status == block.status, f"exit status {status}, not {block.status}: {shown}"
             for promise in block.expect:
                 assert promise in output, f"the page promises {promise!r}: {shown}"
     finally:
@@ -128,7 +128,7 @@ def test_runnable_blocks(page: Path, tmp_path: Path) -> None:
     ("code", "expect", "complaint"),
     [
         ("echo 41", ("42",), "the page promises '42'"),
-        ("false", (), "exit status 1"),
+        ("false", (), "exit status 1, not 0"),
         ("sleep 30", (), "timed out"),
     ],
 )
