@@ -201,6 +201,9 @@ def _score(
 def _record(
     item: _Pending, analyzed: AnalyzedFace, results: ResultsTable, settings: TrackerSettings
 ) -> CropOutcome:
+    """Turn the analyzer's answer for one crop into the crop's outcome: a new face
+    becomes one results item (written once, expiring with the TTL) and carries its
+    scores on to the metrics."""
     if analyzed.scores is None or not analyzed.scores.scores:
         return CropOutcome(item.ref, CropStatus.NO_FACE, "the analyzer found no face")
     face = ScoredFace(

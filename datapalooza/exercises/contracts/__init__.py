@@ -1,0 +1,1 @@
+"""Behaviour checks per exercise: one module per function attendees write."""
