@@ -22,7 +22,7 @@ from datapalooza.devices.jpeg import encode_within
 from datapalooza.domain.backoff import Backoff
 from datapalooza.ports import DetectionEndpoint, EndpointError, Publisher
 from datapalooza.settings import EnvReaders, SettingsError
-from datapalooza.sources.base import Frame, FrameSource
+from datapalooza.sources.base import FrameSource
 
 log = logging.getLogger(__name__)
 
@@ -128,11 +128,6 @@ class CameraService:
         if frame is None:
             return False
         self.counters.frames += 1
-        return self.send(frame)
-
-    def send(self, frame: Frame) -> bool:
-        """Send one frame to the endpoint and publish its detections. True on success;
-        False after an endpoint or publish failure, counted with its kind."""
         jpeg = encode_within(
             frame.image, quality=self.settings.jpeg_quality, max_bytes=self.settings.max_jpeg_bytes
         )

@@ -59,7 +59,7 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise(
         challenge=1,
         slug="store-crops",
-        module="datapalooza.faces",
+        module="datapalooza.detection.face_crops",
         qualname="store_crops",
         page="docs/challenge1-endpoint.md",
         hints=(
@@ -77,7 +77,7 @@ EXERCISES: tuple[Exercise, ...] = (
         qualname="CameraService.step",
         page="docs/challenge2-camera.md",
         hints=(
-            "frame = self._read_frame() gives a Frame, or None when the camera is away.",
+            "frame = self._loop.read() gives a Frame, or None when the camera is away.",
             "encode_within(frame.image, quality=self.settings.jpeg_quality,",
             "    max_bytes=self.settings.max_jpeg_bytes) gives JPEG bytes that fit.",
             "self._endpoint.detect(jpeg, stage=..., camera=..., frame_id=frame.frame_id)",

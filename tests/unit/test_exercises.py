@@ -90,7 +90,7 @@ from datapalooza.devices.jpeg import encode_within
 
 
 def step(self):
-    frame = self._read_frame()
+    frame = self._loop.read()
     if frame is None:
         return False
     self.counters.frames += 1

@@ -8,8 +8,8 @@ from typing import Any
 
 from datapalooza import constants
 from datapalooza.adapters.local.log_publisher import InMemoryPublisher
-from datapalooza.devices.backoff import Backoff
 from datapalooza.devices.camera import CameraService, CameraSettings
+from datapalooza.domain.backoff import Backoff
 from datapalooza.exercises.checks import Check, Implementation
 from datapalooza.exercises.fakes import (
     FailingPublisher,
@@ -114,7 +114,7 @@ def fits_the_payload_limit(step: Implementation, workdir: Path) -> None:
 CHECKS = (
     Check(
         "sends the frame as JPEG with stage, camera and frame id, publishes the answer",
-        "read a frame (self._read_frame()), encode it, call self._endpoint.detect(...), "
+        "read a frame (self._loop.read()), encode it, call self._endpoint.detect(...), "
         "publish the answer on self.topic, count frames/sent/bytes_sent/faces/published",
         sends_and_publishes,
     ),
@@ -132,7 +132,7 @@ CHECKS = (
     ),
     Check(
         "an unplugged camera is counted and nothing is sent",
-        "self._read_frame() returns None when the source is unavailable: return False",
+        "self._loop.read() returns None when the source is unavailable: return False",
         survives_an_unplugged_camera,
     ),
     Check(

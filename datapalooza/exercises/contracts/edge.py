@@ -9,8 +9,8 @@ from typing import Any
 
 from datapalooza.adapters.local.log_publisher import InMemoryPublisher
 from datapalooza.detection.settings import DetectorSettings
-from datapalooza.devices.backoff import Backoff
 from datapalooza.devices.edge import EdgeService, EdgeSettings
+from datapalooza.domain.backoff import Backoff
 from datapalooza.exercises.checks import Check, Implementation
 from datapalooza.exercises.fakes import FakeClock, FakeFaceStore, FakeSource, NoDetector
 from datapalooza.ports import StoreError

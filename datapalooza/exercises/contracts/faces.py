@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from datapalooza.detection.face_crops import FaceCrop
 from datapalooza.domain.detections import BoundingBox, Detection
 from datapalooza.exercises.checks import Check, Implementation
 from datapalooza.exercises.fakes import FakeFaceStore
-from datapalooza.faces import FaceCrop
 from datapalooza.ports import StoreError
 
 KEYS = [f"faces/main/2026/07/19/21/1784494800000-f000042-{i}.jpg" for i in range(3)]
