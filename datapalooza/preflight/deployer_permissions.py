@@ -174,7 +174,10 @@ CDK_DESTROY = DeployerStep(
 
 
 def _greengrass_installer(stack: str) -> DeployerStep:
-    # The stack creates the token exchange role; CloudFormation names it after the stack.
+    # The stack creates the token exchange role without a fixed name, so CloudFormation
+    # names it after the stack and may shorten long names: the tables allow the
+    # challenge's prefix; once deployed, narrow them to the stack output's role name.
+    prefix = stack.rsplit("-", 1)[0]  # DataPalooza-Challenge2
     return DeployerStep(
         name="Greengrass installer",
         title="Greengrass installer `--provision true` (on the device)",
@@ -189,8 +192,8 @@ def _greengrass_installer(stack: str) -> DeployerStep:
                     "iam:PassRole",
                 ),
                 (
-                    f"arn:{{partition}}:iam::{{account}}:role/{stack}-*",
-                    f"arn:{{partition}}:iam::{{account}}:policy/{stack}-*Access",
+                    f"arn:{{partition}}:iam::{{account}}:role/{prefix}-*",
+                    f"arn:{{partition}}:iam::{{account}}:policy/{prefix}-*Access",
                     "arn:{partition}:iam::aws:policy/GreengrassV2TokenExchangeRoleAccess",
                 ),
                 "find (or make) the device's token exchange role and its policy",
