@@ -57,3 +57,8 @@ def test_no_region_is_one_line_naming_the_fix(command, tmp_path):
 def test_no_credentials_is_one_line_naming_the_fix(command, tmp_path):
     result = run_without_aws(command, tmp_path, AWS_REGION="eu-west-1")
     assert_one_line_with_fix(result, "AWS credentials", "aws configure", "AWS_ACCESS_KEY_ID")
+
+
+def test_a_profile_that_does_not_exist_is_one_line_naming_the_fix(tmp_path):
+    result = run_without_aws(COMMANDS["preflight"], tmp_path, AWS_PROFILE="workshop-typo")
+    assert_one_line_with_fix(result, "workshop-typo", "AWS_PROFILE", "list-profiles")

@@ -13,22 +13,28 @@ CREDENTIALS_FIX = (
     "or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
 )
 
+PROFILE_FIX = "set AWS_PROFILE to a profile in ~/.aws/config (`aws configure list-profiles`)"
+
 
 class AwsAccessMissing(Exception):
     """No AWS region or no AWS credentials: the message names what is missing and the fix."""
 
 
-def aws_session(*, purpose: str, region: str | None = None, need_region: bool = True) -> Any:
-    """A boto3 session that has credentials (and a region unless ``need_region=False``).
+def aws_session(*, purpose: str, region: str | None = None) -> Any:
+    """A boto3 session that has a region and credentials.
 
     ``purpose`` names what needs AWS (``"--analyzer rekognition"``) in the message.
     """
     import boto3
+    from botocore.exceptions import ProfileNotFound
 
     # botocore reads AWS_DEFAULT_REGION; Lambda, Greengrass and this project's docs set
     # AWS_REGION, so both work.
-    session = boto3.session.Session(region_name=region or os.environ.get("AWS_REGION") or None)
-    if need_region and not session.region_name:
+    try:
+        session = boto3.session.Session(region_name=region or os.environ.get("AWS_REGION") or None)
+    except ProfileNotFound as exc:
+        raise AwsAccessMissing(f"{purpose}: {exc}: {PROFILE_FIX}") from None
+    if not session.region_name:
         raise AwsAccessMissing(f"{purpose} needs an AWS region: {REGION_FIX}")
     if session.get_credentials() is None:
         raise AwsAccessMissing(f"{purpose} needs AWS credentials: {CREDENTIALS_FIX}")
@@ -40,8 +46,15 @@ def missing_access_message(exc: BaseException) -> str | None:
     (raised where a client was built without ``aws_session``); None for anything else."""
     if "botocore" not in sys.modules:
         return None
-    from botocore.exceptions import NoCredentialsError, NoRegionError, PartialCredentialsError
+    from botocore.exceptions import (
+        NoCredentialsError,
+        NoRegionError,
+        PartialCredentialsError,
+        ProfileNotFound,
+    )
 
+    if isinstance(exc, ProfileNotFound):
+        return f"{exc}: {PROFILE_FIX}"
     if isinstance(exc, NoRegionError):
         return f"no AWS region: {REGION_FIX}"
     if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
