@@ -61,9 +61,9 @@ def test_every_requirement_installs_from_the_artifacts_own_wheels_with_no_index(
             "install",
             "--dry-run",
             "--disable-pip-version-check",
-            "--no-index",
-            "--find-links",
-            str(model_dir / "code" / "wheels"),
+            "--no-index",  # the test never reaches an index, whatever the file says
+            # No --find-links here: the requirements file's own line must point pip at
+            # code/wheels, as in the container's plain `pip install -r`.
             *platform.pip_target_args(),
             "--target",
             str(tmp_path / "site-packages"),
