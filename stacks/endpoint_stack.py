@@ -48,15 +48,23 @@ class EndpointStack(Stack):
             endpoint_name=settings.endpoint_name,
             instance_type=settings.endpoint_instance_type,
             instance_count=settings.endpoint_instance_count,
+            network_isolation=settings.endpoint_network_isolation,
             environment={
-                constants.ENV_FACES_BUCKET: self.faces.bucket_name,
+                # An isolated container has no network and no credentials: no bucket to
+                # name, and it answers detections only (no crops).
+                **(
+                    {}
+                    if settings.endpoint_network_isolation
+                    else {constants.ENV_FACES_BUCKET: self.faces.bucket_name}
+                ),
                 constants.ENV_DETECTOR: settings.detector,
                 constants.ENV_MIN_CONFIDENCE: f"{settings.min_confidence:g}",
                 constants.ENV_MIN_FACE_PX: str(settings.min_face_px),
             },
         )
         # Who may do what: the endpoint writes (and on a failed frame, removes) crops.
-        grant_write_crops(self.faces.bucket_name, self.endpoint.role)
+        if not settings.endpoint_network_isolation:
+            grant_write_crops(self.faces.bucket_name, self.endpoint.role)
 
         CfnOutput(self, "FacesBucketName", value=self.faces.bucket.bucket_name)
         CfnOutput(self, "EndpointName", value=settings.endpoint_name)

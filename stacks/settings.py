@@ -37,6 +37,15 @@ class AppSettings:
     # CPU instance: RetinaFace on ONNX Runtime needs no GPU (~75 ms per 1280x720 frame).
     endpoint_instance_type: str = "ml.m5.large"
     endpoint_instance_count: int = 1
+    # EnableNetworkIsolation on the SageMaker model. Off by default: the container writes
+    # face crops to S3 itself, and isolation takes away both its network and its AWS
+    # credentials ("the containers can't make any outbound network calls, even to other
+    # AWS services such as Amazon S3. Additionally, no AWS credentials are made available
+    # to the container runtime environment":
+    # https://docs.aws.amazon.com/sagemaker/latest/dg/mkt-algo-model-internet-free.html).
+    # On, the endpoint starts offline (its wheels travel in model.tar.gz) and answers
+    # detections only: no crops, so challenge 2's tracker receives nothing.
+    endpoint_network_isolation: bool = False
     # PyTorch inference container: its toolkit honours model_fn/input_fn/predict_fn/output_fn
     # and installs code/requirements.txt; we do not use torch itself.
     container_framework_version: str = "2.6"
@@ -186,10 +195,19 @@ _LOG_RETENTION_DAYS: dict[int, logs.RetentionDays] = {
     180: logs.RetentionDays.SIX_MONTHS,
     365: logs.RetentionDays.ONE_YEAR,
 }
-_FIELD_TYPES: dict[str, type] = {"str": str, "int": int, "float": float}
+_FIELD_TYPES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool}
+_BOOL_WORDS = {"true": True, "false": False}
 
 
 def _convert(raw: Any, kind: type[T], name: str) -> T:
+    if kind is bool:
+        # cdk.json gives a JSON boolean; -c key=value gives the string "true"/"false".
+        value = raw if isinstance(raw, bool) else _BOOL_WORDS.get(str(raw).lower())
+        if value is None:
+            raise SettingsError(
+                f"context {CONTEXT_PREFIX}{name}: expected true or false, got {raw!r}"
+            )
+        return value  # type: ignore[return-value]
     if isinstance(raw, (bool, list, dict)):
         raise SettingsError(
             f"context {CONTEXT_PREFIX}{name}: expected {kind.__name__}, got {raw!r}"

@@ -20,6 +20,7 @@ COMMANDS = [
     "dashboard",
     "starter",
     "check",
+    "preflight",
 ]
 
 
@@ -49,6 +50,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except CliError as exc:
         print(f"datapalooza: error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        # Missing AWS region or credentials: one line with the fix, from any command.
+        from datapalooza.adapters.aws.session import AwsAccessMissing, missing_access_message
+
+        message = str(exc) if isinstance(exc, AwsAccessMissing) else missing_access_message(exc)
+        if message is None:
+            raise
+        print(f"datapalooza: error: {message}", file=sys.stderr)
         return 2
     return code
 

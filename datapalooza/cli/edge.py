@@ -31,6 +31,7 @@ def register(subparsers: Any) -> None:
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--store", type=Path, help="a directory shaped like the faces bucket")
     where.add_argument("--bucket", help="the S3 faces bucket")
+    parser.add_argument("--region", help="the bucket's AWS region (default from AWS_REGION)")
     parser.add_argument("--queue-dir", type=Path, help="on-disk upload queue (store and forward)")
     parser.add_argument("--queue-max-mb", type=float, help="queue budget in MB (default 256)")
     parser.add_argument("--interval", type=float, help="minimum seconds between frames")
@@ -68,11 +69,11 @@ def run(args: argparse.Namespace) -> int:
 
         store = DirectoryFaceStore(args.store)
     else:
-        import boto3
-
         from datapalooza.adapters.aws.s3_face_store import S3FaceStore
+        from datapalooza.adapters.aws.session import aws_session
 
-        store = S3FaceStore(boto3.client("s3"), args.bucket)
+        session = aws_session(purpose="--bucket", region=args.region)
+        store = S3FaceStore(session.client("s3"), args.bucket)
     try:
         settings = EdgeSettings.from_env(
             os.environ,

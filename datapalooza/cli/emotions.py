@@ -27,6 +27,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--analyzer", choices=["local", "rekognition"], default="local")
     parser.add_argument("--detector", choices=constants.DETECTOR_NAMES)
     parser.add_argument("--min-face-px", type=int, help="smallest face to score (default 40)")
+    parser.add_argument("--region", help="AWS region for Rekognition (default from AWS_REGION)")
     parser.set_defaults(handler=run)
 
 
@@ -39,13 +40,22 @@ def run(args: argparse.Namespace) -> int:
     from datapalooza.images import BadImage, decode_image
     from datapalooza.settings import SettingsError
 
+    rekognition = None
+    if args.analyzer == "rekognition":
+        # Before loading the detector: a missing region or credentials fails at once.
+        from datapalooza.adapters.aws.rekognition_analyzer import rekognition_client
+        from datapalooza.adapters.aws.session import aws_session
+
+        session = aws_session(purpose="--analyzer rekognition", region=args.region)
+        rekognition = rekognition_client(session)
     try:
         detector_settings = DetectorSettings.from_env(
             os.environ, detector=args.detector, min_face_px=args.min_face_px
         )
         detector = load_detector(detector_settings)
         analyzer = build_analyzer(
-            TrackerSettings.from_env(os.environ, analyzer=args.analyzer, mode="per-crop")
+            TrackerSettings.from_env(os.environ, analyzer=args.analyzer, mode="per-crop"),
+            rekognition_client=rekognition,
         )
     except (ModelUnavailable, SettingsError, ValueError) as exc:
         raise CliError(str(exc)) from exc

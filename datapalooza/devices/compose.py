@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from datapalooza.devices.camera import CameraService, CameraSettings, CameraSettingsError
+from datapalooza.devices.camera import CameraService, CameraSettings
 from datapalooza.ports import DetectionEndpoint, FaceDetector, FaceStore, Publisher
 from datapalooza.sources.base import FrameSource
 from datapalooza.sources.spec import open_source
@@ -44,16 +44,18 @@ def sagemaker_runtime_client(settings: CameraSettings) -> Any:
     import boto3
     from botocore.config import Config
 
-    session = boto3.session.Session(region_name=settings.region)
-    region = settings.region or session.region_name
+    from datapalooza.adapters.aws.session import aws_session
+
     kwargs: dict[str, Any] = {}
     if settings.endpoint_url:
+        session = boto3.session.Session(region_name=settings.region)
+        region = session.region_name or LOCAL_REGION
         kwargs["endpoint_url"] = settings.endpoint_url
-        region = region or LOCAL_REGION
         if session.get_credentials() is None:
             kwargs.update(aws_access_key_id="local", aws_secret_access_key="local")  # noqa: S106
-    if not region:
-        raise CameraSettingsError("no AWS region: set AWS_REGION (or pass --region)")
+    else:
+        session = aws_session(purpose="the SageMaker endpoint", region=settings.region)
+        region = session.region_name
     config = Config(
         retries={"max_attempts": 1, "mode": "standard"},
         connect_timeout=settings.timeout_s,

@@ -4,8 +4,10 @@ call, and map each returned face back to its crop by position.
 One call per crop costs about $1 per 1,000 faces; one call per mosaic of 50 crops costs
 50 times less. The layout respects Rekognition's limits:
 
+(``REKOGNITION_LIMITS``, with the AWS page they come from):
+
 - at most 100 faces per call (DetectFaces returns only the 100 largest), so a mosaic
-  holds at most ``REKOGNITION_MAX_FACES`` tiles;
+  holds at most ``max_faces`` tiles;
 - a face must be at least 40 x 40 px in a 1920 x 1080 image (larger images need larger
   faces), so the canvas never exceeds 1920 x 1080 and a tile is never smaller than
   ``MIN_CELL_PX``: a crop's face fills about two thirds of the crop, so the face in the
@@ -30,14 +32,13 @@ from PIL import Image
 
 from datapalooza.domain.detections import BoundingBox
 from datapalooza.domain.emotions import Emotion
-from datapalooza.emotions.settings import REKOGNITION_MAX_FACES, REKOGNITION_MAX_IMAGE_BYTES
+from datapalooza.emotions.rekognition_limits import REKOGNITION_LIMITS
 from datapalooza.images import BadImage, decode_image, encode_jpeg
 from datapalooza.ports import AnalyzedFace, AnalyzerError, RGBImage
 
 logger = logging.getLogger(__name__)
 
-CANVAS_WIDTH = 1920
-CANVAS_HEIGHT = 1080
+CANVAS_WIDTH, CANVAS_HEIGHT = REKOGNITION_LIMITS.face_reference_px
 MIN_CELL_PX = 96
 MAX_CELL_PX = 256  # bigger tiles only upscale small crops and add bytes
 GUTTER_PX = 8
@@ -99,8 +100,8 @@ def plan_mosaic(
     count: int, *, width: int = CANVAS_WIDTH, height: int = CANVAS_HEIGHT
 ) -> MosaicLayout:
     """The largest square tiles (up to MAX_CELL_PX) that fit ``count`` crops on the canvas."""
-    if not 1 <= count <= REKOGNITION_MAX_FACES:
-        raise ValueError(f"a mosaic holds 1..{REKOGNITION_MAX_FACES} crops, not {count}")
+    if not 1 <= count <= REKOGNITION_LIMITS.max_faces:
+        raise ValueError(f"a mosaic holds 1..{REKOGNITION_LIMITS.max_faces} crops, not {count}")
     for cell in range(MAX_CELL_PX, MIN_CELL_PX - 1, -1):
         pitch = cell + GUTTER_PX
         cols = (width + GUTTER_PX) // pitch
@@ -166,7 +167,9 @@ def assign_faces(mosaic: Mosaic, faces: Sequence[AnalyzedFace]) -> list[Analyzed
     return [best[i][1] if i in best else AnalyzedFace(None) for i in range(layout.count)]
 
 
-def encode_within_limit(image: RGBImage, *, limit: int = REKOGNITION_MAX_IMAGE_BYTES) -> bytes:
+def encode_within_limit(
+    image: RGBImage, *, limit: int = REKOGNITION_LIMITS.max_image_bytes
+) -> bytes:
     """JPEG bytes under ``limit``, lowering quality step by step if needed."""
     for quality in (90, 80, 70, 60, 50):
         data = encode_jpeg(image, quality=quality)
@@ -183,8 +186,10 @@ class MosaicAnalyzer:
     """
 
     def __init__(self, source: FaceDetailsSource, *, max_tiles: int = 50) -> None:
-        if not 1 <= max_tiles <= REKOGNITION_MAX_FACES:
-            raise ValueError(f"max_tiles must be 1..{REKOGNITION_MAX_FACES}, not {max_tiles}")
+        if not 1 <= max_tiles <= REKOGNITION_LIMITS.max_faces:
+            raise ValueError(
+                f"max_tiles must be 1..{REKOGNITION_LIMITS.max_faces}, not {max_tiles}"
+            )
         self.source = source
         self.name = f"{source.name}-mosaic"
         self.unsupported = source.unsupported

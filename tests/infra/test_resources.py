@@ -4,11 +4,13 @@ the endpoint and the Greengrass devices."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from aws_cdk.assertions import Match
 
 from datapalooza import constants
 from datapalooza.domain.emotions import EXPRESSION_CAVEAT, Emotion
+from stacks.settings import AppSettings
 from tests.infra.conftest import Synth, resources
 
 
@@ -211,3 +213,36 @@ def test_devices_run_their_program_as_a_pinned_component_and_publish_only_their_
             len(publish_only) == 1 and json.dumps(publish_only[0]["Resource"]).count("topic/") == 1
         )
         assert f"topic/{topic}" in json.dumps(publish_only[0]["Resource"])
+
+
+def test_the_endpoint_keeps_its_network_by_default_because_it_writes_crops(synth: Synth) -> None:
+    # SageMaker's network isolation takes away the container's S3 access and credentials.
+    assert synth.settings.endpoint_network_isolation is False
+    (model,) = resources(synth.endpoint.to_json(), "AWS::SageMaker::Model").values()
+    assert model["Properties"]["EnableNetworkIsolation"] is False
+    assert constants.ENV_FACES_BUCKET in model["Properties"]["PrimaryContainer"]["Environment"]
+
+
+def test_network_isolation_is_a_context_option_that_serves_detections_only(
+    tmp_path: Path,
+) -> None:
+    from aws_cdk import App
+    from aws_cdk.assertions import Template
+
+    from stacks.app_builder import cdk_json_context
+    from stacks.endpoint_stack import EndpointStack
+
+    app = App(context={**cdk_json_context(), "datapalooza:endpoint_network_isolation": "true"})
+    settings = AppSettings.from_context(app.node.try_get_context)
+    artifact = tmp_path / "model.tar.gz"
+    artifact.write_bytes(b"only the template is read here")
+    stack = EndpointStack(app, "Isolated", settings=settings, model_artifact=artifact)
+    template = Template.from_stack(stack).to_json()
+
+    (model,) = resources(template, "AWS::SageMaker::Model").values()
+    assert model["Properties"]["EnableNetworkIsolation"] is True
+    # No bucket to name and no grant to write to it: an isolated container has neither
+    # network nor credentials, so it answers detections without storing crops.
+    assert constants.ENV_FACES_BUCKET not in model["Properties"]["PrimaryContainer"]["Environment"]
+    actions = json.dumps(resources(template, "AWS::IAM::Policy"))
+    assert "s3:PutObject" not in actions

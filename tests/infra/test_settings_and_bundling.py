@@ -30,11 +30,25 @@ def test_context_strings_from_the_command_line_become_typed_settings() -> None:
         ("log_retention_days", 8),  # not a CloudWatch Logs retention period
         ("endpoint_instance_type", "m5.large"),  # SageMaker types start with ml.
         ("camera_source", "webcam:front"),  # not a device index (the programs' own parser)
+        ("endpoint_network_isolation", "yes"),  # true or false only
     ],
 )
 def test_a_bad_context_value_is_refused_naming_its_key(key: str, value: object) -> None:
     with pytest.raises(SettingsError, match=f"datapalooza:{key}"):
         AppSettings.from_mapping({f"datapalooza:{key}": value})
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("true", True), ("False", False), (True, True)])
+def test_switches_take_json_booleans_and_command_line_words(raw: object, expected: bool) -> None:
+    settings = AppSettings.from_mapping({"datapalooza:endpoint_network_isolation": raw})
+    assert settings.endpoint_network_isolation is expected
+
+
+def test_an_inference_image_of_unknown_c_library_is_refused_naming_its_key() -> None:
+    from stacks.container_image import wheel_platform
+
+    with pytest.raises(SettingsError, match="datapalooza:container_framework_version"):
+        wheel_platform(AppSettings(container_framework_version="1.13"))
 
 
 def test_batching_window_is_required_for_batches_over_ten() -> None:

@@ -4,17 +4,23 @@ crops whose answers map back to the right crops."""
 
 from __future__ import annotations
 
+import io
+
 import boto3
+import numpy as np
 import pytest
-from botocore.stub import ANY, Stubber
+from botocore.stub import ANY
+from PIL import Image
 
 from datapalooza.adapters.aws.rekognition_analyzer import RekognitionAnalyzer
 from datapalooza.domain.detections import BoundingBox
 from datapalooza.domain.emotions import Emotion
 from datapalooza.emotions.mosaic import MosaicAnalyzer, compose
+from datapalooza.emotions.rekognition_limits import REKOGNITION_LIMITS
 from datapalooza.images import decode_image
 from datapalooza.ports import AnalyzerError
-from tests.integration.conftest_emotions import real_face_crops
+from tests.integration.conftest_emotions import jpeg, real_face_crops
+from tests.integration.rekognition_stub import stubbed_rekognition
 
 EXPECTED = {"Image": {"Bytes": ANY}, "Attributes": ["EMOTIONS"]}
 
@@ -25,6 +31,12 @@ def face_detail(box: dict, **emotions: float) -> dict:
         "Confidence": 99.9,
         "Emotions": [{"Type": k.upper(), "Confidence": v} for k, v in emotions.items()],
     }
+
+
+def gif_bytes() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (120, 120)).save(buffer, format="GIF")
+    return buffer.getvalue()
 
 
 @pytest.fixture
@@ -42,13 +54,17 @@ def sleeps():
     return []
 
 
+def real_crop() -> bytes:
+    return real_face_crops()[0][1]
+
+
 def analyzer_for(client, sleeps, **kw):
     return RekognitionAnalyzer(client, sleep=sleeps.append, jitter=lambda: 1.0, **kw)
 
 
 def test_asks_only_for_emotions_and_takes_the_largest_face(client, sleeps):
     _, crop = real_face_crops()[0]
-    with Stubber(client) as stub:
+    with stubbed_rekognition(client) as stub:
         stub.add_response(
             "detect_faces",
             {
@@ -71,15 +87,59 @@ def test_asks_only_for_emotions_and_takes_the_largest_face(client, sleeps):
     assert face.box == BoundingBox(0.2, 0.2, 0.6, 0.6)
 
 
+def test_a_crop_of_a_small_face_is_scaled_up_to_rekognitions_minimum_side(client, sleeps):
+    """A 40 px face gives a ~56 px crop; Rekognition refuses images under 80 px a side
+    (the stub's limit check fails any such request). The box it returns is a fraction
+    of the image, so it holds for the original crop."""
+    small = jpeg(np.asarray(Image.open(io.BytesIO(real_crop())).resize((56, 70))))
+    sent = []
+    with stubbed_rekognition(client) as stub:
+        client.meta.events.register(
+            "before-parameter-build.rekognition.DetectFaces",
+            lambda params, **_: sent.append(params["Image"]["Bytes"]),
+        )
+        stub.add_response(
+            "detect_faces",
+            {
+                "FaceDetails": [
+                    face_detail({"Left": 0.2, "Top": 0.1, "Width": 0.6, "Height": 0.7}, happy=90.0)
+                ]
+            },
+            EXPECTED,
+        )
+        (face,) = analyzer_for(client, sleeps).analyze([small])
+    (image,) = sent
+    assert Image.open(io.BytesIO(image)).size == (80, 100)  # both sides scaled by 80/56
+    assert face.box == BoundingBox(0.2, 0.1, 0.6, 0.7)
+    assert face.scores.dominant is Emotion.HAPPY
+
+
+@pytest.mark.parametrize(
+    ("image", "reason"),
+    [
+        (b"\xff\xd8" + b"\0" * (REKOGNITION_LIMITS.max_image_bytes + 1), "over DetectFaces"),
+        (gif_bytes(), "not GIF"),
+        (b"%PDF-1.7", "not a usable image"),
+    ],
+    ids=["over-5-MB", "gif", "not-an-image"],
+)
+def test_an_image_rekognition_cannot_take_fails_permanently_without_a_call(
+    client, sleeps, image, reason
+):
+    with stubbed_rekognition(client), pytest.raises(AnalyzerError, match=reason) as error:
+        analyzer_for(client, sleeps).analyze([image])
+    assert error.value.transient is False
+
+
 def test_empty_result_means_no_face(client, sleeps):
-    with Stubber(client) as stub:
+    with stubbed_rekognition(client) as stub:
         stub.add_response("detect_faces", {"FaceDetails": []}, EXPECTED)
-        (face,) = analyzer_for(client, sleeps).analyze([b"jpeg"])
+        (face,) = analyzer_for(client, sleeps).analyze([real_crop()])
     assert face.scores is None
 
 
 def test_throttling_is_retried_with_growing_jittered_backoff(client, sleeps):
-    with Stubber(client) as stub:
+    with stubbed_rekognition(client) as stub:
         stub.add_client_error("detect_faces", "ProvisionedThroughputExceededException")
         stub.add_client_error("detect_faces", "ThrottlingException")
         stub.add_response(
@@ -92,7 +152,7 @@ def test_throttling_is_retried_with_growing_jittered_backoff(client, sleeps):
             EXPECTED,
         )
         analyzer = analyzer_for(client, sleeps, base_delay_s=0.2)
-        (face,) = analyzer.analyze([b"jpeg"])
+        (face,) = analyzer.analyze([real_crop()])
     assert face.scores.dominant is Emotion.CALM
     assert sleeps == [0.2, 0.4]  # full jitter's ceiling doubles (jitter pinned to 1.0)
     assert analyzer.calls == 3
@@ -106,11 +166,11 @@ def test_jitter_spreads_retries_below_the_ceiling(client):
 
 
 def test_throttling_that_persists_fails_the_item_as_transient(client, sleeps):
-    with Stubber(client) as stub:
+    with stubbed_rekognition(client) as stub:
         for _ in range(3):
             stub.add_client_error("detect_faces", "ThrottlingException")
         with pytest.raises(AnalyzerError) as error:
-            analyzer_for(client, sleeps, max_attempts=3).analyze([b"jpeg"])
+            analyzer_for(client, sleeps, max_attempts=3).analyze([real_crop()])
     assert error.value.transient is True
     assert len(sleeps) == 2
 
@@ -125,10 +185,10 @@ def test_throttling_that_persists_fails_the_item_as_transient(client, sleeps):
     ],
 )
 def test_errors_say_whether_a_retry_may_help(client, sleeps, code, transient):
-    with Stubber(client) as stub:
+    with stubbed_rekognition(client) as stub:
         stub.add_client_error("detect_faces", code)
         with pytest.raises(AnalyzerError) as error:
-            analyzer_for(client, sleeps).analyze([b"jpeg"])
+            analyzer_for(client, sleeps).analyze([real_crop()])
     assert error.value.transient is transient
     assert sleeps == []
 
@@ -158,7 +218,7 @@ def test_mosaic_of_real_crops_maps_rekognition_faces_back(client, sleeps):
         )
     details.reverse()
     rekognition = analyzer_for(client, sleeps)
-    with Stubber(client) as stub:
+    with stubbed_rekognition(client) as stub:
         stub.add_response("detect_faces", {"FaceDetails": details}, EXPECTED)
         faces = MosaicAnalyzer(rekognition, max_tiles=36).analyze(crops)
         stub.assert_no_pending_responses()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import boto3
 import pytest
-from botocore.stub import ANY, Stubber
+from botocore.stub import ANY
 from moto import mock_aws
 
 from datapalooza import constants
@@ -23,6 +23,7 @@ from datapalooza.emotions.events import CropsFailed
 from datapalooza.emotions.mosaic import MosaicAnalyzer
 from datapalooza.settings import SettingsError
 from tests.integration.conftest_emotions import crop_key, mosaic_answer, real_face_crops
+from tests.integration.rekognition_stub import stubbed_rekognition
 
 REPO = Path(__file__).resolve().parents[2]
 EVENTS = REPO / "tests" / "events"
@@ -129,8 +130,6 @@ def sqs_event(aws) -> dict:
     }
 
 
-
-
 def items(aws) -> dict[str, dict]:
     return {i["face_key"]["S"]: i for i in aws["dynamodb"].scan(TableName=TABLE)["Items"]}
 
@@ -165,7 +164,7 @@ def test_sqs_batch_with_every_kind_of_crop(aws, monkeypatch, capsys):
     assert json.loads(event["Records"][0]["body"])["Event"] == "s3:TestEvent"
     client, rekognition = wire(monkeypatch, handler, mode="mosaic")
 
-    with Stubber(client) as stub:
+    with stubbed_rekognition(client) as stub:
         stub.add_response(
             "detect_faces",
             mosaic_answer([astronaut, hopper, astronaut], ["HAPPY", "CALM", None]),
@@ -210,7 +209,7 @@ def test_throttled_crop_fails_only_its_message(aws, monkeypatch):
     }
     client, _ = wire(monkeypatch, handler, mode="per-crop", max_attempts=2)
 
-    with Stubber(client) as stub:
+    with stubbed_rekognition(client) as stub:
         stub.add_response(
             "detect_faces",
             {
@@ -238,7 +237,7 @@ def test_duplicate_delivery_writes_nothing_and_emits_no_metric_twice(aws, monkey
     aws["s3"].put_object(Bucket=BUCKET, Key=crop_key(index=0), Body=astronaut)
     event = sqs_event(aws)
     client, _ = wire(monkeypatch, handler, mode="mosaic")
-    with Stubber(client) as stub:
+    with stubbed_rekognition(client) as stub:
         for _ in range(2):
             stub.add_response("detect_faces", mosaic_answer([astronaut], ["HAPPY"]), DETECT)
         handler.handler(event, LambdaContext())
@@ -257,7 +256,7 @@ def test_direct_s3_event_with_several_records(aws, monkeypatch):
     aws["s3"].put_object(Bucket=BUCKET, Key=crop_key(index=1), Body=hopper)
     event = json.loads((EVENTS / "s3_object_created.json").read_text())
     client, _ = wire(monkeypatch, handler, mode="mosaic")
-    with Stubber(client) as stub:
+    with stubbed_rekognition(client) as stub:
         stub.add_response(
             "detect_faces", mosaic_answer([astronaut, hopper], ["HAPPY", "SAD"]), DETECT
         )
@@ -273,7 +272,7 @@ def test_direct_s3_event_raises_for_retry_when_throttled(aws, monkeypatch):
     aws["s3"].put_object(Bucket=BUCKET, Key=crop_key(index=1), Body=hopper)
     event = json.loads((EVENTS / "s3_object_created.json").read_text())
     client, _ = wire(monkeypatch, handler, mode="mosaic", max_attempts=1)
-    with Stubber(client) as stub:
+    with stubbed_rekognition(client) as stub:
         stub.add_client_error("detect_faces", "ProvisionedThroughputExceededException")
         with pytest.raises(CropsFailed, match="2 crops failed"):
             handler.handler(event, LambdaContext())
@@ -301,7 +300,7 @@ def test_committed_sqs_event_with_malformed_message(aws, monkeypatch):
     event = json.loads((EVENTS / "sqs_s3_batch.json").read_text())
     event["Records"].append(dict(event["Records"][0], messageId="broken", body="{not json"))
     client, _ = wire(monkeypatch, handler, mode="mosaic")
-    with Stubber(client) as stub:
+    with stubbed_rekognition(client) as stub:
         stub.add_response(
             "detect_faces", mosaic_answer([astronaut, hopper], ["HAPPY", "CALM"]), DETECT
         )

@@ -1,10 +1,8 @@
 """The endpoint's HTTP contract, in-process and as a real server process."""
 
 import json
-import os
 import subprocess
 import sys
-import tarfile
 
 import boto3
 import numpy as np
@@ -177,58 +175,3 @@ def test_a_busy_port_is_a_clear_error(tmp_path):
         )
     assert result.returncode == 2
     assert f"port {port}" in result.stderr and "in use" in result.stderr
-
-
-def test_the_packed_model_artifact_serves_a_frame_in_a_fresh_process(tmp_path, grace_hopper_jpeg):
-    from model.build import build_model_artifact
-
-    artifact = build_model_artifact(tmp_path / "out")
-    model_dir = tmp_path / "opt-ml-model"
-    with tarfile.open(artifact) as tar:
-        tar.extractall(model_dir, filter="data")
-    names = {p.relative_to(model_dir).as_posix() for p in model_dir.rglob("*") if p.is_file()}
-    assert {"code/inference.py", "code/requirements.txt", "MODEL_CARD.md"} <= names
-    assert "code/retinaface/weights.py" in names
-    assert "code/datapalooza/detection/face_crops.py" in names
-    (tmp_path / "frame.jpg").write_bytes(grace_hopper_jpeg)
-    script = f"""
-import json, sys, runpy
-sys.path.insert(0, {str(model_dir / "code")!r})
-import inference, datapalooza, retinaface
-assert datapalooza.__file__.startswith({str(model_dir)!r}), datapalooza.__file__
-assert retinaface.__file__.startswith({str(model_dir)!r}), retinaface.__file__
-class Processor:
-    def get_request_properties(self):
-        return {{"X-Amzn-SageMaker-Custom-Attributes": "stage=main,camera=cam-9,frame=f1"}}
-class Context:
-    request_processor = [Processor()]
-model = inference.model_fn({str(model_dir)!r})
-frame = open({str(tmp_path / "frame.jpg")!r}, "rb").read()
-data = inference.input_fn(frame, "image/jpeg", Context())
-body, ctype = inference.output_fn(inference.predict_fn(data, model), "application/json")
-print(ctype); print(body.decode())
-"""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DATAPALOOZA_")}
-    env["DATAPALOOZA_DATA_DIR"] = str(tmp_path / "crops")
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-        env=env,
-    )
-    assert result.returncode == 0, result.stderr
-    ctype, body = result.stdout.strip().split("\n", 1)
-    answer = json.loads(body)
-    assert ctype == "application/json"
-    assert answer["Camera"] == "cam-9" and answer["FaceCount"] == 1
-    assert (tmp_path / "crops" / answer["Faces"][0]["CropKey"]).is_file()
-
-
-def test_the_artifact_is_reproducible(tmp_path):
-    from model.build import build_model_artifact
-
-    first = build_model_artifact(tmp_path / "a").read_bytes()
-    second = build_model_artifact(tmp_path / "b").read_bytes()
-    assert first == second

@@ -147,3 +147,15 @@ def test_mosaic_bytes_stay_under_the_limit():
     noise = np.random.default_rng(1).integers(0, 256, (1080, 1920, 3), dtype=np.uint8)
     data = encode_within_limit(noise, limit=2_000_000)
     assert len(data) <= 2_000_000
+
+
+def test_rekognition_limits_are_the_documented_ones_and_the_mosaic_keeps_them() -> None:
+    from datapalooza.emotions.rekognition_limits import REKOGNITION_LIMITS as limits
+
+    # https://docs.aws.amazon.com/rekognition/latest/dg/limits.html (and API_Image.html)
+    assert limits.min_side_px == 80
+    assert limits.max_image_bytes == 5_242_880
+    assert (limits.min_face_px, limits.face_reference_px) == (40, (1920, 1080))
+    assert limits.formats == {"JPEG", "PNG"} and limits.max_faces == 100
+    smallest = plan_mosaic(1)
+    assert min(smallest.width, smallest.height) >= limits.min_side_px

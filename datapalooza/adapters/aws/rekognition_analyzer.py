@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import io
 import logging
+import math
 import random
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
 from botocore.exceptions import BotoCoreError, ClientError
+from PIL import Image, UnidentifiedImageError
 
 from datapalooza.domain.detections import BoundingBox
 from datapalooza.domain.emotions import Emotion, EmotionScores, InvalidScores
+from datapalooza.emotions.rekognition_limits import REKOGNITION_LIMITS
+from datapalooza.images import encode_jpeg
 from datapalooza.ports import AnalyzedFace, AnalyzerError
 
 logger = logging.getLogger(__name__)
@@ -38,6 +44,9 @@ class RekognitionAnalyzer:
     the only retry policy.
 
     Per crop (``analyze``), the crop's face is the largest one Rekognition returns.
+    Every image is first fitted to Rekognition's limits (``fit_for_detect_faces``): a crop
+    of a small face (a 40 px face gives a ~56 px crop) is scaled up to the 80 px minimum
+    side, which Rekognition would otherwise refuse.
     """
 
     name = "rekognition"
@@ -76,7 +85,7 @@ class RekognitionAnalyzer:
         return answers
 
     def detect_faces(self, image: bytes) -> list[AnalyzedFace]:
-        response = self._call(image)
+        response = self._call(fit_for_detect_faces(image))
         faces = []
         for detail in response.get("FaceDetails", []):
             try:
@@ -124,6 +133,36 @@ class RekognitionAnalyzer:
         Blog, "Exponential Backoff And Jitter"), so throttled Lambdas spread out."""
         ceiling = min(self.max_delay_s, self.base_delay_s * 2 ** (attempt - 1))
         return float(ceiling * self._jitter())
+
+
+def fit_for_detect_faces(image: bytes) -> bytes:
+    """``image`` as DetectFaces accepts it (``REKOGNITION_LIMITS``): a JPEG or PNG of at
+    most 5 MB whose sides are at least 80 px. A smaller image is scaled up, both sides by
+    the same factor, so boxes Rekognition returns (fractions of the image) still hold for
+    the original. Anything else raises a permanent AnalyzerError before any call."""
+    limits = REKOGNITION_LIMITS
+    if len(image) > limits.max_image_bytes:
+        raise AnalyzerError(
+            f"image is {len(image)} bytes, over DetectFaces' {limits.max_image_bytes}",
+            transient=False,
+        )
+    try:
+        with Image.open(io.BytesIO(image)) as opened:
+            kind, (width, height) = opened.format, opened.size
+            if kind not in limits.formats:
+                raise AnalyzerError(
+                    f"DetectFaces takes {' or '.join(sorted(limits.formats))}, not {kind}",
+                    transient=False,
+                )
+            if min(width, height) >= limits.min_side_px:
+                return image
+            scale = limits.min_side_px / min(width, height)
+            size = (math.ceil(width * scale), math.ceil(height * scale))
+            # Bicubic: the smoothest of Pillow's upscalers for a face a few dozen px wide.
+            larger = opened.convert("RGB").resize(size, Image.Resampling.BICUBIC)
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise AnalyzerError(f"not a usable image: {exc}", transient=False) from exc
+    return encode_jpeg(np.asarray(larger), quality=95)
 
 
 def rekognition_client(session: Any = None, region_name: str | None = None) -> Any:
