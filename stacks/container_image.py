@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from aws_cdk import Aws, CfnMapping, Stack, Token
 from constructs import Construct
 
+from datapalooza.settings import SettingsError
 from model.wheels import WheelPlatform
-from stacks.settings import CONTEXT_PREFIX, AppSettings, SettingsError
+from stacks.settings import CONTEXT_PREFIX, AppSettings
 
 FRAMEWORK = "pytorch"
 

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from datapalooza.settings import SettingsError
 from stacks.bundling import PipLocalBundling, PythonBundle
 from stacks.requirements import UnknownRequirement, pinned
-from stacks.settings import AppSettings, SettingsError
+from stacks.settings import AppSettings
 
 
 def test_context_strings_from_the_command_line_become_typed_settings() -> None:
