@@ -15,6 +15,8 @@ CROWD_MOOD_METRIC: Final = "CrowdMood"
 NO_FACE_FOUND_METRIC: Final = "NoFaceFound"
 CROP_REJECTED_METRIC: Final = "CropRejected"
 CROP_MISSING_METRIC: Final = "CropMissing"
+# DetectFaces answers that were throttled (each retry counts): the Rekognition quota alarm.
+REKOGNITION_THROTTLED_METRIC: Final = "RekognitionThrottled"
 
 # Results table (DynamoDB) attribute names
 RESULTS_PARTITION_KEY: Final = "stage"
@@ -62,3 +64,9 @@ ENV_DASHBOARD_POLL_SECONDS: Final = "DATAPALOOZA_DASHBOARD_POLL_SECONDS"
 CLOUD_INFERENCE_STACK: Final = "DataPalooza-Challenge1-Endpoint"
 EMOTION_TRACKER_STACK: Final = "DataPalooza-Challenge2-EmotionTracker"
 EDGE_STACK: Final = "DataPalooza-Challenge3-Edge"
+
+# Tags on every stack: whose it is and which challenge, so an instructor's
+# ``datapalooza workshop`` finds and orders them (teardown: highest challenge first).
+TEAM_TAG: Final = "datapalooza:team"
+CHALLENGE_TAG: Final = "datapalooza:challenge"
+DEFAULT_TEAM: Final = "default"

@@ -18,6 +18,8 @@ COMMANDS = [
     "up",
     "report",
     "dashboard",
+    "plan",
+    "workshop",
 ]
 
 
