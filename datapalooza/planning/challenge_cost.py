@@ -80,7 +80,9 @@ def format_challenges(costs: list[ChallengeCost], *, only: int | None = None) ->
             f"${cost.known_cost_per_hour:,.4f} per hour"
         )
         for item in cost.items:
-            shown = "price not found" if item.cost_per_hour is None else f"${item.cost_per_hour:,.4f}"
+            shown = (
+                "price not found" if item.cost_per_hour is None else f"${item.cost_per_hour:,.4f}"
+            )
             lines.append(f"  {item.service:<12}{item.what:<50}{shown:>16}")
     return "\n".join(lines)
 
@@ -114,9 +116,12 @@ def render_cost_doc(shape: DeploymentShape, prices: PriceTable) -> str:
             "| --- | --- | ---: | ---: |",
         ]
         for item in cost.items:
-            shown = "price not found" if item.cost_per_hour is None else f"${item.cost_per_hour:,.4f}"
+            shown = (
+                "price not found" if item.cost_per_hour is None else f"${item.cost_per_hour:,.4f}"
+            )
             out.append(
-                f"| {item.service} | {item.what} | {format_quantity(item.quantity_per_hour)} | {shown} |"
+                f"| {item.service} | {item.what} | "
+                f"{format_quantity(item.quantity_per_hour)} | {shown} |"
             )
         out.append("")
     out += [

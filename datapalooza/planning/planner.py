@@ -248,7 +248,9 @@ def plan_festival(load: FestivalLoad, shape: DeploymentShape, prices: PriceTable
     gb_seconds = concurrency * shape.tracker_memory_mb / 1024 * SECONDS_PER_HOUR
     items += [
         LineItem(
-            "Lambda", "tracker requests", invocations_per_s * SECONDS_PER_HOUR,
+            "Lambda",
+            "tracker requests",
+            invocations_per_s * SECONDS_PER_HOUR,
             prices.price("lambda.requests"),
         ),
         LineItem(
@@ -258,7 +260,9 @@ def plan_festival(load: FestivalLoad, shape: DeploymentShape, prices: PriceTable
             prices.price(f"lambda.gb_second.{shape.tracker_architecture}"),
         ),
         LineItem(
-            "Rekognition", "DetectFaces images", calls_per_s * SECONDS_PER_HOUR,
+            "Rekognition",
+            "DetectFaces images",
+            calls_per_s * SECONDS_PER_HOUR,
             prices.price("rekognition.group2.image"),
         ),
     ]
@@ -283,7 +287,9 @@ def plan_festival(load: FestivalLoad, shape: DeploymentShape, prices: PriceTable
             f"edge: crops x {CROP_BYTES:,.0f} B to S3 (bench/devices.py)",
         ),
         Need("crops_stored_gb", stored_gb, "GB", f"kept {shape.faces_expire_days} day(s)"),
-        Need("sqs_requests_per_s", sqs_requests_per_s, "requests/s", "send + receive/10 + delete/10"),
+        Need(
+            "sqs_requests_per_s", sqs_requests_per_s, "requests/s", "send + receive/10 + delete/10"
+        ),
         Need("cloudwatch_metrics", metrics, "custom metrics", f"{load.stages} stage(s)"),
         Need("greengrass_core_devices", load.cameras, "devices", "one core device per camera"),
     ]
@@ -292,40 +298,57 @@ def plan_festival(load: FestivalLoad, shape: DeploymentShape, prices: PriceTable
     )
     items += [
         LineItem(
-            "DynamoDB", "on-demand writes", crops_per_s * SECONDS_PER_HOUR,
+            "DynamoDB",
+            "on-demand writes",
+            crops_per_s * SECONDS_PER_HOUR,
             prices.price("dynamodb.on_demand.write_request_unit"),
         ),
         LineItem(
-            "S3", "PUT requests (crops)", crops_per_s * SECONDS_PER_HOUR,
+            "S3",
+            "PUT requests (crops)",
+            crops_per_s * SECONDS_PER_HOUR,
             prices.price("s3.put_request"),
         ),
         LineItem(
-            "S3", "GET requests (tracker)", crops_per_s * SECONDS_PER_HOUR,
+            "S3",
+            "GET requests (tracker)",
+            crops_per_s * SECONDS_PER_HOUR,
             prices.price("s3.get_request"),
         ),
         LineItem(
-            "S3", "crop storage (GB-month, steady state)", stored_gb / HOURS_PER_MONTH,
+            "S3",
+            "crop storage (GB-month, steady state)",
+            stored_gb / HOURS_PER_MONTH,
             prices.price("s3.storage.gb_month"),
         ),
         LineItem(
-            "SQS", "standard requests", sqs_requests_per_s * SECONDS_PER_HOUR,
+            "SQS",
+            "standard requests",
+            sqs_requests_per_s * SECONDS_PER_HOUR,
             prices.price("sqs.standard.request"),
         ),
         LineItem(
-            "CloudWatch", "custom metrics (metric-month)", metrics / HOURS_PER_MONTH,
+            "CloudWatch",
+            "custom metrics (metric-month)",
+            metrics / HOURS_PER_MONTH,
             prices.price("cloudwatch.custom_metric_month"),
         ),
         LineItem(
-            "CloudWatch", "EMF log ingestion (GB)",
+            "CloudWatch",
+            "EMF log ingestion (GB)",
             crops_per_s * EMF_BYTES_PER_FACE * SECONDS_PER_HOUR / GB,
             prices.price("cloudwatch.logs_ingestion_gb"),
         ),
         LineItem(
-            "IoT Core", "MQTT messages (detections / edge stats)",
-            iot_messages_per_s * SECONDS_PER_HOUR, prices.price("iot_core.message"),
+            "IoT Core",
+            "MQTT messages (detections / edge stats)",
+            iot_messages_per_s * SECONDS_PER_HOUR,
+            prices.price("iot_core.message"),
         ),
         LineItem(
-            "Greengrass", "active core devices (device-month)", load.cameras / HOURS_PER_MONTH,
+            "Greengrass",
+            "active core devices (device-month)",
+            load.cameras / HOURS_PER_MONTH,
             prices.price("greengrass.core_device_month"),
         ),
     ]
@@ -368,19 +391,21 @@ def format_plan(plan: FestivalPlan) -> str:
     lines = [
         f"Festival: {load.cameras} cameras x {load.fps:g} fps, {load.path} path, "
         f"{load.faces_per_frame:g} faces/frame, {load.stages} stage(s)",
-        f"Prices: {plan.region}, read {plan.prices_retrieved} "
-        "(datapalooza/planning/prices.json)",
+        f"Prices: {plan.region}, read {plan.prices_retrieved} (datapalooza/planning/prices.json)",
         "",
         "Needs",
     ]
     for need in plan.needs:
-        lines.append(f"  {need.name:<26}{format_quantity(need.value):>14} {need.unit}  [{need.how}]")
+        lines.append(
+            f"  {need.name:<26}{format_quantity(need.value):>14} {need.unit}  [{need.how}]"
+        )
     lines += ["", "Cost per hour"]
     for item in plan.items:
         cost = item.cost_per_hour
         shown = "price not found" if cost is None else f"${cost:,.4f}"
         lines.append(
-            f"  {item.service:<12}{item.what:<46}{format_quantity(item.quantity_per_hour):>14}  {shown}"
+            f"  {item.service:<12}{item.what:<46}"
+            f"{format_quantity(item.quantity_per_hour):>14}  {shown}"
         )
     lines.append(f"  {'total of priced items':<57}{'':>14}  ${plan.known_cost_per_hour:,.2f}")
     if plan.unpriced:

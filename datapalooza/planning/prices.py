@@ -65,7 +65,9 @@ class PriceTable:
         try:
             return self.prices[key]
         except KeyError:
-            raise PricesError(f"{PRICES_FILE.name} has no price {key!r} for {self.region}") from None
+            raise PricesError(
+                f"{PRICES_FILE.name} has no price {key!r} for {self.region}"
+            ) from None
 
     def vcpus(self, instance_type: str) -> int:
         try:

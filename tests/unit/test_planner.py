@@ -97,7 +97,9 @@ def test_per_crop_mode_makes_one_call_per_crop() -> None:
 
 def test_quota_warnings() -> None:
     shape = DeploymentShape()
-    under = plan_festival(FestivalLoad(cameras=200, fps=1, rekognition_tps_quota=100), shape, PRICES)
+    under = plan_festival(
+        FestivalLoad(cameras=200, fps=1, rekognition_tps_quota=100), shape, PRICES
+    )
     over = plan_festival(FestivalLoad(cameras=200, fps=1, rekognition_tps_quota=50), shape, PRICES)
     assert not [w for w in under.warnings if "quota" in w]
     assert [w for w in over.warnings if "above the quota of 50" in w]
@@ -130,8 +132,9 @@ def test_bad_input_names_the_flag(kwargs: dict[str, object], flag: str) -> None:
 
 
 def test_measured_crop_bytes_come_from_the_edge_figure() -> None:
-    assert planner.CROP_BYTES * planner.MEASURED_CROPS_PER_FRAME == pytest.approx(
-        planner.EDGE_CROP_BYTES_PER_FRAME
+    assert (
+        pytest.approx(planner.EDGE_CROP_BYTES_PER_FRAME)
+        == planner.CROP_BYTES * planner.MEASURED_CROPS_PER_FRAME
     )
 
 
