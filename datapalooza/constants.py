@@ -17,6 +17,8 @@ CROP_REJECTED_METRIC: Final = "CropRejected"
 CROP_MISSING_METRIC: Final = "CropMissing"
 # DetectFaces answers that were throttled (each retry counts): the Rekognition quota alarm.
 REKOGNITION_THROTTLED_METRIC: Final = "RekognitionThrottled"
+# The tracker handler's function-level metrics carry dimension service=<this>.
+TRACKER_METRICS_SERVICE: Final = "emotion-tracker"
 
 # Results table (DynamoDB) attribute names
 RESULTS_PARTITION_KEY: Final = "stage"

@@ -97,6 +97,9 @@ class AppSettings:
     # Where the festival alarms (stacks/festival_alarms.py) e-mail; empty: the SNS topic
     # only (subscribe to it yourself).
     alarm_email: str = ""
+    # Average ModelLatency above this alarms: ~69 ms of CPU per 1280x720 frame measured
+    # here (datapalooza/planning/planner.py), so 500 ms means a starved or queuing endpoint.
+    alarm_model_latency_ms: int = 500
 
     def __post_init__(self) -> None:
         _check(
@@ -209,6 +212,11 @@ class AppSettings:
             "an exact component version such as 2.1.14",
         )
         _check(self.device_python in _DEVICE_PYTHONS, "device_python", ", ".join(_DEVICE_PYTHONS))
+        _check(
+            1 <= self.alarm_model_latency_ms <= 60_000,
+            "alarm_model_latency_ms",
+            "1-60000 ms",
+        )
         _check(
             self.alarm_email == "" or _EMAIL.match(self.alarm_email) is not None,
             "alarm_email",

@@ -124,9 +124,7 @@ def _remove_team(
     for stack in stacks:
         for thing, policy in stack.things:
             removal = Removal(team, "thing certificates of", thing)
-            _attempt(
-                report, removal, echo, lambda t=thing, p=policy: _release_thing(clients.iot, t, p)
-            )
+            _attempt(report, removal, echo, partial(_release_thing, clients.iot, thing, policy))
     for stack in stacks:
         removal = Removal(team, "stack", stack.name)
         ok = _attempt(
