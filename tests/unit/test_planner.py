@@ -166,3 +166,11 @@ def test_a_price_without_a_source_is_refused(tmp_path: Path) -> None:
 def test_cost_is_none_when_the_price_is_unknown() -> None:
     assert PRICES.price("iot_core.message").cost(1000) is None
     assert math.isclose(PRICES.price("lambda.requests").cost(1_000_000) or 0, 0.2)
+
+
+def test_running_a_festival_page_shows_the_real_output() -> None:
+    # docs/running-a-festival.md quotes `datapalooza plan --cameras 200 --fps 1` verbatim.
+    page = (Path(__file__).resolve().parents[2] / "docs" / "running-a-festival.md").read_text()
+    quoted = page.split("$ datapalooza plan --cameras 200 --fps 1\n", 1)[1].split("\n```", 1)[0]
+    plan = plan_festival(FestivalLoad(cameras=200, fps=1), DeploymentShape(), PRICES)
+    assert quoted == format_plan(plan)
