@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_iam as iam
@@ -36,9 +36,9 @@ class FestivalAlarms(Construct):
     - endpoint 5xx (Invocation5XXErrors > 0) and model latency (average ModelLatency
       above ``model_latency_ms``).
 
-    The topic is encrypted with its own customer managed key (CloudWatch must be allowed
-    to use the key to publish; an AWS managed key cannot grant that), and refuses
-    requests not sent over TLS.
+    The topic is encrypted with its own customer managed key, whose policy lets
+    CloudWatch alarms of this account use it to publish (an AWS managed key's policy
+    cannot be changed to allow that), and refuses requests not sent over TLS.
     """
 
     def __init__(
@@ -61,10 +61,6 @@ class FestivalAlarms(Construct):
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.DESTROY,
         )
-        # CloudWatch alarms publish to an encrypted topic only if the key lets them.
-        self.key.grant(
-            iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*"
-        )
         self.topic = sns.Topic(
             self,
             "Topic",
@@ -72,6 +68,22 @@ class FestivalAlarms(Construct):
             master_key=self.key,
             enforce_ssl=True,
         )
+        # CloudWatch can publish to a KMS-encrypted topic only if the key lets it
+        # ("compatibility between event sources from AWS services and encrypted topics",
+        # https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html). Only on
+        # behalf of this account's alarms in this Region (no confused deputy).
+        cloudwatch_alarms = iam.PrincipalWithConditions(
+            iam.ServicePrincipal("cloudwatch.amazonaws.com"),
+            {
+                "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+                "ArnLike": {
+                    "aws:SourceArn": f"arn:{Aws.PARTITION}:cloudwatch:{Aws.REGION}:"
+                    f"{Aws.ACCOUNT_ID}:alarm:*"
+                },
+            },
+        )
+        self.key.grant(cloudwatch_alarms, "kms:Decrypt", "kms:GenerateDataKey*")
+        self.topic.grant_publish(cloudwatch_alarms)
         if email:
             self.topic.add_subscription(subscriptions.EmailSubscription(email))
 

@@ -115,12 +115,18 @@ def test_festival_alarms_notify_one_encrypted_tls_only_topic(synth: Synth) -> No
     assert latency["Threshold"] == synth.settings.alarm_model_latency_ms * 1000
     assert {"Name": "EndpointName", "Value": synth.settings.endpoint_name} in latency["Dimensions"]
     assert by_metric["ApproximateNumberOfMessagesVisible"]["Threshold"] == 0
-    # CloudWatch may use the topic's key to publish.
+    # CloudWatch may use the topic's key and publish, for this account's alarms only.
     key_policy = next(iter(resources(template, "AWS::KMS::Key").values()))["Properties"]
-    assert any(
-        s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
-        for s in key_policy["KeyPolicy"]["Statement"]
-    )
+    topic_statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    for statements in (key_policy["KeyPolicy"]["Statement"], topic_statements):
+        (grant,) = [
+            s for s in statements if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
+        ]
+        assert grant["Effect"] == "Allow"
+        assert grant["Condition"]["StringEquals"] == {
+            "aws:SourceAccount": {"Ref": "AWS::AccountId"}
+        }
+        assert "aws:SourceArn" in grant["Condition"]["ArnLike"]
 
 
 def test_alarm_email_subscription_from_context_is_nag_clean() -> None:
