@@ -62,11 +62,8 @@ class WorkshopClients:
     logs: Any
 
 
-class UnknownTeam(LookupError):
-    """A --team that has no stacks in this account and Region."""
-
-
 def choose_teams(found: Iterable[str], *, teams: Iterable[str], all_teams: bool) -> list[str]:
+    """The teams to remove: every found team, or the asked ones that have stacks."""
     found = sorted(found)
     if all_teams:
         return found

@@ -396,3 +396,46 @@ def test_teardown_needs_a_team_or_all(capsys: pytest.CaptureFixture[str]) -> Non
     with pytest.raises(SystemExit):
         main(["workshop", "teardown", "--region", REGION])
     assert "one of the arguments --team --all is required" in capsys.readouterr().err
+
+
+class _StubbedSession:
+    """What the CLI's session hands out: the test's stubbed clients."""
+
+    region_name = REGION
+
+    def __init__(self, aws: dict[str, Stubber]) -> None:
+        self._aws = aws
+
+    def client(self, name: str) -> Any:
+        return self._aws[name].client
+
+
+def test_cli_dry_run_prints_the_plan_and_removes_nothing(
+    aws: dict[str, Stubber], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datapalooza.cli import workshop as workshop_cli
+
+    monkeypatch.setattr(workshop_cli, "_session", lambda args: _StubbedSession(aws))
+    _describe(aws, [*_alice(), *_default_team()])
+    assert main(["workshop", "teardown", "--all", "--dry-run"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "would remove alice: stack alice-Endpoint" in out
+    assert out[-1] == "Dry run: 7 item(s) would be removed; nothing was."
+
+
+def test_cli_status_prints_each_team(
+    aws: dict[str, Stubber], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datapalooza.cli import workshop as workshop_cli
+
+    monkeypatch.setattr(workshop_cli, "_session", lambda args: _StubbedSession(aws))
+    _describe(aws, _alice())
+    aws["sagemaker"].add_response(
+        "describe_endpoint",
+        _endpoint_answer("alice-face-detection", "InService", 1),
+        {"EndpointName": "alice-face-detection"},
+    )
+    assert main(["workshop", "status"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Team alice: ~$0.12/hour")
+    assert "endpoint  alice-face-detection" in out and "InService (1 instance(s))" in out
