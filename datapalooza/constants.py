@@ -15,6 +15,10 @@ CROWD_MOOD_METRIC: Final = "CrowdMood"
 NO_FACE_FOUND_METRIC: Final = "NoFaceFound"
 CROP_REJECTED_METRIC: Final = "CropRejected"
 CROP_MISSING_METRIC: Final = "CropMissing"
+# DetectFaces answers that were throttled (each retry counts): the Rekognition quota alarm.
+REKOGNITION_THROTTLED_METRIC: Final = "RekognitionThrottled"
+# The tracker handler's function-level metrics carry dimension service=<this>.
+TRACKER_METRICS_SERVICE: Final = "emotion-tracker"
 
 # Results table (DynamoDB) attribute names
 RESULTS_PARTITION_KEY: Final = "stage"
@@ -73,3 +77,9 @@ DEFAULT_ENDPOINT_NAME: Final = "datapalooza-face-detection"
 CLOUD_INFERENCE_STACK: Final = "DataPalooza-Challenge1-Endpoint"
 EMOTION_TRACKER_STACK: Final = "DataPalooza-Challenge2-EmotionTracker"
 EDGE_STACK: Final = "DataPalooza-Challenge3-Edge"
+
+# Tags on every stack: whose it is and which challenge, so an instructor's
+# ``datapalooza workshop`` finds and orders them (teardown: highest challenge first).
+TEAM_TAG: Final = "datapalooza:team"
+CHALLENGE_TAG: Final = "datapalooza:challenge"
+DEFAULT_TEAM: Final = "default"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import App, Environment, Validations
+from aws_cdk import App, Environment, Tags, Validations
 from cdk_nag import AwsSolutionsChecks
 
 from datapalooza import constants
@@ -68,6 +68,11 @@ def build_app(
     )
     edge.add_dependency(endpoint, "the edge device writes into Challenge 1's faces bucket")
     stacks = FestivalStacks(endpoint=endpoint, emotion_tracker=tracker, edge=edge)
+    for challenge, stack in enumerate((endpoint, tracker, edge), start=1):
+        # Stack tags (CloudFormation propagates them to the resources): the workshop
+        # commands find a team's stacks and delete them highest challenge first.
+        Tags.of(stack).add(constants.TEAM_TAG, constants.DEFAULT_TEAM)
+        Tags.of(stack).add(constants.CHALLENGE_TAG, str(challenge))
     acknowledge_findings(stacks)
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return stacks

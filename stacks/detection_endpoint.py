@@ -12,10 +12,12 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from stacks.container_image import ContainerImage
+from stacks.endpoint_scaling import VARIANT_NAME, Capacity, production_variant
 
 
 class DetectionEndpoint(Construct):
-    """A SageMaker real-time endpoint serving ``model.tar.gz`` in an inference container.
+    """A SageMaker endpoint (real-time instances or serverless, per ``capacity``) serving
+    ``model.tar.gz`` in an inference container.
 
     ``model_artifact`` is the archive ``model/build.py`` writes (serving code with the
     model_fn/input_fn/predict_fn/output_fn contract, the ``datapalooza`` package, the
@@ -36,8 +38,7 @@ class DetectionEndpoint(Construct):
         model_artifact: Path,
         image: ContainerImage,
         endpoint_name: str,
-        instance_type: str,
-        instance_count: int,
+        capacity: Capacity,
         network_isolation: bool,
         environment: Mapping[str, str],
     ) -> None:
@@ -48,6 +49,7 @@ class DetectionEndpoint(Construct):
                 "model.build.build_model_artifact(out_dir) first"
             )
         self.endpoint_name = endpoint_name
+        self.variant_name = VARIANT_NAME
         self.artifact = s3_assets.Asset(self, "ModelArtifact", path=str(model_artifact))
 
         self.role = iam.Role(
@@ -119,15 +121,7 @@ class DetectionEndpoint(Construct):
         self.config = sagemaker.CfnEndpointConfig(
             self,
             "Config",
-            production_variants=[
-                sagemaker.CfnEndpointConfig.ProductionVariantProperty(
-                    variant_name="AllTraffic",
-                    model_name=self.model.attr_model_name,
-                    initial_instance_count=instance_count,
-                    instance_type=instance_type,
-                    initial_variant_weight=1.0,
-                )
-            ],
+            production_variants=[production_variant(capacity, self.model.attr_model_name)],
         )
         self.endpoint = sagemaker.CfnEndpoint(
             self,

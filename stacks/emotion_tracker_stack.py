@@ -9,7 +9,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from datapalooza import constants
+from datapalooza import constants, deployment
 from stacks.bundling import PythonBundle
 from stacks.camera_device import CameraDevice
 from stacks.crowd_dashboard import CrowdDashboard
@@ -17,6 +17,7 @@ from stacks.detection_endpoint import DetectionEndpoint
 from stacks.emotion_tracker import EmotionTracker
 from stacks.faces_bucket import faces_bucket_name as faces_bucket_name_of_account
 from stacks.faces_bucket import grant_read_crops
+from stacks.festival_alarms import FestivalAlarms
 from stacks.python_function import FunctionSpec
 from stacks.requirements import REPO_ROOT, pinned
 from stacks.settings import AppSettings
@@ -67,8 +68,8 @@ class EmotionTrackerStack(Stack):
                     constants.ENV_RESULTS_TTL_DAYS: str(settings.results_ttl_days),
                     "POWERTOOLS_METRICS_NAMESPACE": constants.METRIC_NAMESPACE,
                 },
-                timeout=Duration.seconds(60),
-                memory_size=1024,
+                timeout=Duration.seconds(deployment.TRACKER_TIMEOUT_S),
+                memory_size=deployment.TRACKER_MEMORY_MB,
                 log_retention=log_retention,
             ),
             batch_size=settings.tracker_batch_size,
@@ -116,6 +117,18 @@ class EmotionTrackerStack(Stack):
         # The camera may send frames to the endpoint: nothing else.
         endpoint.grant_invoke(self.camera.core.role)
 
+        self.alarms = FestivalAlarms(
+            self,
+            "Alarms",
+            dead_letters=self.tracker.dead_letters,
+            tracker=self.tracker.function,
+            endpoint_name=settings.endpoint_name,
+            variant_name=endpoint.variant_name,
+            model_latency_ms=settings.alarm_model_latency_ms,
+            email=settings.alarm_email,
+        )
+
+        CfnOutput(self, "AlarmTopicArn", value=self.alarms.topic.topic_arn)
         CfnOutput(self, "ResultsTableName", value=self.tracker.table.table_name)
         CfnOutput(self, "CropsQueueUrl", value=self.tracker.queue.queue_url)
         CfnOutput(self, "DeadLetterQueueUrl", value=self.tracker.dead_letters.queue_url)

@@ -11,6 +11,12 @@ from constructs import Construct
 from datapalooza import constants
 from stacks.container_image import inference_image
 from stacks.detection_endpoint import DetectionEndpoint
+from stacks.endpoint_scaling import (
+    Capacity,
+    EndpointScaling,
+    InstanceCapacity,
+    ServerlessCapacity,
+)
 from stacks.faces_bucket import FacesBucket, grant_write_crops
 from stacks.settings import AppSettings
 
@@ -35,6 +41,7 @@ class EndpointStack(Stack):
             expire_days=settings.faces_expire_days,
             access_logs_expire_days=settings.access_logs_expire_days,
         )
+        capacity = endpoint_capacity(settings)
         self.endpoint = DetectionEndpoint(
             self,
             "Detection",
@@ -46,8 +53,7 @@ class EndpointStack(Stack):
                 instance_type=settings.endpoint_instance_type,
             ),
             endpoint_name=settings.endpoint_name,
-            instance_type=settings.endpoint_instance_type,
-            instance_count=settings.endpoint_instance_count,
+            capacity=capacity,
             network_isolation=settings.endpoint_network_isolation,
             environment={
                 # An isolated container has no network and no credentials: no bucket to
@@ -62,9 +68,34 @@ class EndpointStack(Stack):
                 constants.ENV_MIN_FACE_PX: str(settings.min_face_px),
             },
         )
+        self.scaling: EndpointScaling | None = None
+        if isinstance(capacity, InstanceCapacity) and capacity.max > capacity.min:
+            self.scaling = EndpointScaling(
+                self,
+                "Scaling",
+                endpoint=self.endpoint.endpoint,
+                endpoint_name=settings.endpoint_name,
+                capacity=capacity,
+            )
         # Who may do what: the endpoint writes (and on a failed frame, removes) crops.
         if not settings.endpoint_network_isolation:
             grant_write_crops(self.faces.bucket_name, self.endpoint.role)
 
         CfnOutput(self, "FacesBucketName", value=self.faces.bucket.bucket_name)
         CfnOutput(self, "EndpointName", value=settings.endpoint_name)
+
+
+def endpoint_capacity(settings: AppSettings) -> Capacity:
+    """Serverless when ``endpoint_serverless_memory_mb`` is set, else instances."""
+    if settings.serverless:
+        return ServerlessCapacity(
+            memory_mb=settings.endpoint_serverless_memory_mb,
+            max_concurrency=settings.endpoint_serverless_max_concurrency,
+        )
+    return InstanceCapacity(
+        instance_type=settings.endpoint_instance_type,
+        initial=settings.endpoint_instance_count,
+        min=settings.endpoint_min_instances,
+        max=settings.endpoint_max_instances,
+        target_invocations_per_instance=settings.endpoint_target_invocations_per_instance,
+    )

@@ -17,10 +17,16 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from datapalooza import deployment
 from stacks.bundling import PipLocalBundling, PythonBundle
 
 CLOUD_RUNTIME = lambda_.Runtime.PYTHON_3_13
-CLOUD_ARCHITECTURE = lambda_.Architecture.ARM_64
+# The planner prices the same architecture (datapalooza/deployment.py).
+CLOUD_ARCHITECTURE = (
+    lambda_.Architecture.ARM_64
+    if deployment.TRACKER_ARCHITECTURE == "arm64"
+    else lambda_.Architecture.X86_64
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

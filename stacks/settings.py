@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 
 from aws_cdk import aws_logs as logs
 
-from datapalooza import constants
+from datapalooza import constants, deployment
+from datapalooza.deployment import DeploymentShape
 from datapalooza.domain.keys import InvalidName, validate_slug
 from datapalooza.settings import SettingsError
 from datapalooza.sources.base import InvalidSourceSpec
@@ -24,6 +25,16 @@ CONTEXT_PREFIX = "datapalooza:"
 _ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 _INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
 _DEVICE_ARCHITECTURES = ("aarch64", "x86_64")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+# SageMaker's limits for a serverless endpoint variant (ProductionVariantServerlessConfig,
+# https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ProductionVariantServerlessConfig.html):
+# "Valid values are in 1 GB increments: 1024 MB, 2048 MB, 3072 MB, 4096 MB, 5120 MB, or
+# 6144 MB"; MaxConcurrency "Minimum value of 1. Maximum value of 200."
+SERVERLESS_MEMORY_SIZES_MB = (1024, 2048, 3072, 4096, 5120, 6144)
+SERVERLESS_MAX_CONCURRENCY = 200
+# A workshop's ceiling for one team's endpoint (each instance bills by the hour).
+MAX_ENDPOINT_INSTANCES = 20
 _DEVICE_PYTHONS = ("3.11", "3.12", "3.13")
 
 T = TypeVar("T")
@@ -35,8 +46,20 @@ class AppSettings:
 
     endpoint_name: str = constants.DEFAULT_ENDPOINT_NAME
     # CPU instance: RetinaFace on ONNX Runtime needs no GPU (~75 ms per 1280x720 frame).
-    endpoint_instance_type: str = "ml.m5.large"
-    endpoint_instance_count: int = 1
+    endpoint_instance_type: str = deployment.ENDPOINT_INSTANCE_TYPE
+    endpoint_instance_count: int = deployment.ENDPOINT_INSTANCE_COUNT
+    # Target tracking on SageMakerVariantInvocationsPerInstance between min and max
+    # instances (stacks/endpoint_scaling.py); max 1 keeps the endpoint fixed.
+    endpoint_min_instances: int = 1
+    endpoint_max_instances: int = 1
+    # Invocations per instance per minute that scaling holds the variant at: one
+    # ml.m5.large detects ~20 frames/s (2 vCPUs / 0.069 s, datapalooza/planning/planner.py),
+    # so 600 a minute keeps it near half of that.
+    endpoint_target_invocations_per_instance: int = 600
+    # Serverless inference instead of instances when > 0 (memory in MB); see
+    # SERVERLESS_MEMORY_SIZES_MB for the sizes SageMaker allows.
+    endpoint_serverless_memory_mb: int = 0
+    endpoint_serverless_max_concurrency: int = 10
     # EnableNetworkIsolation on the SageMaker model. Off by default: the container writes
     # face crops to S3 itself, and isolation takes away both its network and its AWS
     # credentials ("the containers can't make any outbound network calls, even to other
@@ -54,18 +77,18 @@ class AppSettings:
     min_confidence: float = constants.DEFAULT_MIN_CONFIDENCE
     min_face_px: int = constants.DEFAULT_MIN_FACE_PX
     # Face crops identify people: keep them one day, the shortest lifecycle S3 offers.
-    faces_expire_days: int = 1
+    faces_expire_days: int = deployment.FACES_EXPIRE_DAYS
     access_logs_expire_days: int = 30
     results_ttl_days: int = 7
-    tracker_batch_size: int = 10
-    tracker_max_batching_window_s: int = 5
+    tracker_batch_size: int = deployment.TRACKER_BATCH_SIZE
+    tracker_max_batching_window_s: int = deployment.TRACKER_MAX_BATCHING_WINDOW_S
     tracker_analyzer_mode: str = "mosaic"
-    tracker_mosaic_size: int = 36
+    tracker_mosaic_size: int = deployment.TRACKER_MOSAIC_SIZE
     tracker_max_receive_count: int = 3
     log_retention_days: int = 7
     camera_stage: str = "main"
     camera_name: str = "cam-1"
-    camera_interval_s: float = 2.0
+    camera_interval_s: float = deployment.CAMERA_INTERVAL_S
     camera_source: str = "webcam:0"
     edge_stage: str = "main"
     edge_camera_name: str = "edge-1"
@@ -77,6 +100,12 @@ class AppSettings:
     device_python: str = "3.12"
     # Routes the programs' greengrasssdk publishes to AWS IoT Core (Lambda components).
     subscription_router_version: str = "2.1.14"
+    # Where the festival alarms (stacks/festival_alarms.py) e-mail; empty: the SNS topic
+    # only (subscribe to it yourself).
+    alarm_email: str = ""
+    # Average ModelLatency above this alarms: ~69 ms of CPU per 1280x720 frame measured
+    # here (datapalooza/planning/planner.py), so 500 ms means a starved or queuing endpoint.
+    alarm_model_latency_ms: int = 500
 
     def __post_init__(self) -> None:
         _check(
@@ -90,6 +119,38 @@ class AppSettings:
             "a SageMaker instance type such as ml.m5.large",
         )
         _check(1 <= self.endpoint_instance_count <= 10, "endpoint_instance_count", "1-10")
+        _check(
+            1 <= self.endpoint_min_instances <= MAX_ENDPOINT_INSTANCES,
+            "endpoint_min_instances",
+            f"1-{MAX_ENDPOINT_INSTANCES}",
+        )
+        _check(
+            self.endpoint_min_instances <= self.endpoint_max_instances <= MAX_ENDPOINT_INSTANCES,
+            "endpoint_max_instances",
+            f"endpoint_min_instances-{MAX_ENDPOINT_INSTANCES}",
+        )
+        _check(
+            1 <= self.endpoint_target_invocations_per_instance <= 100_000,
+            "endpoint_target_invocations_per_instance",
+            "1-100000 invocations per instance per minute",
+        )
+        _check(
+            self.endpoint_serverless_memory_mb == 0
+            or self.endpoint_serverless_memory_mb in SERVERLESS_MEMORY_SIZES_MB,
+            "endpoint_serverless_memory_mb",
+            "0 (instances) or one of SageMaker's serverless memory sizes "
+            + ", ".join(str(size) for size in SERVERLESS_MEMORY_SIZES_MB),
+        )
+        _check(
+            1 <= self.endpoint_serverless_max_concurrency <= SERVERLESS_MAX_CONCURRENCY,
+            "endpoint_serverless_max_concurrency",
+            f"1-{SERVERLESS_MAX_CONCURRENCY} (SageMaker's serverless limit)",
+        )
+        _check(
+            self.endpoint_serverless_memory_mb == 0 or self.endpoint_max_instances == 1,
+            "endpoint_max_instances",
+            "1 with a serverless endpoint (serverless scales itself; no instances to scale)",
+        )
         _check(
             self.detector in constants.DETECTOR_NAMES,
             "detector",
@@ -157,6 +218,33 @@ class AppSettings:
             "an exact component version such as 2.1.14",
         )
         _check(self.device_python in _DEVICE_PYTHONS, "device_python", ", ".join(_DEVICE_PYTHONS))
+        _check(
+            1 <= self.alarm_model_latency_ms <= 60_000,
+            "alarm_model_latency_ms",
+            "1-60000 ms",
+        )
+        _check(
+            self.alarm_email == "" or _EMAIL.match(self.alarm_email) is not None,
+            "alarm_email",
+            "an e-mail address (or empty for no subscription)",
+        )
+
+    @property
+    def serverless(self) -> bool:
+        return self.endpoint_serverless_memory_mb > 0
+
+    def shape(self) -> DeploymentShape:
+        """The figures of this deployment that the planner's arithmetic uses."""
+        return DeploymentShape(
+            endpoint_instance_type=self.endpoint_instance_type,
+            endpoint_instance_count=self.endpoint_instance_count,
+            tracker_batch_size=self.tracker_batch_size,
+            tracker_max_batching_window_s=self.tracker_max_batching_window_s,
+            tracker_analyzer_mode=self.tracker_analyzer_mode,
+            tracker_mosaic_size=self.tracker_mosaic_size,
+            camera_interval_s=self.camera_interval_s,
+            faces_expire_days=self.faces_expire_days,
+        )
 
     @property
     def log_retention(self) -> logs.RetentionDays:

@@ -21,6 +21,8 @@ COMMANDS = [
     "starter",
     "check",
     "preflight",
+    "plan",
+    "workshop",
 ]
 
 

@@ -26,11 +26,16 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="dashboard address (default 127.0.0.1)")
     parser.add_argument("--stages", type=int, default=3, help="number of stages (default 3)")
     parser.add_argument(
-        "--config", type=Path, metavar="FILE",
+        "--config",
+        type=Path,
+        metavar="FILE",
         help="festival file: stages with their sources and paths (overrides --stages)",
     )
     parser.add_argument(
-        "--edge", action="append", default=[], metavar="STAGE",
+        "--edge",
+        action="append",
+        default=[],
+        metavar="STAGE",
         help="run this stage on the edge path (detector on the device); repeatable",
     )
     parser.add_argument("--setlist", type=Path, help="setlist file for the artist view")
@@ -41,7 +46,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--endpoint-workers", type=int, default=2, help="endpoint processes")
     parser.add_argument("--no-dashboard", action="store_true", help="run the pipeline only")
     parser.add_argument(
-        "--keep-hours", type=float, default=24.0, metavar="HOURS",
+        "--keep-hours",
+        type=float,
+        default=24.0,
+        metavar="HOURS",
         help="delete face crops older than this (default 24, like the bucket's lifecycle)",
     )
     parser.set_defaults(handler=run)
@@ -58,8 +66,10 @@ def run(args: argparse.Namespace) -> int:
     from datapalooza.festival.status_line import StatusLine
 
     try:
-        config = load_config(args.config) if args.config else default_config(
-            args.stages, edge_stages=args.edge
+        config = (
+            load_config(args.config)
+            if args.config
+            else default_config(args.stages, edge_stages=args.edge)
         )
     except FestivalConfigError as exc:
         raise CliError(str(exc)) from exc
@@ -70,9 +80,15 @@ def run(args: argparse.Namespace) -> int:
     if args.keep_hours <= 0:
         raise CliError("--keep-hours must be positive")
     options = FestivalOptions(
-        data_dir=data_dir, config=config, host=args.host, port=args.port,
-        endpoint_port=args.endpoint_port, endpoint_workers=args.endpoint_workers,
-        interval_s=args.interval, duration_s=args.duration, dashboard=not args.no_dashboard,
+        data_dir=data_dir,
+        config=config,
+        host=args.host,
+        port=args.port,
+        endpoint_port=args.endpoint_port,
+        endpoint_workers=args.endpoint_workers,
+        interval_s=args.interval,
+        duration_s=args.duration,
+        dashboard=not args.no_dashboard,
         keep_crops_hours=args.keep_hours,
     )
     festival = Festival(options)
@@ -91,8 +107,10 @@ def run(args: argparse.Namespace) -> int:
     line = StatusLine(sys.stderr)
     try:
         festival.check()
-        print(f"DataPalooza is starting {len(config.stages)} stages; data in {data_dir}",
-              file=sys.stderr)
+        print(
+            f"DataPalooza is starting {len(config.stages)} stages; data in {data_dir}",
+            file=sys.stderr,
+        )
         festival.start()
         if festival.dashboard is not None:
             print(f"Dashboard: {festival.dashboard.url}/  (Ctrl-C to stop)", file=sys.stderr)
@@ -103,8 +121,15 @@ def run(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGINT, previous)
     line.finish()
-    print("Stopping: " + ("leaving unscored crops for the next run" if interrupted.is_set()
-                          else "scoring the crops still pending"), file=sys.stderr)
+    print(
+        "Stopping: "
+        + (
+            "leaving unscored crops for the next run"
+            if interrupted.is_set()
+            else "scoring the crops still pending"
+        ),
+        file=sys.stderr,
+    )
     status = festival.shutdown(drain=not interrupted.is_set())
     print(line.summary(status))
     return 130 if interrupted.is_set() else 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +23,11 @@ def build_analyzer(
     *,
     rekognition_client: Any = None,
     cache_dir: Path | None = None,
+    on_throttled: Callable[[str], None] | None = None,
 ) -> EmotionAnalyzer:
     """``local``: the ONNX model (batched). ``rekognition``: DetectFaces per crop, or
-    through a mosaic of up to ``mosaic_size`` crops per call (``mode="mosaic"``)."""
+    through a mosaic of up to ``mosaic_size`` crops per call (``mode="mosaic"``);
+    ``on_throttled`` hears each throttled DetectFaces answer."""
     if settings.analyzer == "local":
         # Imported here: the Lambda never loads ONNX Runtime or h5py.
         from datapalooza.adapters.local.onnx_emotion_analyzer import OnnxEmotionAnalyzer
@@ -44,6 +47,7 @@ def build_analyzer(
     analyzer = RekognitionAnalyzer(
         rekognition_client if rekognition_client is not None else make_client(),
         max_attempts=settings.max_attempts,
+        on_throttled=on_throttled,
     )
     if settings.mode == "mosaic":
         return MosaicAnalyzer(analyzer, max_tiles=settings.mosaic_size)

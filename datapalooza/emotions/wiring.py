@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,8 +34,14 @@ class Tracker:
         )
 
 
-def aws_tracker(settings: TrackerSettings, *, session: Any = None) -> Tracker:
-    """S3 faces bucket, Rekognition, DynamoDB, CloudWatch EMF (the Lambda)."""
+def aws_tracker(
+    settings: TrackerSettings,
+    *,
+    session: Any = None,
+    on_throttled: Callable[[str], None] | None = None,
+) -> Tracker:
+    """S3 faces bucket, Rekognition, DynamoDB, CloudWatch EMF (the Lambda);
+    ``on_throttled`` hears each throttled DetectFaces answer."""
     import boto3
 
     from datapalooza.adapters.aws.dynamo_results_table import DynamoResultsTable
@@ -47,7 +53,9 @@ def aws_tracker(settings: TrackerSettings, *, session: Any = None) -> Tracker:
     session = session or boto3.session.Session()
     return Tracker(
         store=S3FaceStore(session.client("s3"), settings.faces_bucket),
-        analyzer=build_analyzer(settings, rekognition_client=rekognition_client(session)),
+        analyzer=build_analyzer(
+            settings, rekognition_client=rekognition_client(session), on_throttled=on_throttled
+        ),
         results=DynamoResultsTable(session.client("dynamodb"), settings.results_table),
         metrics=EmfMetricsSink(),
         settings=settings,

@@ -12,23 +12,34 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from datapalooza.constants import METRIC_NAMESPACE
+from datapalooza.constants import (
+    METRIC_NAMESPACE,
+    REKOGNITION_THROTTLED_METRIC,
+    TRACKER_METRICS_SERVICE,
+)
 from datapalooza.emotions import Tracker, TrackerSettings, aws_tracker
 from datapalooza.emotions.events import handle_s3_event, handle_sqs_batch, is_sqs_event
 
-logger = Logger(service="emotion-tracker")
+logger = Logger(service=TRACKER_METRICS_SERVICE)
 # Function-level metrics (cold starts, crops per status); the per-stage emotion metrics
 # go through EmfMetricsSink with dimension Stage only.
-metrics = Metrics(namespace=METRIC_NAMESPACE, service="emotion-tracker")
+metrics = Metrics(namespace=METRIC_NAMESPACE, service=TRACKER_METRICS_SERVICE)
 copy_config_to_registered_loggers(source_logger=logger, include={"datapalooza"})
 
 
 @functools.cache
 def tracker() -> Tracker:
     """Composition root, built on the first event (not at import) and reused while warm."""
-    return aws_tracker(TrackerSettings.from_env(os.environ))
+    return aws_tracker(TrackerSettings.from_env(os.environ), on_throttled=count_throttled)
+
+
+def count_throttled(code: str) -> None:
+    """One RekognitionThrottled (dimension service) per throttled DetectFaces answer,
+    flushed with this invocation's metrics: the festival alarm on the quota watches it."""
+    metrics.add_metric(name=REKOGNITION_THROTTLED_METRIC, unit=MetricUnit.Count, value=1)
 
 
 @logger.inject_lambda_context(clear_state=True)

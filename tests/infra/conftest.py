@@ -46,15 +46,19 @@ class Synth:
 
 
 @pytest.fixture(scope="session")
-def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
+def model_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """model.tar.gz for cdk.json's container, built once per session (it is 130 MB)."""
+    settings = AppSettings.from_context(App(context=cdk_json_context()).node.try_get_context)
+    return build_model_artifact(tmp_path_factory.mktemp("model"), platform=wheel_platform(settings))
+
+
+@pytest.fixture(scope="session")
+def synth(tmp_path_factory: pytest.TempPathFactory, model_artifact: Path) -> Iterator[Synth]:
     outdir = tmp_path_factory.mktemp("cdk.out")
     context = {**cdk_json_context(), "aws:cdk:bundling-stacks": []}
     app = App(outdir=str(outdir), context=context)
     settings = AppSettings.from_context(app.node.try_get_context)
-    artifact = build_model_artifact(
-        tmp_path_factory.mktemp("model"), platform=wheel_platform(settings)
-    )
-    stacks = build_app(app, settings=settings, model_artifact=artifact)
+    stacks = build_app(app, settings=settings, model_artifact=model_artifact)
     app.synth()  # runs cdk-nag: any unacknowledged finding raises here
     yield Synth(
         app=app,

@@ -99,7 +99,12 @@ def wire(monkeypatch, module, *, mode: str, max_attempts: int = 5):
     )
     tracker = aws_tracker(settings)
     client = boto3.client("rekognition")
-    rekognition = RekognitionAnalyzer(client, max_attempts=max_attempts, sleep=lambda _: None)
+    rekognition = RekognitionAnalyzer(
+        client,
+        max_attempts=max_attempts,
+        sleep=lambda _: None,
+        on_throttled=module.count_throttled,  # what the handler's tracker() wires
+    )
     analyzer = MosaicAnalyzer(rekognition, max_tiles=36) if mode == "mosaic" else rekognition
     monkeypatch.setattr(module, "tracker", lambda: dataclasses.replace(tracker, analyzer=analyzer))
     return client, rekognition
@@ -195,7 +200,7 @@ def test_sqs_batch_with_every_kind_of_crop(aws, monkeypatch, capsys):
     }
 
 
-def test_throttled_crop_fails_only_its_message(aws, monkeypatch):
+def test_throttled_crop_fails_only_its_message(aws, monkeypatch, capsys):
     handler = load_handler()
     astronaut, hopper = (crop for _, crop in real_face_crops())
     aws["s3"].put_object(Bucket=BUCKET, Key=crop_key(index=0), Body=astronaut)
@@ -229,6 +234,11 @@ def test_throttled_crop_fails_only_its_message(aws, monkeypatch):
     failed_key = crop_key(index=1).replace("/", "%2F")
     assert response == {"batchItemFailures": [{"itemIdentifier": by_key[failed_key]}]}
     assert set(items(aws)) == {crop_key(index=0)}
+    # Both throttled answers are counted for the Rekognition quota alarm.
+    throttled = [doc for doc in emf(capsys) if constants.REKOGNITION_THROTTLED_METRIC in doc]
+    assert len(throttled) == 1
+    assert throttled[0][constants.REKOGNITION_THROTTLED_METRIC] == [1.0, 1.0]  # Sum: 2
+    assert throttled[0]["service"] == constants.TRACKER_METRICS_SERVICE
 
 
 def test_duplicate_delivery_writes_nothing_and_emits_no_metric_twice(aws, monkeypatch, capsys):

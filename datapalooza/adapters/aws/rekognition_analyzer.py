@@ -39,7 +39,9 @@ class RekognitionAnalyzer:
     Asks only for ``Attributes=["EMOTIONS"]`` (no age range, no gender: nothing the
     festival does not need). Throttling is retried ``max_attempts`` times in total with
     exponential backoff and full jitter; then AnalyzerError(transient=True) fails the
-    item so SQS retries it and finally moves it to the dead-letter queue. Give it a
+    item so SQS retries it and finally moves it to the dead-letter queue. Every throttled
+    answer is counted (``throttled``) and reported to ``on_throttled`` (the Lambda turns it
+    into the RekognitionThrottled metric that an alarm watches). Give it a
     client with botocore's own retries off (see ``rekognition_client``) so that this is
     the only retry policy.
 
@@ -62,6 +64,7 @@ class RekognitionAnalyzer:
         max_delay_s: float = 5.0,
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
+        on_throttled: Callable[[str], None] | None = None,
     ) -> None:
         self._client = client
         self.max_attempts = max_attempts
@@ -69,8 +72,11 @@ class RekognitionAnalyzer:
         self.max_delay_s = max_delay_s
         self._sleep = sleep
         self._jitter = jitter
+        self._on_throttled = on_throttled
         self.calls = 0
         """DetectFaces calls made (throttled attempts included): what Rekognition bills."""
+        self.throttled = 0
+        """Calls Rekognition throttled (each retry counts): the quota is reached."""
 
     def analyze(self, crops: Sequence[bytes]) -> list[AnalyzedFace]:
         answers = []
@@ -114,6 +120,9 @@ class RekognitionAnalyzer:
                     ) from exc
                 if code not in THROTTLING_CODES:
                     raise AnalyzerError(f"DetectFaces failed: {code}", transient=True) from exc
+                self.throttled += 1
+                if self._on_throttled is not None:
+                    self._on_throttled(code)
                 if attempt == self.max_attempts:
                     raise AnalyzerError(
                         f"DetectFaces still throttled after {attempt} attempts ({code})",

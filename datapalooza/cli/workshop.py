@@ -1,0 +1,113 @@
+"""``datapalooza workshop status|teardown``: an instructor's view of every team's stacks
+in one account and Region, and their removal. Thin: build clients, call
+datapalooza.workshop, print."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from datapalooza.cli import CliError
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "workshop",
+        help="instructor: every team's stacks, their cost, and their teardown",
+        description="Uses your AWS credentials (profile or environment) in one Region.",
+    )
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    status = actions.add_parser("status", help="teams, stacks, endpoints, devices, cost/hour")
+    teardown = actions.add_parser(
+        "teardown", help="delete teams' stacks and what they leave behind"
+    )
+    chosen = teardown.add_mutually_exclusive_group(required=True)
+    chosen.add_argument("--team", action="append", default=[], help="a team (repeatable)")
+    chosen.add_argument("--all", action="store_true", help="every team")
+    teardown.add_argument("--dry-run", action="store_true", help="print, remove nothing")
+    for sub in (status, teardown):
+        sub.add_argument("--region", help="AWS Region (default: your profile's)")
+        sub.add_argument("--profile", help="AWS profile (default: environment / default)")
+    status.set_defaults(handler=run_status)
+    teardown.set_defaults(handler=run_teardown)
+
+
+def run_status(args: argparse.Namespace) -> int:
+    from datapalooza.deployment import DeploymentShape
+    from datapalooza.planning.prices import DEFAULT_REGION, PricesError, load_prices
+    from datapalooza.workshop.status import format_status, workshop_status
+
+    session = _session(args)
+    region = session.region_name
+    try:
+        prices = load_prices(region)
+    except PricesError:
+        prices = load_prices(DEFAULT_REGION)
+        print(f"(no prices for {region}: cost estimated at {DEFAULT_REGION} prices)")
+    with _aws_errors():
+        statuses = workshop_status(
+            cloudformation=session.client("cloudformation"),
+            sagemaker=session.client("sagemaker"),
+            greengrass=session.client("greengrassv2"),
+            prices=prices,
+            shape=DeploymentShape(),
+        )
+    print(format_status(statuses, region=region))
+    return 0
+
+
+def run_teardown(args: argparse.Namespace) -> int:
+    from datapalooza.workshop.teardown import WorkshopClients, format_report, teardown
+
+    session = _session(args)
+    clients = WorkshopClients(
+        cloudformation=session.client("cloudformation"),
+        iot=session.client("iot"),
+        greengrass=session.client("greengrassv2"),
+        logs=session.client("logs"),
+    )
+    with _aws_errors():
+        report = teardown(clients, teams=args.team, all_teams=args.all, dry_run=args.dry_run)
+    print(format_report(report, dry_run=args.dry_run))
+    return 1 if report.failed else 0
+
+
+def _session(args: argparse.Namespace) -> Any:
+    import boto3
+    from botocore.exceptions import BotoCoreError
+
+    try:
+        session = boto3.session.Session(profile_name=args.profile, region_name=args.region)
+    except BotoCoreError as exc:
+        raise CliError(str(exc)) from None
+    if not session.region_name:
+        raise CliError("no AWS Region: pass --region or set AWS_REGION / your profile's region")
+    return session
+
+
+@contextmanager
+def _aws_errors() -> Iterator[None]:
+    """Turn credential and permission problems into one clear line (CliError)."""
+    from botocore.exceptions import (
+        ClientError,
+        CredentialRetrievalError,
+        NoCredentialsError,
+        PartialCredentialsError,
+    )
+
+    try:
+        yield
+    except CredentialRetrievalError as exc:
+        raise CliError(f"could not get AWS credentials: {exc}") from None
+    except (NoCredentialsError, PartialCredentialsError):
+        raise CliError(
+            "no AWS credentials found: configure a profile (aws configure, --profile) "
+            "or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+        ) from None
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        raise CliError(
+            f"AWS refused {exc.operation_name}: {error.get('Code')}: {error.get('Message')}"
+        ) from None

@@ -1,0 +1,2 @@
+"""Capacity and cost planning: pure arithmetic over measured figures and a dated prices
+file (no AWS calls)."""

@@ -1,0 +1,436 @@
+"""What a festival needs and costs per hour: arithmetic over the figures measured in
+this repository, the deployed shape (datapalooza.deployment) and the dated prices file.
+No AWS calls: ``plan_festival`` is a pure function of its arguments.
+
+Measured figures (each with its source) and stated assumptions are module constants, so
+a reader can see exactly where a number comes from.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from datapalooza.deployment import EDGE_STATS_INTERVAL_S, DeploymentShape
+from datapalooza.emotions.rekognition_limits import REKOGNITION_LIMITS
+from datapalooza.planning.prices import Price, PriceTable
+
+Path = Literal["cloud", "edge"]
+PATHS: tuple[Path, ...] = ("cloud", "edge")
+
+# --- Measured here --------------------------------------------------------------------
+# CPU seconds the endpoint spends per 1280x720 frame: RetinaFace detect 63.2 ms + JPEG
+# decode 5.5 ms (medians, 1 ONNX Runtime thread), measured on 2026-11-30 with
+# bench/endpoint.py's own functions (crowd_frames, median_ms) on this repository's
+# 2-core Intel Xeon development machine.
+DETECT_CPU_S_PER_FRAME = 0.069
+# One vCPU of the target instance (ml.m5: Intel Xeon Platinum 8175M) against one vCPU of
+# the machine above. Not measured on SageMaker: taken as equal. Replace it with
+# (CPU per frame there) / DETECT_CPU_S_PER_FRAME once the endpoint's ModelLatency is known.
+TARGET_TO_MEASURED_CPU_RATIO = 1.0
+# Bytes per 1280x720 frame measured by bench/devices.py (docs/challenge3-edge.md):
+# the cloud path sends the whole JPEG (q85); the edge path uploads only the crops.
+CLOUD_FRAME_BYTES = 140_000
+EDGE_CROP_BYTES_PER_FRAME = 20_000
+MEASURED_CROPS_PER_FRAME = 6.5
+CROP_BYTES = EDGE_CROP_BYTES_PER_FRAME / MEASURED_CROPS_PER_FRAME
+# EMF log bytes per scored face: EmfMetricsSink.record of 50 faces printed 8,849 bytes
+# (measured 2026-11-30; 1 face alone: 779 bytes).
+EMF_BYTES_PER_FACE = 177.0
+
+# --- Stated assumptions -----------------------------------------------------------------
+# Keep each endpoint instance below this CPU share, so that scaling out has time to act.
+TARGET_CPU_UTILISATION = 0.7
+# DetectFaces latency cannot be measured here (no AWS): an assumption, printed as such and
+# overridable (--detect-faces-seconds); read the real one from the tracker's Duration.
+DETECT_FACES_SECONDS = 1.0
+# Lambda's SQS poller receives up to 10 messages per ReceiveMessage and deletes them with
+# DeleteMessageBatch (up to 10 per call); S3 sends one message per crop.
+SQS_MESSAGES_PER_RECEIVE = 10
+# Metrics the tracker publishes: per stage 8 emotion types + FacesAnalyzed, CrowdMood,
+# NoFaceFound, CropRejected, CropMissing; per function 6 Crops<Status>, ColdStart and
+# RekognitionThrottled (datapalooza/constants.py, emotions/events.py).
+METRICS_PER_STAGE = 13
+FUNCTION_METRICS = 8
+HOURS_PER_MONTH = 730  # AWS's monthly-to-hourly convention
+SECONDS_PER_HOUR = 3600
+GB = 1024**3
+
+
+class PlanError(ValueError):
+    """An input outside the planner's stated range."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FestivalLoad:
+    """What the festival asks for: cameras, frames per second per camera, which path."""
+
+    cameras: int
+    fps: float
+    path: Path = "cloud"
+    faces_per_frame: float = MEASURED_CROPS_PER_FRAME
+    stages: int = 1
+    detect_faces_seconds: float = DETECT_FACES_SECONDS
+    rekognition_tps_quota: float | None = None
+
+    def __post_init__(self) -> None:
+        _check(1 <= self.cameras <= 100_000, "cameras", "1-100000")
+        _check(0 < self.fps <= 30, "fps", "more than 0, at most 30")
+        _check(self.path in PATHS, "path", "cloud or edge")
+        _check(
+            0 <= self.faces_per_frame <= REKOGNITION_LIMITS.max_faces,
+            "faces-per-frame",
+            f"0-{REKOGNITION_LIMITS.max_faces}",
+        )
+        _check(1 <= self.stages <= 1000, "stages", "1-1000")
+        _check(0 < self.detect_faces_seconds <= 60, "detect-faces-seconds", "0-60")
+        if self.rekognition_tps_quota is not None:
+            _check(self.rekognition_tps_quota > 0, "rekognition-tps", "more than 0")
+
+
+@dataclass(frozen=True, slots=True)
+class LineItem:
+    """One billed quantity per hour and what it costs (None: price not found)."""
+
+    service: str
+    what: str
+    quantity_per_hour: float
+    price: Price | None
+
+    @property
+    def cost_per_hour(self) -> float | None:
+        return None if self.price is None else self.price.cost(self.quantity_per_hour)
+
+
+@dataclass(frozen=True, slots=True)
+class Need:
+    """A figure the festival needs (a rate, a count), with how it was reached."""
+
+    name: str
+    value: float
+    unit: str
+    how: str
+
+
+@dataclass(frozen=True, slots=True)
+class FestivalPlan:
+    load: FestivalLoad
+    shape: DeploymentShape
+    region: str
+    prices_retrieved: str
+    needs: tuple[Need, ...]
+    items: tuple[LineItem, ...]
+    warnings: tuple[str, ...]
+    assumptions: tuple[str, ...] = field(default=())
+
+    def need(self, name: str) -> float:
+        for need in self.needs:
+            if need.name == name:
+                return need.value
+        raise KeyError(name)
+
+    @property
+    def known_cost_per_hour(self) -> float:
+        return sum(cost for item in self.items if (cost := item.cost_per_hour) is not None)
+
+    @property
+    def unpriced(self) -> tuple[LineItem, ...]:
+        return tuple(item for item in self.items if item.cost_per_hour is None)
+
+
+def plan_festival(load: FestivalLoad, shape: DeploymentShape, prices: PriceTable) -> FestivalPlan:
+    """Everything the festival needs per second and costs per hour, on ``shape``."""
+    frames_per_s = load.cameras * load.fps
+    crops_per_s = frames_per_s * load.faces_per_frame
+    needs: list[Need] = [
+        Need("frames_per_s", frames_per_s, "frames/s", "cameras x fps"),
+        Need("crops_per_s", crops_per_s, "crops/s", "frames/s x faces per frame"),
+    ]
+    items: list[LineItem] = []
+    warnings: list[str] = []
+
+    # Endpoint (cloud path only): CPU per frame against the instances' vCPUs.
+    instances = 0
+    if load.path == "cloud":
+        vcpus = prices.vcpus(shape.endpoint_instance_type)
+        cpu_per_s = frames_per_s * DETECT_CPU_S_PER_FRAME * TARGET_TO_MEASURED_CPU_RATIO
+        instances = max(1, math.ceil(cpu_per_s / (vcpus * TARGET_CPU_UTILISATION)))
+        needs.append(
+            Need(
+                "endpoint_instances",
+                instances,
+                shape.endpoint_instance_type,
+                f"ceil(frames/s x {DETECT_CPU_S_PER_FRAME} CPU-s x ratio "
+                f"{TARGET_TO_MEASURED_CPU_RATIO} / ({vcpus} vCPUs x {TARGET_CPU_UTILISATION}))",
+            )
+        )
+        items.append(
+            LineItem(
+                "SageMaker",
+                f"{shape.endpoint_instance_type} instance-hours",
+                instances,
+                prices.price(f"sagemaker.instance_hour.{shape.endpoint_instance_type}"),
+            )
+        )
+    else:
+        needs.append(Need("endpoint_instances", 0, "instances", "edge path: detection on device"))
+
+    # Tracker: SQS batches -> Lambda invocations -> DetectFaces calls.
+    batch = _batch_size(crops_per_s, shape)
+    invocations_per_s = crops_per_s / batch if crops_per_s else 0.0
+    calls_per_invocation = (
+        math.ceil(batch / shape.tracker_mosaic_size)
+        if shape.tracker_analyzer_mode == "mosaic"
+        else math.ceil(batch)
+    )
+    calls_per_s = invocations_per_s * calls_per_invocation
+    invocation_s = calls_per_invocation * load.detect_faces_seconds
+    concurrency = invocations_per_s * invocation_s
+    needs += [
+        Need(
+            "crops_per_invocation",
+            batch,
+            "crops",
+            f"min(batch size {shape.tracker_batch_size}, crops/s x window "
+            f"{shape.tracker_max_batching_window_s} s)",
+        ),
+        Need("lambda_invocations_per_s", invocations_per_s, "invocations/s", "crops/s / batch"),
+        Need(
+            "lambda_concurrency",
+            concurrency,
+            "concurrent executions",
+            f"invocations/s x {calls_per_invocation} DetectFaces calls x "
+            f"{load.detect_faces_seconds} s (Little's law)",
+        ),
+        Need(
+            "rekognition_calls_per_s",
+            calls_per_s,
+            "DetectFaces calls/s",
+            f"invocations/s x ceil(batch / mosaic of {shape.tracker_mosaic_size})"
+            if shape.tracker_analyzer_mode == "mosaic"
+            else "one call per crop (per-crop mode)",
+        ),
+    ]
+    sqs_limit = prices.quota("lambda.sqs_event_source.max_concurrent_batches")
+    if sqs_limit.value is not None and concurrency > sqs_limit.value:
+        warnings.append(
+            f"tracker concurrency {concurrency:,.0f} exceeds the {sqs_limit.value:,.0f} batches "
+            f"an SQS event source processes at once ({sqs_limit.source}): raise the batch "
+            "size or split the queue"
+        )
+    tps = load.rekognition_tps_quota
+    if tps is None:
+        tps_quota = prices.quota("rekognition.detect_faces.tps")
+        tps = tps_quota.value
+    if tps is None:
+        warnings.append(
+            f"DetectFaces needs {calls_per_s:,.1f} calls/s; the default quota was not found "
+            "in the stored AWS docs: check it in Service Quotas and pass --rekognition-tps"
+        )
+    elif calls_per_s > tps:
+        warnings.append(
+            f"DetectFaces needs {calls_per_s:,.1f} calls/s, above the quota of {tps:g}: "
+            "request an increase before the festival"
+        )
+    if (
+        shape.tracker_analyzer_mode == "mosaic"
+        and batch >= shape.tracker_mosaic_size
+        and shape.tracker_batch_size % shape.tracker_mosaic_size
+    ):
+        warnings.append(
+            f"batch size {shape.tracker_batch_size} is not a multiple of the mosaic size "
+            f"{shape.tracker_mosaic_size}: each batch makes {calls_per_invocation} calls where "
+            f"{shape.tracker_batch_size / shape.tracker_mosaic_size:.2f} would do"
+        )
+
+    gb_seconds = concurrency * shape.tracker_memory_mb / 1024 * SECONDS_PER_HOUR
+    items += [
+        LineItem(
+            "Lambda",
+            "tracker requests",
+            invocations_per_s * SECONDS_PER_HOUR,
+            prices.price("lambda.requests"),
+        ),
+        LineItem(
+            "Lambda",
+            f"tracker GB-seconds ({shape.tracker_memory_mb} MB, {shape.tracker_architecture})",
+            gb_seconds,
+            prices.price(f"lambda.gb_second.{shape.tracker_architecture}"),
+        ),
+        LineItem(
+            "Rekognition",
+            "DetectFaces images",
+            calls_per_s * SECONDS_PER_HOUR,
+            prices.price("rekognition.group2.image"),
+        ),
+    ]
+
+    # Results, crops, queue, metrics.
+    crop_bytes = CROP_BYTES
+    upload_bytes_per_s = (
+        frames_per_s * CLOUD_FRAME_BYTES if load.path == "cloud" else crops_per_s * crop_bytes
+    )
+    stored_gb = crops_per_s * crop_bytes * 86_400 * shape.faces_expire_days / GB
+    sqs_requests_per_s = crops_per_s * (1 + 2 / SQS_MESSAGES_PER_RECEIVE)
+    metrics = load.stages * METRICS_PER_STAGE + FUNCTION_METRICS
+    needs += [
+        Need("dynamodb_writes_per_s", crops_per_s, "write request units/s", "one item per face"),
+        Need("s3_puts_per_s", crops_per_s, "PUT/s", "one object per crop"),
+        Need("s3_gets_per_s", crops_per_s, "GET/s", "the tracker reads each crop once"),
+        Need(
+            "upload_bytes_per_s",
+            upload_bytes_per_s,
+            "bytes/s",
+            f"cloud: frames x {CLOUD_FRAME_BYTES:,} B to the endpoint; "
+            f"edge: crops x {CROP_BYTES:,.0f} B to S3 (bench/devices.py)",
+        ),
+        Need("crops_stored_gb", stored_gb, "GB", f"kept {shape.faces_expire_days} day(s)"),
+        Need(
+            "sqs_requests_per_s", sqs_requests_per_s, "requests/s", "send + receive/10 + delete/10"
+        ),
+        Need("cloudwatch_metrics", metrics, "custom metrics", f"{load.stages} stage(s)"),
+        Need("greengrass_core_devices", load.cameras, "devices", "one core device per camera"),
+    ]
+    iot_messages_per_s = (
+        frames_per_s if load.path == "cloud" else load.cameras / EDGE_STATS_INTERVAL_S
+    )
+    items += [
+        LineItem(
+            "DynamoDB",
+            "on-demand writes",
+            crops_per_s * SECONDS_PER_HOUR,
+            prices.price("dynamodb.on_demand.write_request_unit"),
+        ),
+        LineItem(
+            "S3",
+            "PUT requests (crops)",
+            crops_per_s * SECONDS_PER_HOUR,
+            prices.price("s3.put_request"),
+        ),
+        LineItem(
+            "S3",
+            "GET requests (tracker)",
+            crops_per_s * SECONDS_PER_HOUR,
+            prices.price("s3.get_request"),
+        ),
+        LineItem(
+            "S3",
+            "crop storage (GB-month, steady state)",
+            stored_gb / HOURS_PER_MONTH,
+            prices.price("s3.storage.gb_month"),
+        ),
+        LineItem(
+            "SQS",
+            "standard requests",
+            sqs_requests_per_s * SECONDS_PER_HOUR,
+            prices.price("sqs.standard.request"),
+        ),
+        LineItem(
+            "CloudWatch",
+            "custom metrics (metric-month)",
+            metrics / HOURS_PER_MONTH,
+            prices.price("cloudwatch.custom_metric_month"),
+        ),
+        LineItem(
+            "CloudWatch",
+            "EMF log ingestion (GB)",
+            crops_per_s * EMF_BYTES_PER_FACE * SECONDS_PER_HOUR / GB,
+            prices.price("cloudwatch.logs_ingestion_gb"),
+        ),
+        LineItem(
+            "IoT Core",
+            "MQTT messages (detections / edge stats)",
+            iot_messages_per_s * SECONDS_PER_HOUR,
+            prices.price("iot_core.message"),
+        ),
+        LineItem(
+            "Greengrass",
+            "active core devices (device-month)",
+            load.cameras / HOURS_PER_MONTH,
+            prices.price("greengrass.core_device_month"),
+        ),
+    ]
+    assumptions = (
+        f"endpoint CPU per frame {DETECT_CPU_S_PER_FRAME} s measured here; target/measured "
+        f"vCPU ratio {TARGET_TO_MEASURED_CPU_RATIO} (not measured on SageMaker); instances "
+        f"kept below {TARGET_CPU_UTILISATION:.0%} CPU",
+        f"DetectFaces latency {load.detect_faces_seconds} s per call (ASSUMED: not "
+        "measurable offline)",
+        "every crop holds one scoreable face (one results item each)",
+        "a batch fills to the batch size or to what arrives within the window (one poller)",
+    )
+    return FestivalPlan(
+        load=load,
+        shape=shape,
+        region=prices.region,
+        prices_retrieved=prices.retrieved.isoformat(),
+        needs=tuple(needs),
+        items=tuple(items),
+        warnings=tuple(warnings),
+        assumptions=assumptions,
+    )
+
+
+def _batch_size(crops_per_s: float, shape: DeploymentShape) -> float:
+    """Crops per invocation: a batch closes when full or when the window ends."""
+    return float(
+        max(1.0, min(shape.tracker_batch_size, crops_per_s * shape.tracker_max_batching_window_s))
+    )
+
+
+def _check(ok: bool, name: str, expected: str) -> None:
+    if not ok:
+        raise PlanError(f"--{name}: expected {expected}")
+
+
+def format_plan(plan: FestivalPlan) -> str:
+    """The plan as the CLI prints it: needs, line items with costs, warnings."""
+    load = plan.load
+    lines = [
+        f"Festival: {load.cameras} cameras x {load.fps:g} fps, {load.path} path, "
+        f"{load.faces_per_frame:g} faces/frame, {load.stages} stage(s)",
+        f"Prices: {plan.region}, read {plan.prices_retrieved} (datapalooza/planning/prices.json)",
+        "",
+        "Needs",
+    ]
+    for need in plan.needs:
+        lines.append(
+            f"  {need.name:<26}{format_quantity(need.value):>14} {need.unit}  [{need.how}]"
+        )
+    lines += ["", "Cost per hour"]
+    for item in plan.items:
+        cost = item.cost_per_hour
+        shown = "price not found" if cost is None else f"${cost:,.4f}"
+        lines.append(
+            f"  {item.service:<12}{item.what:<46}"
+            f"{format_quantity(item.quantity_per_hour):>14}  {shown}"
+        )
+    lines.append(f"  {'total of priced items':<57}{'':>14}  ${plan.known_cost_per_hour:,.2f}")
+    if plan.unpriced:
+        names = ", ".join(f"{i.service} {i.what}" for i in plan.unpriced)
+        lines.append(f"  not included (no sourced price): {names}")
+    if plan.warnings:
+        lines += ["", "Warnings"] + [f"  - {w}" for w in plan.warnings]
+    lines += ["", "Assumptions"] + [f"  - {a}" for a in plan.assumptions]
+    return "\n".join(lines)
+
+
+def format_quantity(value: float) -> str:
+    """A count as an integer, a small figure to 4 significant digits, else to 0.1."""
+    if value == int(value):
+        return f"{int(value):,}"
+    return f"{value:,.4g}" if abs(value) < 10 else f"{value:,.1f}"
+
+
+__all__: Sequence[str] = (
+    "FestivalLoad",
+    "FestivalPlan",
+    "LineItem",
+    "Need",
+    "PlanError",
+    "format_plan",
+    "format_quantity",
+    "plan_festival",
+)

@@ -1,0 +1,227 @@
+"""``datapalooza workshop teardown``: delete the chosen teams' stacks in dependency
+order, then what CloudFormation leaves behind.
+
+Per team, in this order:
+
+1. Release each Greengrass core's thing: a device that provisioned itself attached a
+   certificate to the thing and the stack's IoT policy to that certificate, and
+   CloudFormation cannot delete an attached thing or policy. The certificate (the
+   device's identity) is detached, deactivated and deleted unless another thing uses it.
+2. Delete the stacks highest challenge first (Challenges 2 and 3 depend on Challenge 1's
+   endpoint and bucket; ``tests/infra`` checks the order against the app's stack
+   dependencies) and wait for each.
+3. Delete what the stacks never owned: the Greengrass core device records (created
+   when the device first connected) and the endpoint's log group, which SageMaker
+   creates itself.
+
+Everything that is already gone counts as removed ("already gone"), so a second run is
+harmless; ``dry_run`` only reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from botocore.exceptions import ClientError, WaiterError
+
+from datapalooza.workshop.inventory import TeamStack, find_team_stacks
+
+GONE_CODES = frozenset({"ResourceNotFoundException", "NotFoundException"})
+
+
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """One thing teardown removes (``kind`` e.g. stack, core device, log group)."""
+
+    team: str
+    kind: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.team}: {self.kind} {self.name}"
+
+
+@dataclass(slots=True)
+class TeardownReport:
+    planned: list[Removal] = field(default_factory=list)
+    removed: list[Removal] = field(default_factory=list)
+    already_gone: list[Removal] = field(default_factory=list)
+    failed: list[tuple[Removal, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkshopClients:
+    """The boto3 clients teardown uses (one Region)."""
+
+    cloudformation: Any
+    iot: Any
+    greengrass: Any
+    logs: Any
+
+
+def choose_teams(found: Iterable[str], *, teams: Iterable[str], all_teams: bool) -> list[str]:
+    """The teams to remove: every found team, or the asked ones that have stacks."""
+    found = sorted(found)
+    if all_teams:
+        return found
+    chosen = sorted(set(teams))
+    return [team for team in chosen if team in found]
+
+
+def teardown(
+    clients: WorkshopClients,
+    *,
+    teams: Iterable[str] = (),
+    all_teams: bool = False,
+    dry_run: bool = False,
+    echo: Callable[[str], None] = print,
+    waiter_delay_s: int = 15,
+) -> TeardownReport:
+    """Remove the chosen teams' DataPalooza resources; ``echo`` is told each step."""
+    report = TeardownReport()
+    found = find_team_stacks(clients.cloudformation)
+    chosen = choose_teams(found, teams=teams, all_teams=all_teams)
+    for team in sorted(set(teams) - set(found)):
+        echo(f"{team}: no DataPalooza stacks (nothing to remove)")
+    for team in chosen:
+        stacks = found[team]
+        plan = _plan(team, stacks)
+        report.planned += plan
+        for removal in plan:
+            echo(f"{'would remove' if dry_run else 'will remove'} {removal}")
+        if dry_run:
+            continue
+        _remove_team(clients, team, stacks, report, echo, waiter_delay_s)
+    return report
+
+
+def _plan(team: str, stacks: list[TeamStack]) -> list[Removal]:
+    plan: list[Removal] = []
+    for stack in stacks:
+        plan += [Removal(team, "thing certificates of", thing) for thing, _ in stack.things]
+    plan += [Removal(team, "stack", stack.name) for stack in stacks]
+    for stack in stacks:
+        plan += [Removal(team, "core device", thing) for thing, _ in stack.things]
+        if stack.endpoint_name:
+            plan.append(Removal(team, "log group", _endpoint_log_group(stack.endpoint_name)))
+    return plan
+
+
+def _remove_team(
+    clients: WorkshopClients,
+    team: str,
+    stacks: list[TeamStack],
+    report: TeardownReport,
+    echo: Callable[[str], None],
+    waiter_delay_s: int,
+) -> None:
+    for stack in stacks:
+        for thing, policy in stack.things:
+            removal = Removal(team, "thing certificates of", thing)
+            _attempt(report, removal, echo, partial(_release_thing, clients.iot, thing, policy))
+    for stack in stacks:
+        removal = Removal(team, "stack", stack.name)
+        ok = _attempt(
+            report,
+            removal,
+            echo,
+            partial(_delete_stack, clients.cloudformation, stack.name, waiter_delay_s),
+        )
+        if not ok:
+            echo(f"{team}: stopping here: the stacks below depend on {stack.name}'s peers")
+            return
+    for stack in stacks:
+        for thing, _ in stack.things:
+            _attempt(
+                report,
+                Removal(team, "core device", thing),
+                echo,
+                partial(clients.greengrass.delete_core_device, coreDeviceThingName=thing),
+            )
+        if stack.endpoint_name:
+            group = _endpoint_log_group(stack.endpoint_name)
+            _attempt(
+                report,
+                Removal(team, "log group", group),
+                echo,
+                partial(clients.logs.delete_log_group, logGroupName=group),
+            )
+
+
+def _attempt(
+    report: TeardownReport,
+    removal: Removal,
+    echo: Callable[[str], None],
+    action: Callable[[], object],
+) -> bool:
+    try:
+        action()
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in GONE_CODES or _stack_gone(exc):
+            report.already_gone.append(removal)
+            echo(f"already gone: {removal}")
+            return True
+        report.failed.append((removal, f"{code}: {exc}"))
+        echo(f"FAILED: {removal}: {code}")
+        return False
+    except WaiterError as exc:
+        report.failed.append((removal, str(exc)))
+        echo(f"FAILED: {removal}: {exc}")
+        return False
+    report.removed.append(removal)
+    echo(f"removed {removal}")
+    return True
+
+
+def _stack_gone(exc: ClientError) -> bool:
+    # CloudFormation answers ValidationException "Stack with id X does not exist".
+    error = exc.response.get("Error", {})
+    return error.get("Code") == "ValidationException" and "does not exist" in str(
+        error.get("Message", "")
+    )
+
+
+def _release_thing(iot: Any, thing: str, policy: str | None) -> None:
+    principals = iot.list_thing_principals(thingName=thing).get("principals", [])
+    for principal in principals:
+        iot.detach_thing_principal(thingName=thing, principal=principal)
+        if policy:
+            try:
+                iot.detach_policy(policyName=policy, target=principal)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") not in GONE_CODES:
+                    raise
+        if iot.list_principal_things(principal=principal).get("things"):
+            continue  # another device still uses this certificate
+        certificate_id = principal.rsplit("/", 1)[-1]
+        iot.update_certificate(certificateId=certificate_id, newStatus="INACTIVE")
+        iot.delete_certificate(certificateId=certificate_id, forceDelete=True)
+
+
+def _delete_stack(cloudformation: Any, name: str, waiter_delay_s: int) -> None:
+    cloudformation.delete_stack(StackName=name)
+    cloudformation.get_waiter("stack_delete_complete").wait(
+        StackName=name, WaiterConfig={"Delay": waiter_delay_s, "MaxAttempts": 240}
+    )
+
+
+def _endpoint_log_group(endpoint_name: str) -> str:
+    return f"/aws/sagemaker/Endpoints/{endpoint_name}"
+
+
+def format_report(report: TeardownReport, *, dry_run: bool) -> str:
+    if not report.planned:
+        return "Nothing to remove."
+    if dry_run:
+        return f"Dry run: {len(report.planned)} item(s) would be removed; nothing was."
+    line = (
+        f"Removed {len(report.removed)}, already gone {len(report.already_gone)}, "
+        f"failed {len(report.failed)}."
+    )
+    if report.failed:
+        line += " Failed: " + "; ".join(f"{r} ({why})" for r, why in report.failed)
+    return line

@@ -1,0 +1,441 @@
+"""``datapalooza workshop status`` and ``teardown`` against botocore's Stubber: every
+AWS call is the one expected, with the expected parameters, in order; an unexpected
+call (say, a delete during --dry-run) fails the test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from datapalooza import constants
+from datapalooza.cli import main
+from datapalooza.deployment import DeploymentShape
+from datapalooza.planning.challenge_cost import challenge_costs
+from datapalooza.planning.prices import load_prices
+from datapalooza.workshop.status import format_status, workshop_status
+from datapalooza.workshop.teardown import WorkshopClients, teardown
+
+REGION = "us-east-1"
+CERT_ID = "a" * 64  # IoT certificate ids are 64 hex digits
+CERT = f"arn:aws:iot:us-east-1:123456789012:cert/{CERT_ID}"
+
+
+def _client(service: str) -> Any:
+    return boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
+    ).client(service)
+
+
+@pytest.fixture
+def aws() -> Iterator[dict[str, Stubber]]:
+    clients = {
+        name: _client(name)
+        for name in ("cloudformation", "sagemaker", "greengrassv2", "iot", "logs")
+    }
+    stubbers = {name: Stubber(client) for name, client in clients.items()}
+    for stubber in stubbers.values():
+        stubber.activate()
+    yield stubbers
+    for stubber in stubbers.values():
+        stubber.assert_no_pending_responses()
+        stubber.deactivate()
+
+
+def _clients(aws: dict[str, Stubber]) -> WorkshopClients:
+    return WorkshopClients(
+        cloudformation=aws["cloudformation"].client,
+        iot=aws["iot"].client,
+        greengrass=aws["greengrassv2"].client,
+        logs=aws["logs"].client,
+    )
+
+
+def _stack(
+    name: str, *, team: str | None, challenge: int, outputs: dict[str, str]
+) -> dict[str, Any]:
+    tags = []
+    if team is not None:
+        tags = [
+            {"Key": constants.TEAM_TAG, "Value": team},
+            {"Key": constants.CHALLENGE_TAG, "Value": str(challenge)},
+        ]
+    return {
+        "StackName": name,
+        "StackId": f"arn:aws:cloudformation:us-east-1:123456789012:stack/{name}/1",
+        "CreationTime": datetime(2026, 11, 30, tzinfo=UTC),
+        "StackStatus": "CREATE_COMPLETE",
+        "Tags": tags,
+        "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in outputs.items()],
+    }
+
+
+def _default_team() -> list[dict[str, Any]]:
+    # Deployed before the tag existed: recognised by the app's stack names.
+    return [
+        _stack(
+            constants.CLOUD_INFERENCE_STACK,
+            team=None,
+            challenge=1,
+            outputs={"EndpointName": "datapalooza-face-detection"},
+        ),
+        _stack(
+            constants.EMOTION_TRACKER_STACK,
+            team=None,
+            challenge=2,
+            outputs={
+                "CameraThingName": "datapalooza-camera-main-cam-1",
+                "CameraIotPolicy": "datapalooza-camera-main-cam-1-greengrass",
+            },
+        ),
+    ]
+
+
+def _alice() -> list[dict[str, Any]]:
+    return [
+        _stack(
+            "alice-Endpoint",
+            team="alice",
+            challenge=1,
+            outputs={"EndpointName": "alice-face-detection"},
+        )
+    ]
+
+
+def _other() -> dict[str, Any]:
+    return _stack("SomebodyElse", team=None, challenge=0, outputs={})
+
+
+def _describe(aws: dict[str, Stubber], stacks: list[dict[str, Any]]) -> None:
+    aws["cloudformation"].add_response("describe_stacks", {"Stacks": stacks}, {})
+
+
+# --- status -------------------------------------------------------------------------
+
+
+def _status(aws: dict[str, Stubber]) -> list[Any]:
+    return workshop_status(
+        cloudformation=aws["cloudformation"].client,
+        sagemaker=aws["sagemaker"].client,
+        greengrass=aws["greengrassv2"].client,
+        prices=load_prices(REGION),
+        shape=DeploymentShape(),
+    )
+
+
+def test_status_with_nothing_deployed(aws: dict[str, Stubber]) -> None:
+    _describe(aws, [_other()])
+    statuses = _status(aws)
+    assert statuses == []
+    assert format_status(statuses, region=REGION) == "No DataPalooza stacks in us-east-1."
+
+
+def _endpoint_answer(name: str, status: str, instances: int) -> dict[str, Any]:
+    return {
+        "EndpointName": name,
+        "EndpointArn": f"arn:aws:sagemaker:us-east-1:123456789012:endpoint/{name}",
+        "EndpointConfigName": "config",
+        "EndpointStatus": status,
+        "CreationTime": datetime(2026, 11, 30, tzinfo=UTC),
+        "LastModifiedTime": datetime(2026, 11, 30, tzinfo=UTC),
+        "ProductionVariants": [{"VariantName": "AllTraffic", "CurrentInstanceCount": instances}],
+    }
+
+
+def test_status_of_two_teams(aws: dict[str, Stubber]) -> None:
+    _describe(aws, [*_alice(), *_default_team(), _other()])
+    # alice first (teams sorted), then default: endpoint, then the camera's core device.
+    aws["sagemaker"].add_response(
+        "describe_endpoint",
+        _endpoint_answer("alice-face-detection", "Creating", 0),
+        {"EndpointName": "alice-face-detection"},
+    )
+    aws["sagemaker"].add_response(
+        "describe_endpoint",
+        _endpoint_answer("datapalooza-face-detection", "InService", 3),
+        {"EndpointName": "datapalooza-face-detection"},
+    )
+    seen = datetime(2026, 11, 30, 21, 0, tzinfo=UTC)
+    aws["greengrassv2"].add_response(
+        "get_core_device",
+        {
+            "coreDeviceThingName": "datapalooza-camera-main-cam-1",
+            "status": "HEALTHY",
+            "lastStatusUpdateTimestamp": seen,
+        },
+        {"coreDeviceThingName": "datapalooza-camera-main-cam-1"},
+    )
+
+    alice, default = _status(aws)
+
+    prices = load_prices(REGION)
+    costs = challenge_costs(DeploymentShape(), prices)
+    assert alice.team == "alice" and [s.name for s in alice.stacks] == ["alice-Endpoint"]
+    assert alice.endpoints[0].status == "Creating"
+    # challenge 1 without running instances: 1 assumed instance out, 0 running in
+    assert alice.cost_per_hour == pytest.approx(costs[0].known_cost_per_hour - 0.115)
+    assert [s.name for s in default.stacks] == [
+        constants.EMOTION_TRACKER_STACK,
+        constants.CLOUD_INFERENCE_STACK,
+    ]
+    assert default.devices[0].status == "HEALTHY" and default.devices[0].last_update == seen
+    # challenge 2's estimate with 3 running instances instead of 1: + 2 x $0.115
+    assert default.cost_per_hour == pytest.approx(costs[1].known_cost_per_hour + 2 * 0.115)
+    text = format_status([alice, default], region=REGION)
+    assert "InService (3 instance(s))" in text
+    assert "last contact 2026-11-30T21:00:00+00:00" in text
+
+
+def test_status_reports_a_device_that_never_connected_and_a_missing_endpoint(
+    aws: dict[str, Stubber],
+) -> None:
+    _describe(aws, _default_team())
+    aws["sagemaker"].add_client_error(
+        "describe_endpoint",
+        "ValidationException",
+        "Could not find endpoint",
+        expected_params={"EndpointName": "datapalooza-face-detection"},
+    )
+    aws["greengrassv2"].add_client_error(
+        "get_core_device",
+        "ResourceNotFoundException",
+        "no such core device",
+        http_status_code=404,
+        expected_params={"coreDeviceThingName": "datapalooza-camera-main-cam-1"},
+    )
+    (default,) = _status(aws)
+    assert default.endpoints[0].status == "missing"
+    assert default.devices[0].status == "not registered"
+    assert "last contact never" in format_status([default], region=REGION)
+
+
+# --- teardown -----------------------------------------------------------------------
+
+
+def _expect_release(aws: dict[str, Stubber], thing: str, policy: str) -> None:
+    iot = aws["iot"]
+    iot.add_response("list_thing_principals", {"principals": [CERT]}, {"thingName": thing})
+    iot.add_response("detach_thing_principal", {}, {"thingName": thing, "principal": CERT})
+    iot.add_response("detach_policy", {}, {"policyName": policy, "target": CERT})
+    iot.add_response("list_principal_things", {"things": []}, {"principal": CERT})
+    iot.add_response("update_certificate", {}, {"certificateId": CERT_ID, "newStatus": "INACTIVE"})
+    iot.add_response("delete_certificate", {}, {"certificateId": CERT_ID, "forceDelete": True})
+
+
+def _expect_stack_deleted(aws: dict[str, Stubber], name: str) -> None:
+    cfn = aws["cloudformation"]
+    cfn.add_response("delete_stack", {}, {"StackName": name})
+    gone = _stack(name, team=None, challenge=0, outputs={})
+    gone["StackStatus"] = "DELETE_COMPLETE"
+    cfn.add_response("describe_stacks", {"Stacks": [gone]}, {"StackName": name})
+
+
+def _expect_default_team_removed(aws: dict[str, Stubber]) -> None:
+    _expect_release(
+        aws, "datapalooza-camera-main-cam-1", "datapalooza-camera-main-cam-1-greengrass"
+    )
+    # Challenge 2 before Challenge 1: it depends on the endpoint and the faces bucket.
+    _expect_stack_deleted(aws, constants.EMOTION_TRACKER_STACK)
+    _expect_stack_deleted(aws, constants.CLOUD_INFERENCE_STACK)
+    aws["greengrassv2"].add_response(
+        "delete_core_device", {}, {"coreDeviceThingName": "datapalooza-camera-main-cam-1"}
+    )
+    aws["logs"].add_response(
+        "delete_log_group",
+        {},
+        {"logGroupName": "/aws/sagemaker/Endpoints/datapalooza-face-detection"},
+    )
+
+
+def _run(aws: dict[str, Stubber], **kwargs: Any) -> tuple[Any, list[str]]:
+    lines: list[str] = []
+    report = teardown(_clients(aws), echo=lines.append, waiter_delay_s=0, **kwargs)
+    return report, lines
+
+
+def test_teardown_with_nothing_deployed(aws: dict[str, Stubber]) -> None:
+    _describe(aws, [_other()])
+    report, _ = _run(aws, all_teams=True)
+    assert report.planned == [] and report.removed == []
+
+
+def test_teardown_one_team_in_dependency_order(aws: dict[str, Stubber]) -> None:
+    _describe(aws, [*_alice(), *_default_team()])
+    _expect_default_team_removed(aws)
+    report, lines = _run(aws, teams=["default"])
+    assert [str(r) for r in report.removed] == [
+        "default: thing certificates of datapalooza-camera-main-cam-1",
+        f"default: stack {constants.EMOTION_TRACKER_STACK}",
+        f"default: stack {constants.CLOUD_INFERENCE_STACK}",
+        "default: core device datapalooza-camera-main-cam-1",
+        "default: log group /aws/sagemaker/Endpoints/datapalooza-face-detection",
+    ]
+    assert report.removed == report.planned
+    # what it will remove is printed before anything is removed
+    assert lines.index(
+        f"will remove default: stack {constants.CLOUD_INFERENCE_STACK}"
+    ) < lines.index("removed default: thing certificates of datapalooza-camera-main-cam-1")
+    assert not [line for line in lines if "alice" in line]
+
+
+def test_teardown_all_teams(aws: dict[str, Stubber]) -> None:
+    _describe(aws, [*_alice(), *_default_team()])
+    _expect_stack_deleted(aws, "alice-Endpoint")
+    aws["logs"].add_response(
+        "delete_log_group", {}, {"logGroupName": "/aws/sagemaker/Endpoints/alice-face-detection"}
+    )
+    _expect_default_team_removed(aws)
+    report, _ = _run(aws, all_teams=True)
+    assert len(report.removed) == 7 and not report.failed
+
+
+def test_dry_run_removes_nothing(aws: dict[str, Stubber]) -> None:
+    # Only describe_stacks is stubbed: any delete or detach would fail the test.
+    _describe(aws, [*_alice(), *_default_team()])
+    report, lines = _run(aws, all_teams=True, dry_run=True)
+    assert report.removed == [] and len(report.planned) == 7
+    assert all(line.startswith("would remove ") for line in lines)
+
+
+def test_second_run_finds_nothing_and_leftovers_already_gone_are_fine(
+    aws: dict[str, Stubber],
+) -> None:
+    # First run was interrupted after the stacks: only leftovers remain to be found gone.
+    _describe(aws, _default_team())
+    aws["iot"].add_client_error(
+        "list_thing_principals",
+        "ResourceNotFoundException",
+        "no thing",
+        http_status_code=404,
+        expected_params={"thingName": "datapalooza-camera-main-cam-1"},
+    )
+    for name in (constants.EMOTION_TRACKER_STACK, constants.CLOUD_INFERENCE_STACK):
+        aws["cloudformation"].add_client_error(
+            "delete_stack",
+            "ValidationException",
+            f"Stack with id {name} does not exist",
+            expected_params={"StackName": name},
+        )
+    aws["greengrassv2"].add_client_error(
+        "delete_core_device",
+        "ResourceNotFoundException",
+        "gone",
+        http_status_code=404,
+        expected_params={"coreDeviceThingName": "datapalooza-camera-main-cam-1"},
+    )
+    aws["logs"].add_client_error(
+        "delete_log_group",
+        "ResourceNotFoundException",
+        "gone",
+        expected_params={"logGroupName": "/aws/sagemaker/Endpoints/datapalooza-face-detection"},
+    )
+    report, _ = _run(aws, teams=["default"])
+    assert len(report.already_gone) == 5 and not report.failed
+    # and a run after that: nothing deployed, nothing to do
+    _describe(aws, [])
+    again, lines = _run(aws, teams=["default"])
+    assert again.planned == [] and lines == ["default: no DataPalooza stacks (nothing to remove)"]
+
+
+def test_a_stack_that_fails_to_delete_stops_its_team(aws: dict[str, Stubber]) -> None:
+    _describe(aws, _default_team())
+    _expect_release(
+        aws, "datapalooza-camera-main-cam-1", "datapalooza-camera-main-cam-1-greengrass"
+    )
+    aws["cloudformation"].add_client_error(
+        "delete_stack",
+        "AccessDenied",
+        "not allowed",
+        expected_params={"StackName": constants.EMOTION_TRACKER_STACK},
+    )
+    report, lines = _run(aws, teams=["default"])
+    assert [str(r) for r, _ in report.failed] == [
+        f"default: stack {constants.EMOTION_TRACKER_STACK}"
+    ]
+    # Challenge 1 is left in place: nothing after the failed stack was attempted.
+    assert f"removed default: stack {constants.CLOUD_INFERENCE_STACK}" not in lines
+
+
+# --- CLI ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def no_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    for name in ("AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["workshop", "status", "--region", REGION],
+        ["workshop", "teardown", "--all", "--dry-run", "--region", REGION],
+    ],
+)
+def test_missing_credentials_is_one_clear_line(
+    no_credentials: None, argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "datapalooza: error: no AWS credentials found: configure a profile (aws configure, "
+        "--profile) or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+    ]
+
+
+def test_teardown_needs_a_team_or_all(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["workshop", "teardown", "--region", REGION])
+    assert "one of the arguments --team --all is required" in capsys.readouterr().err
+
+
+class _StubbedSession:
+    """What the CLI's session hands out: the test's stubbed clients."""
+
+    region_name = REGION
+
+    def __init__(self, aws: dict[str, Stubber]) -> None:
+        self._aws = aws
+
+    def client(self, name: str) -> Any:
+        return self._aws[name].client
+
+
+def test_cli_dry_run_prints_the_plan_and_removes_nothing(
+    aws: dict[str, Stubber], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datapalooza.cli import workshop as workshop_cli
+
+    monkeypatch.setattr(workshop_cli, "_session", lambda args: _StubbedSession(aws))
+    _describe(aws, [*_alice(), *_default_team()])
+    assert main(["workshop", "teardown", "--all", "--dry-run"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "would remove alice: stack alice-Endpoint" in out
+    assert out[-1] == "Dry run: 7 item(s) would be removed; nothing was."
+
+
+def test_cli_status_prints_each_team(
+    aws: dict[str, Stubber], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datapalooza.cli import workshop as workshop_cli
+
+    monkeypatch.setattr(workshop_cli, "_session", lambda args: _StubbedSession(aws))
+    _describe(aws, _alice())
+    aws["sagemaker"].add_response(
+        "describe_endpoint",
+        _endpoint_answer("alice-face-detection", "InService", 1),
+        {"EndpointName": "alice-face-detection"},
+    )
+    assert main(["workshop", "status"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Team alice: ~$0.12/hour")
+    assert "endpoint  alice-face-detection" in out and "InService (1 instance(s))" in out
