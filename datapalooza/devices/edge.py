@@ -26,7 +26,7 @@ from datapalooza.detection.settings import DetectorSettings
 from datapalooza.devices.backoff import Backoff
 from datapalooza.devices.forward_queue import ForwardQueue, QueueFull
 from datapalooza.devices.preview import blurred_preview, write_preview
-from datapalooza.domain.keys import validate_slug
+from datapalooza.domain.keys import CropKey, InvalidKey, validate_slug
 from datapalooza.faces import find_faces
 from datapalooza.ports import FaceDetector, FaceStore, Publisher, StoreError
 from datapalooza.settings_errors import EnvReaders, SettingsError, settings_values
@@ -119,6 +119,7 @@ class EdgeStats:
     source_errors: int = 0
     unexpected_errors: int = 0
     dropped: int = 0
+    set_aside: int = 0  # queued crops whose key no store accepts (moved to corrupt/)
     queue_depth: int = 0
     queue_bytes: int = 0
     fps: float = 0.0
@@ -218,6 +219,13 @@ class EdgeService:
             entry = self.queue.peek()
             if entry is None:
                 break
+            try:
+                CropKey.parse(entry.key)
+            except InvalidKey as exc:
+                # A retry cannot fix the key; set it aside rather than block the queue.
+                self.queue.set_aside(entry, str(exc))
+                self.stats.set_aside += 1
+                continue
             try:
                 self._store.put(entry.key, entry.body, entry.metadata)
             except StoreError as exc:

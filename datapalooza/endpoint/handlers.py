@@ -77,14 +77,26 @@ def model_fn(model_dir: str | None, env: Mapping[str, str]) -> EndpointModel:
     settings = DetectorSettings.from_env(env)
     detector = load_detector(settings)
     store = build_store(env)
-    logger.info(
-        "loaded %s (store: %s) from %s", detector.model_id, type(store).__name__, model_dir
-    )
+    logger.info("loaded %s (store: %s) from %s", detector.model_id, type(store).__name__, model_dir)
     return EndpointModel(detector=detector, settings=settings, store=store)
 
 
-def input_fn(body: bytes, content_type: str | None, custom_attributes: str | None) -> FrameRequest:
-    """Decode the frame; raises BadImage / BadAttributes with a clear message."""
+def check_accept(accept: str | None) -> None:
+    """Raise UnsupportedAccept unless the client accepts JSON (or says nothing)."""
+    if accept and not any(t in accept for t in (JSON, "*/*", "application/*")):
+        raise UnsupportedAccept(f"responses are {JSON}; cannot produce {accept!r}")
+
+
+def input_fn(
+    body: bytes,
+    content_type: str | None,
+    custom_attributes: str | None,
+    accept: str | None = None,
+) -> FrameRequest:
+    """Decode the frame; raises UnsupportedAccept / BadAttributes / BadImage with a clear
+    message. Every check that can refuse a request runs here, before predict_fn stores
+    anything: a refused request leaves no crop behind."""
+    check_accept(accept)
     attributes = parse_attributes(custom_attributes)
     return FrameRequest(image=decode_image(body, content_type), attributes=attributes)
 
@@ -112,6 +124,5 @@ def predict_fn(request: FrameRequest, model: EndpointModel) -> dict[str, Any]:
 
 
 def output_fn(prediction: Mapping[str, Any], accept: str | None) -> tuple[bytes, str]:
-    if accept and not any(t in accept for t in (JSON, "*/*", "application/*")):
-        raise UnsupportedAccept(f"responses are {JSON}; cannot produce {accept!r}")
+    check_accept(accept)
     return json.dumps(prediction, separators=(",", ":")).encode(), JSON

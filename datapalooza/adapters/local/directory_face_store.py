@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -12,10 +13,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from datapalooza.constants import FACES_PREFIX
-from datapalooza.domain.keys import CropKey, InvalidKey
+from datapalooza.domain.keys import KEY_TIME_MAX, KEY_TIME_MIN, CropKey, InvalidKey
 from datapalooza.ports import ObjectMissing, StoreError
 
 METADATA_SUFFIX = ".meta.json"
+
+log = logging.getLogger(__name__)
 
 
 class DirectoryFaceStore:
@@ -77,13 +80,16 @@ class DirectoryFaceStore:
             key = path.relative_to(self.root).as_posix()
             try:
                 CropKey.parse(key)
-            except InvalidKey:
+            except InvalidKey as exc:
+                log.warning("skipping %s: %s", key, exc)
                 continue
             yield key
 
     def expire(self, before: datetime) -> int:
         """Delete every crop captured in an hour that ended before ``before`` (what the
-        bucket's lifecycle rule does in AWS); returns how many crops went."""
+        bucket's lifecycle rule does in AWS); returns how many crops went. An hour
+        directory no valid key can name (month 13, year 9999) holds nothing the tracker
+        will ever read: it goes too, with a warning, so no crop outlives its expiry."""
         removed = 0
         base = self.root / FACES_PREFIX
         for hour_dir in sorted(
@@ -91,10 +97,18 @@ class DirectoryFaceStore:
         ):
             year, month, day, hour = (int(part) for part in hour_dir.parts[-4:])
             try:
-                hour_end = datetime(year, month, day, hour, tzinfo=UTC) + timedelta(hours=1)
+                hour_start = datetime(year, month, day, hour, tzinfo=UTC)
             except ValueError:
+                hour_start = None
+            if hour_start is None or not KEY_TIME_MIN <= hour_start < KEY_TIME_MAX:
+                log.warning(
+                    "removing %s: no crop key names that hour",
+                    hour_dir.relative_to(self.root).as_posix(),
+                )
+                removed += sum(1 for _ in hour_dir.glob("*.jpg"))
+                shutil.rmtree(hour_dir, ignore_errors=True)
                 continue
-            if hour_end <= before:
+            if hour_start + timedelta(hours=1) <= before:
                 removed += sum(1 for _ in hour_dir.glob("*.jpg"))
                 shutil.rmtree(hour_dir, ignore_errors=True)
         return removed
