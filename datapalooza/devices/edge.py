@@ -25,7 +25,7 @@ from datapalooza import constants
 from datapalooza.detection.settings import DetectorSettings
 from datapalooza.devices.backoff import Backoff
 from datapalooza.devices.forward_queue import ForwardQueue, QueueFull
-from datapalooza.devices.preview import blurred_preview, write_preview
+from datapalooza.devices.preview import PREVIEW_TEMP_PREFIX, blurred_preview, write_preview
 from datapalooza.domain.keys import CropKey, InvalidKey, validate_slug
 from datapalooza.faces import find_faces
 from datapalooza.ports import FaceDetector, FaceStore, Publisher, StoreError
@@ -37,6 +37,7 @@ from datapalooza.sources.base import (
     SourceExhausted,
     SourceUnavailable,
 )
+from datapalooza.stale_files import remove_stale_temp_files
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +169,9 @@ class EdgeService:
         self._window_frames = 0
         self._last_stats = monotonic()
         self._last_preview = -float("inf")
+        if settings.preview_path is not None:
+            # A preview write killed mid-way; the queue sweeps its own (ForwardQueue).
+            remove_stale_temp_files(settings.preview_path.parent, f"{PREVIEW_TEMP_PREFIX}*")
 
     # -- one frame ------------------------------------------------------------------------
     def process(self, frame: Frame) -> int:

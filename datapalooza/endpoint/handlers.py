@@ -60,7 +60,9 @@ def build_store(env: Mapping[str, str]) -> FaceStore | None:
         return None
     from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore
 
-    store: FaceStore = DirectoryFaceStore(Path(directory))
+    directory_store = DirectoryFaceStore(Path(directory))
+    directory_store.remove_stale_temp_files()  # from a worker killed mid-write
+    store: FaceStore = directory_store
     notifications = env.get(constants.ENV_NOTIFICATIONS_DB)
     if notifications:
         # The local festival: announce each crop, as the bucket's event notification would.

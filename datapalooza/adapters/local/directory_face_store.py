@@ -15,8 +15,10 @@ from pathlib import Path
 from datapalooza.constants import FACES_PREFIX
 from datapalooza.domain.keys import KEY_TIME_MAX, KEY_TIME_MIN, CropKey, InvalidKey
 from datapalooza.ports import ObjectMissing, StoreError
+from datapalooza.stale_files import TEMP_GRACE_S, remove_stale_temp_files
 
 METADATA_SUFFIX = ".meta.json"
+TEMP_PREFIX = ".tmp-"
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,15 @@ class DirectoryFaceStore:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+
+    def remove_stale_temp_files(self, *, older_than_s: float = TEMP_GRACE_S) -> int:
+        """Delete write temp files a killed writer left (see datapalooza.stale_files)."""
+        return remove_stale_temp_files(
+            self.root / FACES_PREFIX,
+            f"{TEMP_PREFIX}*",
+            recursive=True,
+            older_than_s=older_than_s,
+        )
 
     def _path(self, key: str) -> Path:
         # Only crop keys are accepted: this is what keeps keys out of arbitrary paths.
@@ -119,7 +130,7 @@ def _encode(metadata: Mapping[str, str]) -> bytes:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX, suffix=path.suffix)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
