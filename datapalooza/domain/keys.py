@@ -54,12 +54,12 @@ def time_from_epoch_ms(value: int | str) -> datetime:
         if not text.isascii() or not text.lstrip("-").isdigit() or len(text) > 20:
             raise TimeOutOfRange(f"{value[:40]!r} is not a whole number of epoch milliseconds")
         value = int(text)
-    low, high = _epoch_ms(KEY_TIME_MIN), _epoch_ms(KEY_TIME_MAX)
+    low, high = epoch_ms(KEY_TIME_MIN), epoch_ms(KEY_TIME_MAX)
     if not isinstance(value, int) or not low <= value < high:
         raise TimeOutOfRange(
             f"{value!r} epoch ms is outside {KEY_TIME_MIN:%Y-%m-%d} to {KEY_TIME_MAX:%Y-%m-%d}"
         )
-    return datetime.fromtimestamp(value / 1000, tz=UTC)
+    return _EPOCH + timedelta(milliseconds=value)  # exact, unlike a float timestamp
 
 
 def check_capture_time(captured_at: datetime, *, now: datetime) -> datetime:
@@ -75,8 +75,12 @@ def check_capture_time(captured_at: datetime, *, now: datetime) -> datetime:
     return captured_at
 
 
-def _epoch_ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def epoch_ms(moment: datetime) -> int:
+    """Whole milliseconds since the epoch, exactly (a float timestamp can lose one)."""
+    return (moment - _EPOCH) // timedelta(milliseconds=1)
 
 
 def _human(span: timedelta) -> str:
@@ -119,7 +123,7 @@ class CropKey:
 
     @property
     def epoch_ms(self) -> int:
-        return int(self.captured_at.timestamp() * 1000)
+        return epoch_ms(self.captured_at)
 
     def __str__(self) -> str:
         t = self.captured_at.astimezone(UTC)
@@ -146,4 +150,8 @@ class CropKey:
         hour_path = f"{captured_at:%Y/%m/%d/%H}"
         if hour_path != f"{match['y']}/{match['m']}/{match['d']}/{match['h']}":
             raise InvalidKey(f"{key!r}: the date path does not match the timestamp")
-        return cls(match["stage"], captured_at, match["frame"], int(match["i"]))
+        parsed = cls(match["stage"], captured_at, match["frame"], int(match["i"]))
+        if str(parsed) != key:
+            # Leading zeros: a second spelling of the same crop would be scored twice.
+            raise InvalidKey(f"{key!r} is not in canonical form; it is {str(parsed)!r}")
+        return parsed

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from datapalooza.domain.keys import (
     TimeOutOfRange,
     check_capture_time,
+    epoch_ms,
     time_from_epoch_ms,
     validate_slug,
 )
@@ -32,7 +33,7 @@ class FrameAttributes:
     captured_at: datetime
 
     def to_header(self) -> str:
-        ms = int(self.captured_at.timestamp() * 1000)
+        ms = epoch_ms(self.captured_at)
         return f"stage={self.stage},camera={self.camera},frame={self.frame_id},ts={ms}"
 
 
