@@ -178,3 +178,16 @@ def test_the_sagemaker_entry_refuses_a_406_in_input_fn_before_predict_stores(gra
 
     with pytest.raises(ValueError, match="406"):
         inference.input_fn(grace_hopper_jpeg, "image/jpeg", Context())
+
+
+def test_up_expiry_on_a_data_dir_holding_a_year_9999_crop_no_longer_crashes(tmp_path):
+    """Every `up` on such a data directory crashed at start (issue 9)."""
+    from datapalooza.festival.config import default_config
+    from datapalooza.festival.runtime import Festival, FestivalOptions
+
+    festival = Festival(FestivalOptions(data_dir=tmp_path, config=default_config(1)))
+    bad = festival.layout.bucket / FAR_FUTURE_KEY
+    bad.parent.mkdir(parents=True)
+    bad.write_bytes(b"jpeg")
+    assert festival.expire_old_crops() == 1
+    assert not bad.exists()
