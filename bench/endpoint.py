@@ -107,7 +107,12 @@ def throughput(port: int, frames: list[bytes], requests: int, concurrency: int =
 def worker_pids(server_pid: int) -> list[int]:
     """The uvicorn worker processes under a ``serve-endpoint --workers N`` process."""
     children = Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split()
-    return [int(pid) for pid in children]
+    return [
+        int(pid)
+        for pid in children
+        # multiprocessing's resource tracker is a child too, but serves no request
+        if b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes()
+    ]
 
 
 def memory_mb(pid: int) -> tuple[float, float]:

@@ -18,6 +18,7 @@ from datapalooza.detection import DetectorSettings, load_detector
 from datapalooza.endpoint.attributes import FrameAttributes, parse_attributes
 from datapalooza.faces import find_faces, store_crops
 from datapalooza.images import decode_image
+from datapalooza.memory import is_large, release_free_memory
 from datapalooza.ports import FaceDetector, FaceStore, RGBImage
 
 logger = logging.getLogger(__name__)
@@ -105,6 +106,14 @@ def input_fn(
 
 def predict_fn(request: FrameRequest, model: EndpointModel) -> dict[str, Any]:
     """Detect faces, store the crops (all or none), return the detections."""
+    try:
+        return _predict(request, model)
+    finally:
+        if is_large(*request.image.shape[:2]):
+            release_free_memory()  # keep the worker's memory flat (datapalooza.memory)
+
+
+def _predict(request: FrameRequest, model: EndpointModel) -> dict[str, Any]:
     frame, crops = find_faces(
         request.image,
         detector=model.detector,
