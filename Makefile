@@ -1,7 +1,8 @@
 # The two commands of the README's quick start.
 #   make up    run the whole festival pipeline locally, with the live dashboard
 #   make test  run the whole test suite (installs what it needs first)
-.PHONY: up test bootstrap lint bench
+#   make fuzz  the property-based tests with a long budget (HYPOTHESIS_PROFILE=fuzz)
+.PHONY: up test bootstrap lint bench fuzz
 
 bootstrap:
 	./scripts/bootstrap
@@ -19,6 +20,9 @@ lint: bootstrap
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy
+
+fuzz: bootstrap
+	HYPOTHESIS_PROFILE=fuzz .venv/bin/python -m pytest -p no:cacheprovider tests/unit/test_properties.py
 
 bench: bootstrap
 	.venv/bin/python bench/endpoint.py

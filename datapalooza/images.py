@@ -8,6 +8,7 @@ anything else with a BadImage that carries the HTTP status to answer with.
 from __future__ import annotations
 
 import io
+import math
 import warnings
 
 import numpy as np
@@ -25,9 +26,16 @@ CONTENT_TYPES = {
 }
 """Accepted content types and the formats each may hold (SageMaker's image types)."""
 
-# 8K UHD is 33 MP; nothing a festival camera sends is bigger. Checked from the header,
-# before any pixel is decoded, so a tiny file declaring huge dimensions costs nothing.
+# Checked from the header, before any pixel is decoded, so a tiny file declaring huge
+# dimensions costs nothing. 8K UHD (7680x4320, 33 MP) is the largest camera frame we
+# accept; a side over 8192 px is no camera's (a 39,000,000 x 1 PNG took 9 GB before).
+MAX_SIDE = 8192
 MAX_PIXELS = 40_000_000
+# What the detector runs on: full camera resolution up to 4K UHD (3840x2160), where
+# small faces still count; a bigger frame is reduced to this many pixels. A JPEG is
+# decoded reduced (libjpeg's DCT scaling, 1/2 to 1/8) rather than at full size, so an
+# 8000x5000 JPEG no longer takes 2.4 GB and 8 s of a worker.
+MAX_ANALYSED_PIXELS = 3840 * 2160
 
 
 class BadImage(ValueError):
@@ -45,8 +53,11 @@ def decode_image(
     *,
     max_bytes: int = MAX_PAYLOAD_BYTES,
     max_pixels: int = MAX_PIXELS,
+    max_side: int = MAX_SIDE,
+    analysed_pixels: int = MAX_ANALYSED_PIXELS,
 ) -> RGBImage:
-    """Decode a JPEG or PNG payload into an H x W x 3 uint8 RGB array."""
+    """Decode a JPEG or PNG payload into an H x W x 3 uint8 RGB array of at most
+    ``analysed_pixels`` pixels (bigger frames are reduced, keeping their aspect)."""
     formats = _formats_for(content_type)
     if not body:
         raise BadImage("empty request body: send the image bytes", code="empty_body")
@@ -61,25 +72,46 @@ def decode_image(
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(body), formats=formats)
             width, height = image.size
-            if width * height > max_pixels:
+            if width > max_side or height > max_side or width * height > max_pixels:
                 raise BadImage(
-                    f"image declares {width}x{height} pixels; the limit is {max_pixels} pixels",
+                    f"image declares {width}x{height} pixels; the limits are {max_side} px"
+                    f" a side and {max_pixels} pixels",
                     status=413,
                     code="image_too_large",
                 )
+            scale = _power_of_two_reduction(width, height, analysed_pixels)
+            if scale > 1 and image.format == "JPEG":
+                image.draft(image.mode, (math.ceil(width / scale), math.ceil(height / scale)))
             image.load()
     except BadImage:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise BadImage(str(exc), status=413, code="image_too_large") from exc
     except UnidentifiedImageError as exc:
-        raise BadImage(
-            f"body is not a {' or '.join(formats)} image", code="not_an_image"
-        ) from exc
+        raise BadImage(f"body is not a {' or '.join(formats)} image", code="not_an_image") from exc
     except (OSError, SyntaxError, ValueError) as exc:
         # PIL raises OSError for truncated data, SyntaxError/ValueError for broken headers.
         raise BadImage(f"corrupt image: {exc}", code="corrupt_image") from exc
-    return _to_rgb(image)
+    rgb = _fit(_to_rgb(image), analysed_pixels)
+    return np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8))
+
+
+def _power_of_two_reduction(width: int, height: int, budget: int) -> int:
+    """The largest of 1, 2, 4, 8 that keeps the image at or above ``budget`` pixels
+    (the final resize brings it down), so the JPEG decoder skips what we would drop."""
+    scale = 1
+    while scale < 8 and (width // (scale * 2)) * (height // (scale * 2)) >= budget:
+        scale *= 2
+    return scale
+
+
+def _fit(image: Image.Image, budget: int) -> Image.Image:
+    width, height = image.size
+    if width * height <= budget:
+        return image
+    factor = math.sqrt(budget / (width * height))
+    size = (max(1, int(width * factor)), max(1, int(height * factor)))
+    return image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
 
 
 def _formats_for(content_type: str | None) -> tuple[str, ...]:
@@ -97,22 +129,21 @@ def _formats_for(content_type: str | None) -> tuple[str, ...]:
     return formats
 
 
-def _to_rgb(image: Image.Image) -> RGBImage:
+def _to_rgb(image: Image.Image) -> Image.Image:
     image = ImageOps.exif_transpose(image)
     if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         # 16-bit and 32-bit grayscale: rescale to 8 bits by the image's own range.
-        values = np.asarray(image, dtype=np.float64)
+        values = np.asarray(image, dtype=np.float32)
         low, high = float(values.min()), float(values.max())
         scale = 255.0 / (high - low) if high > low else 0.0
         gray = ((values - low) * scale).astype(np.uint8)
-        return np.ascontiguousarray(np.repeat(gray[:, :, None], 3, axis=2))
+        return Image.fromarray(gray, mode="L").convert("RGB")
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         # Flatten transparency onto mid-grey: neither black nor white biases detection.
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (128, 128, 128, 255))
         image = Image.alpha_composite(background, rgba)
-    rgb = image.convert("RGB")  # handles L, P, CMYK, YCbCr, 1
-    return np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8))
+    return image.convert("RGB")  # handles L, P, CMYK, YCbCr, 1
 
 
 def encode_jpeg(image: RGBImage, *, quality: int = 90) -> bytes:

@@ -13,11 +13,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
 from PIL import Image
 
 from datapalooza.network import free_port
 
 REPO = Path(__file__).resolve().parent.parent
+
+# Property-based tests: a small budget in the normal run (the suite stays fast on two
+# cores); ``make fuzz`` runs HYPOTHESIS_PROFILE=fuzz, a hundred times more examples.
+settings.register_profile("default", max_examples=60, deadline=None)
+settings.register_profile(
+    "fuzz", max_examples=6000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 def grace_hopper_path() -> Path:

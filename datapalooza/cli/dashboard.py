@@ -30,13 +30,16 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from datapalooza.dashboard.app import create_app
-    from datapalooza.dashboard.settings import DashboardSettings, DashboardSettingsError
+    from datapalooza.dashboard.settings import DashboardSettings
+    from datapalooza.http_limits import ServerLimits
+    from datapalooza.settings import SettingsError
 
     try:
         settings = DashboardSettings.from_env(
             os.environ, data_dir=args.data_dir, host=args.host, poll_seconds=args.poll_seconds
         )
-    except DashboardSettingsError as exc:
+        limits = ServerLimits.from_env(os.environ)
+    except SettingsError as exc:  # DashboardSettingsError is one
         raise CliError(str(exc)) from exc
     if not 0 < args.port < 65536:
         raise CliError(f"--port {args.port} is not a TCP port")
@@ -49,5 +52,12 @@ def run(args: argparse.Namespace) -> int:
     print(f"Dashboard on http://{args.host}:{args.port}/ (data: {settings.data_dir})", flush=True)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print("warning: reachable from other machines; the dashboard has no login", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        access_log=False,
+        **limits.uvicorn_options(),
+    )
     return 0

@@ -34,6 +34,13 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from datapalooza.http_limits import ServerLimits
+    from datapalooza.settings import SettingsError
+
+    try:
+        limits = ServerLimits.from_env(os.environ)
+    except SettingsError as exc:
+        raise CliError(str(exc)) from exc
     if args.workers < 1:
         raise CliError("--workers must be at least 1")
     require_free_port(args.host, args.port)
@@ -61,5 +68,6 @@ def run(args: argparse.Namespace) -> int:
         workers=args.workers,
         log_level="warning",
         access_log=False,
+        **limits.uvicorn_options(),
     )
     return 0

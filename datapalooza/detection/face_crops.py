@@ -11,7 +11,7 @@ from datetime import datetime
 
 from datapalooza.detection.settings import DetectorSettings
 from datapalooza.domain.detections import Detection, FrameDetections
-from datapalooza.domain.keys import CropKey, validate_slug
+from datapalooza.domain.keys import CropKey, epoch_ms, validate_slug
 from datapalooza.images import crop_with_margin, encode_jpeg
 from datapalooza.ports import FaceDetector, FaceStore, RGBImage, StoreError
 
@@ -87,7 +87,7 @@ def find_faces(
         stage=stage,
         camera=camera,
         frame_id=frame_id,
-        captured_at_ms=int(captured_at.timestamp() * 1000),
+        captured_at_ms=epoch_ms(captured_at),
         faces=tuple(detections),
     )
     return frame, crops

@@ -12,6 +12,7 @@ import onnxruntime as ort
 from datapalooza.detection.settings import DetectorSettings
 from datapalooza.detection.weights import ModelUnavailable, package_file, verify_sha256
 from datapalooza.domain.detections import BoundingBox, Landmark
+from datapalooza.memory import is_large
 from datapalooza.ports import RawFace, RGBImage
 
 WEIGHTS_SHA256 = "b7a7acab55e104dce6f32cdfff929bd83946da5cd869b9e2e9bdffafd1b7e4a5"
@@ -69,11 +70,15 @@ class RetinaFaceDetector:
             options,
             providers=_providers(),
         )
+        # After a large frame, hand the arena's extra chunks back (datapalooza.memory).
+        self._shrink_arena = ort.RunOptions()
+        self._shrink_arena.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
 
     def detect(self, image: RGBImage) -> list[RawFace]:
         height, width = image.shape[:2]
         batch = self._preprocess(image)
-        outputs = self._session.run(None, {"input": batch})
+        shrink = self._shrink_arena if is_large(height, width) else None
+        outputs = self._session.run(None, {"input": batch}, shrink)
         (faces,) = self._postprocess(
             outputs,
             *batch.shape,

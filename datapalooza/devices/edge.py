@@ -26,11 +26,13 @@ from datapalooza.detection.face_crops import find_faces
 from datapalooza.detection.settings import DetectorSettings
 from datapalooza.devices.forward_queue import ForwardQueue, QueueFull
 from datapalooza.devices.frame_loop import DeviceSettings, FrameLoop, LoopCounters
-from datapalooza.devices.preview import blurred_preview, write_preview
+from datapalooza.devices.preview import PREVIEW_TEMP_PREFIX, blurred_preview, write_preview
 from datapalooza.domain.backoff import Backoff
+from datapalooza.domain.keys import CropKey, InvalidKey
 from datapalooza.ports import FaceDetector, FaceStore, Publisher, StoreError
 from datapalooza.settings import EnvReaders, SettingsError
 from datapalooza.sources.base import Frame, FrameSource
+from datapalooza.stale_files import remove_stale_temp_files
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +94,7 @@ class EdgeStats(LoopCounters):
     upload_errors: int = 0
     store_rejections: int = 0
     dropped: int = 0
+    set_aside: int = 0  # queued crops whose key no store accepts (moved to corrupt/)
     queue_depth: int = 0
     queue_bytes: int = 0
     fps: float = 0.0
@@ -142,6 +145,9 @@ class EdgeService:
         self._window_frames = 0
         self._last_stats = monotonic()
         self._last_preview = -float("inf")
+        if settings.preview_path is not None:
+            # A preview write killed mid-way; the queue sweeps its own (ForwardQueue).
+            remove_stale_temp_files(settings.preview_path.parent, f"{PREVIEW_TEMP_PREFIX}*")
 
     # -- one frame ------------------------------------------------------------------------
     def process(self, frame: Frame) -> int:
@@ -193,6 +199,13 @@ class EdgeService:
             entry = self.queue.peek()
             if entry is None:
                 break
+            try:
+                CropKey.parse(entry.key)
+            except InvalidKey as exc:
+                # A retry cannot fix the key; set it aside rather than block the queue.
+                self.queue.set_aside(entry, str(exc))
+                self.stats.set_aside += 1
+                continue
             try:
                 self._store.put(entry.key, entry.body, entry.metadata)
             except StoreError as exc:

@@ -46,10 +46,13 @@ def blurred_preview(image: RGBImage, faces: Sequence[Detection]) -> bytes:
     return encode_jpeg(np.ascontiguousarray(small, dtype=np.uint8), quality=70)
 
 
+PREVIEW_TEMP_PREFIX = ".tmp-preview-"
+
+
 def write_preview(path: Path, jpeg: bytes) -> None:
     """Replace ``path`` atomically (a viewer never sees half an image)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-preview-")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=PREVIEW_TEMP_PREFIX)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(jpeg)

@@ -6,7 +6,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from datapalooza.domain.keys import validate_slug
+from datapalooza.domain.keys import (
+    TimeOutOfRange,
+    check_capture_time,
+    epoch_ms,
+    time_from_epoch_ms,
+    validate_slug,
+)
 
 MAX_HEADER_CHARS = 1024  # SageMaker's own limit for custom attributes
 DEFAULT_STAGE = "main"
@@ -27,12 +33,15 @@ class FrameAttributes:
     captured_at: datetime
 
     def to_header(self) -> str:
-        ms = int(self.captured_at.timestamp() * 1000)
+        ms = epoch_ms(self.captured_at)
         return f"stage={self.stage},camera={self.camera},frame={self.frame_id},ts={ms}"
 
 
 def parse_attributes(header: str | None, *, now: datetime | None = None) -> FrameAttributes:
-    """Parse the header; missing fields get defaults, bad ones a BadAttributes."""
+    """Parse the header; missing fields get defaults, bad ones a BadAttributes.
+
+    ``ts`` must lie in the capture window around ``now`` (domain/keys.py): a frame from
+    the far future or before the epoch is refused here, before anything is stored."""
     fields: dict[str, str] = {}
     if header:
         if len(header) > MAX_HEADER_CHARS:
@@ -48,15 +57,14 @@ def parse_attributes(header: str | None, *, now: datetime | None = None) -> Fram
     try:
         stage = validate_slug(fields.get("stage", DEFAULT_STAGE), what="stage")
         camera = validate_slug(fields.get("camera", DEFAULT_CAMERA), what="camera")
-        frame_id = validate_slug(
-            fields.get("frame") or f"f{secrets.token_hex(6)}", what="frame id"
-        )
+        frame_id = validate_slug(fields.get("frame") or f"f{secrets.token_hex(6)}", what="frame id")
     except ValueError as exc:
         raise BadAttributes(str(exc)) from exc
-    captured_at = now or datetime.now(UTC)
+    now = now or datetime.now(UTC)
+    captured_at = now
     if "ts" in fields:
         try:
-            captured_at = datetime.fromtimestamp(int(fields["ts"]) / 1000, tz=UTC)
-        except (ValueError, OverflowError, OSError) as exc:
-            raise BadAttributes(f"ts={fields['ts']!r} is not epoch milliseconds") from exc
+            captured_at = check_capture_time(time_from_epoch_ms(fields["ts"]), now=now)
+        except TimeOutOfRange as exc:
+            raise BadAttributes(f"ts: {exc}") from exc
     return FrameAttributes(stage, camera, frame_id, captured_at)

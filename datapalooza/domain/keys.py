@@ -2,13 +2,20 @@
 
 Keys look like ``faces/{stage}/{YYYY}/{MM}/{DD}/{HH}/{epoch_ms}-{frame_id}-{i}.jpg``.
 Stage, camera and frame ids are slugs: they are validated, never trusted into paths.
+Times are validated too, against two stated windows:
+
+- a key's time lies in [KEY_TIME_MIN, KEY_TIME_MAX): the scheme's own range, so every
+  key's date path, expiry hour and TTL stay representable (no date overflow);
+- a capture time from outside (a request's ``ts``) lies within CAPTURE_WINDOW_PAST
+  before now to CAPTURE_WINDOW_FUTURE after now: crops expire after a day, and a
+  camera's clock may run a little ahead of ours, never days.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from datapalooza.constants import FACES_PREFIX
 
@@ -19,12 +26,67 @@ _KEY = re.compile(
 )
 
 
+KEY_TIME_MIN = datetime(2000, 1, 1, tzinfo=UTC)
+KEY_TIME_MAX = datetime(2100, 1, 1, tzinfo=UTC)
+"""Crop keys name a capture time in [KEY_TIME_MIN, KEY_TIME_MAX)."""
+CAPTURE_WINDOW_PAST = timedelta(days=7)
+CAPTURE_WINDOW_FUTURE = timedelta(minutes=5)
+"""A capture time from outside is accepted from 7 days before now to 5 minutes after."""
+
+
 class InvalidName(ValueError):
     """A stage, camera or frame id that is not a slug."""
 
 
 class InvalidKey(ValueError):
     """An object key that does not follow the crop key scheme."""
+
+
+class TimeOutOfRange(ValueError):
+    """A time outside the window stated for it."""
+
+
+def time_from_epoch_ms(value: int | str) -> datetime:
+    """An epoch-milliseconds value (int or decimal digits) as an aware UTC datetime inside
+    the key range; anything else raises TimeOutOfRange (never an overflow)."""
+    if isinstance(value, str):
+        text = value.strip()
+        if not text.isascii() or not text.lstrip("-").isdigit() or len(text) > 20:
+            raise TimeOutOfRange(f"{value[:40]!r} is not a whole number of epoch milliseconds")
+        value = int(text)
+    low, high = epoch_ms(KEY_TIME_MIN), epoch_ms(KEY_TIME_MAX)
+    if not isinstance(value, int) or not low <= value < high:
+        raise TimeOutOfRange(
+            f"{value!r} epoch ms is outside {KEY_TIME_MIN:%Y-%m-%d} to {KEY_TIME_MAX:%Y-%m-%d}"
+        )
+    return _EPOCH + timedelta(milliseconds=value)  # exact, unlike a float timestamp
+
+
+def check_capture_time(captured_at: datetime, *, now: datetime) -> datetime:
+    """Return ``captured_at`` if it lies in the capture window around ``now``."""
+    earliest, latest = now - CAPTURE_WINDOW_PAST, now + CAPTURE_WINDOW_FUTURE
+    if not earliest <= captured_at <= latest:
+        raise TimeOutOfRange(
+            f"capture time {captured_at.isoformat()} is outside the accepted window "
+            f"{earliest.isoformat(timespec='seconds')} to {latest.isoformat(timespec='seconds')}"
+            f" ({_human(CAPTURE_WINDOW_PAST)} before now to {_human(CAPTURE_WINDOW_FUTURE)}"
+            " after): check the camera's clock"
+        )
+    return captured_at
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def epoch_ms(moment: datetime) -> int:
+    """Whole milliseconds since the epoch, exactly (a float timestamp can lose one)."""
+    return (moment - _EPOCH) // timedelta(milliseconds=1)
+
+
+def _human(span: timedelta) -> str:
+    if span.days:
+        return f"{span.days} days"
+    return f"{int(span.total_seconds() // 60)} minutes"
 
 
 def validate_slug(value: str, *, what: str = "stage") -> str:
@@ -51,12 +113,17 @@ class CropKey:
         validate_slug(self.frame_id, what="frame id")
         if self.captured_at.tzinfo is None:
             raise ValueError("captured_at must be timezone-aware")
+        if not KEY_TIME_MIN <= self.captured_at < KEY_TIME_MAX:
+            raise TimeOutOfRange(
+                f"captured_at {self.captured_at.isoformat()} is outside the key range "
+                f"{KEY_TIME_MIN:%Y-%m-%d} to {KEY_TIME_MAX:%Y-%m-%d}"
+            )
         if not 0 <= self.index < 10_000:
             raise ValueError(f"face index {self.index} out of range")
 
     @property
     def epoch_ms(self) -> int:
-        return int(self.captured_at.timestamp() * 1000)
+        return epoch_ms(self.captured_at)
 
     def __str__(self) -> str:
         t = self.captured_at.astimezone(UTC)
@@ -76,8 +143,15 @@ class CropKey:
             validate_slug(match["frame"], what="frame id")
         except InvalidName as exc:
             raise InvalidKey(str(exc)) from exc
-        captured_at = datetime.fromtimestamp(int(match["ms"]) / 1000, tz=UTC)
+        try:
+            captured_at = time_from_epoch_ms(int(match["ms"]))
+        except TimeOutOfRange as exc:
+            raise InvalidKey(f"{key!r}: {exc}") from exc
         hour_path = f"{captured_at:%Y/%m/%d/%H}"
         if hour_path != f"{match['y']}/{match['m']}/{match['d']}/{match['h']}":
             raise InvalidKey(f"{key!r}: the date path does not match the timestamp")
-        return cls(match["stage"], captured_at, match["frame"], int(match["i"]))
+        parsed = cls(match["stage"], captured_at, match["frame"], int(match["i"]))
+        if str(parsed) != key:
+            # Leading zeros: a second spelling of the same crop would be scored twice.
+            raise InvalidKey(f"{key!r} is not in canonical form; it is {str(parsed)!r}")
+        return parsed

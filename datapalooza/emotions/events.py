@@ -53,13 +53,25 @@ def crop_refs(
     notification: Mapping[str, Any], *, item_id: str | None, bucket: str | None
 ) -> list[CropRef]:
     """The crops an S3 notification announces. A test event gives none; records that
-    are not ObjectCreated, or come from another bucket, are logged and skipped.
+    are not ObjectCreated, or come from another bucket, are logged and skipped. A
+    notification that is not shaped like S3's raises MalformedMessage.
 
     ``item_id`` names the delivery item (an SQS message id); None numbers the records.
     """
+    if not isinstance(notification, Mapping):
+        raise MalformedMessage(f"notification is a {type(notification).__name__}, not an object")
     if notification.get("Event") == TEST_EVENT:
         logger.info("ignoring %s for bucket %s", TEST_EVENT, notification.get("Bucket"))
         return []
+    try:
+        return _record_refs(notification, item_id=item_id, bucket=bucket)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise MalformedMessage(f"malformed S3 record: {exc!r}") from exc
+
+
+def _record_refs(
+    notification: Mapping[str, Any], *, item_id: str | None, bucket: str | None
+) -> list[CropRef]:
     refs = []
     for position, record in enumerate(S3Event(dict(notification)).records):
         key = unquote_plus(record.s3.get_object.key)
@@ -75,15 +87,23 @@ def crop_refs(
                 extra={"key": key},
             )
             continue
-        size = record.s3.get_object.get("size")
         refs.append(
             CropRef(
                 key=key,
                 item_id=item_id if item_id is not None else str(position),
-                size=int(size) if size is not None else None,
+                size=_size(record.s3.get_object.get("size")),
             )
         )
     return refs
+
+
+def _size(value: Any) -> int | None:
+    """The object size S3 reports: a whole number of bytes, or absent."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"object size {value!r} is not a number of bytes")
+    return value
 
 
 def record_summary(metrics: Metrics | None, report: TrackReport) -> None:
@@ -166,7 +186,4 @@ def _message_refs(record: SQSRecord, bucket: str | None) -> list[CropRef]:
         raise MalformedMessage(f"body is not JSON: {exc}") from exc
     if not isinstance(body, dict) or ("Records" not in body and body.get("Event") != TEST_EVENT):
         raise MalformedMessage("body has neither Records nor an s3:TestEvent")
-    try:
-        return crop_refs(body, item_id=record.message_id, bucket=bucket)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise MalformedMessage(f"malformed S3 record: {exc!r}") from exc
+    return crop_refs(body, item_id=record.message_id, bucket=bucket)

@@ -12,7 +12,7 @@ import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from datapalooza.constants import (
@@ -20,7 +20,13 @@ from datapalooza.constants import (
     CROP_REJECTED_METRIC,
     NO_FACE_FOUND_METRIC,
 )
-from datapalooza.domain.keys import CropKey, InvalidKey, InvalidName, validate_slug
+from datapalooza.domain.keys import (
+    CAPTURE_WINDOW_FUTURE,
+    CropKey,
+    InvalidKey,
+    InvalidName,
+    validate_slug,
+)
 from datapalooza.emotions.settings import TrackerSettings
 from datapalooza.images import BadImage, decode_image
 from datapalooza.ports import (
@@ -140,6 +146,12 @@ def _load(ref: CropRef, store: FaceStore, settings: TrackerSettings) -> _Pending
         key = CropKey.parse(ref.key)
     except InvalidKey as exc:
         return CropOutcome(ref, CropStatus.REJECTED, f"not a face crop key: {exc}")
+    if key.captured_at > datetime.now(UTC) + CAPTURE_WINDOW_FUTURE:
+        # No endpoint writes such a key (it refuses the request): someone wrote it past
+        # the contract. Scoring it would put a result in the dashboard's future.
+        return CropOutcome(
+            ref, CropStatus.REJECTED, f"captured in the future ({key.captured_at.isoformat()})"
+        )
     if ref.size is not None and ref.size > settings.max_crop_bytes:
         return CropOutcome(
             ref,

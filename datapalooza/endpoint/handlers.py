@@ -18,6 +18,7 @@ from datapalooza.detection import DetectorSettings, load_detector
 from datapalooza.detection.face_crops import find_faces, store_crops
 from datapalooza.domain.frame_attributes import FrameAttributes, parse_attributes
 from datapalooza.images import decode_image
+from datapalooza.memory import is_large, release_free_memory
 from datapalooza.ports import FaceDetector, FaceStore, RGBImage
 
 logger = logging.getLogger(__name__)
@@ -60,7 +61,9 @@ def build_store(env: Mapping[str, str]) -> FaceStore | None:
         return None
     from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore
 
-    store: FaceStore = DirectoryFaceStore(Path(directory))
+    directory_store = DirectoryFaceStore(Path(directory))
+    directory_store.remove_stale_temp_files()  # from a worker killed mid-write
+    store: FaceStore = directory_store
     notifications = env.get(constants.ENV_NOTIFICATIONS_DB)
     if notifications:
         # The local festival: announce each crop, as the bucket's event notification would.
@@ -77,20 +80,40 @@ def model_fn(model_dir: str | None, env: Mapping[str, str]) -> EndpointModel:
     settings = DetectorSettings.from_env(env)
     detector = load_detector(settings)
     store = build_store(env)
-    logger.info(
-        "loaded %s (store: %s) from %s", detector.model_id, type(store).__name__, model_dir
-    )
+    logger.info("loaded %s (store: %s) from %s", detector.model_id, type(store).__name__, model_dir)
     return EndpointModel(detector=detector, settings=settings, store=store)
 
 
-def input_fn(body: bytes, content_type: str | None, custom_attributes: str | None) -> FrameRequest:
-    """Decode the frame; raises BadImage / BadAttributes with a clear message."""
+def check_accept(accept: str | None) -> None:
+    """Raise UnsupportedAccept unless the client accepts JSON (or says nothing)."""
+    if accept and not any(t in accept for t in (JSON, "*/*", "application/*")):
+        raise UnsupportedAccept(f"responses are {JSON}; cannot produce {accept!r}")
+
+
+def input_fn(
+    body: bytes,
+    content_type: str | None,
+    custom_attributes: str | None,
+    accept: str | None = None,
+) -> FrameRequest:
+    """Decode the frame; raises UnsupportedAccept / BadAttributes / BadImage with a clear
+    message. Every check that can refuse a request runs here, before predict_fn stores
+    anything: a refused request leaves no crop behind."""
+    check_accept(accept)
     attributes = parse_attributes(custom_attributes)
     return FrameRequest(image=decode_image(body, content_type), attributes=attributes)
 
 
 def predict_fn(request: FrameRequest, model: EndpointModel) -> dict[str, Any]:
     """Detect faces, store the crops (all or none), return the detections."""
+    try:
+        return _predict(request, model)
+    finally:
+        if is_large(*request.image.shape[:2]):
+            release_free_memory()  # keep the worker's memory flat (datapalooza.memory)
+
+
+def _predict(request: FrameRequest, model: EndpointModel) -> dict[str, Any]:
     frame, crops = find_faces(
         request.image,
         detector=model.detector,
@@ -112,6 +135,5 @@ def predict_fn(request: FrameRequest, model: EndpointModel) -> dict[str, Any]:
 
 
 def output_fn(prediction: Mapping[str, Any], accept: str | None) -> tuple[bytes, str]:
-    if accept and not any(t in accept for t in (JSON, "*/*", "application/*")):
-        raise UnsupportedAccept(f"responses are {JSON}; cannot produce {accept!r}")
+    check_accept(accept)
     return json.dumps(prediction, separators=(",", ":")).encode(), JSON

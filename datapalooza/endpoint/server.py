@@ -49,7 +49,7 @@ def create_app(env: Mapping[str, str] | None = None) -> FastAPI:
         body: bytes, content_type: str | None, attributes: str | None, accept: str | None
     ) -> tuple[bytes, str]:
         with request_lock:
-            frame = input_fn(body, content_type, attributes)
+            frame = input_fn(body, content_type, attributes, accept)
             return output_fn(predict_fn(frame, model), accept)
 
     @app.get("/ping")

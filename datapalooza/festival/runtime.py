@@ -48,6 +48,7 @@ from datapalooza.festival.tracker_worker import TrackerWorker
 from datapalooza.network import free_port, port_is_free
 from datapalooza.sources.base import InvalidSourceSpec, SourceUnavailable
 from datapalooza.sources.spec import open_source
+from datapalooza.stale_files import remove_stale_temp_files
 
 log = logging.getLogger(__name__)
 
@@ -173,6 +174,10 @@ class Festival:
         notifications = SqliteCropNotifications(layout.notifications_db)
         self._notifications = notifications
         bucket = DirectoryFaceStore(layout.bucket)
+        bucket.remove_stale_temp_files()
+        # Left by a kill inside _check_data_dir or write_status.
+        for pattern in (".write-check-*", layout.status.with_suffix(".tmp").name):
+            remove_stale_temp_files(layout.root, pattern)
         self.expire_old_crops()
         # Crops written before a crash but never announced: announce them now.
         recovered = notifications.announce(list(bucket.keys()))

@@ -40,7 +40,14 @@ def model_fn(model_dir: str, context: Any = None) -> handlers.EndpointModel:
 
 def input_fn(request_body: bytes, request_content_type: str, context: Any = None) -> Any:
     try:
-        return handlers.input_fn(request_body, request_content_type, _custom_attributes(context))
+        return handlers.input_fn(
+            request_body,
+            request_content_type,
+            _header(context, CUSTOM_ATTRIBUTES_HEADER),
+            _header(context, "Accept"),
+        )
+    except handlers.UnsupportedAccept as exc:
+        raise _client_error(406, str(exc)) from exc
     except BadImage as exc:
         raise _client_error(exc.status, str(exc)) from exc
     except BadAttributes as exc:
@@ -58,8 +65,8 @@ def output_fn(prediction: dict[str, Any], accept: str) -> tuple[bytes, str]:
         raise _client_error(406, str(exc)) from exc
 
 
-def _custom_attributes(context: Any) -> str | None:
-    """The custom attributes header from the model server's request context."""
+def _header(context: Any, header: str) -> str | None:
+    """One request header from the model server's request context (None outside it)."""
     if context is None:
         return None
     try:
@@ -67,6 +74,6 @@ def _custom_attributes(context: Any) -> str | None:
     except (AttributeError, IndexError, TypeError):
         return None
     for name, value in properties.items():
-        if str(name).lower() == CUSTOM_ATTRIBUTES_HEADER.lower():
+        if str(name).lower() == header.lower():
             return value.decode() if isinstance(value, bytes) else str(value)
     return None

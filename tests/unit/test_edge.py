@@ -183,3 +183,17 @@ def test_edge_settings_errors_name_the_setting(tmp_path: Path) -> None:
         "cam-9",
         "synthetic:stage=dance",
     )
+
+
+def test_a_queued_crop_with_a_key_no_store_accepts_is_set_aside_not_retried_forever(
+    tmp_path: Path,
+) -> None:
+    """A queue file naming year 9999 (or any key outside the scheme) used to fail its
+    upload on every try and block every crop behind it."""
+    store = FakeStore()
+    service, _ = make(tmp_path, store, frames=2)
+    service.queue.push("faces/main/9999/12/31/23/253402300799999-f1-0.jpg", b"x", {})
+    stats = service.run()
+    assert stats.uploaded == 2 and len(store.objects) == 2
+    assert stats.set_aside == 1 and stats.drained and len(service.queue) == 0
+    assert len(list((tmp_path / "queue" / "corrupt").iterdir())) == 1

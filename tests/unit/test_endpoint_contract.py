@@ -9,10 +9,35 @@ from datapalooza.settings import SettingsError
 
 
 def test_custom_attributes_carry_stage_camera_frame_and_capture_time():
-    attrs = parse_attributes("stage=main,camera=cam-2,frame=f17,ts=1783199109123")
+    now = datetime(2026, 7, 4, 21, 6, tzinfo=UTC)
+    attrs = parse_attributes("stage=main,camera=cam-2,frame=f17,ts=1783199109123", now=now)
     assert (attrs.stage, attrs.camera, attrs.frame_id) == ("main", "cam-2", "f17")
     assert attrs.captured_at == datetime(2026, 7, 4, 21, 5, 9, 123000, tzinfo=UTC)
-    assert parse_attributes(attrs.to_header()) == attrs
+    assert parse_attributes(attrs.to_header(), now=now) == attrs
+
+
+@pytest.mark.parametrize(
+    ("ts", "accepted"),
+    [
+        ("1782594360000", True),  # exactly 7 days before now
+        ("1782594359999", False),
+        ("1783199460000", True),  # exactly 5 minutes after now
+        ("1783199460001", False),
+        ("253402300799999", False),
+        ("-5", False),
+        (" 1783199109123 ", True),
+        ("+1783199109123", False),
+        ("1783199109123.5", False),
+        ("١٧٨٣١٩٩١٠٩١٢٣", False),  # non-ASCII digits
+    ],
+)
+def test_the_capture_time_window_is_seven_days_back_to_five_minutes_ahead(ts, accepted):
+    now = datetime(2026, 7, 4, 21, 6, tzinfo=UTC)
+    if accepted:
+        assert parse_attributes(f"ts={ts}", now=now).captured_at.year == 2026
+    else:
+        with pytest.raises(BadAttributes, match="ts"):
+            parse_attributes(f"ts={ts}", now=now)
 
 
 def test_missing_attributes_get_defaults_and_a_fresh_frame_id():

@@ -9,7 +9,14 @@ import pytest
 from PIL import Image
 
 from datapalooza.domain.detections import BoundingBox
-from datapalooza.images import BadImage, crop_with_margin, decode_image, encode_jpeg
+from datapalooza.images import (
+    MAX_ANALYSED_PIXELS,
+    MAX_SIDE,
+    BadImage,
+    crop_with_margin,
+    decode_image,
+    encode_jpeg,
+)
 from tests.conftest import to_bytes
 
 RGB = Image.fromarray(np.random.default_rng(0).integers(0, 255, (48, 64, 3), dtype=np.uint8))
@@ -112,3 +119,79 @@ def test_jpeg_encoding_round_trips_and_carries_no_exif():
     data = encode_jpeg(np.asarray(RGB))
     assert Image.open(io.BytesIO(data)).getexif() == {}
     assert decode_image(data).shape == (48, 64, 3)
+
+
+def _real_png_row(width: int) -> bytes:
+    """A valid, fully decodable PNG of width x 1 (38 KB of zlib for 39 M pixels)."""
+    raw = b"\x00" + b"\x80" * (3 * width)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", width, 1, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw, 9))
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [_real_png_row(39_000_000), _bomb_png(MAX_SIDE + 1, 1), _bomb_png(1, MAX_SIDE + 1)],
+    ids=["39M-by-1-png", "wide-header", "tall-header"],
+)
+def test_a_side_over_the_limit_is_refused_from_the_header(body):
+    """The 39,000,000 x 1 PNG of issue 9 kept a worker busy 47 s and took 9 GB."""
+    with pytest.raises(BadImage) as caught:
+        decode_image(body, "image/png")
+    assert (caught.value.status, caught.value.code) == (413, "image_too_large")
+    assert f"{MAX_SIDE} px a side" in str(caught.value)
+
+
+def test_a_side_at_the_limit_is_accepted():
+    assert decode_image(_real_png_row(MAX_SIDE), "image/png").shape == (1, MAX_SIDE, 3)
+
+
+def _spy_draft(monkeypatch) -> list[tuple[int, int]]:
+    from PIL import JpegImagePlugin
+
+    requested: list[tuple[int, int]] = []
+    original = JpegImagePlugin.JpegImageFile.draft
+
+    def draft(self, mode, size):
+        requested.append(size)
+        return original(self, mode, size)
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", draft)
+    return requested
+
+
+def test_a_big_jpeg_is_decoded_reduced_never_at_full_size(monkeypatch):
+    requested = _spy_draft(monkeypatch)
+    big = Image.fromarray(np.full((1000, 1600, 3), 120, np.uint8))
+    image = decode_image(to_bytes(big, "JPEG"), analysed_pixels=400 * 250)
+    assert requested == [(400, 250)]  # DCT scaling by 4 inside the JPEG decoder
+    assert image.shape == (250, 400, 3)
+
+
+def test_frames_above_4k_are_reduced_to_the_analysed_budget_keeping_their_aspect(monkeypatch):
+    requested = _spy_draft(monkeypatch)
+    frame = Image.new("RGB", (8000, 5000), (90, 90, 90))
+    image = decode_image(to_bytes(frame, "JPEG", quality=60))
+    assert requested == [(4000, 2500)]
+    height, width = image.shape[:2]
+    assert height * width <= MAX_ANALYSED_PIXELS == 3840 * 2160
+    assert abs(width / height - 1.6) < 0.01
+    flat = Image.new("RGB", (4000, 3000), (5, 6, 7))
+    png = decode_image(to_bytes(flat, "PNG", compress_level=1))
+    assert png.shape[0] * png.shape[1] <= MAX_ANALYSED_PIXELS and png[0, 0].tolist() == [5, 6, 7]
+
+
+def test_frames_up_to_4k_keep_their_full_resolution(monkeypatch):
+    requested = _spy_draft(monkeypatch)
+    image = decode_image(to_bytes(Image.new("RGB", (3840, 2160)), "JPEG"))
+    assert image.shape == (2160, 3840, 3) and requested == []

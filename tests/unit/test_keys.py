@@ -53,3 +53,24 @@ def test_keys_outside_the_scheme_are_rejected(key):
 def test_naive_timestamps_are_refused():
     with pytest.raises(ValueError, match="timezone"):
         CropKey("main", datetime(2026, 7, 4), "f1", 0)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "faces/main/9999/12/31/23/253402300799999-f1-0.jpg",  # parsed before: year 9999
+        "faces/main/3000/01/01/00/999999999999999-f1-0.jpg",  # was a bare ValueError
+        "faces/main/1999/12/31/23/946684799999-f1-0.jpg",  # before the key range
+        "faces/main/1970/01/01/00/0-f1-0.jpg",
+    ],
+)
+def test_keys_outside_the_key_time_range_are_rejected(key):
+    with pytest.raises(InvalidKey, match="outside"):
+        CropKey.parse(key)
+
+
+def test_the_key_time_range_is_2000_to_2100():
+    assert CropKey.parse("faces/main/2000/01/01/00/946684800000-f1-0.jpg").index == 0
+    assert CropKey.parse("faces/main/2099/12/31/23/4102444799999-f1-0.jpg").index == 0
+    with pytest.raises(ValueError, match="key range"):
+        CropKey("main", datetime(2100, 1, 1, tzinfo=UTC), "f1", 0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -12,10 +13,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from datapalooza.constants import FACES_PREFIX
-from datapalooza.domain.keys import CropKey, InvalidKey
+from datapalooza.domain.keys import KEY_TIME_MAX, KEY_TIME_MIN, CropKey, InvalidKey
 from datapalooza.ports import ObjectMissing, StoreError
+from datapalooza.stale_files import TEMP_GRACE_S, remove_stale_temp_files
 
 METADATA_SUFFIX = ".meta.json"
+TEMP_PREFIX = ".tmp-"
+
+log = logging.getLogger(__name__)
 
 
 class DirectoryFaceStore:
@@ -25,6 +30,15 @@ class DirectoryFaceStore:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+
+    def remove_stale_temp_files(self, *, older_than_s: float = TEMP_GRACE_S) -> int:
+        """Delete write temp files a killed writer left (see datapalooza.stale_files)."""
+        return remove_stale_temp_files(
+            self.root / FACES_PREFIX,
+            f"{TEMP_PREFIX}*",
+            recursive=True,
+            older_than_s=older_than_s,
+        )
 
     def _path(self, key: str) -> Path:
         # Only crop keys are accepted: this is what keeps keys out of arbitrary paths.
@@ -77,13 +91,16 @@ class DirectoryFaceStore:
             key = path.relative_to(self.root).as_posix()
             try:
                 CropKey.parse(key)
-            except InvalidKey:
+            except InvalidKey as exc:
+                log.warning("skipping %s: %s", key, exc)
                 continue
             yield key
 
     def expire(self, before: datetime) -> int:
         """Delete every crop captured in an hour that ended before ``before`` (what the
-        bucket's lifecycle rule does in AWS); returns how many crops went."""
+        bucket's lifecycle rule does in AWS); returns how many crops went. An hour
+        directory no valid key can name (month 13, year 9999) holds nothing the tracker
+        will ever read: it goes too, with a warning, so no crop outlives its expiry."""
         removed = 0
         base = self.root / FACES_PREFIX
         for hour_dir in sorted(
@@ -91,10 +108,18 @@ class DirectoryFaceStore:
         ):
             year, month, day, hour = (int(part) for part in hour_dir.parts[-4:])
             try:
-                hour_end = datetime(year, month, day, hour, tzinfo=UTC) + timedelta(hours=1)
+                hour_start = datetime(year, month, day, hour, tzinfo=UTC)
             except ValueError:
+                hour_start = None
+            if hour_start is None or not KEY_TIME_MIN <= hour_start < KEY_TIME_MAX:
+                log.warning(
+                    "removing %s: no crop key names that hour",
+                    hour_dir.relative_to(self.root).as_posix(),
+                )
+                removed += sum(1 for _ in hour_dir.glob("*.jpg"))
+                shutil.rmtree(hour_dir, ignore_errors=True)
                 continue
-            if hour_end <= before:
+            if hour_start + timedelta(hours=1) <= before:
                 removed += sum(1 for _ in hour_dir.glob("*.jpg"))
                 shutil.rmtree(hour_dir, ignore_errors=True)
         return removed
@@ -105,7 +130,7 @@ def _encode(metadata: Mapping[str, str]) -> bytes:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX, suffix=path.suffix)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
