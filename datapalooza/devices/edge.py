@@ -32,7 +32,7 @@ from datapalooza.domain.keys import CropKey, InvalidKey
 from datapalooza.ports import FaceDetector, FaceStore, Publisher, StoreError
 from datapalooza.settings import EnvReaders, SettingsError
 from datapalooza.sources.base import Frame, FrameSource
-from datapalooza.stale_files import remove_stale_temp_files
+from datapalooza.system.stale_files import remove_stale_temp_files
 
 log = logging.getLogger(__name__)
 

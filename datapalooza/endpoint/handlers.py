@@ -18,8 +18,8 @@ from datapalooza.detection import DetectorSettings, load_detector
 from datapalooza.detection.face_crops import find_faces, store_crops
 from datapalooza.domain.frame_attributes import FrameAttributes, parse_attributes
 from datapalooza.images import decode_image
-from datapalooza.memory import is_large, release_free_memory
 from datapalooza.ports import FaceDetector, FaceStore, RGBImage
+from datapalooza.system.memory import is_large, release_free_memory
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ def predict_fn(request: FrameRequest, model: EndpointModel) -> dict[str, Any]:
         return _predict(request, model)
     finally:
         if is_large(*request.image.shape[:2]):
-            release_free_memory()  # keep the worker's memory flat (datapalooza.memory)
+            release_free_memory()  # keep the worker's memory flat (datapalooza.system.memory)
 
 
 def _predict(request: FrameRequest, model: EndpointModel) -> dict[str, Any]:

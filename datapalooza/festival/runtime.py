@@ -45,10 +45,10 @@ from datapalooza.festival.children import ChildFailed, ChildServer
 from datapalooza.festival.config import FestivalConfig, StageConfig
 from datapalooza.festival.layout import DataLayout
 from datapalooza.festival.tracker_worker import TrackerWorker
-from datapalooza.network import free_port, port_is_free
 from datapalooza.sources.base import InvalidSourceSpec, SourceUnavailable
 from datapalooza.sources.spec import open_source
-from datapalooza.stale_files import remove_stale_temp_files
+from datapalooza.system.network import free_port, port_is_free
+from datapalooza.system.stale_files import remove_stale_temp_files
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from datapalooza.network import free_port
+from datapalooza.system.network import free_port
 from tests.docs.pages import REPO, RunnableBlock, pages, parse
 
 PAGE_PORTS = (8080, 8000)

@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from datapalooza.http_limits import ServerLimits, raise_open_files
-from datapalooza.network import free_port
+from datapalooza.system.http_limits import ServerLimits, raise_open_files
+from datapalooza.system.network import free_port
 from tests.conftest import REPO, wait_for_ping
 
 IDLE = 1500

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore
-from datapalooza.stale_files import TEMP_GRACE_S
+from datapalooza.system.stale_files import TEMP_GRACE_S
 from tests.integration.conftest_emotions import crop_key
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from datapalooza.constants import FACES_PREFIX
 from datapalooza.domain.keys import KEY_TIME_MAX, KEY_TIME_MIN, CropKey, InvalidKey
 from datapalooza.ports import ObjectMissing, StoreError
-from datapalooza.stale_files import TEMP_GRACE_S, remove_stale_temp_files
+from datapalooza.system.stale_files import TEMP_GRACE_S, remove_stale_temp_files
 
 METADATA_SUFFIX = ".meta.json"
 TEMP_PREFIX = ".tmp-"
@@ -32,7 +32,7 @@ class DirectoryFaceStore:
         self.root = Path(root)
 
     def remove_stale_temp_files(self, *, older_than_s: float = TEMP_GRACE_S) -> int:
-        """Delete write temp files a killed writer left (see datapalooza.stale_files)."""
+        """Delete write temp files a killed writer left (see datapalooza.system.stale_files)."""
         return remove_stale_temp_files(
             self.root / FACES_PREFIX,
             f"{TEMP_PREFIX}*",
