@@ -1,7 +1,7 @@
 """The dashboard's composition root: builds the FastAPI app from DashboardSettings.
 
 ``create_app(settings)`` for callers that have settings; ``create_app_from_env()``
-is the uvicorn factory (``uvicorn --factory datapalooza.dashboard.app:create_app_from_env``)
+is the uvicorn factory (``uvicorn --factory datapalooza.dashboard.bootstrap:create_app_from_env``)
 that ``datapalooza up`` and ``datapalooza dashboard`` start, reading
 DATAPALOOZA_DATA_DIR and friends.
 """
