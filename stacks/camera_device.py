@@ -40,13 +40,16 @@ class CameraDevice(Construct):
         endpoint_name: str,
         architecture: str,
         python_version: str,
-        subscription_router_version: str,
         log_retention: logs.RetentionDays,
     ) -> None:
         super().__init__(scope, id)
         self.detections_topic = constants.DETECTIONS_TOPIC.format(stage=stage)
         self.core = GreengrassCore(
-            self, "Core", thing_name=thing_name, publish_topics=[self.detections_topic]
+            self,
+            "Core",
+            thing_name=thing_name,
+            publish_topics=[self.detections_topic],
+            component_names=[CAMERA_COMPONENT],
         )
         environment = {
             constants.ENV_ENDPOINT_NAME: endpoint_name,
@@ -80,5 +83,4 @@ class CameraDevice(Construct):
         self.deployment = self.component.deploy_to(
             self.core,
             publish_topics=[self.detections_topic],
-            subscription_router_version=subscription_router_version,
         )

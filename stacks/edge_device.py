@@ -53,13 +53,17 @@ class EdgeDevice(Construct):
         min_face_px: int,
         architecture: str,
         python_version: str,
-        subscription_router_version: str,
         log_retention: logs.RetentionDays,
     ) -> None:
         super().__init__(scope, id)
+        self.stage = stage
         self.stats_topic = constants.EDGE_STATS_TOPIC.format(stage=stage)
         self.core = GreengrassCore(
-            self, "Core", thing_name=thing_name, publish_topics=[self.stats_topic]
+            self,
+            "Core",
+            thing_name=thing_name,
+            publish_topics=[self.stats_topic],
+            component_names=[EDGE_COMPONENT],
         )
         environment = {
             constants.ENV_FACES_BUCKET: faces_bucket_name,
@@ -97,5 +101,4 @@ class EdgeDevice(Construct):
         self.deployment = self.component.deploy_to(
             self.core,
             publish_topics=[self.stats_topic],
-            subscription_router_version=subscription_router_version,
         )

@@ -54,6 +54,7 @@ class EndpointStack(Stack):
                 constants.ENV_MIN_CONFIDENCE: f"{settings.min_confidence:g}",
                 constants.ENV_MIN_FACE_PX: str(settings.min_face_px),
             },
+            log_retention=settings.log_retention,
         )
         # Who may do what: the endpoint writes (and on a failed frame, removes) crops.
         grant_write_crops(self.faces.bucket_name, self.endpoint.role)

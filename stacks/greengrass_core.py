@@ -14,12 +14,14 @@ from constructs import Construct
 
 class GreengrassCore(Construct):
     """A Greengrass v2 core device's cloud identity, with nothing granted beyond running
-    Greengrass itself and publishing on ``publish_topics``.
+    Greengrass itself, fetching ``component_names``' artifacts and publishing on
+    ``publish_topics``.
 
     The IoT policy is AWS's minimal policy for core devices (connect as its own thing,
-    its own shadow and jobs topics, fetch its deployments and component artifacts,
-    exchange its certificate for the role alias's credentials) plus the device's own
-    MQTT topics. The token exchange ``role`` starts empty: the stack grants each
+    its own shadow and jobs topics, fetch its deployments, exchange its certificate for
+    the role alias's credentials), narrowed: it connects with its own client ids only
+    and fetches the artifacts of this app's components only; plus the device's own MQTT
+    topics. The token exchange ``role`` starts empty: the stack grants each
     device what its component calls (the camera: invoke the endpoint; the edge
     device: write face crops).
 
@@ -35,6 +37,7 @@ class GreengrassCore(Construct):
         *,
         thing_name: str,
         publish_topics: Sequence[str],
+        component_names: Sequence[str],
     ) -> None:
         super().__init__(scope, id)
         self.thing_name = thing_name
@@ -66,10 +69,16 @@ class GreengrassCore(Construct):
                 "Version": "2012-10-17",
                 "Statement": [
                     {
-                        # The nucleus connects with client ids that start with the thing name.
+                        # The nucleus names its first MQTT connection after the thing and
+                        # any further one "<thing>#<n>" (MqttClient.getNewMqttClient in
+                        # github.com/aws-greengrass/aws-greengrass-nucleus). No bare
+                        # trailing wildcard: "cam-1*" would also let cam-10 connect as it.
                         "Effect": "Allow",
                         "Action": "iot:Connect",
-                        "Resource": _iot_arn(f"client/{thing_name}*"),
+                        "Resource": [
+                            _iot_arn(f"client/{thing_name}"),
+                            _iot_arn(f"client/{thing_name}#*"),
+                        ],
                     },
                     {
                         "Effect": "Allow",
@@ -101,8 +110,13 @@ class GreengrassCore(Construct):
                     },
                     {
                         "Effect": "Allow",
+                        # Only this app's components: AWS-provided public components
+                        # are not artifacts of this account.
                         "Action": "greengrass:GetComponentVersionArtifact",
-                        "Resource": _greengrass_arn("components:*"),
+                        "Resource": [
+                            _greengrass_arn(f"components:{name}:versions:*")
+                            for name in component_names
+                        ],
                     },
                     {
                         "Effect": "Allow",

@@ -21,6 +21,13 @@ FACES_CROPS = (
     "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::"
     f"datapalooza-faces-<AWS::AccountId>-<AWS::Region>/{FACES_PREFIX}*]"
 )
+
+
+def stage_crops(stage: str) -> str:
+    """The finding for a grant on one stage's crops (``faces/<stage>/*``)."""
+    return FACES_CROPS.replace(f"/{FACES_PREFIX}*]", f"/{FACES_PREFIX}{stage}/*]")
+
+
 ANY_RESOURCE = "AwsSolutions-IAM5[Resource::*]"
 LATEST_RUNTIME = "AwsSolutions-L1"
 
@@ -81,7 +88,7 @@ def acknowledge_findings(stacks: FestivalStacks) -> None:
             "Python (setting device_python), never in Lambda: the runtime must match the "
             "interpreter installed on the device, not Lambda's newest.",
         )
-    _ack(stacks.edge.edge.core.role, FACES_CROPS, _CROPS_REASON)
+    _ack(stacks.edge.edge.core.role, stage_crops(stacks.edge.edge.stage), _CROPS_REASON)
 
     notifications_role = _bucket_notifications_role(stacks.emotion_tracker)
     _ack(

@@ -211,3 +211,19 @@ def test_devices_run_their_program_as_a_pinned_component_and_publish_only_their_
             len(publish_only) == 1 and json.dumps(publish_only[0]["Resource"]).count("topic/") == 1
         )
         assert f"topic/{topic}" in json.dumps(publish_only[0]["Resource"])
+
+
+def test_endpoint_log_group_is_the_stacks_with_retention_and_goes_with_it(synth: Synth) -> None:
+    template = synth.endpoint.to_json()
+    name = f"/aws/sagemaker/Endpoints/{synth.settings.endpoint_name}"
+    (logical_id, group), *others = [
+        (k, v)
+        for k, v in resources(template, "AWS::Logs::LogGroup").items()
+        if v["Properties"].get("LogGroupName") == name
+    ]
+    assert others == []
+    assert group["Properties"]["RetentionInDays"] == synth.settings.log_retention_days
+    assert group["DeletionPolicy"] == "Delete" and group["UpdateReplacePolicy"] == "Delete"
+    # SageMaker would create a never-expiring group itself if the endpoint came first.
+    (endpoint,) = resources(template, "AWS::SageMaker::Endpoint").values()
+    assert logical_id in endpoint["DependsOn"]
