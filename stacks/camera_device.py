@@ -6,6 +6,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from datapalooza import constants
+from stacks.core_device_teardown import CoreDeviceTeardown
 from stacks.device_function import device_function
 from stacks.greengrass_core import GreengrassCore
 from stacks.lambda_component import LambdaComponent
@@ -15,6 +16,8 @@ CAMERA_PROGRAM = REPO_ROOT / "greengrass" / "camera"
 CAMERA_COMPONENT = "datapalooza.Camera"
 CAMERA_PACKAGES = ("numpy", "opencv-python-headless", "pillow", "boto3", "greengrasssdk")
 """What the camera program's bundle installs (tests/infra check its imports fit)."""
+CAMERA_BOTOCORE_SERVICES = ("sagemaker-runtime",)
+"""The one AWS API the camera program calls: it sends frames to the endpoint."""
 
 
 class CameraDevice(Construct):
@@ -51,6 +54,10 @@ class CameraDevice(Construct):
             publish_topics=[self.detections_topic],
             component_names=[CAMERA_COMPONENT],
         )
+        # `cdk destroy` removes the installer's certificates and the core device record.
+        self.teardown = CoreDeviceTeardown(
+            self, "Teardown", core=self.core, log_retention=log_retention
+        )
         environment = {
             constants.ENV_ENDPOINT_NAME: endpoint_name,
             constants.ENV_STAGE: stage,
@@ -66,6 +73,7 @@ class CameraDevice(Construct):
             description="DataPalooza camera: frames to the face-detection endpoint (Greengrass)",
             service_name="datapalooza-camera",
             requirements=pinned(*CAMERA_PACKAGES),
+            botocore_services=CAMERA_BOTOCORE_SERVICES,
             architecture=architecture,
             python_version=python_version,
             environment=environment,

@@ -220,3 +220,48 @@ def test_the_edge_device_writes_only_its_own_stages_crops(synth: Synth) -> None:
     assert not _policy_allows(statements, "s3:PutObject", f"{bucket}faces/other/2026/x.jpg")
     assert not _policy_allows(statements, "s3:PutObject", f"{bucket}faces/{stage}x/2026/x.jpg")
     assert [s["Action"] for s in statements] == ["s3:PutObject"]  # nothing else
+
+
+# --- 6. teardown: what the installer made outside CloudFormation goes with the stack ---------
+
+
+def test_each_device_stack_removes_its_certificates_and_core_device_on_delete(
+    synth: Synth,
+) -> None:
+    for name, template in _device_templates(synth).items():
+        thing_name, _ = _thing_and_component(template)
+        (thing_id,) = resources(template, "AWS::IoT::Thing")
+        (policy_id,) = resources(template, "AWS::IoT::Policy")
+        (teardown,) = resources(template, "Custom::GreengrassCoreDeviceTeardown").values()
+        assert teardown["Properties"]["ThingName"] == thing_name, name
+        # Deleted before the thing and policy it frees (CloudFormation deletes dependents first)
+        assert {thing_id, policy_id} <= set(teardown["DependsOn"]), name
+        (function_ref,) = teardown["Properties"]["ServiceToken"]["Fn::GetAtt"][:1]
+        function = template["Resources"][function_ref]
+        assert function["Properties"]["Handler"] == "handler.handler"
+        role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
+        statements = [
+            s
+            for policy in resources(template, "AWS::IAM::Policy").values()
+            if {"Ref": role_id} in policy["Properties"]["Roles"]
+            for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        ]
+        by_action = {
+            action: [
+                _render(r)
+                for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
+            ]
+            for s in statements
+            for action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+            if not action.startswith("logs:")
+        }
+        prefix = "arn:aws:iot:eu-west-1:111122223333:"
+        assert by_action == {
+            "iot:ListThingPrincipals": [f"{prefix}thing/{thing_name}"],
+            "iot:DetachThingPrincipal": [f"{prefix}thing/{thing_name}"],
+            "iot:UpdateCertificate": [f"{prefix}cert/*"],
+            "iot:DeleteCertificate": [f"{prefix}cert/*"],
+            "greengrass:DeleteCoreDevice": [
+                f"arn:aws:greengrass:eu-west-1:111122223333:coreDevices:{thing_name}"
+            ],
+        }, name
