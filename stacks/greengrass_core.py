@@ -26,8 +26,8 @@ class GreengrassCore(Construct):
     device: write face crops).
 
     The device's X.509 certificate is created when the Greengrass installer
-    provisions the device, outside CloudFormation: see docs/teardown.md for
-    detaching it before ``cdk destroy``.
+    provisions the device, outside CloudFormation; CoreDeviceTeardown removes it on
+    ``cdk destroy`` (docs/teardown.md).
     """
 
     def __init__(
