@@ -114,7 +114,7 @@ class PipLocalBundling:
             self._pip(out, bundle.no_deps_requirements, with_deps=False)
         for name in bundle.unused_distributions:
             remove_distribution(out, name)
-        _prune(out)
+        prune(out)
         if bundle.botocore_services is not None:
             keep_botocore_services(out, bundle.botocore_services)
         if bundle.include_runtime_package:
@@ -182,7 +182,7 @@ _BOTOCORE_SHARED = frozenset(
 )
 
 
-def _prune(out: Path) -> None:
+def prune(out: Path) -> None:
     """Remove third-party test suites, offline tooling, headers and type stubs."""
     for path in sorted(out.rglob("*"), reverse=True):
         relative = path.relative_to(out).as_posix()

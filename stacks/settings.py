@@ -78,7 +78,7 @@ class AppSettings:
     # (persistent across restarts, so queued crops survive a reboot). Not a path here.
     edge_queue_dir: str = "/greengrass/v2/work/datapalooza.EdgeInference/forward-queue"
     # The core devices' CPU: aarch64 (arm64) or x86_64 (amd64). Normalised to the wheel
-    # platform's name (aarch64 / x86_64); greengrass_architecture gives Greengrass's.
+    # platform's name (aarch64 / x86_64); components use GREENGRASS_ARCHITECTURES' name.
     device_architecture: str = "aarch64"
     device_python: str = "3.12"
 
@@ -160,11 +160,6 @@ class AppSettings:
         )
         _check(self.edge_queue_dir.startswith("/"), "edge_queue_dir", "an absolute path")
         _check(self.device_python in _DEVICE_PYTHONS, "device_python", ", ".join(_DEVICE_PYTHONS))
-
-    @property
-    def greengrass_architecture(self) -> str:
-        """The devices' CPU as Greengrass component platforms name it (amd64, aarch64)."""
-        return GREENGRASS_ARCHITECTURES[self.device_architecture]
 
     @property
     def log_retention(self) -> logs.RetentionDays:

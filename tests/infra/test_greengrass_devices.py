@@ -22,7 +22,7 @@ from stacks.greengrass_components import (
     inconsistencies,
     installer_url,
 )
-from stacks.settings import AppSettings, SettingsError
+from stacks.settings import GREENGRASS_ARCHITECTURES, AppSettings, SettingsError
 from tests.infra.conftest import Synth, resources
 
 REPO = Path(__file__).resolve().parents[2]
@@ -154,8 +154,10 @@ def test_an_architecture_we_cannot_build_for_is_refused_naming_the_key(given: st
         AppSettings.from_mapping({"datapalooza:device_architecture": given})
 
 
-def test_arm64_is_aarch64() -> None:
-    assert AppSettings(device_architecture="arm64").greengrass_architecture == "aarch64"
+def test_arm64_is_aarch64_for_wheels_and_for_greengrass() -> None:
+    architecture = AppSettings(device_architecture="arm64").device_architecture
+    assert architecture == "aarch64"
+    assert GREENGRASS_ARCHITECTURES[architecture] == "aarch64"
 
 
 # --- 7. narrower permissions ----------------------------------------------------------------
