@@ -99,6 +99,12 @@ def test_the_deploy_guide_installs_exactly_the_pinned_nucleus() -> None:
     assert set(installed) == {NUCLEUS.version}
     assert installer_url() in guide
     assert "nucleus-latest" not in guide  # the latest installer outruns the pinned set
+    assert f"Install exactly nucleus **{NUCLEUS.version}**" in guide
+    router = LEGACY_SUBSCRIPTION_ROUTER
+    assert (
+        f"`{router.name}` {router.version} supports nucleus versions below {router.nucleus_below}"
+        in " ".join(guide.split())
+    )
     for component in PINNED:
         assert component.accepts_nucleus(installed[0]), component
 
