@@ -93,4 +93,4 @@ class CoreDeviceTeardown(Construct):
         )
         # Deleted before the thing and the policy (and after the role may act): its
         # Delete is what frees them.
-        self.resource.node.add_dependency(core.thing, core.policy, role)
+        self.resource.node.add_dependency(core.thing, core.policy, core.installer_iot_policy, role)

@@ -59,6 +59,7 @@ class GreengrassCore(Construct):
             credential_duration_seconds=3600,
         )
         role_alias_arn = _iot_arn(f"rolealias/{thing_name}-token-exchange")
+        self._adopt_installer_policies(role_alias_arn)
         own = f"$aws/things/{thing_name}"
         self.policy_name = f"{thing_name}-greengrass"
         self.policy = iot.CfnPolicy(
@@ -137,6 +138,65 @@ class GreengrassCore(Construct):
                 ],
             },
         )
+
+    def _adopt_installer_policies(self, role_alias_arn: str) -> None:
+        """Make the stack own what the installer would otherwise create.
+
+        With ``--provision true`` the Greengrass installer creates, unless they already
+        exist, an IAM policy ``<token exchange role name>Access`` (logs and
+        s3:GetBucketLocation on ``*``) that it attaches to the token exchange role, and an
+        IoT policy ``GreengrassTESCertificatePolicy<role alias>`` that it attaches to the
+        device certificate (DeviceProvisioningHelper in
+        github.com/aws-greengrass/aws-greengrass-nucleus). Created here first, the
+        installer finds both: the role keeps only what the stack grants (an existing
+        IAM policy is not attached), and ``cdk destroy`` deletes both instead of leaving
+        them in the account.
+        """
+        alias = self.role_alias.role_alias or ""
+        self.installer_iot_policy_name = f"{_INSTALLER_IOT_POLICY_PREFIX}{alias}"
+        if len(self.installer_iot_policy_name) > _IOT_POLICY_NAME_MAX:
+            raise ValueError(
+                f"thing name {self.thing_name!r} is too long: the installer's IoT policy "
+                f"{self.installer_iot_policy_name!r} would exceed {_IOT_POLICY_NAME_MAX} "
+                "characters; use a shorter stage or camera name"
+            )
+        self.installer_iot_policy = iot.CfnPolicy(
+            self,
+            "InstallerTesPolicy",
+            policy_name=self.installer_iot_policy_name,
+            # What the installer would write: exchange the certificate for this alias only.
+            policy_document={
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "iot:AssumeRoleWithCertificate",
+                        "Resource": role_alias_arn,
+                    }
+                ],
+            },
+        )
+        self.installer_role_policy = iam.ManagedPolicy(
+            self,
+            "InstallerRolePolicyPlaceholder",
+            managed_policy_name=f"{self.role.role_name}Access",
+            description="Placeholder the Greengrass installer finds instead of creating its "
+            "own broad policy; attached to nothing, and it allows nothing",
+            statements=[
+                # A policy needs one statement; this one could only ever take away.
+                iam.PolicyStatement(
+                    effect=iam.Effect.DENY,
+                    actions=["iam:PassRole"],
+                    resources=[self.role.role_arn],
+                )
+            ],
+        )
+
+
+# IoT policy names are at most 128 characters:
+# https://docs.aws.amazon.com/iot/latest/apireference/API_CreatePolicy.html
+_IOT_POLICY_NAME_MAX = 128
+_INSTALLER_IOT_POLICY_PREFIX = "GreengrassTESCertificatePolicy"
 
 
 def _iot_arn(resource: str) -> str:

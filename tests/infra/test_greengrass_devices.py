@@ -169,9 +169,18 @@ def test_arm64_is_aarch64_for_wheels_and_for_greengrass() -> None:
 # --- 7. narrower permissions ----------------------------------------------------------------
 
 
+def _core_policy(template: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The device certificate's own IoT policy (``<thing>-greengrass``)."""
+    (found,) = (
+        (logical_id, p)
+        for logical_id, p in resources(template, "AWS::IoT::Policy").items()
+        if p["Properties"]["PolicyName"].endswith("-greengrass")
+    )
+    return found
+
+
 def _iot_statements(template: dict[str, Any]) -> list[dict[str, Any]]:
-    (policy,) = resources(template, "AWS::IoT::Policy").values()
-    return policy["Properties"]["PolicyDocument"]["Statement"]
+    return _core_policy(template)[1]["Properties"]["PolicyDocument"]["Statement"]
 
 
 def _thing_and_component(template: dict[str, Any]) -> tuple[str, str]:
@@ -239,11 +248,16 @@ def test_each_device_stack_removes_its_certificates_and_core_device_on_delete(
     for name, template in _device_templates(synth).items():
         thing_name, _ = _thing_and_component(template)
         (thing_id,) = resources(template, "AWS::IoT::Thing")
-        (policy_id,) = resources(template, "AWS::IoT::Policy")
+        policy_id, _ = _core_policy(template)
+        (installer_policy_id,) = (
+            k
+            for k, p in resources(template, "AWS::IoT::Policy").items()
+            if p["Properties"]["PolicyName"].startswith("GreengrassTESCertificatePolicy")
+        )
         (teardown,) = resources(template, "Custom::GreengrassCoreDeviceTeardown").values()
         assert teardown["Properties"]["ThingName"] == thing_name, name
         # Deleted before the thing and policy it frees (CloudFormation deletes dependents first)
-        assert {thing_id, policy_id} <= set(teardown["DependsOn"]), name
+        assert {thing_id, policy_id, installer_policy_id} <= set(teardown["DependsOn"]), name
         (function_ref,) = teardown["Properties"]["ServiceToken"]["Fn::GetAtt"][:1]
         function = template["Resources"][function_ref]
         assert function["Properties"]["Handler"] == "handler.handler"
@@ -273,3 +287,33 @@ def test_each_device_stack_removes_its_certificates_and_core_device_on_delete(
                 f"arn:aws:greengrass:eu-west-1:111122223333:coreDevices:{thing_name}"
             ],
         }, name
+
+
+def test_the_stack_owns_the_policies_the_installer_would_create(synth: Synth) -> None:
+    """The installer (--provision true) creates "<role>Access" (logs and
+    s3:GetBucketLocation on *) and attaches it to the token exchange role unless a
+    policy of that name exists, and "GreengrassTESCertificatePolicy<alias>" for the
+    certificate: made by the stack, the role stays narrow and cdk destroy removes both."""
+    for name, template in _device_templates(synth).items():
+        (alias,) = resources(template, "AWS::IoT::RoleAlias").values()
+        alias_name = alias["Properties"]["RoleAlias"]
+        policies = {
+            p["Properties"]["PolicyName"]: p
+            for p in resources(template, "AWS::IoT::Policy").values()
+        }
+        installer = policies[f"GreengrassTESCertificatePolicy{alias_name}"]
+        (statement,) = installer["Properties"]["PolicyDocument"]["Statement"]
+        assert statement["Action"] == "iot:AssumeRoleWithCertificate"
+        assert _render(statement["Resource"]).endswith(f":rolealias/{alias_name}")
+        (managed,) = resources(template, "AWS::IAM::ManagedPolicy").values()
+        role_ref = alias["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+        assert managed["Properties"]["ManagedPolicyName"] == {
+            "Fn::Join": ["", [{"Ref": role_ref}, "Access"]]
+        }, name
+        # Attached to nothing, and it allows nothing
+        assert not any(k in managed["Properties"] for k in ("Roles", "Users", "Groups"))
+        assert {s["Effect"] for s in managed["Properties"]["PolicyDocument"]["Statement"]} == {
+            "Deny"
+        }
+        role = template["Resources"][role_ref]
+        assert "ManagedPolicyArns" not in role["Properties"], name

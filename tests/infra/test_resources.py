@@ -201,7 +201,11 @@ def test_devices_run_their_program_as_a_pinned_component_and_publish_only_their_
         router = deployment["Properties"]["Components"]["aws.greengrass.LegacySubscriptionRouter"]
         merge = json.loads(router["ConfigurationUpdate"]["Merge"])
         assert [s["subject"] for s in merge["subscriptions"].values()] == [topic]
-        (policy,) = resources(raw, "AWS::IoT::Policy").values()
+        (policy,) = (
+            p
+            for p in resources(raw, "AWS::IoT::Policy").values()
+            if p["Properties"]["PolicyName"].endswith("-greengrass")
+        )
         publish_only = [
             s
             for s in policy["Properties"]["PolicyDocument"]["Statement"]
