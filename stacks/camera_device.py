@@ -6,6 +6,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from datapalooza import constants
+from stacks.core_device_teardown import CoreDeviceTeardown
 from stacks.device_function import device_function
 from stacks.greengrass_core import GreengrassCore
 from stacks.lambda_component import LambdaComponent
@@ -15,6 +16,8 @@ CAMERA_PROGRAM = REPO_ROOT / "greengrass" / "camera"
 CAMERA_COMPONENT = "datapalooza.Camera"
 CAMERA_PACKAGES = ("numpy", "opencv-python-headless", "pillow", "boto3", "greengrasssdk")
 """What the camera program's bundle installs (tests/infra check its imports fit)."""
+CAMERA_BOTOCORE_SERVICES = ("sagemaker-runtime",)
+"""The one AWS API the camera program calls: it sends frames to the endpoint."""
 
 
 class CameraDevice(Construct):
@@ -40,13 +43,20 @@ class CameraDevice(Construct):
         endpoint_name: str,
         architecture: str,
         python_version: str,
-        subscription_router_version: str,
         log_retention: logs.RetentionDays,
     ) -> None:
         super().__init__(scope, id)
         self.detections_topic = constants.DETECTIONS_TOPIC.format(stage=stage)
         self.core = GreengrassCore(
-            self, "Core", thing_name=thing_name, publish_topics=[self.detections_topic]
+            self,
+            "Core",
+            thing_name=thing_name,
+            publish_topics=[self.detections_topic],
+            component_names=[CAMERA_COMPONENT],
+        )
+        # `cdk destroy` removes the installer's certificates and the core device record.
+        self.teardown = CoreDeviceTeardown(
+            self, "Teardown", core=self.core, log_retention=log_retention
         )
         environment = {
             constants.ENV_ENDPOINT_NAME: endpoint_name,
@@ -63,6 +73,7 @@ class CameraDevice(Construct):
             description="DataPalooza camera: frames to the face-detection endpoint (Greengrass)",
             service_name="datapalooza-camera",
             requirements=pinned(*CAMERA_PACKAGES),
+            botocore_services=CAMERA_BOTOCORE_SERVICES,
             architecture=architecture,
             python_version=python_version,
             environment=environment,
@@ -80,5 +91,4 @@ class CameraDevice(Construct):
         self.deployment = self.component.deploy_to(
             self.core,
             publish_topics=[self.detections_topic],
-            subscription_router_version=subscription_router_version,
         )

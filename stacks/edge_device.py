@@ -6,6 +6,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from datapalooza import constants
+from stacks.core_device_teardown import CoreDeviceTeardown
 from stacks.device_function import device_function
 from stacks.greengrass_core import GreengrassCore
 from stacks.lambda_component import LambdaComponent
@@ -25,6 +26,12 @@ EDGE_PACKAGES = (
     "greengrasssdk",
 )
 """What the edge program's bundle installs, besides the detector's wheel (--no-deps)."""
+EDGE_UNUSED_DISTRIBUTIONS = ("protobuf", "flatbuffers")
+"""onnxruntime declares these for its offline tools (model conversion, ORT format); the
+edge program never imports them (tests/infra/test_bundle_imports.py), so they are left
+out of its package."""
+EDGE_BOTOCORE_SERVICES = ("s3",)
+"""The one AWS API the edge program calls: it puts crops into the faces bucket."""
 
 
 class EdgeDevice(Construct):
@@ -53,13 +60,21 @@ class EdgeDevice(Construct):
         min_face_px: int,
         architecture: str,
         python_version: str,
-        subscription_router_version: str,
         log_retention: logs.RetentionDays,
     ) -> None:
         super().__init__(scope, id)
+        self.stage = stage
         self.stats_topic = constants.EDGE_STATS_TOPIC.format(stage=stage)
         self.core = GreengrassCore(
-            self, "Core", thing_name=thing_name, publish_topics=[self.stats_topic]
+            self,
+            "Core",
+            thing_name=thing_name,
+            publish_topics=[self.stats_topic],
+            component_names=[EDGE_COMPONENT],
+        )
+        # `cdk destroy` removes the installer's certificates and the core device record.
+        self.teardown = CoreDeviceTeardown(
+            self, "Teardown", core=self.core, log_retention=log_retention
         )
         environment = {
             constants.ENV_FACES_BUCKET: faces_bucket_name,
@@ -80,6 +95,8 @@ class EdgeDevice(Construct):
             service_name="datapalooza-edge",
             requirements=pinned(*EDGE_PACKAGES),
             no_deps_requirements=pinned(DETECTOR_WHEELS[detector]),
+            unused_distributions=EDGE_UNUSED_DISTRIBUTIONS,
+            botocore_services=EDGE_BOTOCORE_SERVICES,
             architecture=architecture,
             python_version=python_version,
             environment=environment,
@@ -97,5 +114,4 @@ class EdgeDevice(Construct):
         self.deployment = self.component.deploy_to(
             self.core,
             publish_topics=[self.stats_topic],
-            subscription_router_version=subscription_router_version,
         )

@@ -41,11 +41,10 @@ class EdgeStack(Stack):
             min_face_px=settings.min_face_px,
             architecture=settings.device_architecture,
             python_version=settings.device_python,
-            subscription_router_version=settings.subscription_router_version,
             log_retention=settings.log_retention,
         )
-        # The edge device writes (and on a failed frame, removes) crops: nothing else.
-        grant_put_crops(faces_bucket_name, self.edge.core.role)
+        # The edge device uploads its own stage's crops: it never reads or deletes any.
+        grant_put_crops(faces_bucket_name, self.edge.core.role, stage=settings.edge_stage)
 
         CfnOutput(self, "EdgeThingName", value=self.edge.core.thing_name)
         CfnOutput(self, "EdgeRoleAlias", value=self.edge.core.role_alias.role_alias or "")

@@ -111,7 +111,6 @@ class EmotionTrackerStack(Stack):
             endpoint_name=settings.endpoint_name,
             architecture=settings.device_architecture,
             python_version=settings.device_python,
-            subscription_router_version=settings.subscription_router_version,
             log_retention=log_retention,
         )
         # The camera may send frames to the endpoint: nothing else.

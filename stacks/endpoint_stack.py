@@ -67,6 +67,7 @@ class EndpointStack(Stack):
                 constants.ENV_MIN_CONFIDENCE: f"{settings.min_confidence:g}",
                 constants.ENV_MIN_FACE_PX: str(settings.min_face_px),
             },
+            log_retention=settings.log_retention,
         )
         self.scaling: EndpointScaling | None = None
         if isinstance(capacity, InstanceCapacity) and capacity.max > capacity.min:

@@ -36,8 +36,8 @@ from datapalooza.adapters.local.log_publisher import LogPublisher
 from datapalooza.adapters.local.sqlite_results_table import SqliteResultsTable
 from datapalooza.detection import DetectorSettings, load_detector
 from datapalooza.detection.weights import ModelUnavailable
-from datapalooza.devices.camera import CameraService, CameraSettings
 from datapalooza.devices.bootstrap import build_camera_service, build_edge_service
+from datapalooza.devices.camera import CameraService, CameraSettings
 from datapalooza.devices.edge import EdgeService, EdgeSettings
 from datapalooza.emotions.settings import TrackerSettings
 from datapalooza.emotions.wiring import local_tracker

@@ -130,7 +130,8 @@ def test_devices_may_do_only_their_one_job(synth: Synth) -> None:
 
     edge = statements_of(synth.edge.to_json(), "EdgeCoreTokenExchangeRole")
     assert actions_of(edge) == {"s3:PutObject"}  # uploads from its queue, never deletes
-    assert resource_text(edge[0]).endswith('"/faces/*"]]}')
+    # Its own stage's crops only (tests/infra/test_greengrass_devices.py matches keys).
+    assert resource_text(edge[0]).endswith(f'"/faces/{synth.settings.edge_stage}/*"]]}}')
 
 
 def test_device_roles_are_assumable_only_by_iot_credentials_provider(synth: Synth) -> None:

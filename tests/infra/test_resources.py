@@ -203,7 +203,11 @@ def test_devices_run_their_program_as_a_pinned_component_and_publish_only_their_
         router = deployment["Properties"]["Components"]["aws.greengrass.LegacySubscriptionRouter"]
         merge = json.loads(router["ConfigurationUpdate"]["Merge"])
         assert [s["subject"] for s in merge["subscriptions"].values()] == [topic]
-        (policy,) = resources(raw, "AWS::IoT::Policy").values()
+        (policy,) = (
+            p
+            for p in resources(raw, "AWS::IoT::Policy").values()
+            if p["Properties"]["PolicyName"].endswith("-greengrass")
+        )
         publish_only = [
             s
             for s in policy["Properties"]["PolicyDocument"]["Statement"]
@@ -246,3 +250,19 @@ def test_network_isolation_is_a_context_option_that_serves_detections_only(
     assert constants.ENV_FACES_BUCKET not in model["Properties"]["PrimaryContainer"]["Environment"]
     actions = json.dumps(resources(template, "AWS::IAM::Policy"))
     assert "s3:PutObject" not in actions
+
+
+def test_endpoint_log_group_is_the_stacks_with_retention_and_goes_with_it(synth: Synth) -> None:
+    template = synth.endpoint.to_json()
+    name = f"/aws/sagemaker/Endpoints/{synth.settings.endpoint_name}"
+    (logical_id, group), *others = [
+        (k, v)
+        for k, v in resources(template, "AWS::Logs::LogGroup").items()
+        if v["Properties"].get("LogGroupName") == name
+    ]
+    assert others == []
+    assert group["Properties"]["RetentionInDays"] == synth.settings.log_retention_days
+    assert group["DeletionPolicy"] == "Delete" and group["UpdateReplacePolicy"] == "Delete"
+    # SageMaker would create a never-expiring group itself if the endpoint came first.
+    (endpoint,) = resources(template, "AWS::SageMaker::Endpoint").values()
+    assert logical_id in endpoint["DependsOn"]
