@@ -21,6 +21,13 @@ RESULTS_PARTITION_KEY: Final = "stage"
 RESULTS_SORT_KEY: Final = "sk"
 RESULTS_TTL_ATTRIBUTE: Final = "ttl"
 
+# Idempotency records (Powertools' DynamoDB persistence layer's default attribute names)
+IDEMPOTENCY_KEY_ATTRIBUTE: Final = "id"
+IDEMPOTENCY_TTL_ATTRIBUTE: Final = "expiration"
+IDEMPOTENCY_TTL_S: Final = 86_400
+"""How long a crop's outcome is remembered: the crops queue's retention period, the
+longest a duplicate notification can wait in it."""
+
 # S3 layout
 FACES_PREFIX: Final = "faces/"
 
@@ -37,6 +44,8 @@ MAX_PAYLOAD_BYTES: Final = 6 * 1024 * 1024
 # Environment variable names (set by stacks, read by composition roots)
 ENV_FACES_BUCKET: Final = "DATAPALOOZA_FACES_BUCKET"
 ENV_RESULTS_TABLE: Final = "DATAPALOOZA_RESULTS_TABLE"
+ENV_IDEMPOTENCY_TABLE: Final = "DATAPALOOZA_IDEMPOTENCY_TABLE"
+ENV_IDEMPOTENCY_TTL_SECONDS: Final = "DATAPALOOZA_IDEMPOTENCY_TTL_SECONDS"
 ENV_ENDPOINT_NAME: Final = "DATAPALOOZA_ENDPOINT_NAME"
 ENV_ENDPOINT_URL: Final = "DATAPALOOZA_ENDPOINT_URL"
 ENV_DETECTOR: Final = "DATAPALOOZA_DETECTOR"

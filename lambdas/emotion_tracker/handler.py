@@ -36,4 +36,4 @@ def tracker() -> Tracker:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if is_sqs_event(event):
         return handle_sqs_batch(event, tracker(), context=context, metrics=metrics)
-    return handle_s3_event(event, tracker(), metrics=metrics)
+    return handle_s3_event(event, tracker(), context=context, metrics=metrics)

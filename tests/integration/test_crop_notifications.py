@@ -38,7 +38,7 @@ def test_a_key_that_keeps_failing_is_parked_as_dead(tmp_path):
     queue = SqliteCropNotifications(tmp_path / "n.sqlite")
     queue.announce([KEY.format(0)])
     for attempt in range(1, MAX_ATTEMPTS + 1):
-        dead = queue.failed([KEY.format(0)])
+        dead = queue.failed({KEY.format(0): "throttled"})
         assert dead == ([KEY.format(0)] if attempt == MAX_ATTEMPTS else [])
     assert queue.receive(10) == []
     assert queue.counts() == {"pending": 0, "done": 0, "dead": 1}
