@@ -66,6 +66,8 @@ ENV_DATA_DIR: Final = "DATAPALOOZA_DATA_DIR"
 ENV_NOTIFICATIONS_DB: Final = "DATAPALOOZA_NOTIFICATIONS_DB"
 ENV_DASHBOARD_HOST: Final = "DATAPALOOZA_DASHBOARD_HOST"
 ENV_DASHBOARD_POLL_SECONDS: Final = "DATAPALOOZA_DASHBOARD_POLL_SECONDS"
+ENV_PARENT_PID: Final = "DATAPALOOZA_PARENT_PID"
+"""Set by a parent process for its children: they exit when it dies (datapalooza.lifeline)."""
 
 # Stack names
 CLOUD_INFERENCE_STACK: Final = "DataPalooza-Challenge1-Endpoint"

@@ -44,6 +44,7 @@ from datapalooza.emotions.wiring import local_tracker
 from datapalooza.festival.children import ChildFailed, ChildServer
 from datapalooza.festival.config import FestivalConfig, StageConfig
 from datapalooza.festival.layout import DataLayout
+from datapalooza.festival.run_lock import RunLock, RunLocked
 from datapalooza.festival.tracker_worker import TrackerWorker
 from datapalooza.ports_in_use import free_port, port_is_free
 from datapalooza.sources.base import InvalidSourceSpec, SourceUnavailable
@@ -129,10 +130,17 @@ class Festival:
         self._started_at = datetime.now(UTC)
         self._started = time.monotonic()
         self._last_expiry = -float("inf")
+        self._run_lock = RunLock(self.layout.pid_file)
 
     # -- checks that turn into clear errors -------------------------------------------
     def check(self) -> None:
         self._check_data_dir()
+        try:
+            notice = self._run_lock.acquire()
+        except RunLocked as exc:
+            raise FestivalError(str(exc)) from None
+        if notice:
+            log.warning("%s", notice)
         if self.options.dashboard and not port_is_free(self.options.host, self.options.port):
             raise FestivalError(
                 f"port {self.options.port} on {self.options.host} is in use (another "
@@ -206,8 +214,10 @@ class Festival:
 
         if any(s.path == "cloud" for s in self.options.config.stages):
             self.endpoint = self._start_endpoint()
+            self._record_children()
         if self.options.dashboard:
             self.dashboard = self._start_dashboard()
+            self._record_children()
 
         store = NotifyingFaceStore(bucket, notifications)
         publisher = LogPublisher(logging.getLogger("datapalooza.mqtt"), level=logging.DEBUG)
@@ -301,6 +311,11 @@ class Festival:
         )
         return _started(server)
 
+    def _record_children(self) -> None:
+        """In the pid file, so that the next `up` can tell if any outlived this one."""
+        children = {"endpoint": self.endpoint, "dashboard": self.dashboard}
+        self._run_lock.record({n: c.pid for n, c in children.items() if c is not None})
+
     # -- run --------------------------------------------------------------------------
     def cameras_running(self) -> bool:
         return any(r.thread is not None and r.thread.is_alive() for r in self._stages)
@@ -382,6 +397,7 @@ class Festival:
                 child.stop()
         if self._notifications is not None:
             self._notifications.close()
+        self._run_lock.release()
         return status
 
 
