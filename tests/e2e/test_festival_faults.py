@@ -94,9 +94,7 @@ def test_kill_9_of_up_stops_its_servers_and_the_next_up_says_what_it_found(tmp_p
             cwd=REPO, capture_output=True, text=True, timeout=60,
         )  # fmt: skip
         assert refused.returncode == 2
-        assert f"a previous `datapalooza up` (pid {first.pid}) is still running" in (
-            refused.stderr
-        )
+        assert f"a previous `datapalooza up` (pid {first.pid}) is still running" in (refused.stderr)
         assert "Traceback" not in refused.stderr
 
         first.kill()
@@ -132,7 +130,7 @@ def test_sigkill_of_each_process_in_turn_loses_nothing_and_counts_nothing_twice(
             process.wait(timeout=60)  # `up` notices a dead server and stops (status 2)
             assert process.returncode == (-signal.SIGKILL if victim == "up" else 2), victim
             if victim != "up":
-                assert f"stopped unexpectedly" in process.stderr.read()
+                assert "stopped unexpectedly" in process.stderr.read()
             gone_within(family, CHILDREN_EXIT_S + GRACE_S + POLL_S)
 
         final = up(*up_args(layout, port, "--duration", "2"))
