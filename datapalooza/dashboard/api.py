@@ -54,7 +54,7 @@ from datapalooza.dashboard.setlists import (
 )
 from datapalooza.dashboard.settings import DashboardSettings
 from datapalooza.dashboard.status import read_status
-from datapalooza.domain.keys import InvalidName, validate_slug
+from datapalooza.domain.keys import SLUG_PATTERN, InvalidName, validate_slug
 
 MAX_TIMELINE_MINUTES = 24 * 60
 
@@ -87,6 +87,8 @@ StageName = Annotated[
     PathParam(
         description="a stage slug: 1-40 lowercase letters, digits and inner hyphens",
         max_length=40,
+        # In the schema, so clients (and schemathesis) know which names are valid.
+        pattern=SLUG_PATTERN,
     ),
 ]
 
