@@ -36,6 +36,7 @@ from datapalooza.ports import (
     ScoredFace,
     StoreError,
 )
+from datapalooza.storage_errors import is_storage_full
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +119,9 @@ def track_crops(
 
     With a ``ledger``, each crop is claimed first: one already settled is a DUPLICATE
     that costs no analyzer call; every outcome but FAILED is settled in it afterwards.
-    A crop that raises anything is FAILED on its own; its neighbours are scored."""
+    A crop that raises anything is FAILED on its own; its neighbours are scored. Only a
+    full local disk (datapalooza.storage_errors) is raised: no crop is to blame for it
+    and retrying each would only park them all as dead."""
     outcomes: dict[int, CropOutcome] = {}
     pending: list[tuple[int, _Pending]] = []
     claimed: list[int] = []
@@ -137,6 +140,8 @@ def track_crops(
         try:
             loaded = _load(ref, store, settings)
         except Exception as exc:  # one crop that breaks a parser never fails its neighbours
+            if is_storage_full(exc):
+                raise
             logger.exception("crop %s could not be loaded", ref.key, extra={"key": ref.key})
             loaded = CropOutcome(ref, CropStatus.FAILED, f"could not load the crop: {exc!r}")
         if isinstance(loaded, CropOutcome):
@@ -166,6 +171,8 @@ def _claim(ref: CropRef, ledger: OutcomeLedger, lease_ms: int) -> CropOutcome | 
     except CropInProgress as exc:
         return CropOutcome(ref, CropStatus.FAILED, str(exc))
     except Exception as exc:  # the ledger is down: retry later rather than score twice
+        if is_storage_full(exc):
+            raise
         logger.exception("could not claim crop %s", ref.key, extra={"key": ref.key})
         return CropOutcome(ref, CropStatus.FAILED, f"could not claim the crop: {exc!r}")
     if earlier is None:
@@ -181,7 +188,9 @@ def _settle(outcomes: Sequence[CropOutcome], ledger: OutcomeLedger) -> None:
                 ledger.release(ref.key, ref.version)
             else:
                 ledger.settle(ref.key, ref.version, outcome.status.value)
-        except Exception:
+        except Exception as exc:
+            if is_storage_full(exc):
+                raise
             # The outcome stands (a scored crop's results item is written once anyway,
             # by its conditional write); only the next duplicate costs a call.
             logger.exception("could not record the outcome of %s", ref.key)
@@ -301,6 +310,8 @@ def _record(
     try:
         written = results.put_if_new(face, ttl_epoch_s=ttl)
     except Exception as exc:  # DynamoDB / SQLite errors: retry the item, never lose it
+        if is_storage_full(exc):
+            raise
         return CropOutcome(item.ref, CropStatus.FAILED, f"could not write the result: {exc!r}")
     if not written:
         return CropOutcome(item.ref, CropStatus.DUPLICATE, "already in the results table")
@@ -338,7 +349,9 @@ def _emit_metrics(report: TrackReport, metrics: MetricsSink) -> None:
             metrics.record(scored)
         for (stage, metric), count in sorted(unscored.items()):
             metrics.record_unscored(stage, metric, count)
-    except Exception:
+    except Exception as exc:
+        if is_storage_full(exc):
+            raise
         # The results are written: failing the items now would not bring the metrics
         # back (a retry finds them already written), so log loudly instead.
         logger.exception("could not emit metrics for %d faces", len(scored))

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from datapalooza.adapters.local.crop_notifications import MAX_ATTEMPTS, SqliteCropNotifications
 from datapalooza.emotions.tracker import CropOutcome, CropRef, CropStatus
 from datapalooza.emotions.wiring import Tracker
+from datapalooza.storage_errors import is_storage_full, storage_full_detail
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,8 @@ class TrackerWorker:
         self._batch = batch
         self._poll_s = poll_s
         self.counters = TrackerCounters()
+        self.halted: str | None = None
+        """Why the worker stopped on its own (the data directory is full), or None."""
 
     def run_once(self) -> int:
         """Score one batch; returns how many notifications it handled."""
@@ -83,13 +86,17 @@ class TrackerWorker:
         its reason) instead of the same batch failing forever."""
         try:
             return self._tracker.track(refs).outcomes
-        except Exception:
+        except Exception as exc:
+            if is_storage_full(exc):
+                raise
             log.exception("tracker batch of %d crops failed; trying each crop alone", len(refs))
         outcomes: list[CropOutcome] = []
         for ref in refs:
             try:
                 outcomes.extend(self._tracker.track([ref]).outcomes)
             except Exception as exc:
+                if is_storage_full(exc):
+                    raise
                 log.exception("crop %s failed", ref.key)
                 outcomes.append(CropOutcome(ref, CropStatus.FAILED, repr(exc)))
         return outcomes
@@ -99,7 +106,12 @@ class TrackerWorker:
         while not stop.is_set():
             try:
                 handled = self.run_once()
-            except Exception:  # the loop never dies: the crops stay pending
+            except Exception as exc:  # the loop never dies: the crops stay pending
+                if is_storage_full(exc):
+                    # No retry can help; the crops stay pending for a run with space.
+                    self.halted = storage_full_detail(exc)
+                    log.error("tracker stopped: storage is full (%s)", self.halted)
+                    return
                 log.exception("tracker batch failed; retrying")
                 stop.wait(1.0)
                 continue

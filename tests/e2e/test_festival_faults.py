@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 import sqlite3
 import subprocess
@@ -162,3 +163,38 @@ def test_sigkill_of_each_process_in_turn_loses_nothing_and_counts_nothing_twice(
     assert analysed == len(rows)
     # Nothing left running.
     assert not [pid for pid in leftovers if running(pid)]
+
+
+def test_a_full_data_directory_stops_up_with_what_to_do_and_loses_nothing(tmp_path):
+    """Simulated with a file size limit (RLIMIT_FSIZE) on `up` and its children: the
+    databases stop growing as on a full disk. Before, `up` retried forever, ran past
+    its --duration and ignored the problem."""
+    layout = DataLayout(tmp_path / "data")
+    limit = 300 * 1024
+
+    def small_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    args = ["--no-dashboard", "--stages", "1", "--interval", "0.2", "--data-dir", str(layout.root)]
+    started = time.monotonic()
+    full = subprocess.run(
+        [sys.executable, "-m", "datapalooza", "up", *args, "--duration", "60"],
+        cwd=REPO, capture_output=True, text=True, timeout=120, preexec_fn=small_files,
+    )  # fmt: skip
+    took = time.monotonic() - started
+    last = full.stderr.strip().splitlines()[-1]
+    assert full.returncode == 2, full.stderr[-2000:]
+    assert last.startswith(f"datapalooza: error: the data directory {layout.root} is full")
+    assert "free some space or choose another --data-dir" in last
+    assert took < 60, took  # it stopped on its own, before its --duration
+    print(f"a full data directory stopped up after {took:.0f}s")
+
+    again = subprocess.run(
+        [sys.executable, "-m", "datapalooza", "up", *args, "--duration", "2"],
+        cwd=REPO, capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr[-2000:]
+    keys = set(DirectoryFaceStore(layout.bucket).keys())
+    with sqlite3.connect(layout.notifications_db) as conn:
+        states = dict(conn.execute("SELECT key, state FROM notifications").fetchall())
+    assert keys and {k: states.get(k) for k in keys} == dict.fromkeys(keys, "done")

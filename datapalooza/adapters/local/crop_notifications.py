@@ -116,7 +116,8 @@ class SqliteCropNotifications:
                 )
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:  # SQLite has already rolled back an I/O error
+                    self._conn.execute("ROLLBACK")
                 raise
         return dead
 

@@ -95,7 +95,8 @@ class SqlitePersistenceLayer(BasePersistenceLayer):
                 )
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:  # SQLite has already rolled back an I/O error
+                    self._conn.execute("ROLLBACK")
                 raise
 
     def _update_record(self, data_record: DataRecord) -> None:
