@@ -228,6 +228,8 @@ def build_router(state: DashboardState) -> APIRouter:
             response_model=SetlistOut,
             summary="Store a stage's setlist",
             operation_id=f"{method.lower()}_setlist",
+            # The body limit (app.MAX_BODY_BYTES) answers before the body is parsed.
+            responses={413: {"model": ErrorBody, "description": "the body is over 64 KB"}},
         )
 
     @router.delete("/stages/{stage}/setlist", status_code=204, summary="Remove a setlist")

@@ -31,13 +31,22 @@ from datapalooza.domain.emotions import Emotion, EmotionScores
 from datapalooza.domain.keys import SLUG_PATTERN
 from tests.integration.test_dashboard_api import Festival
 
+
+def negative_data_refused(ctx, response, case):
+    """negative_data_rejection, counting 413 as a refusal: a body over the 64 KB limit
+    is refused before it is parsed (found by a long run: 120 KB of ``text``)."""
+    if response.status_code == 413:
+        return None
+    return negative_data_rejection(ctx, response, case)
+
+
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
     content_type_conformance,
     response_headers_conformance,
     response_schema_conformance,
-    negative_data_rejection,
+    negative_data_refused,
 ]
 """No 5xx; status, content type, headers and body as the schema says; requests the
 schema calls invalid are refused (4xx). Not positive_data_acceptance: a setlist can be
@@ -114,3 +123,7 @@ def test_the_fuzzer_sees_every_operation(api_schema) -> None:
     timeline = api_schema["/api/stages/{stage}/timeline"]["GET"]
     (stage,) = [p for p in timeline.path_parameters if p.name == "stage"]
     assert stage.definition["schema"]["pattern"] == SLUG_PATTERN
+    # A body over the limit gets 413 before it is parsed: documented where bodies go
+    # (found by a long run: the 413 was not in the schema).
+    setlist = api_schema.raw_schema["paths"]["/api/stages/{stage}/setlist"]
+    assert "413" in setlist["put"]["responses"] and "413" in setlist["post"]["responses"]
