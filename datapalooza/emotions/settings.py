@@ -13,7 +13,6 @@ ANALYZERS = ("rekognition", "local")
 MODES = ("mosaic", "per-crop")
 
 
-
 REKOGNITION_MAX_FACES = 100
 """DetectFaces returns at most the 100 largest faces of an image."""
 REKOGNITION_MAX_IMAGE_BYTES = 5 * 1024 * 1024
@@ -93,4 +92,3 @@ class TrackerSettings:
         for name in names:
             if not getattr(self, name):
                 raise SettingsError(f"{env_names.get(name, name)} is not set")
-

@@ -144,8 +144,6 @@ def sqs_event(aws) -> dict:
     }
 
 
-
-
 def items(aws) -> dict[str, dict]:
     return {i["face_key"]["S"]: i for i in aws["dynamodb"].scan(TableName=TABLE)["Items"]}
 
