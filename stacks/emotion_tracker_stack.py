@@ -95,6 +95,18 @@ class EmotionTrackerStack(Stack):
             actions=["dynamodb:PutItem"],
             resource_arns=[self.tracker.table.table_arn],
         )
+        # Powertools' idempotency records: claim (Put), read (Get), settle (Update),
+        # release (Delete). Not table.grant_read_write_data: no Scan, Query or Batch*.
+        iam.Grant.add_to_principal(
+            grantee=tracker_role,
+            actions=[
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+            ],
+            resource_arns=[self.tracker.idempotency.table_arn],
+        )
 
         self.dashboard = CrowdDashboard(
             self, "Crowd", dashboard_name="DataPalooza-CrowdMood", period=Duration.minutes(1)
@@ -129,6 +141,7 @@ class EmotionTrackerStack(Stack):
 
         CfnOutput(self, "AlarmTopicArn", value=self.alarms.topic.topic_arn)
         CfnOutput(self, "ResultsTableName", value=self.tracker.table.table_name)
+        CfnOutput(self, "IdempotencyTableName", value=self.tracker.idempotency.table_name)
         CfnOutput(self, "CropsQueueUrl", value=self.tracker.queue.queue_url)
         CfnOutput(self, "DeadLetterQueueUrl", value=self.tracker.dead_letters.queue_url)
         CfnOutput(self, "CameraThingName", value=self.camera.core.thing_name)

@@ -111,6 +111,23 @@ def test_tracker_is_fed_by_faces_notifications_through_a_queue_with_dlq(synth: S
             "TimeToLiveSpecification": {"AttributeName": "ttl", "Enabled": True},
         },
     )
+    # Powertools' idempotency records (its DynamoDB persistence layer's default schema),
+    # expiring as late as a duplicate notification can still wait in the crops queue.
+    tracker.has_resource_properties(
+        "AWS::DynamoDB::GlobalTable",
+        {
+            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+            "BillingMode": "PAY_PER_REQUEST",
+            "TimeToLiveSpecification": {"AttributeName": "expiration", "Enabled": True},
+        },
+    )
+    tracker.has_resource_properties(
+        "AWS::SQS::Queue",
+        {
+            "MessageRetentionPeriod": constants.IDEMPOTENCY_TTL_S,
+            "RedrivePolicy": Match.any_value(),
+        },
+    )
 
 
 def test_tracker_function_follows_the_house_style(synth: Synth) -> None:
@@ -126,6 +143,8 @@ def test_tracker_function_follows_the_house_style(synth: Synth) -> None:
                 "Variables": Match.object_like(
                     {
                         constants.ENV_RESULTS_TABLE: Match.any_value(),
+                        constants.ENV_IDEMPOTENCY_TABLE: Match.any_value(),
+                        constants.ENV_IDEMPOTENCY_TTL_SECONDS: str(constants.IDEMPOTENCY_TTL_S),
                         constants.ENV_FACES_BUCKET: Match.any_value(),
                         constants.ENV_ANALYZER_MODE: synth.settings.tracker_analyzer_mode,
                         constants.ENV_RESULTS_TTL_DAYS: str(synth.settings.results_ttl_days),
