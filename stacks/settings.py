@@ -60,7 +60,7 @@ class AppSettings:
     endpoint_instance_type: str = deployment.ENDPOINT_INSTANCE_TYPE
     endpoint_instance_count: int = deployment.ENDPOINT_INSTANCE_COUNT
     # Target tracking on SageMakerVariantInvocationsPerInstance between min and max
-    # instances (stacks/endpoint_scaling.py); max 1 keeps the endpoint fixed.
+    # instances (stacks/constructs/endpoint_scaling.py); max 1 keeps the endpoint fixed.
     endpoint_min_instances: int = 1
     endpoint_max_instances: int = 1
     # Invocations per instance per minute that scaling holds the variant at: one
@@ -111,7 +111,7 @@ class AppSettings:
     # platform's name (aarch64 / x86_64); components use GREENGRASS_ARCHITECTURES' name.
     device_architecture: str = "aarch64"
     device_python: str = "3.12"
-    # Where the festival alarms (stacks/festival_alarms.py) e-mail; empty: the SNS topic
+    # Where the festival alarms (stacks/constructs/festival_alarms.py) e-mail; empty: the SNS topic
     # only (subscribe to it yourself).
     alarm_email: str = ""
     # Average ModelLatency above this alarms: ~69 ms of CPU per 1280x720 frame measured

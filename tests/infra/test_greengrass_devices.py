@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from aws_cdk import App
 
-from stacks.edge_stack import EdgeStack
+from stacks.challenges.edge_stack import EdgeStack
 from stacks.greengrass_components import (
     LEGACY_SUBSCRIPTION_ROUTER,
     NUCLEUS,

@@ -253,7 +253,7 @@ def test_network_isolation_is_a_context_option_that_serves_detections_only(
     from aws_cdk.assertions import Template
 
     from stacks.app_builder import cdk_json_context
-    from stacks.endpoint_stack import EndpointStack
+    from stacks.challenges.endpoint_stack import EndpointStack
 
     app = App(context={**cdk_json_context(), "datapalooza:endpoint_network_isolation": "true"})
     settings = AppSettings.from_context(app.node.try_get_context)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from datapalooza.settings import SettingsError
-from stacks.bundling import (
+from stacks.build.bundling import (
     BundlingFailed,
     PipLocalBundling,
     PythonBundle,
@@ -15,7 +15,7 @@ from stacks.bundling import (
     prune,
     remove_distribution,
 )
-from stacks.requirements import UnknownRequirement, pinned
+from stacks.build.requirements import UnknownRequirement, pinned
 from stacks.settings import AppSettings
 
 
@@ -53,7 +53,7 @@ def test_switches_take_json_booleans_and_command_line_words(raw: object, expecte
 
 
 def test_an_inference_image_of_unknown_c_library_is_refused_naming_its_key() -> None:
-    from stacks.container_image import wheel_platform
+    from stacks.build.container_image import wheel_platform
 
     with pytest.raises(SettingsError, match="datapalooza:container_framework_version"):
         wheel_platform(AppSettings(container_framework_version="1.13"))
@@ -108,7 +108,7 @@ def test_every_detector_name_has_a_detector_and_a_device_wheel() -> None:
     """The names the stacks and CLIs accept are exactly the detectors that exist."""
     from datapalooza import constants
     from datapalooza.detection.factory import DETECTORS
-    from stacks.edge_device import DETECTOR_WHEELS
+    from stacks.constructs.device_program import DETECTOR_WHEELS
 
     assert set(DETECTORS) == set(constants.DETECTOR_NAMES)
     assert set(DETECTOR_WHEELS) == set(constants.DETECTOR_NAMES)

@@ -90,7 +90,7 @@ def aws(monkeypatch):
             ],
             BillingMode="PAY_PER_REQUEST",
         )
-        dynamodb.create_table(  # as stacks/emotion_tracker.py makes it
+        dynamodb.create_table(  # as stacks/constructs/emotion_tracker.py makes it
             TableName=IDEMPOTENCY,
             KeySchema=[{"AttributeName": constants.IDEMPOTENCY_KEY_ATTRIBUTE, "KeyType": "HASH"}],
             AttributeDefinitions=[

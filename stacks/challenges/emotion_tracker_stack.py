@@ -10,16 +10,16 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from datapalooza import constants, deployment
-from stacks.bundling import PythonBundle
-from stacks.camera_device import CameraDevice
-from stacks.crowd_dashboard import CrowdDashboard
-from stacks.detection_endpoint import DetectionEndpoint
-from stacks.emotion_tracker import EmotionTracker
-from stacks.faces_bucket import faces_bucket_name as faces_bucket_name_of_account
-from stacks.faces_bucket import grant_read_crops
-from stacks.festival_alarms import FestivalAlarms
-from stacks.python_function import FunctionSpec
-from stacks.requirements import REPO_ROOT, pinned
+from stacks.build.bundling import PythonBundle
+from stacks.build.python_function import FunctionSpec
+from stacks.build.requirements import REPO_ROOT, pinned
+from stacks.constructs.crowd_dashboard import CrowdDashboard
+from stacks.constructs.detection_endpoint import DetectionEndpoint
+from stacks.constructs.device_program import CAMERA, DeviceProgram
+from stacks.constructs.emotion_tracker import EmotionTracker
+from stacks.constructs.faces_bucket import faces_bucket_name as faces_bucket_name_of_account
+from stacks.constructs.faces_bucket import grant_read_crops
+from stacks.constructs.festival_alarms import FestivalAlarms
 from stacks.settings import AppSettings
 
 TRACKER_HANDLER_DIR = REPO_ROOT / "lambdas" / "emotion_tracker"
@@ -112,15 +112,19 @@ class EmotionTrackerStack(Stack):
             self, "Crowd", dashboard_name="DataPalooza-CrowdMood", period=Duration.minutes(1)
         )
 
-        self.camera = CameraDevice(
+        self.camera = DeviceProgram(
             self,
             "Camera",
+            program=CAMERA,
             thing_name=f"datapalooza-camera-{settings.camera_stage}-{settings.camera_name}",
             stage=settings.camera_stage,
-            camera=settings.camera_name,
-            source=settings.camera_source,
-            interval_s=settings.camera_interval_s,
-            endpoint_name=settings.endpoint_name,
+            environment={
+                constants.ENV_ENDPOINT_NAME: settings.endpoint_name,
+                constants.ENV_STAGE: settings.camera_stage,
+                constants.ENV_CAMERA: settings.camera_name,
+                constants.ENV_SOURCE: settings.camera_source,
+                constants.ENV_INTERVAL_SECONDS: f"{settings.camera_interval_s:g}",
+            },
             architecture=settings.device_architecture,
             python_version=settings.device_python,
             log_retention=log_retention,

@@ -9,15 +9,15 @@ from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
 from datapalooza import constants
-from stacks.container_image import inference_image
-from stacks.detection_endpoint import DetectionEndpoint
-from stacks.endpoint_scaling import (
+from stacks.build.container_image import inference_image
+from stacks.constructs.detection_endpoint import DetectionEndpoint
+from stacks.constructs.endpoint_scaling import (
     Capacity,
     EndpointScaling,
     InstanceCapacity,
     ServerlessCapacity,
 )
-from stacks.faces_bucket import FacesBucket, grant_write_crops
+from stacks.constructs.faces_bucket import FacesBucket, grant_write_crops
 from stacks.settings import AppSettings
 
 

@@ -24,7 +24,7 @@ from typing import Any
 import jsii
 from aws_cdk import ILocalBundling
 
-from stacks.requirements import REPO_ROOT
+from stacks.build.requirements import REPO_ROOT
 
 RUNTIME_PACKAGE = REPO_ROOT / "datapalooza"
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".mypy_cache", "tests")

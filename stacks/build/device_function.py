@@ -10,8 +10,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from stacks.bundling import PythonBundle
-from stacks.python_function import FunctionSpec, python_function
+from stacks.build.bundling import PythonBundle
+from stacks.build.python_function import FunctionSpec, python_function
 
 _RUNTIMES = {
     "3.11": lambda_.Runtime.PYTHON_3_11,

@@ -12,8 +12,8 @@ from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from stacks.container_image import ContainerImage
-from stacks.endpoint_scaling import VARIANT_NAME, Capacity, production_variant
+from stacks.build.container_image import ContainerImage
+from stacks.constructs.endpoint_scaling import VARIANT_NAME, Capacity, production_variant
 
 
 class DetectionEndpoint(Construct):

@@ -8,10 +8,10 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from stacks.bundling import PythonBundle
-from stacks.greengrass_core import GreengrassCore
-from stacks.python_function import FunctionSpec, python_function
-from stacks.requirements import REPO_ROOT
+from stacks.build.bundling import PythonBundle
+from stacks.build.python_function import FunctionSpec, python_function
+from stacks.build.requirements import REPO_ROOT
+from stacks.constructs.greengrass_core import GreengrassCore
 
 TEARDOWN_HANDLER = REPO_ROOT / "lambdas" / "core_device_teardown"
 

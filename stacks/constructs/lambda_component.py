@@ -9,8 +9,8 @@ from aws_cdk import aws_greengrassv2 as greengrassv2
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from stacks.constructs.greengrass_core import GreengrassCore
 from stacks.greengrass_components import LEGACY_SUBSCRIPTION_ROUTER, deployment_components
-from stacks.greengrass_core import GreengrassCore
 from stacks.settings import GREENGRASS_ARCHITECTURES
 
 SUBSCRIPTION_ROUTER = LEGACY_SUBSCRIPTION_ROUTER.name

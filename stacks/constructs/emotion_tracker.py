@@ -22,7 +22,7 @@ from datapalooza.constants import (
     RESULTS_SORT_KEY,
     RESULTS_TTL_ATTRIBUTE,
 )
-from stacks.python_function import FunctionSpec, python_function
+from stacks.build.python_function import FunctionSpec, python_function
 
 
 class EmotionTracker(Construct):
