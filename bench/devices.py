@@ -111,7 +111,7 @@ def fake_client(service: str) -> Any:
         service,
         region_name=REGION,
         aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
-        aws_secret_access_key="bench-secret-not-used",  # noqa: S106
+        aws_secret_access_key="bench-secret-not-used",
     )
 
 
@@ -123,9 +123,7 @@ def run(*, quick: bool = False, seed: int = 1) -> dict[str, Any]:
     qualities = (75, 90) if quick else QUALITIES
 
     sagemaker = fake_client("sagemaker-runtime")
-    cloud_wire = WireCapture(
-        sagemaker, b'{"Faces":[]}', {"Content-Type": "application/json"}
-    )
+    cloud_wire = WireCapture(sagemaker, b'{"Faces":[]}', {"Content-Type": "application/json"})
     endpoint = SageMakerDetectionEndpoint(sagemaker, "datapalooza-faces")
     s3 = fake_client("s3")
     edge_wire = WireCapture(s3, b"", {"ETag": '"0"'})
@@ -192,9 +190,7 @@ def run(*, quick: bool = False, seed: int = 1) -> dict[str, Any]:
                 }
             )
     worst = max(cells, key=lambda c: c["ratio"])
-    per_request = [
-        c["edge_overhead"] / c["edge_requests"] for c in cells if c["edge_requests"]
-    ]
+    per_request = [c["edge_overhead"] / c["edge_requests"] for c in cells if c["edge_requests"]]
     return {
         "detector": settings.detector,
         "min_face_px": settings.min_face_px,

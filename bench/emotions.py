@@ -286,9 +286,7 @@ def print_tables(result: dict[str, Any]) -> None:
     sizes = list(result["local_analyzer"]["model"])
     print(f"{'path':>14} " + " ".join(f"{'x' + s:>6}" for s in sizes))
     for label, by_size in result["local_analyzer"].items():
-        print(
-            f"{label:>14} " + " ".join(f"{by_size[s]['cpu_ms']['median']:6.2f}" for s in sizes)
-        )
+        print(f"{label:>14} " + " ".join(f"{by_size[s]['cpu_ms']['median']:6.2f}" for s in sizes))
     print(
         f"  fastest batch: {result['best_inference_batch']} "
         f"({result['best_vs_single_cpu']:.2f}x less CPU per face than one at a time)"

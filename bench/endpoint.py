@@ -29,7 +29,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -249,7 +248,8 @@ def print_tables(result: dict[str, Any]) -> None:
         f"{'frame':>10} {'decode':>8} {'detect':>8} {'trip':>8} {'overhead':>9} "
         f"{'detect':>8} {'trip':>8} {'overhead':>9}"
     )
-    print(f"{'':>10} {'CPU ms':>8} {'CPU ms':>8} {'CPU ms':>8} {'CPU':>9} {'wall ms':>8} {'wall ms':>8} {'wall':>9}")
+    units = ("CPU ms", "CPU ms", "CPU ms", "CPU", "wall ms", "wall ms", "wall")
+    print(f"{'':>10} " + " ".join(f"{u:>8}" for u in units))
     for frame, row in result["latency"].items():
         print(
             f"{frame:>10} {m(row, 'decode', 'cpu_ms'):8.1f} {m(row, 'detector', 'cpu_ms'):8.1f} "

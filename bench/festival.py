@@ -166,7 +166,7 @@ def crop_store_cpu_ms(bucket: Path, limit: int = 200) -> float:
     notification), replayed alone on this run's real crops."""
     source = DirectoryFaceStore(bucket)
     crops = []
-    for key in source.keys():
+    for key in source.keys():  # noqa: SIM118 (a store, not a dict)
         crops.append((key, *source.get(key)))
         if len(crops) >= limit:
             break
@@ -331,9 +331,7 @@ def _parts(r: dict[str, Any], *, cameras: int, seconds: float) -> dict[str, Any]
     cpu, metered = r["cpu_s"], r["metered_s"]
 
     def metered_in(part: str, thread_prefix: str) -> float:
-        return sum(
-            v for k, v in metered.items() if k.startswith(f"{part}@{thread_prefix}")
-        )
+        return sum(v for k, v in metered.items() if k.startswith(f"{part}@{thread_prefix}"))
 
     source = metered_in("source", "stage-")
     store_tracker = metered_in("crop_store", "tracker")
@@ -397,8 +395,9 @@ def print_tables(result: dict[str, Any]) -> None:
             )
 
 
-def run_suite(*, quick: bool = False, cameras: int = 4, seconds: float = 40.0,
-              capacity: tuple[int, ...] = ()) -> dict[str, Any]:
+def run_suite(
+    *, quick: bool = False, cameras: int = 4, seconds: float = 40.0, capacity: tuple[int, ...] = ()
+) -> dict[str, Any]:
     if quick:
         main = run(1, seconds=5.0, warmup_s=4.0)
     else:
