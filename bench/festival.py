@@ -143,12 +143,17 @@ def group_of(thread_name: str) -> str:
     return thread_name if thread_name in ("tracker", "festival") else "other"
 
 
-def thread_groups() -> dict[str, float]:
+def thread_groups() -> tuple[dict[str, float], dict[str, float]]:
+    """CPU seconds of this process's threads: by part, and by thread name (threads not
+    started by Python, e.g. a native library's pool, are named by their tid)."""
     names = python_thread_names()
-    out: dict[str, float] = defaultdict(float)
+    groups: dict[str, float] = defaultdict(float)
+    threads: dict[str, float] = {}
     for tid, cpu in thread_cpu_s().items():
-        out[group_of(names.get(tid, "?"))] += cpu
-    return dict(out)
+        name = names.get(tid, f"native-{tid}")
+        groups[group_of(name)] += cpu
+        threads[name] = cpu
+    return dict(groups), threads
 
 
 def detector_cpu_ms(frames: list[Any]) -> float:
@@ -300,6 +305,9 @@ def _measure(festival: Festival, config: Any, *, seconds: float, warmup_s: float
             statistics.quantiles(latencies, n=10)[-1] if len(latencies) >= 10 else None
         ),
         "cpu_s": {k: snap1["cpu"][k] - snap0["cpu"].get(k, 0.0) for k in snap1["cpu"]},
+        "thread_cpu_s": {
+            k: round(v - snap0["threads"].get(k, 0.0), 3) for k, v in snap1["threads"].items()
+        },
         "metered_s": {
             f"{part}@{thread}": v - snap0["metered"].get((part, thread), 0.0)
             for (part, thread), v in snap1["metered"].items()
@@ -308,11 +316,11 @@ def _measure(festival: Festival, config: Any, *, seconds: float, warmup_s: float
 
 
 def _snapshot(festival: Festival, meter: PartMeter) -> dict[str, Any]:
-    cpu = thread_groups()
+    cpu, threads = thread_groups()
     for name, child in (("endpoint", festival.endpoint), ("dashboard", festival.dashboard)):
         process = getattr(child, "_process", None) if child is not None else None
         cpu[name] = tree_cpu_s(process.pid) if process is not None else 0.0
-    return {"wall": time.monotonic(), "cpu": cpu, "metered": meter.snapshot()}
+    return {"wall": time.monotonic(), "cpu": cpu, "threads": threads, "metered": meter.snapshot()}
 
 
 def _counts(festival: Festival) -> tuple[int, int]:
@@ -366,6 +374,7 @@ def _parts(r: dict[str, Any], *, cameras: int, seconds: float) -> dict[str, Any]
         "pipeline_vs_detector": ratio,
         "crop_store_endpoint_ms_per_crop": r["crop_store_endpoint_ms_per_crop"],
         "tracker_counters": r["tracker_counters"],
+        "thread_cpu_s": r["thread_cpu_s"],
     }
 
 

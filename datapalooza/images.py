@@ -73,9 +73,7 @@ def decode_image(
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise BadImage(str(exc), status=413, code="image_too_large") from exc
     except UnidentifiedImageError as exc:
-        raise BadImage(
-            f"body is not a {' or '.join(formats)} image", code="not_an_image"
-        ) from exc
+        raise BadImage(f"body is not a {' or '.join(formats)} image", code="not_an_image") from exc
     except (OSError, SyntaxError, ValueError) as exc:
         # PIL raises OSError for truncated data, SyntaxError/ValueError for broken headers.
         raise BadImage(f"corrupt image: {exc}", code="corrupt_image") from exc

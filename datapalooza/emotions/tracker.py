@@ -26,11 +26,13 @@ from datapalooza.images import BadImage, decode_image
 from datapalooza.ports import (
     AnalyzedFace,
     AnalyzerError,
+    DecodedCropAnalyzer,
     EmotionAnalyzer,
     FaceStore,
     MetricsSink,
     ObjectMissing,
     ResultsTable,
+    RGBImage,
     ScoredFace,
     StoreError,
 )
@@ -96,6 +98,8 @@ class _Pending:
     key: CropKey
     body: bytes
     camera: str
+    image: RGBImage | None = None
+    """The crop decoded when it was checked, kept for a DecodedCropAnalyzer."""
 
 
 def track_crops(
@@ -111,12 +115,16 @@ def track_crops(
     outcomes: dict[int, CropOutcome] = {}
     pending: list[tuple[int, _Pending]] = []
     seen: set[str] = set()
+    # Every crop is decoded once, to check it; an analyzer that scores decoded crops gets
+    # those pixels instead of decoding the JPEG a second time (half the local tracker's
+    # CPU, docs/benchmarks.md).
+    keep_images = isinstance(analyzer, DecodedCropAnalyzer)
     for position, ref in enumerate(refs):
         if ref.key in seen:
             outcomes[position] = CropOutcome(ref, CropStatus.DUPLICATE, "repeated in this batch")
             continue
         seen.add(ref.key)
-        loaded = _load(ref, store, settings)
+        loaded = _load(ref, store, settings, keep_image=keep_images)
         if isinstance(loaded, CropOutcome):
             outcomes[position] = loaded
         else:
@@ -135,7 +143,9 @@ def track_crops(
     return report
 
 
-def _load(ref: CropRef, store: FaceStore, settings: TrackerSettings) -> _Pending | CropOutcome:
+def _load(
+    ref: CropRef, store: FaceStore, settings: TrackerSettings, *, keep_image: bool = False
+) -> _Pending | CropOutcome:
     try:
         key = CropKey.parse(ref.key)
     except InvalidKey as exc:
@@ -154,10 +164,10 @@ def _load(ref: CropRef, store: FaceStore, settings: TrackerSettings) -> _Pending
         # Even a permanent store error (access denied) fails the item: the DLQ keeps it.
         return CropOutcome(ref, CropStatus.FAILED, f"could not read the crop: {exc}")
     try:
-        decode_image(body, max_bytes=settings.max_crop_bytes)
+        image = decode_image(body, max_bytes=settings.max_crop_bytes)
     except BadImage as exc:
         return CropOutcome(ref, CropStatus.REJECTED, f"{exc.code}: {exc}")
-    return _Pending(ref, key, body, _camera(metadata))
+    return _Pending(ref, key, body, _camera(metadata), image if keep_image else None)
 
 
 def _camera(metadata: Mapping[str, str]) -> str:
@@ -175,7 +185,11 @@ def _score(
     settings: TrackerSettings,
 ) -> list[tuple[int, CropOutcome]]:
     try:
-        analyzed = analyzer.analyze([item.body for _, item in chunk])
+        images = [item.image for _, item in chunk if item.image is not None]
+        if isinstance(analyzer, DecodedCropAnalyzer) and len(images) == len(chunk):
+            analyzed = analyzer.analyze_decoded(images)
+        else:
+            analyzed = analyzer.analyze([item.body for _, item in chunk])
         if len(analyzed) != len(chunk):
             raise AnalyzerError(
                 f"{analyzer.name} answered {len(analyzed)} results for {len(chunk)} crops",

@@ -97,7 +97,11 @@ class OnnxEmotionAnalyzer:
         self.model_path = model_path
 
     def analyze(self, crops: Sequence[bytes]) -> list[AnalyzedFace]:
-        return [AnalyzedFace(scores=s) for s in self.analyze_images([_decode(c) for c in crops])]
+        return self.analyze_decoded([_decode(c) for c in crops])
+
+    def analyze_decoded(self, images: Sequence[npt.NDArray[np.uint8]]) -> list[AnalyzedFace]:
+        """``analyze`` for crops the tracker has already decoded (DecodedCropAnalyzer)."""
+        return [AnalyzedFace(scores=s) for s in self.analyze_images(images)]
 
     def analyze_images(self, images: Sequence[npt.NDArray[np.uint8]]) -> list[EmotionScores]:
         """Score already-decoded RGB crops (used by the benchmark and the CLI)."""
