@@ -315,6 +315,67 @@ def profile_section() -> list[str]:
     return lines
 
 
+def analysis_section(b: dict[str, Any]) -> list[str]:
+    """For each goal, what the measured parts say about how far it can be reached."""
+    lines = ["## What limits each goal", ""]
+    if "festival" in b:
+        main = b["festival"]["cpu"]
+        parts = main["cpu_ms_per_scored_frame"]
+        detector = main["detector_cpu_ms_per_frame"]
+        budget = 0.3 * detector
+        extra = main["pipeline_cpu_ms_per_scored_frame"] - detector
+        lines += [
+            f"- **`up` pipeline** ({main['pipeline_vs_detector']:.2f}x): the goal leaves "
+            f"{budget:.1f} ms per frame beyond the detector's {detector:.1f} ms; the "
+            f"pipeline spends {extra:.1f} ms more. The camera's JPEG encode and signed request "
+            f"({parts['camera']:.1f} ms) and the endpoint's decode (see the endpoint's "
+            f"decode column) are what the cloud path needs for any frame, and the tracker "
+            f"scores every crop ({parts['tracker']:.1f} ms); crop files and notifications "
+            f"({parts['crop_store']:.1f} ms), the database ({parts['database']:.1f} ms) and "
+            f"one dashboard viewer ({parts['dashboard']:.1f} ms) share the rest. Fixed "
+            "per-second costs (idle servers, status loop, the viewer) weigh more per frame "
+            "with fewer cameras.",
+        ]
+    if "endpoint" in b:
+        top = b["endpoint"]["latency"]["1280x720"]
+        detector = top["detector"]["cpu_ms"]["median"]
+        decode = top["decode"]["cpu_ms"]["median"]
+        lines += [
+            f"- **Endpoint** ({top['overhead_cpu']:.2f}x): 15% of the detector is "
+            f"{0.15 * detector:.1f} ms per frame; decoding the 1280x720 JPEG alone takes "
+            f"{decode:.1f} ms of it ({decode / detector:.0%} of the detector), before "
+            "cropping, storing the crops, HTTP and the client. See the profile below.",
+        ]
+        s = b["endpoint"]["scaling"]
+        lines += [
+            f"- **Workers** ({s['scaling_per_core']:.2f} per core): throughput is wall-clock; "
+            f"CPU per frame with {s['workers']} workers "
+            f"({s['many_workers']['cpu_ms']['median']:.1f} ms) against 1 "
+            f"({s['one_worker']['cpu_ms']['median']:.1f} ms) shows whether the work itself "
+            "grew. On a machine whose other programs keep the cores busy, a second worker "
+            "cannot get a second core's worth of time, so this goal can only be judged on "
+            "quiet cores.",
+        ]
+    if "devices" in b:
+        d = b["devices"]
+        worst = max(d["grid"], key=lambda c: c["ratio"])
+        head_share = worst["edge_overhead"] / worst["cloud_bytes"]
+        left = (0.15 * worst["cloud_bytes"] - worst["edge_overhead"]) / max(
+            worst["edge_requests"], 1
+        )
+        lines += [
+            f"- **Edge bytes** (worst {worst['ratio']:.0%} at camera q"
+            f"{worst['camera_quality']}, {worst['faces_placed']} faces): one PutObject per "
+            f"crop costs {d['edge_request_overhead']:,.0f} B of request head, so "
+            f"{worst['edge_requests']:.1f} crops spend {head_share:.0%} of the cloud frame's "
+            f"bytes on heads before any pixel, which leaves {left:,.0f} B per crop for its "
+            f"JPEG (they take {worst['edge_body'] / max(worst['edge_requests'], 1):,.0f} B, of "
+            f"which {d.get('crop_jpeg_header_bytes', 0):,.0f} B are the JPEG's own headers). "
+            "Sending all of a frame's crops in one object would remove most of the heads.",
+        ]
+    return [*lines, ""]
+
+
 def render(results: dict[str, Any]) -> str:
     b = results["benchmarks"]
     lines = [
@@ -333,6 +394,7 @@ def render(results: dict[str, Any]) -> str:
         "",
         *machine_section(results),
         *goals_section(results),
+        *analysis_section(results["benchmarks"]),
     ]
     for name, section in (
         ("festival", festival_section),
