@@ -48,7 +48,9 @@ def parse_attributes(header: str | None, *, now: datetime | None = None) -> Fram
     try:
         stage = validate_slug(fields.get("stage", DEFAULT_STAGE), what="stage")
         camera = validate_slug(fields.get("camera", DEFAULT_CAMERA), what="camera")
-        frame_id = validate_slug(fields.get("frame") or f"f{secrets.token_hex(6)}", what="frame id")
+        frame_id = validate_slug(
+            fields.get("frame") or f"f{secrets.token_hex(6)}", what="frame id"
+        )
     except ValueError as exc:
         raise BadAttributes(str(exc)) from exc
     captured_at = now or datetime.now(UTC)

@@ -77,7 +77,9 @@ def model_fn(model_dir: str | None, env: Mapping[str, str]) -> EndpointModel:
     settings = DetectorSettings.from_env(env)
     detector = load_detector(settings)
     store = build_store(env)
-    logger.info("loaded %s (store: %s) from %s", detector.model_id, type(store).__name__, model_dir)
+    logger.info(
+        "loaded %s (store: %s) from %s", detector.model_id, type(store).__name__, model_dir
+    )
     return EndpointModel(detector=detector, settings=settings, store=store)
 
 
