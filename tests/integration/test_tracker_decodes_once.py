@@ -51,3 +51,17 @@ def test_each_crop_is_decoded_once_and_scored_as_from_bytes(
     for got, want in zip(scored, from_bytes, strict=True):
         for emotion, value in want.scores.scores.items():
             assert got[emotion] == pytest.approx(value, abs=1e-3)
+
+
+def test_inference_batch_must_be_positive(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="inference_batch must be at least 1"):
+        OnnxEmotionAnalyzer(cache_dir=tmp_path, inference_batch=0)
+
+
+def test_any_inference_batch_scores_the_same(tmp_path: Path) -> None:
+    crops = [crop for _, crop in real_face_crops()] * 3
+    one = OnnxEmotionAnalyzer(cache_dir=tmp_path, inference_batch=1).analyze(crops)
+    many = OnnxEmotionAnalyzer(cache_dir=tmp_path, inference_batch=256).analyze(crops)
+    for a, b in zip(one, many, strict=True):
+        for emotion, value in a.scores.scores.items():
+            assert b.scores.scores[emotion] == pytest.approx(value, abs=1e-3)
