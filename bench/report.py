@@ -300,12 +300,17 @@ def profile_section() -> list[str]:
     if not PROFILE_JSON.exists():
         return []
     profile = json.loads(PROFILE_JSON.read_text())
+    threads = ", ".join(f"{ms:.1f}" for ms in profile.get("thread_cpu_ms_per_request", []))
     lines = [
         "## Where the endpoint's CPU goes (`python -m bench.profile`)",
         "",
-        f"py-spy samples of the endpoint worker over {profile['requests']} round trips at "
-        f"1280x720 ({profile['samples']} samples, active threads only): share of samples "
-        "by the function each sample was in (self time), top entries.",
+        f"A 1-worker endpoint over {profile['requests']} round trips at 1280x720. CPU ms per "
+        f"request of each server thread (/proc): {threads} (the request handler, then the "
+        f"event loop). py-spy samples of the request handler ({profile['samples']} "
+        "samples): share by the function each sample was in (self time), top entries. "
+        "Everything but `Session.run` and the wheel's pre/post-processing "
+        "(`preprocess`, `postprocess`, `rebuild_*`), which the bare detector also runs, "
+        "is the endpoint's overhead.",
         "",
         *_table(
             ["function", "self share"],

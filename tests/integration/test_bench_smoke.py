@@ -148,3 +148,5 @@ def test_profile_parses_collapsed_stacks() -> None:
     assert total == 40
     assert own["ort.py:run"] == 30 and own["images.py:decode"] == 10
     assert inclusive["app.py:main"] == 40 and inclusive["det.py:detect"] == 30
+    own, _, total = parse_collapsed(text, within="det.py:detect")
+    assert total == 30 and set(own) == {"ort.py:run"}
