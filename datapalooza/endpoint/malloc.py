@@ -43,7 +43,7 @@ def keep_request_buffers() -> bool:
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
     # One request at a time per worker: one arena costs no contention.
-    ok = mallopt(M_ARENA_MAX, 1) == 1
+    ok: bool = mallopt(M_ARENA_MAX, 1) == 1
     ok = mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1 and ok
     ok = mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1 and ok
     if not ok:

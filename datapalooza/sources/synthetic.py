@@ -217,7 +217,8 @@ class SyntheticFestivalSource(SourceBase):
         scale = face_w / fw
         ph, pw = portrait.image.shape[:2]
         out_w, out_h = max(2, round(pw * scale)), max(2, round(ph * scale))
-        patch, mask = _scaled(portrait.name, out_w, out_h)
+        scaled, mask = _scaled(portrait.name, out_w, out_h)
+        patch: npt.NDArray[np.generic] = scaled
         mirrored = bool(rng.random() < 0.5)
         face_x = fx * scale
         if mirrored:
@@ -323,7 +324,7 @@ def _scaled(name: str, width: int, height: int) -> tuple[RGBImage, npt.NDArray[n
     source: face widths are whole pixels, so a crowd reuses a few hundred sizes, and the
     resizes were a third of a frame's cost. Read-only: callers take views and copies."""
     image, mask = _portrait(name)
-    patch = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+    patch = np.asarray(cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA), np.uint8)
     scaled = np.asarray(cv2.resize(mask, (width, height), interpolation=cv2.INTER_AREA), np.float32)
     patch.flags.writeable = False
     scaled.flags.writeable = False
