@@ -33,12 +33,14 @@ from datapalooza.ports import (
     AnalyzedFace,
     AnalyzerError,
     CropInProgress,
+    DecodedCropAnalyzer,
     EmotionAnalyzer,
     FaceStore,
     MetricsSink,
     ObjectMissing,
     OutcomeLedger,
     ResultsTable,
+    RGBImage,
     ScoredFace,
     StoreError,
 )
@@ -108,6 +110,8 @@ class _Pending:
     key: CropKey
     body: bytes
     camera: str
+    image: RGBImage | None = None
+    """The crop decoded when it was checked, kept for a DecodedCropAnalyzer."""
 
 
 def track_crops(
@@ -132,6 +136,10 @@ def track_crops(
     pending: list[tuple[int, _Pending]] = []
     claimed: list[int] = []
     seen: set[str] = set()
+    # Every crop is decoded once, to check it; an analyzer that scores decoded crops gets
+    # those pixels instead of decoding the JPEG a second time (half the local tracker's
+    # CPU, docs/benchmarks.md).
+    keep_images = isinstance(analyzer, DecodedCropAnalyzer)
     for position, ref in enumerate(refs):
         if ref.key in seen:
             outcomes[position] = CropOutcome(ref, CropStatus.DUPLICATE, "repeated in this batch")
@@ -144,7 +152,7 @@ def track_crops(
                 continue
             claimed.append(position)
         try:
-            loaded = _load(ref, store, settings)
+            loaded = _load(ref, store, settings, keep_image=keep_images)
         except Exception as exc:  # one crop that breaks a parser never fails its neighbours
             if is_storage_full(exc):
                 raise
@@ -202,7 +210,9 @@ def _settle(outcomes: Sequence[CropOutcome], ledger: OutcomeLedger) -> None:
             logger.exception("could not record the outcome of %s", ref.key)
 
 
-def _load(ref: CropRef, store: FaceStore, settings: TrackerSettings) -> _Pending | CropOutcome:
+def _load(
+    ref: CropRef, store: FaceStore, settings: TrackerSettings, *, keep_image: bool = False
+) -> _Pending | CropOutcome:
     try:
         key = CropKey.parse(ref.key)
     except InvalidKey as exc:
@@ -227,10 +237,10 @@ def _load(ref: CropRef, store: FaceStore, settings: TrackerSettings) -> _Pending
         # Even a permanent store error (access denied) fails the item: the DLQ keeps it.
         return CropOutcome(ref, CropStatus.FAILED, f"could not read the crop: {exc}")
     try:
-        decode_image(body, max_bytes=settings.max_crop_bytes)
+        image = decode_image(body, max_bytes=settings.max_crop_bytes)
     except BadImage as exc:
         return CropOutcome(ref, CropStatus.REJECTED, f"{exc.code}: {exc}")
-    return _Pending(ref, key, body, _camera(metadata))
+    return _Pending(ref, key, body, _camera(metadata), image if keep_image else None)
 
 
 def _camera(metadata: Mapping[str, str]) -> str:
@@ -250,7 +260,11 @@ def _score(
     isolating: bool = False,
 ) -> list[tuple[int, CropOutcome]]:
     try:
-        analyzed = analyzer.analyze([item.body for _, item in chunk])
+        images = [item.image for _, item in chunk if item.image is not None]
+        if isinstance(analyzer, DecodedCropAnalyzer) and len(images) == len(chunk):
+            analyzed = analyzer.analyze_decoded(images)
+        else:
+            analyzed = analyzer.analyze([item.body for _, item in chunk])
         if len(analyzed) != len(chunk):
             raise AnalyzerError(
                 f"{analyzer.name} answered {len(analyzed)} results for {len(chunk)} crops",
