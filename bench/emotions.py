@@ -3,7 +3,7 @@
 1. Rekognition calls per face for a simulated crowd stream (frames with a varying
    number of faces, one S3 notification per crop, delivered in SQS batches), per-crop
    against mosaic mode. Real face crops (cut by the project's detector from photographs
-   shipped in installed packages) go through the real tracker (track_crops, the real
+   shipped in installed packages) go through the real tracker (score_crops, the real
    mosaic) and a real boto3 Rekognition client whose DetectFaces calls are answered and
    counted by botocore's Stubber; each mosaic answer is built from that mosaic's real
    layout.
@@ -41,9 +41,9 @@ from bench.measure import interleaved, summary  # noqa: E402
 from datapalooza.adapters.aws.rekognition_analyzer import RekognitionAnalyzer  # noqa: E402
 from datapalooza.adapters.local.onnx_emotion_analyzer import OnnxEmotionAnalyzer  # noqa: E402
 from datapalooza.domain.keys import CropKey  # noqa: E402
-from datapalooza.emotions import CropRef, CropStatus, TrackerSettings, track_crops  # noqa: E402
+from datapalooza.emotions import CropRef, CropStatus, TrackerSettings, score_crops  # noqa: E402
+from datapalooza.emotions.bootstrap import local_scorer  # noqa: E402
 from datapalooza.emotions.mosaic import MosaicAnalyzer  # noqa: E402
-from datapalooza.emotions.wiring import local_tracker  # noqa: E402
 from datapalooza.images import decode_image  # noqa: E402
 from tests.integration.conftest_emotions import (  # noqa: E402
     T0,
@@ -138,7 +138,7 @@ def run_stream(stream, *, batch_size: int, mode: str, mosaic_size: int) -> tuple
             else:
                 for _ in batch:
                     stub.add_response("detect_faces", one_face_answer(), DETECT)
-            report = track_crops(
+            report = score_crops(
                 [CropRef(k, k) for k, _ in batch],
                 store=store,
                 analyzer=analyzer,
@@ -230,7 +230,7 @@ def local_tracker_rates(crops: list[bytes], *, batches: Sequence[int], rounds: i
         def arm_for(batch: int) -> Callable[[], dict[str, float]]:
             def arm() -> dict[str, float]:
                 root = Path(tmp) / f"run{next(counter)}"
-                tracker = local_tracker(
+                tracker = local_scorer(
                     TrackerSettings(analyzer="local", local_batch=batch),
                     faces_root=root / "bucket",
                     database=root / "f.db",
@@ -241,8 +241,8 @@ def local_tracker_rates(crops: list[bytes], *, batches: Sequence[int], rounds: i
                     key = str(CropKey("main", T0, f"f{i}", 0))
                     tracker.store.put(key, crop, {"camera": "cam-1"})
                     refs.append(CropRef(key, key))
-                tracker.track(refs[:1])  # warm up (opens the database)
-                return cpu_per_face(tracker.track, refs[1:], batch)()
+                tracker.score(refs[:1])  # warm up (opens the database)
+                return cpu_per_face(tracker.score, refs[1:], batch)()
 
             return arm
 
@@ -263,7 +263,7 @@ def run(*, quick: bool = False, faces: int = 1800, seed: int = 7) -> dict[str, A
         "local_analyzer": analyzer,
         "best_inference_batch": int(best),
         "best_vs_single_cpu": model["1"]["cpu_ms"]["median"] / model[best]["cpu_ms"]["median"],
-        "local_tracker": local_tracker_rates(
+        "local_scorer": local_tracker_rates(
             crops, batches=(1, 8) if quick else (1, 4, 16, 64), rounds=rounds
         ),
     }
@@ -291,7 +291,7 @@ def print_tables(result: dict[str, Any]) -> None:
         f"  fastest batch: {result['best_inference_batch']} "
         f"({result['best_vs_single_cpu']:.2f}x less CPU per face than one at a time)"
     )
-    tracker = result["local_tracker"]
+    tracker = result["local_scorer"]
     print("\nWhole local tracker (directory + ONNX + SQLite), CPU ms per face by tracker batch")
     print(" ".join(f"{'x' + b:>8}" for b in tracker))
     print(" ".join(f"{v['cpu_ms']['median']:8.2f}" for v in tracker.values()))

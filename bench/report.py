@@ -199,7 +199,7 @@ def emotions_section(r: dict[str, Any]) -> list[str]:
         f"{r['best_vs_single_cpu']:.2f}x less CPU per face than one face per run.",
         "",
     ]
-    tracker = r["local_tracker"]
+    tracker = r["local_scorer"]
     lines += [
         "Whole local tracker (directory store, ONNX, SQLite results and metrics), CPU ms per "
         "face by the tracker's batch:",

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 import datapalooza.adapters.local.onnx_emotion_analyzer as onnx_module
-import datapalooza.emotions.tracker as tracker_module
+import datapalooza.emotions.scoring as tracker_module
 from datapalooza.adapters.local.onnx_emotion_analyzer import OnnxEmotionAnalyzer
 from datapalooza.emotions import CropRef, CropStatus, TrackerSettings
-from datapalooza.emotions.wiring import local_tracker
+from datapalooza.emotions.bootstrap import local_scorer
 from datapalooza.images import decode_image
 from datapalooza.ports import DecodedCropAnalyzer
 from tests.integration.conftest_emotions import crop_key, real_face_crops
@@ -20,7 +20,7 @@ from tests.integration.conftest_emotions import crop_key, real_face_crops
 def test_each_crop_is_decoded_once_and_scored_as_from_bytes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    tracker = local_tracker(
+    tracker = local_scorer(
         TrackerSettings(analyzer="local"),
         faces_root=tmp_path / "bucket",
         database=tmp_path / "f.db",
@@ -42,7 +42,7 @@ def test_each_crop_is_decoded_once_and_scored_as_from_bytes(
 
     monkeypatch.setattr(tracker_module, "decode_image", counting)
     monkeypatch.setattr(onnx_module, "decode_image", counting)
-    report = tracker.track(refs)
+    report = tracker.score(refs)
 
     assert [o.status for o in report.outcomes] == [CropStatus.SCORED] * len(crops)
     assert len(decoded) == len(crops)

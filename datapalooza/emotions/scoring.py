@@ -1,6 +1,6 @@
 """The emotion tracker: face crops in, scores, results items and metrics out.
 
-``track_crops`` is the one function the Lambda handler and the local festival call.
+``score_crops`` is the one function the Lambda handler and the local festival call.
 Every crop ends in exactly one CropStatus, logged with its key; only FAILED crops
 (something that may work on a retry) make their delivery item fail, so SQS redrives
 them and, after the last retry, parks them in the dead-letter queue.
@@ -86,7 +86,7 @@ class CropOutcome:
 
 
 @dataclass(slots=True)
-class TrackReport:
+class ScoringReport:
     """Every crop's outcome, in input order."""
 
     outcomes: list[CropOutcome] = field(default_factory=list)
@@ -114,7 +114,7 @@ class _Pending:
     """The crop decoded when it was checked, kept for a DecodedCropAnalyzer."""
 
 
-def track_crops(
+def score_crops(
     refs: Sequence[CropRef],
     *,
     store: FaceStore,
@@ -124,7 +124,7 @@ def track_crops(
     settings: TrackerSettings,
     ledger: OutcomeLedger | None = None,
     lease_ms: int = DEFAULT_LEASE_MS,
-) -> TrackReport:
+) -> ScoringReport:
     """Score every crop, write one results item per new face, emit metrics once.
 
     With a ``ledger``, each crop is claimed first: one already settled is a DUPLICATE
@@ -169,7 +169,7 @@ def track_crops(
         for position, outcome in _score(chunk, analyzer, results, settings):
             outcomes[position] = outcome
 
-    report = TrackReport([outcomes[i] for i in range(len(refs))])
+    report = ScoringReport([outcomes[i] for i in range(len(refs))])
     for outcome in report.outcomes:
         _log(outcome)
     _emit_metrics(report, metrics)
@@ -366,7 +366,7 @@ _UNSCORED_METRICS = {
 }
 
 
-def _emit_metrics(report: TrackReport, metrics: MetricsSink) -> None:
+def _emit_metrics(report: ScoringReport, metrics: MetricsSink) -> None:
     scored = [o.face for o in report.outcomes if o.face is not None]
     unscored: Counter[tuple[str, str]] = Counter()
     for outcome in report.outcomes:
