@@ -45,14 +45,12 @@ from datapalooza.emotions import CropRef, CropStatus, TrackerSettings, score_cro
 from datapalooza.emotions.bootstrap import local_scorer  # noqa: E402
 from datapalooza.emotions.mosaic import MosaicAnalyzer  # noqa: E402
 from datapalooza.images import decode_image  # noqa: E402
-from tests.integration.conftest_emotions import (  # noqa: E402
-    T0,
+from datapalooza.testing.fakes import (  # noqa: E402
     FakeFaceStore,
     FakeMetricsSink,
     FakeResultsTable,
-    mosaic_answer,
-    real_face_crops,
 )
+from tests.helpers.emotions import T0, mosaic_answer, real_face_crops  # noqa: E402
 
 DETECT = {"Image": {"Bytes": ANY}, "Attributes": ["EMOTIONS"]}
 PRICE_PER_CALL = 0.001  # USD per DetectFaces image, first pricing tier (~$1 per 1,000)

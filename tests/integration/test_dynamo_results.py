@@ -15,7 +15,7 @@ from datapalooza.adapters.aws.dynamo_results_table import (
     DynamoResultsTable,
 )
 from datapalooza.ports import ScoredFace
-from tests.integration.conftest_emotions import T0, crop_key, scores
+from tests.helpers.emotions import T0, crop_key, scores
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from PIL import Image
 from datapalooza.cli import main
 from datapalooza.domain.emotions import EXPRESSION_CAVEAT, Emotion
 from datapalooza.emotions import CropRef, CropStatus, TrackerSettings, local_scorer
-from tests.integration.conftest_emotions import T0, real_face_crops
+from tests.helpers.emotions import T0, real_face_crops
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from datapalooza.adapters.local.sqlite_metrics_sink import SqliteMetricsSink
 from datapalooza.constants import METRIC_NAMESPACE, STAGE_DIMENSION
 from datapalooza.domain.emotions import crowd_mood
 from datapalooza.ports import ScoredFace
-from tests.integration.conftest_emotions import T0, crop_key, scores
+from tests.helpers.emotions import T0, crop_key, scores
 
 FACES = [
     ScoredFace("main", T0, crop_key("main", 0), "cam-1", scores(happy=90, calm=10)),

@@ -15,7 +15,7 @@ from datapalooza.adapters.local.onnx_emotion_analyzer import (
 from datapalooza.detection.weights import ModelUnavailable, package_file
 from datapalooza.domain.emotions import Emotion
 from datapalooza.ports import AnalyzerError
-from tests.integration.conftest_emotions import real_face_crops
+from tests.helpers.emotions import real_face_crops
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from datapalooza.emotions.mosaic import MosaicAnalyzer, compose
 from datapalooza.emotions.rekognition_limits import REKOGNITION_LIMITS
 from datapalooza.images import decode_image
 from datapalooza.ports import AnalyzerError
-from tests.integration.conftest_emotions import jpeg, real_face_crops
+from tests.helpers.emotions import jpeg, real_face_crops
 from tests.integration.rekognition_stub import stubbed_rekognition
 
 EXPECTED = {"Image": {"Bytes": ANY}, "Attributes": ["EMOTIONS"]}

@@ -23,7 +23,7 @@ from datapalooza.adapters.aws.rekognition_analyzer import RekognitionAnalyzer
 from datapalooza.emotions import TrackerSettings, aws_scorer
 from datapalooza.emotions.mosaic import MosaicAnalyzer
 from datapalooza.settings import SettingsError
-from tests.integration.conftest_emotions import crop_key, mosaic_answer, real_face_crops
+from tests.helpers.emotions import crop_key, mosaic_answer, real_face_crops
 from tests.integration.rekognition_stub import stubbed_rekognition
 
 REPO = Path(__file__).resolve().parents[2]

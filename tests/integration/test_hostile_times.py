@@ -15,15 +15,8 @@ from fastapi.testclient import TestClient
 from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore
 from datapalooza.domain.keys import CAPTURE_WINDOW_FUTURE, CAPTURE_WINDOW_PAST, CropKey
 from datapalooza.emotions import CropRef, CropStatus, TrackerSettings, score_crops
-from tests.integration.conftest_emotions import (
-    FakeAnalyzer,
-    FakeFaceStore,
-    FakeMetricsSink,
-    FakeResultsTable,
-    crop_key,
-    scores,
-    solid_jpeg,
-)
+from datapalooza.testing.fakes import FakeAnalyzer, FakeFaceStore, FakeMetricsSink, FakeResultsTable
+from tests.helpers.emotions import crop_key, scores, solid_jpeg
 
 HEADER = "X-Amzn-SageMaker-Custom-Attributes"
 FAR_FUTURE_KEY = "faces/main/9999/12/31/23/253402300799999-f1-0.jpg"

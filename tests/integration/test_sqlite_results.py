@@ -11,7 +11,7 @@ import pytest
 from datapalooza.adapters.local.sqlite_results_table import SqliteResultsTable
 from datapalooza.domain.emotions import Emotion, crowd_mood
 from datapalooza.ports import ScoredFace
-from tests.integration.conftest_emotions import T0, crop_key, scores
+from tests.helpers.emotions import T0, crop_key, scores
 
 TTL = int((T0 + timedelta(days=7)).timestamp())
 

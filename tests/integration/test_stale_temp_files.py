@@ -9,7 +9,7 @@ from pathlib import Path
 
 from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore
 from datapalooza.system.stale_files import TEMP_GRACE_S
-from tests.integration.conftest_emotions import crop_key
+from tests.helpers.emotions import crop_key
 
 
 def leave_temp(path: Path, *, age_s: float) -> Path:
@@ -46,9 +46,10 @@ def test_an_endpoint_worker_sweeps_its_store_at_start(tmp_path):
 
 
 def test_an_edge_service_sweeps_stale_preview_temp_files(tmp_path):
-    from tests.unit.test_edge import FakeStore, make
+    from datapalooza.testing.fakes import FakeFaceStore
+    from tests.unit.test_edge import make
 
     stale = leave_temp(tmp_path / "preview" / ".tmp-preview-abc", age_s=TEMP_GRACE_S + 60)
     fresh = leave_temp(tmp_path / "preview" / ".tmp-preview-new", age_s=1)
-    make(tmp_path, FakeStore(), frames=1, preview_path=tmp_path / "preview" / "latest.jpg")
+    make(tmp_path, FakeFaceStore(), frames=1, preview_path=tmp_path / "preview" / "latest.jpg")
     assert not stale.exists() and fresh.exists()

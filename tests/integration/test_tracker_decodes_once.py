@@ -14,7 +14,7 @@ from datapalooza.emotions import CropRef, CropStatus, TrackerSettings
 from datapalooza.emotions.bootstrap import local_scorer
 from datapalooza.images import decode_image
 from datapalooza.ports import DecodedCropAnalyzer
-from tests.integration.conftest_emotions import crop_key, real_face_crops
+from tests.helpers.emotions import crop_key, real_face_crops
 
 
 def test_each_crop_is_decoded_once_and_scored_as_from_bytes(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -15,47 +14,9 @@ from datapalooza.devices.camera import CameraService, CameraSettings, CameraSett
 from datapalooza.devices.jpeg import FrameTooLarge, encode_within
 from datapalooza.domain.backoff import Backoff
 from datapalooza.ports import EndpointError
-from datapalooza.sources.base import Frame, SourceUnavailable
+from datapalooza.sources.base import SourceUnavailable
 from datapalooza.sources.synthetic import SyntheticFestivalSource
-
-
-class FakeEndpoint:
-    """Answers like the endpoint; ``failures`` is a list of exceptions to raise first."""
-
-    def __init__(self, failures: list[Exception] | None = None) -> None:
-        self.failures = list(failures or [])
-        self.calls: list[dict[str, Any]] = []
-
-    def detect(
-        self, frame_jpeg: bytes, *, stage: str, camera: str, frame_id: str
-    ) -> dict[str, Any]:
-        self.calls.append(
-            {"bytes": len(frame_jpeg), "stage": stage, "camera": camera, "frame_id": frame_id}
-        )
-        if self.failures:
-            raise self.failures.pop(0)
-        return {
-            "Stage": stage,
-            "Camera": camera,
-            "FrameId": frame_id,
-            "FaceCount": 2,
-            "Faces": [{}, {}],
-        }
-
-
-class FakeSource:
-    name = "fake"
-
-    def __init__(self) -> None:
-        self.index = 0
-
-    def read(self) -> Frame:
-        self.index += 1
-        image = np.full((72, 128, 3), self.index % 256, np.uint8)
-        return Frame(image, f"f{self.index:06d}", datetime.now(UTC), self.index)
-
-    def close(self) -> None:
-        pass
+from datapalooza.testing.fakes import FakeEndpoint, FakeSource
 
 
 def service(

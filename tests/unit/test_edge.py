@@ -3,85 +3,23 @@
 from __future__ import annotations
 
 import logging
-from collections import Counter
-from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from datapalooza.adapters.local.log_publisher import InMemoryPublisher
 from datapalooza.detection import DetectorSettings
 from datapalooza.devices.edge import EdgeService, EdgeSettings, EdgeSettingsError
 from datapalooza.domain.backoff import Backoff
-from datapalooza.domain.detections import BoundingBox
 from datapalooza.domain.keys import CropKey
-from datapalooza.ports import RawFace, RGBImage, StoreError
-from datapalooza.sources.base import Frame, SourceExhausted
+from datapalooza.testing.fakes import FakeDetector, FakeFaceStore, FakeSource
 
-
-class FakeDetector:
-    """Two faces per frame: one big enough to crop, one too small."""
-
-    model_id = "fake-detector"
-
-    def detect(self, image: RGBImage) -> list[RawFace]:
-        return [
-            RawFace(BoundingBox(0.1, 0.1, 0.4, 0.5), 99.0),
-            RawFace(BoundingBox(0.7, 0.7, 0.05, 0.05), 90.0),
-        ]
-
-
-class FakeStore:
-    """A FaceStore that fails for the uploads numbered in ``fail_on`` (1-based)."""
-
-    def __init__(self, fail_on: range = range(0), *, transient: bool = True) -> None:
-        self.fail_on, self.transient = fail_on, transient
-        self.attempts = 0
-        self.objects: dict[str, tuple[bytes, dict[str, str]]] = {}
-        self.puts: Counter[str] = Counter()
-
-    def put(self, key: str, body: bytes, metadata: Mapping[str, str]) -> None:
-        self.attempts += 1
-        if self.attempts in self.fail_on:
-            code = "SlowDown" if self.transient else "AccessDenied"
-            raise StoreError(f"{code}: could not put {key}", transient=self.transient)
-        self.objects[key] = (body, dict(metadata))
-        self.puts[key] += 1
-
-    def get(self, key: str) -> tuple[bytes, dict[str, str]]:
-        return self.objects[key]
-
-    def delete(self, key: str) -> None:
-        self.objects.pop(key, None)
-
-    def exists(self, key: str) -> bool:
-        return key in self.objects
-
-
-class FakeSource:
-    name = "fake"
-
-    def __init__(self, frames: int) -> None:
-        self.frames, self.index = frames, 0
-        self.start = datetime(2026, 7, 4, 20, 0, tzinfo=UTC)
-
-    def read(self) -> Frame:
-        if self.index >= self.frames:
-            raise SourceExhausted("end")
-        self.index += 1
-        image = np.full((200, 200, 3), 100, np.uint8)
-        return Frame(
-            image, f"f{self.index:06d}", self.start + timedelta(seconds=self.index), self.index
-        )
-
-    def close(self) -> None:
-        pass
+START = datetime(2026, 7, 4, 20, 0, tzinfo=UTC)
 
 
 def make(
-    tmp_path: Path, store: FakeStore, frames: int, **settings: object
+    tmp_path: Path, store: FakeFaceStore, frames: int, **settings: object
 ) -> tuple[EdgeService, InMemoryPublisher]:
     publisher = InMemoryPublisher()
     edge_settings = EdgeSettings(
@@ -94,7 +32,7 @@ def make(
     )  # type: ignore[arg-type]
     service = EdgeService(
         settings=edge_settings,
-        open_source=lambda: FakeSource(frames),
+        open_source=lambda: FakeSource(frames, size=(200, 200), start=START),
         detector=FakeDetector(),
         detector_settings=DetectorSettings(min_face_px=40),
         store=store,
@@ -105,7 +43,7 @@ def make(
 
 
 def test_only_crops_big_enough_are_stored_with_keys_and_metadata(tmp_path: Path) -> None:
-    store = FakeStore()
+    store = FakeFaceStore()
     service, _ = make(tmp_path, store, frames=3)
     stats = service.run()
     assert (stats.frames, stats.faces, stats.crops, stats.uploaded) == (3, 6, 3, 3)
@@ -123,24 +61,24 @@ def test_store_fails_for_a_window_then_recovers_every_crop_arrives_exactly_once(
     tmp_path: Path,
 ) -> None:
     # Uploads 3..14 fail: several frames' crops pile up in the on-disk queue.
-    store = FakeStore(fail_on=range(3, 15))
+    store = FakeFaceStore(fail_on=range(3, 15))
     service, _ = make(tmp_path, store, frames=20)
     stats = service.run()
     assert stats.upload_errors == 12
     assert stats.crops == 20
     assert len(store.objects) == 20
-    assert set(store.puts.values()) == {1}  # exactly once each
+    assert set(store.stored.values()) == {1}  # exactly once each
     assert stats.drained and len(service.queue) == 0 and stats.dropped == 0
 
 
 def test_access_denied_is_reported_loudly_and_not_retried_in_a_hot_loop(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    store = FakeStore(fail_on=range(1, 10_000), transient=False)
+    store = FakeFaceStore(fail_on=range(1, 10_000), transient=False)
     service, publisher = make(tmp_path, store, frames=30, rejected_retry_s=300.0)
     with caplog.at_level(logging.ERROR):
         stats = service.run(drain_timeout_s=0.2)
-    assert store.attempts == 1  # one try, then a long pause, not 30 tries
+    assert len(store.attempts) == 1  # one try, then a long pause, not 30 tries
     assert stats.store_rejections == 1
     assert "THE FACE STORE REJECTS UPLOADS" in caplog.text and "s3:PutObject" in caplog.text
     assert not stats.drained and stats.queue_depth == 30  # kept on disk for later
@@ -149,7 +87,7 @@ def test_access_denied_is_reported_loudly_and_not_retried_in_a_hot_loop(
 
 
 def test_stats_are_published_periodically(tmp_path: Path) -> None:
-    service, publisher = make(tmp_path, FakeStore(), frames=5, stats_interval_s=0.0)
+    service, publisher = make(tmp_path, FakeFaceStore(), frames=5, stats_interval_s=0.0)
     service.run()
     stats = publisher.messages("datapalooza/+/edge-stats")
     assert len(stats) >= 5
@@ -162,7 +100,7 @@ def test_preview_is_small_and_blurred_and_no_frame_is_kept(tmp_path: Path) -> No
     from PIL import Image
 
     preview = tmp_path / "preview.jpg"
-    service, _ = make(tmp_path, FakeStore(), frames=2, preview_path=preview)
+    service, _ = make(tmp_path, FakeFaceStore(), frames=2, preview_path=preview)
     service.run()
     with Image.open(preview) as image:
         assert image.size[0] == 480
@@ -190,7 +128,7 @@ def test_a_queued_crop_with_a_key_no_store_accepts_is_set_aside_not_retried_fore
 ) -> None:
     """A queue file naming year 9999 (or any key outside the scheme) used to fail its
     upload on every try and block every crop behind it."""
-    store = FakeStore()
+    store = FakeFaceStore()
     service, _ = make(tmp_path, store, frames=2)
     service.queue.push("faces/main/9999/12/31/23/253402300799999-f1-0.jpg", b"x", {})
     stats = service.run()

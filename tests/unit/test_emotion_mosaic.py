@@ -23,7 +23,7 @@ from datapalooza.emotions.mosaic import (
     plan_mosaic,
 )
 from datapalooza.ports import AnalyzedFace
-from tests.integration.conftest_emotions import jpeg
+from tests.helpers.emotions import jpeg
 
 
 @pytest.mark.parametrize("count", [1, 2, 7, 36, 50, 64, 99, 100])

@@ -9,16 +9,8 @@ import pytest
 
 from datapalooza.emotions import CropRef, CropStatus, TrackerSettings, score_crops
 from datapalooza.ports import AnalyzerError
-from tests.integration.conftest_emotions import (
-    T0,
-    FakeAnalyzer,
-    FakeFaceStore,
-    FakeMetricsSink,
-    FakeResultsTable,
-    crop_key,
-    scores,
-    solid_jpeg,
-)
+from datapalooza.testing.fakes import FakeAnalyzer, FakeFaceStore, FakeMetricsSink, FakeResultsTable
+from tests.helpers.emotions import T0, crop_key, scores, solid_jpeg
 
 HAPPY = scores(happy=90.0, calm=10.0)
 SAD = scores(sad=80.0, calm=20.0)
@@ -177,7 +169,7 @@ def test_non_transient_error_on_a_batch_fails_it_rather_than_dropping_it(world):
 
 def test_results_table_failure_fails_the_item(world):
     _, _, results, metrics, _ = world
-    results.fail = True
+    results.down = True
     report = run(world, [ref(0)])
     assert report.outcomes[0].status is CropStatus.FAILED
     assert metrics.faces == []
@@ -185,7 +177,7 @@ def test_results_table_failure_fails_the_item(world):
 
 def test_metrics_failure_is_logged_and_does_not_fail_written_items(world, caplog):
     _, _, results, metrics, _ = world
-    metrics.fail = True
+    metrics.down = True
     with caplog.at_level(logging.ERROR):
         report = run(world, [ref(0)])
     assert report.outcomes[0].status is CropStatus.SCORED and len(results.items) == 1

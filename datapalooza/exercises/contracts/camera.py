@@ -11,13 +11,13 @@ from datapalooza.adapters.local.log_publisher import InMemoryPublisher
 from datapalooza.devices.camera import CameraService, CameraSettings
 from datapalooza.domain.backoff import Backoff
 from datapalooza.exercises.checks import Check, Implementation
-from datapalooza.exercises.fakes import (
+from datapalooza.ports import EndpointError
+from datapalooza.testing.fakes import (
     FailingPublisher,
     FakeEndpoint,
     FakeSource,
     unplugged_camera,
 )
-from datapalooza.ports import EndpointError
 
 TOPIC = constants.DETECTIONS_TOPIC.format(stage="main")
 

@@ -12,8 +12,8 @@ from datapalooza.detection.settings import DetectorSettings
 from datapalooza.devices.edge import EdgeService, EdgeSettings
 from datapalooza.domain.backoff import Backoff
 from datapalooza.exercises.checks import Check, Implementation
-from datapalooza.exercises.fakes import FakeClock, FakeFaceStore, FakeSource, NoDetector
 from datapalooza.ports import StoreError
+from datapalooza.testing.fakes import FakeClock, FakeDetector, FakeFaceStore, FakeSource
 
 KEYS = [f"faces/main/2026/07/19/21/17844948000{i:02d}-f0000{i:02d}-0.jpg" for i in range(3)]
 
@@ -23,7 +23,7 @@ def _edge(workdir: Path, store: FakeFaceStore) -> tuple[EdgeService, FakeClock]:
     service = EdgeService(
         settings=EdgeSettings(stage="main", queue_dir=workdir / "queue", camera="edge-1"),
         open_source=FakeSource,
-        detector=NoDetector(),
+        detector=FakeDetector(faces=()),  # uploads only: detecting is the endpoint's exercise
         detector_settings=DetectorSettings(),
         store=store,
         publisher=InMemoryPublisher(),
@@ -40,7 +40,7 @@ def uploads_oldest_first(drain: Implementation, workdir: Path) -> None:
     edge, _ = _edge(workdir, store)
     uploaded = drain(edge)
     assert uploaded == 3, f"drain returned {uploaded}; expected 3 uploads"
-    assert store.puts == KEYS, f"uploaded {store.puts}; expected the queue's order {KEYS}"
+    assert store.attempts == KEYS, f"uploaded {store.attempts}; expected the queue's order {KEYS}"
     assert store.objects[KEYS[0]] == (b"crop-0", {"stage": "main", "camera": "edge-1"}), (
         "the bytes or metadata of the first crop changed on the way"
     )
@@ -73,12 +73,12 @@ def waits_for_the_backoff(drain: Implementation, workdir: Path) -> None:
     store = FakeFaceStore([StoreError("bucket unreachable", transient=True)] * 2)
     edge, clock = _edge(workdir, store)
     drain(edge)
-    tries = len(store.puts)
+    tries = len(store.attempts)
     drain(edge)
-    assert len(store.puts) == tries, "drain tried again at once; it must wait for the backoff"
+    assert len(store.attempts) == tries, "drain tried again at once; it must wait for the backoff"
     clock.advance(1.5)
     drain(edge)
-    assert len(store.puts) == tries + 1, "drain did not try again once the backoff had passed"
+    assert len(store.attempts) == tries + 1, "drain did not try again once the backoff had passed"
 
 
 def rejected_uploads_wait_longer(drain: Implementation, workdir: Path) -> None:
@@ -88,7 +88,7 @@ def rejected_uploads_wait_longer(drain: Implementation, workdir: Path) -> None:
     assert edge.stats.store_rejections == 1, "a rejected upload must count in store_rejections"
     clock.advance(60)
     drain(edge)
-    assert len(store.puts) == 1, "a rejected upload was retried within a minute"
+    assert len(store.attempts) == 1, "a rejected upload was retried within a minute"
     clock.advance(edge.settings.rejected_retry_s)
     assert drain(edge) == 3, "after rejected_retry_s the crops must be uploaded"
 

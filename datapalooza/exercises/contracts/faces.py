@@ -8,8 +8,8 @@ from pathlib import Path
 from datapalooza.detection.face_crops import FaceCrop
 from datapalooza.domain.detections import BoundingBox, Detection
 from datapalooza.exercises.checks import Check, Implementation
-from datapalooza.exercises.fakes import FakeFaceStore
 from datapalooza.ports import StoreError
+from datapalooza.testing.fakes import FakeFaceStore
 
 KEYS = [f"faces/main/2026/07/19/21/1784494800000-f000042-{i}.jpg" for i in range(3)]
 
@@ -66,7 +66,7 @@ def rollback_failure_keeps_the_error(store_crops: Implementation, workdir: Path)
 def no_crops_no_calls(store_crops: Implementation, workdir: Path) -> None:
     store = FakeFaceStore()
     store_crops([], store)
-    assert store.puts == [], "a frame without faces must not touch the store"
+    assert store.attempts == [], "a frame without faces must not touch the store"
 
 
 CHECKS = (

@@ -6,16 +6,21 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from datapalooza.domain.emotions import Emotion, EmotionScores
 from datapalooza.domain.keys import CropKey
 from datapalooza.emotions.scoring import CropRef, CropStatus, _Pending
 from datapalooza.emotions.settings import TrackerSettings
 from datapalooza.exercises.checks import Check, Implementation
-from datapalooza.exercises.fakes import FakeResultsTable, happy_scores
 from datapalooza.ports import AnalyzedFace
+from datapalooza.testing.fakes import FakeResultsTable
 
 KEY = "faces/main/2026/07/19/21/1784494800000-f000042-0.jpg"
 SETTINGS = TrackerSettings(analyzer="local", results_ttl_days=7)
 
+
+
+def happy_scores() -> EmotionScores:
+    return EmotionScores({Emotion.HAPPY: 90.0, Emotion.CALM: 10.0})
 
 def _pending() -> _Pending:
     return _Pending(CropRef(KEY, item_id="message-1"), CropKey.parse(KEY), b"jpeg", "cam-1")

@@ -1,12 +1,10 @@
-"""Helpers for the emotion tracker's tests: fakes for its ports and real face crops.
-
-Imported explicitly by the tests that need them (no pytest_plugins registration).
-"""
+"""Helpers for the emotion tracker's tests: real face crops, crop keys, scores and
+Rekognition-shaped answers. The fakes of its ports are in datapalooza.testing.fakes."""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import cache
 
@@ -18,7 +16,6 @@ from datapalooza.domain.emotions import Emotion, EmotionScores
 from datapalooza.domain.keys import CropKey
 from datapalooza.emotions.mosaic import compose
 from datapalooza.images import decode_image
-from datapalooza.ports import AnalyzedFace, AnalyzerError, ObjectMissing, ScoredFace
 
 T0 = datetime(2026, 7, 18, 21, 30, 0, tzinfo=UTC)
 
@@ -75,84 +72,6 @@ def real_face_crops() -> tuple[tuple[str, bytes], ...]:
         assert len(found) == 1, f"expected one face in {name}"
         crops.append((name, found[0].jpeg))
     return tuple(crops)
-
-
-class FakeFaceStore:
-    """FaceStore in a dict."""
-
-    def __init__(self) -> None:
-        self.objects: dict[str, tuple[bytes, dict[str, str]]] = {}
-        self.gets = 0
-
-    def put(self, key: str, body: bytes, metadata: Mapping[str, str]) -> None:
-        self.objects[key] = (body, dict(metadata))
-
-    def get(self, key: str) -> tuple[bytes, dict[str, str]]:
-        self.gets += 1
-        if key not in self.objects:
-            raise ObjectMissing(key)
-        body, metadata = self.objects[key]
-        return body, dict(metadata)
-
-    def delete(self, key: str) -> None:
-        self.objects.pop(key, None)
-
-    def exists(self, key: str) -> bool:
-        return key in self.objects
-
-
-class FakeAnalyzer:
-    """EmotionAnalyzer answering from a table keyed by the crop's bytes; unknown crops
-    get no face. ``fail_with`` makes every call raise."""
-
-    name = "fake"
-    unsupported: frozenset[Emotion] = frozenset()
-
-    def __init__(self, answers: Mapping[bytes, EmotionScores | None], *, max_batch: int = 8):
-        self.answers = dict(answers)
-        self.max_batch = max_batch
-        self.calls: list[int] = []
-        self.fail_with: AnalyzerError | None = None
-
-    def analyze(self, crops: Sequence[bytes]) -> list[AnalyzedFace]:
-        self.calls.append(len(crops))
-        if self.fail_with is not None:
-            raise self.fail_with
-        return [AnalyzedFace(self.answers.get(crop)) for crop in crops]
-
-
-class FakeResultsTable:
-    """ResultsTable in a dict keyed like DynamoDB (stage, sort key)."""
-
-    def __init__(self) -> None:
-        self.items: dict[tuple[str, str], tuple[ScoredFace, int]] = {}
-        self.fail = False
-
-    def put_if_new(self, face: ScoredFace, *, ttl_epoch_s: int) -> bool:
-        if self.fail:
-            raise RuntimeError("table unavailable")
-        key = (face.stage, face.sort_key)
-        if key in self.items:
-            return False
-        self.items[key] = (face, ttl_epoch_s)
-        return True
-
-
-class FakeMetricsSink:
-    """MetricsSink that keeps what it was given."""
-
-    def __init__(self) -> None:
-        self.faces: list[ScoredFace] = []
-        self.unscored: list[tuple[str, str, int]] = []
-        self.fail = False
-
-    def record(self, faces: Sequence[ScoredFace]) -> None:
-        if self.fail:
-            raise RuntimeError("metrics backend down")
-        self.faces.extend(faces)
-
-    def record_unscored(self, stage: str, reason: str, count: int) -> None:
-        self.unscored.append((stage, reason, count))
 
 
 def mosaic_answer(crops: Sequence[bytes], emotions: Sequence[str | None]) -> dict:
