@@ -11,6 +11,7 @@ from typing import Any
 
 from datapalooza import constants
 from datapalooza.cli import CliError
+from datapalooza.cli.image_files import ImageFiles
 
 
 def register(subparsers: Any) -> None:
@@ -38,7 +39,6 @@ def run(args: argparse.Namespace) -> int:
     from datapalooza.detection import DetectorSettings, load_detector
     from datapalooza.detection.annotate import annotate
     from datapalooza.detection.face_crops import find_faces, store_crops
-    from datapalooza.images import BadImage, decode_image
 
     settings = DetectorSettings.from_env(
         os.environ,
@@ -48,14 +48,8 @@ def run(args: argparse.Namespace) -> int:
     )
     detector = load_detector(settings)
     store = DirectoryFaceStore(args.store) if args.store else None
-    failures = 0
-    for index, path in enumerate(args.images):
-        try:
-            image = decode_image(path.read_bytes())
-        except (OSError, BadImage) as exc:
-            print(f"datapalooza: {path}: {exc}", file=sys.stderr)
-            failures += 1
-            continue
+    images = ImageFiles(args.images)
+    for index, path, image in images:
         frame, crops = find_faces(
             image,
             detector=detector,
@@ -75,9 +69,9 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(result, indent=2))
         if args.annotate:
             _write_annotated(args.annotate, path, image, frame, annotate)
-    if failures == len(args.images):
+    if images.failures == len(args.images):
         raise CliError("no image could be read")
-    return 1 if failures else 0
+    return images.exit_status
 
 
 def _write_annotated(out_dir: Path, path: Path, image: Any, frame: Any, annotate: Any) -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from datapalooza import constants
 from datapalooza.cli import CliError
+from datapalooza.cli.image_files import ImageFiles
 
 
 def register(subparsers: Any) -> None:
@@ -37,7 +37,6 @@ def run(args: argparse.Namespace) -> int:
     from datapalooza.detection import DetectorSettings, load_detector
     from datapalooza.detection.weights import ModelUnavailable
     from datapalooza.emotions import TrackerSettings, build_analyzer
-    from datapalooza.images import BadImage, decode_image
     from datapalooza.settings import SettingsError
 
     rekognition = None
@@ -59,14 +58,8 @@ def run(args: argparse.Namespace) -> int:
         )
     except (ModelUnavailable, SettingsError, ValueError) as exc:
         raise CliError(str(exc)) from exc
-    failures = 0
-    for index, path in enumerate(args.images):
-        try:
-            image = decode_image(path.read_bytes())
-        except (OSError, BadImage) as exc:
-            print(f"datapalooza: {path}: {exc}", file=sys.stderr)
-            failures += 1
-            continue
+    images = ImageFiles(args.images)
+    for index, path, image in images:
         try:
             report = score_image(
                 image,
@@ -76,11 +69,10 @@ def run(args: argparse.Namespace) -> int:
                 frame_id=f"f{index}",
             )
         except Exception as exc:  # AnalyzerError, botocore errors: say which image
-            print(f"datapalooza: {path}: {exc}", file=sys.stderr)
-            failures += 1
+            images.failed(path, exc)
             continue
         print(json.dumps({"Image": str(path), **report}, indent=2))
-    return 1 if failures else 0
+    return images.exit_status
 
 
 def score_image(

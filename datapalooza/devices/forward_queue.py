@@ -211,23 +211,23 @@ class ForwardQueue:
     def remove(self, entry: QueueEntry) -> None:
         """Forget an uploaded crop."""
         with self._lock:
-            for i, slot in enumerate(self._slots):
-                if slot.name == entry.name:
-                    del self._slots[i]
-                    self._bytes -= slot.size
-                    break
+            self._forget(entry)
             (self.directory / entry.name).unlink(missing_ok=True)
 
     def set_aside(self, entry: QueueEntry, why: str) -> None:
         """Move an entry that can never be uploaded (a key outside the crop scheme) to
         ``corrupt/`` with the unreadable ones, so it does not block the crops behind it."""
         with self._lock:
-            for i, slot in enumerate(self._slots):
-                if slot.name == entry.name:
-                    del self._slots[i]
-                    self._bytes -= slot.size
-                    break
+            self._forget(entry)
         self._quarantine(self.directory / entry.name, why)
+
+    def _forget(self, entry: QueueEntry) -> None:
+        """Drop ``entry``'s slot and its bytes from the count (the caller holds the lock)."""
+        for i, slot in enumerate(self._slots):
+            if slot.name == entry.name:
+                del self._slots[i]
+                self._bytes -= slot.size
+                break
 
     def _quarantine(self, path: Path, why: str) -> None:
         self.corrupt += 1

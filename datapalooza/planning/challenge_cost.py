@@ -22,6 +22,7 @@ from datapalooza.planning.planner import (
     FestivalLoad,
     LineItem,
     Path,
+    PricedItems,
     format_quantity,
     plan_festival,
 )
@@ -36,18 +37,10 @@ STACKS = {
 
 
 @dataclass(frozen=True, slots=True)
-class ChallengeCost:
+class ChallengeCost(PricedItems):
     challenge: int
     stacks: tuple[str, ...]
     items: tuple[LineItem, ...]
-
-    @property
-    def known_cost_per_hour(self) -> float:
-        return sum(cost for item in self.items if (cost := item.cost_per_hour) is not None)
-
-    @property
-    def unpriced(self) -> tuple[LineItem, ...]:
-        return tuple(item for item in self.items if item.cost_per_hour is None)
 
 
 def challenge_costs(shape: DeploymentShape, prices: PriceTable) -> list[ChallengeCost]:

@@ -104,6 +104,21 @@ class LineItem:
         return None if self.price is None else self.price.cost(self.quantity_per_hour)
 
 
+class PricedItems:
+    """What a bill of line items says: its known cost per hour, and what has no price."""
+
+    __slots__ = ()
+    items: tuple[LineItem, ...]
+
+    @property
+    def known_cost_per_hour(self) -> float:
+        return sum(cost for item in self.items if (cost := item.cost_per_hour) is not None)
+
+    @property
+    def unpriced(self) -> tuple[LineItem, ...]:
+        return tuple(item for item in self.items if item.cost_per_hour is None)
+
+
 @dataclass(frozen=True, slots=True)
 class Need:
     """A figure the festival needs (a rate, a count), with how it was reached."""
@@ -115,7 +130,7 @@ class Need:
 
 
 @dataclass(frozen=True, slots=True)
-class FestivalPlan:
+class FestivalPlan(PricedItems):
     load: FestivalLoad
     shape: DeploymentShape
     region: str
@@ -130,14 +145,6 @@ class FestivalPlan:
             if need.name == name:
                 return need.value
         raise KeyError(name)
-
-    @property
-    def known_cost_per_hour(self) -> float:
-        return sum(cost for item in self.items if (cost := item.cost_per_hour) is not None)
-
-    @property
-    def unpriced(self) -> tuple[LineItem, ...]:
-        return tuple(item for item in self.items if item.cost_per_hour is None)
 
 
 def plan_festival(load: FestivalLoad, shape: DeploymentShape, prices: PriceTable) -> FestivalPlan:
@@ -177,7 +184,7 @@ def plan_festival(load: FestivalLoad, shape: DeploymentShape, prices: PriceTable
     else:
         needs.append(Need("endpoint_instances", 0, "instances", "edge path: detection on device"))
 
-    # CropScorer: SQS batches -> Lambda invocations -> DetectFaces calls.
+    # The tracker Lambda: SQS batches -> invocations -> DetectFaces calls.
     batch = _batch_size(crops_per_s, shape)
     invocations_per_s = crops_per_s / batch if crops_per_s else 0.0
     calls_per_invocation = (

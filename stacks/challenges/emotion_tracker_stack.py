@@ -51,7 +51,7 @@ class EmotionTrackerStack(Stack):
 
         self.tracker = EmotionTracker(
             self,
-            "CropScorer",
+            "Tracker",
             faces_bucket=faces_bucket,
             function_spec=FunctionSpec(
                 bundle=PythonBundle(

@@ -79,7 +79,7 @@ def test_cdk_synth_builds_every_stack_and_bundles_the_tracker(cdk_out: Path) -> 
     ]
     tracker = [b for b in bundles if (b / "handler.py").exists()]
     assert tracker, "the emotion tracker's bundle is missing"
-    assert (tracker[0] / "datapalooza" / "emotions" / "tracker.py").exists()
+    assert (tracker[0] / "datapalooza" / "emotions" / "scoring.py").exists()
     assert (tracker[0] / "aws_lambda_powertools").is_dir()
 
 

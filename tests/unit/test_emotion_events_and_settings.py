@@ -1,4 +1,4 @@
-"""CropScorer settings from the environment, and S3/SQS events to crop references."""
+"""The emotion tracker's settings from the environment, and S3/SQS events to crop references."""
 
 from __future__ import annotations
 
