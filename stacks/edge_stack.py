@@ -11,6 +11,7 @@ from stacks.edge_device import EdgeDevice
 from stacks.faces_bucket import faces_bucket_name as faces_bucket_name_of_account
 from stacks.faces_bucket import grant_put_crops
 from stacks.settings import AppSettings
+from stacks.virtual_device import VirtualCoreDevice, add_virtual_device, device_source
 
 
 class EdgeStack(Stack):
@@ -33,7 +34,7 @@ class EdgeStack(Stack):
             thing_name=f"datapalooza-edge-{settings.edge_stage}-{settings.edge_camera_name}",
             stage=settings.edge_stage,
             camera=settings.edge_camera_name,
-            source=settings.edge_source,
+            source=device_source(settings.edge_source, virtual=settings.virtual_device),
             faces_bucket_name=faces_bucket_name,
             queue_dir=settings.edge_queue_dir,
             detector=settings.detector,
@@ -46,6 +47,19 @@ class EdgeStack(Stack):
         )
         # The edge device writes (and on a failed frame, removes) crops: nothing else.
         grant_put_crops(faces_bucket_name, self.edge.core.role)
+
+        self.virtual_device: VirtualCoreDevice | None = None
+        if settings.virtual_device:
+            self.virtual_device = add_virtual_device(
+                self,
+                "VirtualEdge",
+                device=self.edge,
+                core=self.edge.core,
+                stage=settings.edge_stage,
+                architecture=settings.device_architecture,
+                python_version=settings.device_python,
+                log_retention=settings.log_retention,
+            )
 
         CfnOutput(self, "EdgeThingName", value=self.edge.core.thing_name)
         CfnOutput(self, "EdgeRoleAlias", value=self.edge.core.role_alias.role_alias or "")

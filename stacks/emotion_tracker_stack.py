@@ -21,6 +21,7 @@ from stacks.festival_alarms import FestivalAlarms
 from stacks.python_function import FunctionSpec
 from stacks.requirements import REPO_ROOT, pinned
 from stacks.settings import AppSettings
+from stacks.virtual_device import VirtualCoreDevice, add_virtual_device, device_source
 
 TRACKER_HANDLER_DIR = REPO_ROOT / "lambdas" / "emotion_tracker"
 TRACKER_PACKAGES = ("aws-lambda-powertools", "numpy", "pillow", "platformdirs")
@@ -106,7 +107,7 @@ class EmotionTrackerStack(Stack):
             thing_name=f"datapalooza-camera-{settings.camera_stage}-{settings.camera_name}",
             stage=settings.camera_stage,
             camera=settings.camera_name,
-            source=settings.camera_source,
+            source=device_source(settings.camera_source, virtual=settings.virtual_device),
             interval_s=settings.camera_interval_s,
             endpoint_name=settings.endpoint_name,
             architecture=settings.device_architecture,
@@ -116,6 +117,18 @@ class EmotionTrackerStack(Stack):
         )
         # The camera may send frames to the endpoint: nothing else.
         endpoint.grant_invoke(self.camera.core.role)
+        self.virtual_device: VirtualCoreDevice | None = None
+        if settings.virtual_device:
+            self.virtual_device = add_virtual_device(
+                self,
+                "VirtualCamera",
+                device=self.camera,
+                core=self.camera.core,
+                stage=settings.camera_stage,
+                architecture=settings.device_architecture,
+                python_version=settings.device_python,
+                log_retention=settings.log_retention,
+            )
 
         self.alarms = FestivalAlarms(
             self,

@@ -98,6 +98,11 @@ class AppSettings:
     edge_queue_dir: str = "/greengrass/v2/work/datapalooza.EdgeInference/forward-queue"
     device_architecture: str = "aarch64"
     device_python: str = "3.12"
+    # Adds an EC2 instance to the Challenge 2 and 3 stacks that becomes their Greengrass
+    # core device and plays synthetic festival footage as its camera, for attendees
+    # without hardware (stacks/virtual_device.py, docs/virtual-device.md). It replaces
+    # camera_source / edge_source with the footage file.
+    virtual_device: bool = False
     # Routes the programs' greengrasssdk publishes to AWS IoT Core (Lambda components).
     subscription_router_version: str = "2.1.14"
     # Where the festival alarms (stacks/festival_alarms.py) e-mail; empty: the SNS topic
