@@ -3,10 +3,12 @@ device, for attendees without hardware (``-c datapalooza:virtual_device=true``).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shlex
 from pathlib import Path
 
-from aws_cdk import Aws, CfnOutput, CustomResource, Duration, Fn, Tags
+from aws_cdk import Aws, CfnOutput, CustomResource, Duration, Fn, Stack, Tags
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
@@ -192,6 +194,15 @@ class VirtualCoreDevice(Construct):
             user_data=Fn.base64(self.user_data.render()),
         )
         Tags.of(self.instance).add("Name", core.thing_name)
+        # User data runs at first boot only, and CloudFormation updates a changed one by
+        # stopping and starting the instance: the new script would never run. A logical
+        # id that carries the script's hash makes any change (footage, nucleus version,
+        # thing, certificate) a fresh instance instead.
+        stack = Stack.of(self)
+        script = json.dumps(stack.resolve(self.instance.user_data), sort_keys=True)
+        self.instance.override_logical_id(
+            stack.get_logical_id(self.instance) + hashlib.sha256(script.encode()).hexdigest()[:8]
+        )
         # Deleted first on `cdk destroy`: a running nucleus would report to the core
         # device record again after the certificate resource deleted it.
         self.instance.node.add_dependency(self.certificate, self.role)

@@ -6,6 +6,7 @@ source pointed at it, delete order, cdk-nag and cfn-lint clean."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from aws_cdk import App
 from cfnlint.api import ManualArgs, lint
 
 from datapalooza import constants
+from datapalooza.settings import SettingsError
 from stacks.app_builder import FestivalStacks, build_app, cdk_json_context
 from stacks.greengrass_components import NUCLEUS, installer_url
 from stacks.settings import AppSettings
@@ -263,6 +265,23 @@ def test_destroy_removes_the_instance_before_its_certificate_and_thing(
         deployment_id = _one(template, "AWS::GreengrassV2::Deployment")[0]
         assert {thing_id, deployment_id} <= set(certificate["DependsOn"]), name
         assert certificate["DeletionPolicy"] == "Delete"
+
+
+def test_a_changed_first_boot_script_replaces_the_instance(virtual: VirtualSynth) -> None:
+    # The instance's logical id ends with the hash of its user data, so CloudFormation
+    # replaces it (and the new script runs) instead of restarting it with a script that
+    # never runs again.
+    for name, template in virtual.templates.items():
+        logical_id, instance = _one(template, INSTANCE)
+        script = json.dumps(instance["Properties"]["UserData"], sort_keys=True)
+        assert logical_id.endswith(hashlib.sha256(script.encode()).hexdigest()[:8]), name
+
+
+def test_the_switch_takes_true_or_false_only() -> None:
+    assert AppSettings.from_mapping({"datapalooza:virtual_device": "false"}).virtual_device is False
+    assert AppSettings.from_mapping({"datapalooza:virtual_device": True}).virtual_device is True
+    with pytest.raises(SettingsError, match="datapalooza:virtual_device"):
+        AppSettings.from_mapping({"datapalooza:virtual_device": "yes please"})
 
 
 def test_instance_type_follows_the_device_architecture() -> None:
