@@ -39,6 +39,10 @@ GREENGRASS_ROOT = "/greengrass/v2"
 FOOTAGE_PATH = "/opt/datapalooza/footage/festival.mp4"
 FOOTAGE_SOURCE = f"file:{FOOTAGE_PATH}?loop"
 """The source spec the device programs get when the virtual device is on."""
+# AL2023's system C library ("glibc 2.34":
+# https://docs.aws.amazon.com/linux/al2023/ug/core-glibc.html): the device packages'
+# manylinux wheels (stacks/bundling.py) must need no newer one.
+AL2023_GLIBC = (2, 34)
 JAVA_PACKAGE = "java-17-amazon-corretto-headless"
 ROOT_CA_URL = "https://www.amazontrust.com/repository/AmazonRootCA1.pem"
 # The SSM agent's Session Manager channels: the instance-profile permissions AWS lists

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,9 +22,11 @@ from cfnlint.api import ManualArgs, lint
 from datapalooza import constants
 from datapalooza.settings import SettingsError
 from stacks.app_builder import FestivalStacks, build_app, cdk_json_context
+from stacks.bundling import PythonBundle
 from stacks.greengrass_components import NUCLEUS, installer_url
 from stacks.settings import AppSettings
 from stacks.virtual_device import (
+    AL2023_GLIBC,
     FOOTAGE_PATH,
     FOOTAGE_SOURCE,
     INSTANCE_TYPES,
@@ -282,6 +285,17 @@ def test_the_switch_takes_true_or_false_only() -> None:
     assert AppSettings.from_mapping({"datapalooza:virtual_device": True}).virtual_device is True
     with pytest.raises(SettingsError, match="datapalooza:virtual_device"):
         AppSettings.from_mapping({"datapalooza:virtual_device": "yes please"})
+
+
+@pytest.mark.parametrize("architecture", sorted(INSTANCE_TYPES))
+def test_amazon_linux_2023_runs_the_device_wheels(architecture: str) -> None:
+    # Every manylinux tag the device bundles accept needs a glibc AL2023 has.
+    bundle = PythonBundle(handler_dir=Path("."), requirements=(), architecture=architecture)
+    needed = []
+    for tag in bundle.pip_platforms:
+        found = re.match(r"manylinux_(\d+)_(\d+)_", tag)
+        needed.append((int(found[1]), int(found[2])) if found else (2, 17))  # manylinux2014
+    assert max(needed) <= AL2023_GLIBC
 
 
 def test_instance_type_follows_the_device_architecture() -> None:
