@@ -15,7 +15,7 @@ from aws_cdk import App
 
 from model.build import build_model_artifact
 from stacks.app_builder import build_app, cdk_json_context
-from stacks.container_image import wheel_platform
+from stacks.build.container_image import wheel_platform
 from stacks.settings import AppSettings
 
 MODEL_BUILD_DIR = Path(__file__).resolve().parent / "build" / "model"

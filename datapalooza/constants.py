@@ -25,6 +25,13 @@ RESULTS_PARTITION_KEY: Final = "stage"
 RESULTS_SORT_KEY: Final = "sk"
 RESULTS_TTL_ATTRIBUTE: Final = "ttl"
 
+# Idempotency records (Powertools' DynamoDB persistence layer's default attribute names)
+IDEMPOTENCY_KEY_ATTRIBUTE: Final = "id"
+IDEMPOTENCY_TTL_ATTRIBUTE: Final = "expiration"
+IDEMPOTENCY_TTL_S: Final = 86_400
+"""How long a crop's outcome is remembered: the crops queue's retention period, the
+longest a duplicate notification can wait in it."""
+
 # S3 layout
 FACES_PREFIX: Final = "faces/"
 
@@ -41,6 +48,8 @@ MAX_PAYLOAD_BYTES: Final = 6 * 1024 * 1024
 # Environment variable names (set by stacks, read by composition roots)
 ENV_FACES_BUCKET: Final = "DATAPALOOZA_FACES_BUCKET"
 ENV_RESULTS_TABLE: Final = "DATAPALOOZA_RESULTS_TABLE"
+ENV_IDEMPOTENCY_TABLE: Final = "DATAPALOOZA_IDEMPOTENCY_TABLE"
+ENV_IDEMPOTENCY_TTL_SECONDS: Final = "DATAPALOOZA_IDEMPOTENCY_TTL_SECONDS"
 ENV_ENDPOINT_NAME: Final = "DATAPALOOZA_ENDPOINT_NAME"
 ENV_ENDPOINT_URL: Final = "DATAPALOOZA_ENDPOINT_URL"
 ENV_DETECTOR: Final = "DATAPALOOZA_DETECTOR"
@@ -61,6 +70,9 @@ ENV_DATA_DIR: Final = "DATAPALOOZA_DATA_DIR"
 ENV_NOTIFICATIONS_DB: Final = "DATAPALOOZA_NOTIFICATIONS_DB"
 ENV_DASHBOARD_HOST: Final = "DATAPALOOZA_DASHBOARD_HOST"
 ENV_DASHBOARD_POLL_SECONDS: Final = "DATAPALOOZA_DASHBOARD_POLL_SECONDS"
+ENV_PARENT_PID: Final = "DATAPALOOZA_PARENT_PID"
+"""Set by a parent process for its children: they exit when it dies
+(datapalooza.system.lifeline)."""
 
 # Values the CDK app validates at synth and the runtime validates at start: one
 # definition each, so a value the stack accepts is never refused on the device.

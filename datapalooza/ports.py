@@ -180,6 +180,30 @@ class SetlistStore(Protocol):
         ...
 
 
+class CropInProgress(RuntimeError):
+    """Another invocation holds the crop's claim: retry the crop later."""
+
+
+class OutcomeLedger(Protocol):
+    """What already happened to each crop (object key + version), checked before the
+    crop is scored so that a repeated notification costs no analyzer call: Powertools'
+    idempotency records, in DynamoDB in AWS and in SQLite locally."""
+
+    def claim(self, key: str, version: str, *, lease_ms: int) -> str | None:
+        """Claim the crop for scoring for ``lease_ms``: None when the caller now holds
+        it; the outcome recorded earlier (e.g. ``"scored"``) when it was settled; raise
+        CropInProgress while another caller's lease runs."""
+        ...
+
+    def settle(self, key: str, version: str, outcome: str) -> None:
+        """Record the crop's final outcome (scored, no face, rejected, missing)."""
+        ...
+
+    def release(self, key: str, version: str) -> None:
+        """Give the claim back (the crop failed and will be retried)."""
+        ...
+
+
 class MetricsSink(Protocol):
     """Per-stage emotion metrics: CloudWatch (EMF) in AWS, a SQLite time series locally."""
 

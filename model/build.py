@@ -110,7 +110,7 @@ def main() -> None:
         help="only download the container's wheels into the cache (once, with the index)",
     )
     args = parser.parse_args()
-    from stacks.container_image import wheel_platform
+    from stacks.build.container_image import wheel_platform
     from stacks.settings import AppSettings
 
     platform = wheel_platform(AppSettings())

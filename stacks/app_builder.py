@@ -15,11 +15,11 @@ from aws_cdk import App, Environment, Tags, Validations
 from cdk_nag import AwsSolutionsChecks
 
 from datapalooza import constants
-from stacks.edge_stack import EdgeStack
-from stacks.emotion_tracker_stack import EmotionTrackerStack
-from stacks.endpoint_stack import EndpointStack
+from stacks.build.requirements import REPO_ROOT
+from stacks.challenges.edge_stack import EdgeStack
+from stacks.challenges.emotion_tracker_stack import EmotionTrackerStack
+from stacks.challenges.endpoint_stack import EndpointStack
 from stacks.nag_acknowledgements import acknowledge_findings
-from stacks.requirements import REPO_ROOT
 from stacks.settings import AppSettings
 
 CDK_JSON = REPO_ROOT / "cdk.json"

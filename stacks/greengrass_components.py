@@ -81,7 +81,10 @@ PINNED: tuple[PinnedComponent, ...] = (NUCLEUS, LEGACY_SUBSCRIPTION_ROUTER)
 """Every AWS-provided component a DataPalooza deployment names, at its pinned version."""
 
 INSTALLER_URL = "https://d2s8p88vqu9w66.cloudfront.net/releases/greengrass-{version}.zip"
-"""AWS's download of one exact Greengrass Core software release (the installer)."""
+"""AWS's download of one exact Greengrass Core software release (the installer): "You can
+download a specific version of the AWS IoT Greengrass Core software from the following
+location" (https://docs.aws.amazon.com/greengrass/v2/developerguide/install-greengrass-v2-cli.html
+and its sibling install pages)."""
 
 
 def installer_url() -> str:

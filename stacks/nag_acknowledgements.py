@@ -16,12 +16,19 @@ from datapalooza.constants import FACES_PREFIX
 
 if TYPE_CHECKING:
     from stacks.app_builder import FestivalStacks
-    from stacks.virtual_device import VirtualCoreDevice
+    from stacks.constructs.virtual_device import VirtualCoreDevice
 
 FACES_CROPS = (
     "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::"
     f"datapalooza-faces-<AWS::AccountId>-<AWS::Region>/{FACES_PREFIX}*]"
 )
+
+
+def stage_crops(stage: str) -> str:
+    """The finding for a grant on one stage's crops (``faces/<stage>/*``)."""
+    return FACES_CROPS.replace(f"/{FACES_PREFIX}*]", f"/{FACES_PREFIX}{stage}/*]")
+
+
 ANY_RESOURCE = "AwsSolutions-IAM5[Resource::*]"
 LATEST_RUNTIME = "AwsSolutions-L1"
 
@@ -75,6 +82,22 @@ def acknowledge_findings(stacks: FestivalStacks) -> None:
     )
 
     for device in (stacks.emotion_tracker.camera, stacks.edge.edge):
+        teardown = device.teardown.function
+        _ack(
+            teardown,
+            LATEST_RUNTIME,
+            "python3.13 is a supported Lambda runtime; this handler runs once at stack "
+            "delete and uses only boto3 and the standard library.",
+        )
+        assert teardown.role is not None
+        _ack(
+            teardown.role,
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:"
+            "<AWS::AccountId>:cert/*]",
+            "The device certificate is created by the Greengrass installer on the device "
+            "after deployment, so its id is unknown to the template; the handler only "
+            "deactivates and deletes the certificates attached to its own thing.",
+        )
         _ack(
             device.function,
             LATEST_RUNTIME,
@@ -82,7 +105,7 @@ def acknowledge_findings(stacks: FestivalStacks) -> None:
             "Python (setting device_python), never in Lambda: the runtime must match the "
             "interpreter installed on the device, not Lambda's newest.",
         )
-    _ack(stacks.edge.edge.core.role, FACES_CROPS, _CROPS_REASON)
+    _ack(stacks.edge.edge.core.role, stage_crops(stacks.edge.edge.stage), _CROPS_REASON)
 
     for virtual in (stacks.emotion_tracker.virtual_device, stacks.edge.virtual_device):
         if virtual is not None:

@@ -24,7 +24,18 @@ CONTEXT_PREFIX = "datapalooza:"
 
 _ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 _INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
-_DEVICE_ARCHITECTURES = ("aarch64", "x86_64")
+# What a device's `uname -m` may say, to the machine name its wheels are built for. Both
+# spellings of each CPU are accepted; anything else (armv7l: no manylinux wheels of
+# onnxruntime/OpenCV, no Lambda architecture to import it from) is refused.
+_DEVICE_ARCHITECTURES = {
+    "aarch64": "aarch64",
+    "arm64": "aarch64",
+    "x86_64": "x86_64",
+    "amd64": "x86_64",
+}
+# Greengrass's own names for those CPUs in component platforms ("architecture"
+# attribute): https://docs.aws.amazon.com/greengrass/v2/developerguide/component-recipe-reference.html
+GREENGRASS_ARCHITECTURES = {"aarch64": "aarch64", "x86_64": "amd64"}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 # SageMaker's limits for a serverless endpoint variant (ProductionVariantServerlessConfig,
@@ -49,7 +60,7 @@ class AppSettings:
     endpoint_instance_type: str = deployment.ENDPOINT_INSTANCE_TYPE
     endpoint_instance_count: int = deployment.ENDPOINT_INSTANCE_COUNT
     # Target tracking on SageMakerVariantInvocationsPerInstance between min and max
-    # instances (stacks/endpoint_scaling.py); max 1 keeps the endpoint fixed.
+    # instances (stacks/constructs/endpoint_scaling.py); max 1 keeps the endpoint fixed.
     endpoint_min_instances: int = 1
     endpoint_max_instances: int = 1
     # Invocations per instance per minute that scaling holds the variant at: one
@@ -96,16 +107,16 @@ class AppSettings:
     # On the core device: the component's own work directory under the Greengrass v2 root
     # (persistent across restarts, so queued crops survive a reboot). Not a path here.
     edge_queue_dir: str = "/greengrass/v2/work/datapalooza.EdgeInference/forward-queue"
+    # The core devices' CPU: aarch64 (arm64) or x86_64 (amd64). Normalised to the wheel
+    # platform's name (aarch64 / x86_64); components use GREENGRASS_ARCHITECTURES' name.
     device_architecture: str = "aarch64"
     device_python: str = "3.12"
     # Adds an EC2 instance to the Challenge 2 and 3 stacks that becomes their Greengrass
     # core device and plays synthetic festival footage as its camera, for attendees
-    # without hardware (stacks/virtual_device.py, docs/virtual-device.md). It replaces
+    # without hardware (stacks/constructs/virtual_device.py, docs/virtual-device.md). It replaces
     # camera_source / edge_source with the footage file.
     virtual_device: bool = False
-    # Routes the programs' greengrasssdk publishes to AWS IoT Core (Lambda components).
-    subscription_router_version: str = "2.1.14"
-    # Where the festival alarms (stacks/festival_alarms.py) e-mail; empty: the SNS topic
+    # Where the festival alarms (stacks/constructs/festival_alarms.py) e-mail; empty: the SNS topic
     # only (subscribe to it yourself).
     alarm_email: str = ""
     # Average ModelLatency above this alarms: ~69 ms of CPU per 1280x720 frame measured
@@ -214,14 +225,13 @@ class AppSettings:
         _check(
             self.device_architecture in _DEVICE_ARCHITECTURES,
             "device_architecture",
-            " or ".join(_DEVICE_ARCHITECTURES),
+            f"one of {', '.join(_DEVICE_ARCHITECTURES)}",
+        )
+        # Frozen dataclass: normalise the accepted alias in place once, here.
+        object.__setattr__(
+            self, "device_architecture", _DEVICE_ARCHITECTURES[self.device_architecture]
         )
         _check(self.edge_queue_dir.startswith("/"), "edge_queue_dir", "an absolute path")
-        _check(
-            re.fullmatch(r"\d+\.\d+\.\d+", self.subscription_router_version) is not None,
-            "subscription_router_version",
-            "an exact component version such as 2.1.14",
-        )
         _check(self.device_python in _DEVICE_PYTHONS, "device_python", ", ".join(_DEVICE_PYTHONS))
         _check(
             1 <= self.alarm_model_latency_ms <= 60_000,

@@ -40,8 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from datapalooza.system.lifeline import exit_with_parent
+
     parser = build_parser()
     args = parser.parse_args(argv)
+    # A child of `datapalooza up` (endpoint, dashboard) stops when `up` dies, however.
+    exit_with_parent()
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -38,8 +38,8 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from datapalooza.adapters.local.log_publisher import LogPublisher
+    from datapalooza.devices.bootstrap import build_camera_service
     from datapalooza.devices.camera import CameraSettings, CameraSettingsError
-    from datapalooza.devices.compose import build_camera_service
     from datapalooza.sources.base import InvalidSourceSpec
 
     check_bounds(args)

@@ -29,7 +29,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from datapalooza.dashboard.app import create_app
+    from datapalooza.dashboard.bootstrap import create_app
     from datapalooza.dashboard.settings import DashboardSettings
     from datapalooza.settings import SettingsError
     from datapalooza.system.http_limits import ServerLimits

@@ -56,7 +56,7 @@ def default_queue_dir(stage: str) -> Path:
 def run(args: argparse.Namespace) -> int:
     from datapalooza.adapters.local.log_publisher import LogPublisher
     from datapalooza.detection import DetectorSettings
-    from datapalooza.devices.compose import build_edge_service
+    from datapalooza.devices.bootstrap import build_edge_service
     from datapalooza.devices.edge import EdgeSettings, EdgeSettingsError
     from datapalooza.ports import FaceStore
     from datapalooza.settings import SettingsError

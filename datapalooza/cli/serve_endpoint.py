@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise CliError(f"cannot create --store {args.store}: {exc}") from exc
     uvicorn.run(
-        "datapalooza.endpoint.server:create_app",
+        "datapalooza.endpoint.worker:create_worker_app",
         factory=True,
         host=args.host,
         port=args.port,

@@ -39,10 +39,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-
 from datapalooza.domain.keys import InvalidName, validate_slug
 from datapalooza.domain.setlists import Setlist, SetlistError, Track
+from datapalooza.user_documents import DocumentError, read_document
 
 MAX_TRACKS = 200
 MAX_TITLE_CHARS = 200
@@ -245,19 +244,9 @@ def load_setlist_file(path: Path, *, context: TimeContext | None = None) -> list
     path = Path(path)
     context = context or local_context()
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise SetlistError(f"{path}: {size} bytes; a setlist file is at most {MAX_FILE_BYTES}")
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SetlistError(f"cannot read setlist file {path}: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise SetlistError(f"{path} is not UTF-8 text") from exc
-    try:
-        # YAML is a superset of JSON, so one parser reads both.
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise SetlistError(f"{path} is not valid YAML or JSON: {exc}") from exc
+        data = read_document(path, max_bytes=MAX_FILE_BYTES, what="setlist file")
+    except DocumentError as exc:
+        raise SetlistError(str(exc)) from None
     try:
         return parse_document(data, context=context)
     except SetlistError as exc:

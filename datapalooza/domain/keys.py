@@ -19,7 +19,9 @@ from datetime import UTC, datetime, timedelta
 
 from datapalooza.constants import FACES_PREFIX
 
-_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
+SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$"
+"""Stage, camera and frame ids: 1-40 lowercase letters, digits and inner hyphens."""
+_SLUG = re.compile(SLUG_PATTERN)
 _KEY = re.compile(
     r"^faces/(?P<stage>[a-z0-9-]{1,40})/(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})/(?P<h>\d{2})/"
     r"(?P<ms>\d{1,15})-(?P<frame>[a-z0-9-]{1,40})-(?P<i>\d{1,4})\.jpg$"

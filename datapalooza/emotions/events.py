@@ -28,7 +28,7 @@ from aws_lambda_powertools.utilities.data_classes import S3Event, SQSEvent
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from datapalooza.emotions.tracker import CropRef, CropStatus, TrackReport
+from datapalooza.emotions.tracker import DEFAULT_LEASE_MS, CropRef, CropStatus, TrackReport
 from datapalooza.emotions.wiring import Tracker
 
 logger = logging.getLogger(__name__)
@@ -92,6 +92,10 @@ def _record_refs(
                 key=key,
                 item_id=item_id if item_id is not None else str(position),
                 size=_size(record.s3.get_object.get("size")),
+                # The ledger's key: a duplicate notification names the same version.
+                version=str(
+                    record.s3.get_object.get("versionId") or record.s3.get_object.get("eTag") or ""
+                ),
             )
         )
     return refs
@@ -117,7 +121,11 @@ def record_summary(metrics: Metrics | None, report: TrackReport) -> None:
 
 
 def handle_s3_event(
-    event: Mapping[str, Any], tracker: Tracker, *, metrics: Metrics | None = None
+    event: Mapping[str, Any],
+    tracker: Tracker,
+    *,
+    context: LambdaContext | None = None,
+    metrics: Metrics | None = None,
 ) -> dict[str, int]:
     """Score every crop of a direct S3 notification.
 
@@ -125,7 +133,8 @@ def handle_s3_event(
     handled: Lambda retries the event (the scored crops are then duplicates that write
     nothing) and finally sends it to the function's on-failure destination.
     """
-    report = tracker.track(crop_refs(event, item_id=None, bucket=tracker.settings.faces_bucket))
+    refs = crop_refs(event, item_id=None, bucket=tracker.settings.faces_bucket)
+    report = tracker.track(refs, lease_ms=_lease_ms(context))
     record_summary(metrics, report)
     failed = [o.ref.key for o in report.outcomes if o.ref.item_id in report.failed_items]
     if failed:
@@ -151,7 +160,7 @@ def handle_sqs_batch(
         except MalformedMessage as exc:
             logger.error("message %s is not an S3 notification: %s", record.message_id, exc)
             malformed[record.message_id] = str(exc)
-    report: TrackReport = tracker.track(refs)
+    report: TrackReport = tracker.track(refs, lease_ms=_lease_ms(context))
     record_summary(metrics, report)
     failed = report.failed_items
 
@@ -177,6 +186,16 @@ def handle_sqs_batch(
         )
     )
     return response
+
+
+def _lease_ms(context: LambdaContext | None) -> int:
+    """A crop's claim lasts while this invocation can still be running: a redelivery
+    after a crash or timeout (the queue's visibility timeout is six times the function
+    timeout) finds the claim expired and scores the crop."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if callable(remaining):
+        return max(1, int(remaining()))
+    return DEFAULT_LEASE_MS
 
 
 def _message_refs(record: SQSRecord, bucket: str | None) -> list[CropRef]:

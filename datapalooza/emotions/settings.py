@@ -38,6 +38,8 @@ class TrackerSettings:
     threads: int = 1
     faces_bucket: str = ""
     results_table: str = ""
+    idempotency_table: str = ""
+    idempotency_ttl_s: int = constants.IDEMPOTENCY_TTL_S
 
     def __post_init__(self) -> None:
         if self.analyzer not in ANALYZERS:
@@ -55,6 +57,7 @@ class TrackerSettings:
         check_range("max_attempts", self.max_attempts, 1, 20)
         check_range("local_batch", self.local_batch, 1, 1024)
         check_range("threads", self.threads, 1, 256)
+        check_range(constants.ENV_IDEMPOTENCY_TTL_SECONDS, self.idempotency_ttl_s, 60, 30 * 86_400)
 
     @property
     def ttl_seconds(self) -> int:
@@ -69,6 +72,8 @@ class TrackerSettings:
             "results_ttl_days": (constants.ENV_RESULTS_TTL_DAYS, int),
             "faces_bucket": (constants.ENV_FACES_BUCKET, str),
             "results_table": (constants.ENV_RESULTS_TABLE, str),
+            "idempotency_table": (constants.ENV_IDEMPOTENCY_TABLE, str),
+            "idempotency_ttl_s": (constants.ENV_IDEMPOTENCY_TTL_SECONDS, int),
         }
         return cls(**settings_values(env, readers, overrides))
 
@@ -77,6 +82,7 @@ class TrackerSettings:
         env_names = {
             "faces_bucket": constants.ENV_FACES_BUCKET,
             "results_table": constants.ENV_RESULTS_TABLE,
+            "idempotency_table": constants.ENV_IDEMPOTENCY_TABLE,
         }
         for name in names:
             if not getattr(self, name):

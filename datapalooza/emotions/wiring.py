@@ -9,8 +9,14 @@ from typing import Any
 
 from datapalooza.emotions.factory import build_analyzer
 from datapalooza.emotions.settings import TrackerSettings
-from datapalooza.emotions.tracker import CropRef, TrackReport, track_crops
-from datapalooza.ports import EmotionAnalyzer, FaceStore, MetricsSink, ResultsTable
+from datapalooza.emotions.tracker import DEFAULT_LEASE_MS, CropRef, TrackReport, track_crops
+from datapalooza.ports import (
+    EmotionAnalyzer,
+    FaceStore,
+    MetricsSink,
+    OutcomeLedger,
+    ResultsTable,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,8 +28,9 @@ class Tracker:
     results: ResultsTable
     metrics: MetricsSink
     settings: TrackerSettings
+    ledger: OutcomeLedger | None = None
 
-    def track(self, refs: Sequence[CropRef]) -> TrackReport:
+    def track(self, refs: Sequence[CropRef], *, lease_ms: int = DEFAULT_LEASE_MS) -> TrackReport:
         return track_crops(
             refs,
             store=self.store,
@@ -31,6 +38,8 @@ class Tracker:
             results=self.results,
             metrics=self.metrics,
             settings=self.settings,
+            ledger=self.ledger,
+            lease_ms=lease_ms,
         )
 
 
@@ -40,17 +49,23 @@ def aws_tracker(
     session: Any = None,
     on_throttled: Callable[[str], None] | None = None,
 ) -> Tracker:
-    """S3 faces bucket, Rekognition, DynamoDB, CloudWatch EMF (the Lambda);
+    """S3 faces bucket, Rekognition, DynamoDB results and idempotency records,
+    CloudWatch EMF (the Lambda);
     ``on_throttled`` hears each throttled DetectFaces answer."""
     import boto3
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
     from datapalooza.adapters.aws.dynamo_results_table import DynamoResultsTable
     from datapalooza.adapters.aws.emf_metrics_sink import EmfMetricsSink
     from datapalooza.adapters.aws.rekognition_analyzer import rekognition_client
     from datapalooza.adapters.aws.s3_face_store import S3FaceStore
+    from datapalooza.emotions.ledger import IdempotencyLedger
 
-    settings.require("faces_bucket", "results_table")
+    settings.require("faces_bucket", "results_table", "idempotency_table")
     session = session or boto3.session.Session()
+    layer = DynamoDBPersistenceLayer(
+        table_name=settings.idempotency_table, boto3_client=session.client("dynamodb")
+    )
     return Tracker(
         store=S3FaceStore(session.client("s3"), settings.faces_bucket),
         analyzer=build_analyzer(
@@ -59,6 +74,7 @@ def aws_tracker(
         results=DynamoResultsTable(session.client("dynamodb"), settings.results_table),
         metrics=EmfMetricsSink(),
         settings=settings,
+        ledger=IdempotencyLedger(layer, expires_after_s=settings.idempotency_ttl_s),
     )
 
 
@@ -70,15 +86,21 @@ def local_tracker(
     cache_dir: Path | None = None,
 ) -> Tracker:
     """A directory of crops, the ONNX model (unless settings say rekognition), SQLite
-    results and metrics in ``database`` (the local festival)."""
+    results, metrics and idempotency records in ``database`` (the local festival).
+    The local tracker is the only consumer: claims left by a killed run are released."""
     from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore
+    from datapalooza.adapters.local.sqlite_idempotency import SqlitePersistenceLayer
     from datapalooza.adapters.local.sqlite_metrics_sink import SqliteMetricsSink
     from datapalooza.adapters.local.sqlite_results_table import SqliteResultsTable
+    from datapalooza.emotions.ledger import IdempotencyLedger
 
+    layer = SqlitePersistenceLayer(database)
+    layer.release_in_progress()
     return Tracker(
         store=DirectoryFaceStore(faces_root),
         analyzer=build_analyzer(settings, cache_dir=cache_dir),
         results=SqliteResultsTable(database),
         metrics=SqliteMetricsSink(database),
         settings=settings,
+        ledger=IdempotencyLedger(layer, expires_after_s=settings.idempotency_ttl_s),
     )

@@ -10,13 +10,12 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from datapalooza import constants
-from datapalooza.detection import DetectorSettings, load_detector
+from datapalooza.detection import DetectorSettings
 from datapalooza.detection.face_crops import find_faces, store_crops
 from datapalooza.domain.frame_attributes import FrameAttributes, parse_attributes
+from datapalooza.endpoint.bootstrap import build_endpoint_model
 from datapalooza.images import decode_image
 from datapalooza.ports import FaceDetector, FaceStore, RGBImage
 from datapalooza.system.memory import is_large, release_free_memory
@@ -47,41 +46,9 @@ class FrameRequest:
     attributes: FrameAttributes
 
 
-def build_store(env: Mapping[str, str]) -> FaceStore | None:
-    """The crop store named by the environment: a bucket, a directory, or none."""
-    bucket = env.get(constants.ENV_FACES_BUCKET)
-    if bucket:
-        import boto3
-
-        from datapalooza.adapters.aws.s3_face_store import S3FaceStore
-
-        return S3FaceStore(boto3.client("s3"), bucket)
-    directory = env.get(constants.ENV_DATA_DIR)
-    if not directory:
-        return None
-    from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore
-
-    directory_store = DirectoryFaceStore(Path(directory))
-    directory_store.remove_stale_temp_files()  # from a worker killed mid-write
-    store: FaceStore = directory_store
-    notifications = env.get(constants.ENV_NOTIFICATIONS_DB)
-    if notifications:
-        # The local festival: announce each crop, as the bucket's event notification would.
-        from datapalooza.adapters.local.crop_notifications import (
-            NotifyingFaceStore,
-            SqliteCropNotifications,
-        )
-
-        store = NotifyingFaceStore(store, SqliteCropNotifications(Path(notifications)))
-    return store
-
-
 def model_fn(model_dir: str | None, env: Mapping[str, str]) -> EndpointModel:
-    settings = DetectorSettings.from_env(env)
-    detector = load_detector(settings)
-    store = build_store(env)
-    logger.info("loaded %s (store: %s) from %s", detector.model_id, type(store).__name__, model_dir)
-    return EndpointModel(detector=detector, settings=settings, store=store)
+    """Load the model once per worker process: the detector and the crop store."""
+    return build_endpoint_model(model_dir, env)
 
 
 def check_accept(accept: str | None) -> None:

@@ -9,6 +9,8 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 
+from datapalooza.system.lifeline import child_env
+
 
 class ChildFailed(RuntimeError):
     """A child server did not come up; the message carries its last output."""
@@ -16,7 +18,8 @@ class ChildFailed(RuntimeError):
 
 class ChildServer:
     """``python -m datapalooza ARGS`` serving HTTP on host:port, ready when ``ready_path``
-    answers 200."""
+    answers 200. The child exits within a second of this process's death, SIGKILL
+    included (datapalooza.system.lifeline)."""
 
     def __init__(
         self,
@@ -34,7 +37,7 @@ class ChildServer:
         self.port = port
         self._args = list(args)
         self._ready_path = ready_path
-        self._env = {**os.environ, **(env or {})}
+        self._env = {**os.environ, **(env or {}), **child_env()}
         self._log_path = log_path
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -73,6 +76,10 @@ class ChildServer:
             return False
         finally:
             connection.close()
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
 
     def alive(self) -> bool:
         return self._process is not None and self._process.poll() is None

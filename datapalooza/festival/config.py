@@ -19,13 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from datapalooza.domain.keys import InvalidName, validate_slug
 from datapalooza.sources.base import InvalidSourceSpec
 from datapalooza.sources.spec import validate_spec
+from datapalooza.user_documents import DocumentError, read_document
 
 PATHS = ("cloud", "edge")
+MAX_FILE_BYTES = 64 * 1024
+"""A festival file lists a few stages: a few hundred bytes."""
 DEFAULT_STAGE_NAMES = ("main", "dance", "acoustic", "electro", "folk", "indie", "jazz", "metal")
 
 
@@ -97,11 +98,9 @@ def default_config(
 
 def load_config(path: Path) -> FestivalConfig:
     try:
-        data: Any = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise FestivalConfigError(f"cannot read festival file {path}: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise FestivalConfigError(f"festival file {path} is not valid YAML: {exc}") from exc
+        data: Any = read_document(path, max_bytes=MAX_FILE_BYTES, what="festival file")
+    except DocumentError as exc:
+        raise FestivalConfigError(str(exc)) from None
     if not isinstance(data, dict) or not isinstance(data.get("stages"), list):
         raise FestivalConfigError(f"festival file {path} needs a 'stages:' list")
     stages = []

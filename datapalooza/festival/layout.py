@@ -1,13 +1,15 @@
 """Where the local festival keeps its state under the data directory.
 
 {data_dir}/bucket/faces/...     the faces "bucket" (DirectoryFaceStore root)
-{data_dir}/festival.sqlite      scored faces (SqliteResultsTable) and the per-stage
-                                metric time series (SqliteMetricsSink), two tables
+{data_dir}/festival.sqlite      scored faces (SqliteResultsTable), the per-stage
+                                metric time series (SqliteMetricsSink) and the
+                                tracker's idempotency records, three tables
 {data_dir}/notifications.sqlite crop notifications: the local S3 -> SQS
 {data_dir}/setlists.json        artists' setlists per stage
 {data_dir}/status.json          live counters of the running pipeline
 {data_dir}/edge-queue/{stage}/  store-and-forward queues of edge cameras
 {data_dir}/model-cache/         the converted emotion model
+{data_dir}/up.pid               the running `up` and its children (locked while it runs)
 """
 
 from __future__ import annotations
@@ -57,6 +59,10 @@ class DataLayout:
     @property
     def model_cache(self) -> Path:
         return self.root / "model-cache"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.root / "up.pid"
 
     def edge_queue(self, stage: str) -> Path:
         return self.root / "edge-queue" / stage

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import tempfile
 import threading
 import time
@@ -33,26 +34,32 @@ from datapalooza.adapters.local.crop_notifications import (
 )
 from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore
 from datapalooza.adapters.local.log_publisher import LogPublisher
+from datapalooza.adapters.local.sqlite_health import sqlite_problem
 from datapalooza.adapters.local.sqlite_results_table import SqliteResultsTable
 from datapalooza.detection import DetectorSettings, load_detector
 from datapalooza.detection.weights import ModelUnavailable
+from datapalooza.devices.bootstrap import build_camera_service, build_edge_service
 from datapalooza.devices.camera import CameraService, CameraSettings
-from datapalooza.devices.compose import build_camera_service, build_edge_service
 from datapalooza.devices.edge import EdgeService, EdgeSettings
 from datapalooza.emotions.settings import TrackerSettings
 from datapalooza.emotions.wiring import local_tracker
 from datapalooza.festival.children import ChildFailed, ChildServer
 from datapalooza.festival.config import FestivalConfig, StageConfig
 from datapalooza.festival.layout import DataLayout
+from datapalooza.festival.run_lock import RunLock, RunLocked
 from datapalooza.festival.tracker_worker import TrackerWorker
 from datapalooza.sources.base import InvalidSourceSpec, SourceUnavailable
 from datapalooza.sources.spec import open_source
 from datapalooza.system.network import free_port, port_is_free
 from datapalooza.system.stale_files import remove_stale_temp_files
+from datapalooza.system.storage_errors import is_storage_full, storage_full_detail
 
 log = logging.getLogger(__name__)
 
 EXPIRY_EVERY_S = 300.0
+MIN_FREE_BYTES = 100 * 1024 * 1024
+"""Free space `up` wants in the data directory at start, for the model cache, the
+databases and a while of crops; below it, `up` refuses to start rather than fail later."""
 
 
 class FestivalError(RuntimeError):
@@ -129,10 +136,18 @@ class Festival:
         self._started_at = datetime.now(UTC)
         self._started = time.monotonic()
         self._last_expiry = -float("inf")
+        self._run_lock = RunLock(self.layout.pid_file)
 
     # -- checks that turn into clear errors -------------------------------------------
     def check(self) -> None:
         self._check_data_dir()
+        self._check_databases()
+        try:
+            notice = self._run_lock.acquire()
+        except RunLocked as exc:
+            raise FestivalError(str(exc)) from None
+        if notice:
+            log.warning("%s", notice)
         if self.options.dashboard and not port_is_free(self.options.host, self.options.port):
             raise FestivalError(
                 f"port {self.options.port} on {self.options.host} is in use (another "
@@ -157,6 +172,27 @@ class Festival:
                 f"data directory {root} is not writable ({exc.strerror or exc}); "
                 "choose another with --data-dir"
             ) from exc
+
+    def _full(self, detail: str) -> FestivalError:
+        return FestivalError(
+            f"the data directory {self.options.data_dir} is full ({detail}): free some "
+            "space or choose another --data-dir; crops not yet scored stay queued for "
+            "the next run"
+        )
+
+    def _check_databases(self) -> None:
+        """A corrupt SQLite file is named with what to do, before anything uses it."""
+        usage = shutil.disk_usage(self.options.data_dir)
+        if usage.free < MIN_FREE_BYTES:
+            raise self._full(f"{usage.free // (1024 * 1024)} MB free")
+        for path in (self.layout.results_db, self.layout.notifications_db):
+            problem = sqlite_problem(path)
+            if problem is not None:
+                raise FestivalError(
+                    f"{path} is not a usable SQLite database ({problem}); move it aside "
+                    f"(mv {path} {path}.corrupt) and start again: a new one is created, "
+                    "and stored crops are scored again"
+                )
 
     def _check_source(self, stage: StageConfig) -> None:
         try:
@@ -210,8 +246,10 @@ class Festival:
 
         if any(s.path == "cloud" for s in self.options.config.stages):
             self.endpoint = self._start_endpoint()
+            self._record_children()
         if self.options.dashboard:
             self.dashboard = self._start_dashboard()
+            self._record_children()
 
         store = NotifyingFaceStore(bucket, notifications)
         publisher = LogPublisher(logging.getLogger("datapalooza.mqtt"), level=logging.DEBUG)
@@ -305,6 +343,11 @@ class Festival:
         )
         return _started(server)
 
+    def _record_children(self) -> None:
+        """In the pid file, so that the next `up` can tell if any outlived this one."""
+        children = {"endpoint": self.endpoint, "dashboard": self.dashboard}
+        self._run_lock.record({n: c.pid for n, c in children.items() if c is not None})
+
     # -- run --------------------------------------------------------------------------
     def cameras_running(self) -> bool:
         return any(r.thread is not None and r.thread.is_alive() for r in self._stages)
@@ -358,9 +401,16 @@ class Festival:
     def run(self, stop: threading.Event, *, on_status: Any = None, every_s: float = 1.0) -> None:
         """Until ``stop`` is set or the cameras finish (--duration, finite sources)."""
         while not stop.is_set() and self.cameras_running():
+            if self._tracker is not None and self._tracker.halted is not None:
+                raise self._full(self._tracker.halted)
             if time.monotonic() - self._last_expiry >= EXPIRY_EVERY_S:
                 self.expire_old_crops()
-            status = self.write_status()
+            try:
+                status = self.write_status()
+            except OSError as exc:
+                if is_storage_full(exc):
+                    raise self._full(storage_full_detail(exc)) from None
+                raise
             if on_status is not None:
                 on_status(status)
             for child in (self.endpoint, self.dashboard):
@@ -380,12 +430,16 @@ class Festival:
                 self._tracker_thread.join(timeout=self.options.drain_timeout_s)
             self._stop_tracker.set()
             self._tracker_thread.join(timeout=30)
-        status = self.write_status() if self._tracker else self.status()
+        try:
+            status = self.write_status() if self._tracker else self.status()
+        except OSError:  # a full disk: the summary is still printed
+            status = self.status()
         for child in (self.dashboard, self.endpoint):
             if child is not None:
                 child.stop()
         if self._notifications is not None:
             self._notifications.close()
+        self._run_lock.release()
         return status
 
 

@@ -7,9 +7,10 @@ import threading
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
-from datapalooza.adapters.local.crop_notifications import SqliteCropNotifications
-from datapalooza.emotions.tracker import CropRef, CropStatus
+from datapalooza.adapters.local.crop_notifications import MAX_ATTEMPTS, SqliteCropNotifications
+from datapalooza.emotions.tracker import CropOutcome, CropRef, CropStatus
 from datapalooza.emotions.wiring import Tracker
+from datapalooza.system.storage_errors import is_storage_full, storage_full_detail
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,8 @@ class TrackerWorker:
         self._batch = batch
         self._poll_s = poll_s
         self.counters = TrackerCounters()
+        self.halted: str | None = None
+        """Why the worker stopped on its own (the data directory is full), or None."""
 
     def run_once(self) -> int:
         """Score one batch; returns how many notifications it handled."""
@@ -56,28 +59,59 @@ class TrackerWorker:
             self.counters.pending = 0
             return 0
         refs = [CropRef(key=n.key, item_id=n.key, size=n.size) for n in pending]
-        report = self._tracker.track(refs)
-        failed = [o.ref.key for o in report.outcomes if o.status is CropStatus.FAILED]
-        finished = [o.ref.key for o in report.outcomes if o.status is not CropStatus.FAILED]
+        outcomes = self._track(refs)
+        failed = {o.ref.key: o.detail for o in outcomes if o.status is CropStatus.FAILED}
+        finished = [o.ref.key for o in outcomes if o.status is not CropStatus.FAILED]
         self._notifications.done(finished)
         dead = self._notifications.failed(failed) if failed else []
-        for outcome in report.outcomes:
+        for outcome in outcomes:
             name = outcome.status.value
             setattr(self.counters, name, getattr(self.counters, name) + 1)
             if outcome.face is not None and outcome.status is CropStatus.SCORED:
                 self.counters.scored_by_stage[outcome.face.stage] += 1
         self.counters.dead += len(dead)
         for key in dead:
-            log.error("crop %s failed too often; parked as dead (see notifications db)", key)
+            log.error(
+                "crop %s failed %d times (%s); parked as dead (see the notifications db)",
+                key,
+                MAX_ATTEMPTS,
+                failed[key],
+            )
         self.counters.pending = self._notifications.counts()["pending"]
         return len(pending)
+
+    def _track(self, refs: list[CropRef]) -> list[CropOutcome]:
+        """The batch's outcomes. The tracker isolates a crop that fails; should the batch
+        still raise, each crop is tried alone so only the one that raises fails (with
+        its reason) instead of the same batch failing forever."""
+        try:
+            return self._tracker.track(refs).outcomes
+        except Exception as exc:
+            if is_storage_full(exc):
+                raise
+            log.exception("tracker batch of %d crops failed; trying each crop alone", len(refs))
+        outcomes: list[CropOutcome] = []
+        for ref in refs:
+            try:
+                outcomes.extend(self._tracker.track([ref]).outcomes)
+            except Exception as exc:
+                if is_storage_full(exc):
+                    raise
+                log.exception("crop %s failed", ref.key)
+                outcomes.append(CropOutcome(ref, CropStatus.FAILED, repr(exc)))
+        return outcomes
 
     def run(self, stop: threading.Event, *, drain: threading.Event | None = None) -> None:
         """Work until ``stop``; when ``drain`` is set, finish what is pending, then return."""
         while not stop.is_set():
             try:
                 handled = self.run_once()
-            except Exception:  # the loop never dies: the crops stay pending
+            except Exception as exc:  # the loop never dies: the crops stay pending
+                if is_storage_full(exc):
+                    # No retry can help; the crops stay pending for a run with space.
+                    self.halted = storage_full_detail(exc)
+                    log.error("tracker stopped: storage is full (%s)", self.halted)
+                    return
                 log.exception("tracker batch failed; retrying")
                 stop.wait(1.0)
                 continue

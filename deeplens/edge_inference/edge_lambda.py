@@ -18,7 +18,7 @@ from datapalooza import constants
 from datapalooza.adapters.aws.greengrass_publisher import publisher_on_core
 from datapalooza.detection import DetectorSettings
 from datapalooza.devices.background import BackgroundLoop
-from datapalooza.devices.compose import build_edge_service
+from datapalooza.devices.bootstrap import build_edge_service
 from datapalooza.devices.edge import EdgeService, EdgeSettings
 from datapalooza.ports import FaceStore, Publisher
 

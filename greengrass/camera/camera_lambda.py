@@ -14,8 +14,8 @@ from typing import Any
 
 from datapalooza.adapters.aws.greengrass_publisher import publisher_on_core
 from datapalooza.devices.background import BackgroundLoop
+from datapalooza.devices.bootstrap import build_camera_service
 from datapalooza.devices.camera import CameraService, CameraSettings
-from datapalooza.devices.compose import build_camera_service
 from datapalooza.ports import DetectionEndpoint, Publisher
 
 _loop: BackgroundLoop[CameraService] = BackgroundLoop("camera-loop")

@@ -47,4 +47,4 @@ def count_throttled(code: str) -> None:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if is_sqs_event(event):
         return handle_sqs_batch(event, tracker(), context=context, metrics=metrics)
-    return handle_s3_event(event, tracker(), metrics=metrics)
+    return handle_s3_event(event, tracker(), context=context, metrics=metrics)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from stacks.bundling import PythonBundle
+from stacks.build.bundling import PythonBundle
 from stacks.settings import _DEVICE_ARCHITECTURES, AppSettings
 from tests.docs.pages import REPO
 
@@ -27,5 +27,5 @@ def test_the_python_and_architectures_the_page_names_are_the_settings_defaults()
     defaults = AppSettings()
     assert f"`device_python` (default {defaults.device_python})" in DEPLOY
     assert f"python{defaults.device_python} --version" in DEPLOY
-    named = " or ".join(f"`{arch}`" for arch in _DEVICE_ARCHITECTURES)
+    named = " or ".join(f"`{arch}`" for arch in dict.fromkeys(_DEVICE_ARCHITECTURES.values()))
     assert f"`device_architecture` ({named})" in DEPLOY

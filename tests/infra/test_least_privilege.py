@@ -6,6 +6,7 @@ import json
 import re
 from typing import Any
 
+from datapalooza import constants
 from tests.infra.conftest import Synth, resources
 
 # Actions AWS offers no resource-level permissions for; the only ones allowed on "*".
@@ -83,6 +84,14 @@ def test_endpoint_role_writes_only_face_crops_and_reads_only_its_artifact(synth:
     }
 
 
+def tables_by_key(template: dict[str, Any]) -> dict[str, str]:
+    """Logical id of each DynamoDB table, by its partition key's name."""
+    return {
+        table["Properties"]["KeySchema"][0]["AttributeName"]: logical_id
+        for logical_id, table in resources(template, "AWS::DynamoDB::GlobalTable").items()
+    }
+
+
 def test_tracker_role_reads_crops_scores_them_and_writes_one_table(synth: Synth) -> None:
     template = synth.tracker.to_json()
     statements = statements_of(template, "TrackerFunctionRole")
@@ -94,6 +103,9 @@ def test_tracker_role_reads_crops_scores_them_and_writes_one_table(synth: Synth)
         - {
             "rekognition:DetectFaces",
             "dynamodb:PutItem",
+            "dynamodb:GetItem",  # the idempotency records only (below)
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
             "s3:GetObject",
             "s3:ListBucket",
             "sqs:ReceiveMessage",
@@ -109,12 +121,24 @@ def test_tracker_role_reads_crops_scores_them_and_writes_one_table(synth: Synth)
         == set()
     )
     assert "cloudwatch:PutMetricData" not in actions  # metrics leave through EMF logs
+    tables = tables_by_key(template)
+    dynamodb = {
+        frozenset(actions_of([s])): s["Resource"]
+        for s in statements
+        if any(a.startswith("dynamodb:") for a in actions_of([s]))
+    }
+    assert dynamodb == {
+        # Results: one conditional write per face, never a read.
+        frozenset({"dynamodb:PutItem"}): {
+            "Fn::GetAtt": [tables[constants.RESULTS_PARTITION_KEY], "Arn"]
+        },
+        # Idempotency records: claim, read, settle, release; no Scan, Query or Batch*.
+        frozenset(
+            {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+        ): {"Fn::GetAtt": [tables[constants.IDEMPOTENCY_KEY_ATTRIBUTE], "Arn"]},
+    }
     for statement in statements:
         acts = actions_of([statement])
-        if "dynamodb:PutItem" in acts:
-            assert acts == {"dynamodb:PutItem"}
-            (table,) = resources(template, "AWS::DynamoDB::GlobalTable")
-            assert statement["Resource"] == {"Fn::GetAtt": [table, "Arn"]}
         if "s3:GetObject" in acts:
             assert resource_text(statement).endswith('"/faces/*"]]}')
         if "s3:ListBucket" in acts:
@@ -130,7 +154,8 @@ def test_devices_may_do_only_their_one_job(synth: Synth) -> None:
 
     edge = statements_of(synth.edge.to_json(), "EdgeCoreTokenExchangeRole")
     assert actions_of(edge) == {"s3:PutObject"}  # uploads from its queue, never deletes
-    assert resource_text(edge[0]).endswith('"/faces/*"]]}')
+    # Its own stage's crops only (tests/infra/test_greengrass_devices.py matches keys).
+    assert resource_text(edge[0]).endswith(f'"/faces/{synth.settings.edge_stage}/*"]]}}')
 
 
 def test_device_roles_are_assumable_only_by_iot_credentials_provider(synth: Synth) -> None:

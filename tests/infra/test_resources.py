@@ -111,6 +111,23 @@ def test_tracker_is_fed_by_faces_notifications_through_a_queue_with_dlq(synth: S
             "TimeToLiveSpecification": {"AttributeName": "ttl", "Enabled": True},
         },
     )
+    # Powertools' idempotency records (its DynamoDB persistence layer's default schema),
+    # expiring as late as a duplicate notification can still wait in the crops queue.
+    tracker.has_resource_properties(
+        "AWS::DynamoDB::GlobalTable",
+        {
+            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+            "BillingMode": "PAY_PER_REQUEST",
+            "TimeToLiveSpecification": {"AttributeName": "expiration", "Enabled": True},
+        },
+    )
+    tracker.has_resource_properties(
+        "AWS::SQS::Queue",
+        {
+            "MessageRetentionPeriod": constants.IDEMPOTENCY_TTL_S,
+            "RedrivePolicy": Match.any_value(),
+        },
+    )
 
 
 def test_tracker_function_follows_the_house_style(synth: Synth) -> None:
@@ -126,6 +143,8 @@ def test_tracker_function_follows_the_house_style(synth: Synth) -> None:
                 "Variables": Match.object_like(
                     {
                         constants.ENV_RESULTS_TABLE: Match.any_value(),
+                        constants.ENV_IDEMPOTENCY_TABLE: Match.any_value(),
+                        constants.ENV_IDEMPOTENCY_TTL_SECONDS: str(constants.IDEMPOTENCY_TTL_S),
                         constants.ENV_FACES_BUCKET: Match.any_value(),
                         constants.ENV_ANALYZER_MODE: synth.settings.tracker_analyzer_mode,
                         constants.ENV_RESULTS_TTL_DAYS: str(synth.settings.results_ttl_days),
@@ -203,7 +222,11 @@ def test_devices_run_their_program_as_a_pinned_component_and_publish_only_their_
         router = deployment["Properties"]["Components"]["aws.greengrass.LegacySubscriptionRouter"]
         merge = json.loads(router["ConfigurationUpdate"]["Merge"])
         assert [s["subject"] for s in merge["subscriptions"].values()] == [topic]
-        (policy,) = resources(raw, "AWS::IoT::Policy").values()
+        (policy,) = (
+            p
+            for p in resources(raw, "AWS::IoT::Policy").values()
+            if p["Properties"]["PolicyName"].endswith("-greengrass")
+        )
         publish_only = [
             s
             for s in policy["Properties"]["PolicyDocument"]["Statement"]
@@ -230,7 +253,7 @@ def test_network_isolation_is_a_context_option_that_serves_detections_only(
     from aws_cdk.assertions import Template
 
     from stacks.app_builder import cdk_json_context
-    from stacks.endpoint_stack import EndpointStack
+    from stacks.challenges.endpoint_stack import EndpointStack
 
     app = App(context={**cdk_json_context(), "datapalooza:endpoint_network_isolation": "true"})
     settings = AppSettings.from_context(app.node.try_get_context)
@@ -246,3 +269,19 @@ def test_network_isolation_is_a_context_option_that_serves_detections_only(
     assert constants.ENV_FACES_BUCKET not in model["Properties"]["PrimaryContainer"]["Environment"]
     actions = json.dumps(resources(template, "AWS::IAM::Policy"))
     assert "s3:PutObject" not in actions
+
+
+def test_endpoint_log_group_is_the_stacks_with_retention_and_goes_with_it(synth: Synth) -> None:
+    template = synth.endpoint.to_json()
+    name = f"/aws/sagemaker/Endpoints/{synth.settings.endpoint_name}"
+    (logical_id, group), *others = [
+        (k, v)
+        for k, v in resources(template, "AWS::Logs::LogGroup").items()
+        if v["Properties"].get("LogGroupName") == name
+    ]
+    assert others == []
+    assert group["Properties"]["RetentionInDays"] == synth.settings.log_retention_days
+    assert group["DeletionPolicy"] == "Delete" and group["UpdateReplacePolicy"] == "Delete"
+    # SageMaker would create a never-expiring group itself if the endpoint came first.
+    (endpoint,) = resources(template, "AWS::SageMaker::Endpoint").values()
+    assert logical_id in endpoint["DependsOn"]

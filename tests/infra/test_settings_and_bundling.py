@@ -7,8 +7,15 @@ from pathlib import Path
 import pytest
 
 from datapalooza.settings import SettingsError
-from stacks.bundling import PipLocalBundling, PythonBundle
-from stacks.requirements import UnknownRequirement, pinned
+from stacks.build.bundling import (
+    BundlingFailed,
+    PipLocalBundling,
+    PythonBundle,
+    keep_botocore_services,
+    prune,
+    remove_distribution,
+)
+from stacks.build.requirements import UnknownRequirement, pinned
 from stacks.settings import AppSettings
 
 
@@ -46,7 +53,7 @@ def test_switches_take_json_booleans_and_command_line_words(raw: object, expecte
 
 
 def test_an_inference_image_of_unknown_c_library_is_refused_naming_its_key() -> None:
-    from stacks.container_image import wheel_platform
+    from stacks.build.container_image import wheel_platform
 
     with pytest.raises(SettingsError, match="datapalooza:container_framework_version"):
         wheel_platform(AppSettings(container_framework_version="1.13"))
@@ -101,7 +108,7 @@ def test_every_detector_name_has_a_detector_and_a_device_wheel() -> None:
     """The names the stacks and CLIs accept are exactly the detectors that exist."""
     from datapalooza import constants
     from datapalooza.detection.factory import DETECTORS
-    from stacks.edge_device import DETECTOR_WHEELS
+    from stacks.constructs.device_program import DETECTOR_WHEELS
 
     assert set(DETECTORS) == set(constants.DETECTOR_NAMES)
     assert set(DETECTOR_WHEELS) == set(constants.DETECTOR_NAMES)
@@ -123,3 +130,71 @@ def test_synth_and_runtime_accept_the_same_min_face_px() -> None:
         except RuntimeSettingsError:
             runtime_ok = False
         assert synth_ok == runtime_ok, value
+
+
+def test_botocore_keeps_only_the_models_of_the_services_a_program_calls(tmp_path: Path) -> None:
+    data = tmp_path / "botocore" / "data"
+    for service in ("s3", "ec2", "sagemaker-runtime"):
+        (data / service / "2006-03-01").mkdir(parents=True)
+        (data / service / "2006-03-01" / "service-2.json.gz").write_bytes(b"model")
+    for shared in (
+        "endpoints.json",
+        "partitions.json",
+        "_retry.json",
+        "sdk-default-configuration.json",
+    ):
+        (data / shared).write_text("{}")
+    (data / "unrelated.json").write_text("{}")
+    keep_botocore_services(tmp_path, ("s3",))
+    assert sorted(p.name for p in data.iterdir()) == [
+        "_retry.json",
+        "endpoints.json",
+        "partitions.json",
+        "s3",
+        "sdk-default-configuration.json",
+    ]
+    with pytest.raises(BundlingFailed, match="no model for kinesis"):
+        keep_botocore_services(tmp_path, ("kinesis",))
+
+
+def test_an_unused_distribution_leaves_with_every_file_its_record_lists(tmp_path: Path) -> None:
+    # Given protobuf (google/protobuf/...) next to another package sharing google/
+    info = tmp_path / "protobuf-7.36.2.dist-info"
+    info.mkdir()
+    (tmp_path / "google" / "protobuf").mkdir(parents=True)
+    (tmp_path / "google" / "protobuf" / "message.py").write_text("")
+    (tmp_path / "google" / "other").mkdir()
+    (tmp_path / "google" / "other" / "keep.py").write_text("")
+    (info / "RECORD").write_text(
+        "google/protobuf/message.py,sha256=x,0\nprotobuf-7.36.2.dist-info/RECORD,,\n"
+        "../outside.py,,\n"
+    )
+    (tmp_path.parent / "outside.py").write_text("")
+    remove_distribution(tmp_path, "protobuf")
+    assert not info.exists() and not (tmp_path / "google" / "protobuf").exists()
+    assert (tmp_path / "google" / "other" / "keep.py").is_file()  # not listed: kept
+    assert (tmp_path.parent / "outside.py").is_file()  # never outside the package
+    with pytest.raises(BundlingFailed, match="flatbuffers is not installed"):
+        remove_distribution(tmp_path, "flatbuffers")
+
+
+def test_pruning_drops_what_no_program_loads_and_keeps_what_they_do(tmp_path: Path) -> None:
+    files = {
+        "onnxruntime/capi/libonnxruntime.so.1.32.0": False,
+        "onnxruntime/capi/onnxruntime_pybind11_state.cpython-312-aarch64-linux-gnu.so": True,
+        "onnxruntime/capi/libonnxruntime_providers_shared.so": True,
+        "PIL/_avif.cpython-312-aarch64-linux-gnu.so": False,
+        "pillow.libs/libavif-ba04b566.so.16.4.2": False,
+        "opencv_python_headless.libs/libavif-96469e55.so.16.4.2": True,  # cv2 links it
+        "PIL/_imaging.cpython-312-aarch64-linux-gnu.so": True,
+        "numpy/_core/include/numpy/ndarraytypes.h": False,
+        "numpy/__init__.pyi": False,
+        "numpy/__init__.py": True,
+        "bin/f2py": False,
+        "somepkg/bin/tool.py": True,  # only the package root's bin/ is console scripts
+    }
+    for name in files:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("")
+    prune(tmp_path)
+    assert {name: (tmp_path / name).exists() for name in files} == files

@@ -22,10 +22,14 @@ from cfnlint.api import ManualArgs, lint
 from datapalooza import constants
 from datapalooza.settings import SettingsError
 from stacks.app_builder import FestivalStacks, build_app, cdk_json_context
-from stacks.bundling import PythonBundle
-from stacks.greengrass_components import NUCLEUS, installer_url
-from stacks.settings import AppSettings
-from stacks.virtual_device import (
+from stacks.build.bundling import PythonBundle
+from stacks.build.virtual_footage import (
+    FOOTAGE_FPS,
+    FOOTAGE_SECONDS,
+    FOOTAGE_SIZE,
+    festival_footage,
+)
+from stacks.constructs.virtual_device import (
     AL2023_GLIBC,
     FOOTAGE_PATH,
     FOOTAGE_SOURCE,
@@ -34,7 +38,8 @@ from stacks.virtual_device import (
     VirtualCoreDevice,
     instance_type_for,
 )
-from stacks.virtual_footage import FOOTAGE_FPS, FOOTAGE_SECONDS, FOOTAGE_SIZE, festival_footage
+from stacks.greengrass_components import NUCLEUS, installer_url
+from stacks.settings import AppSettings
 from tests.infra.conftest import Synth, load_json, resources
 from tests.infra.test_nag_and_lint import REDUNDANT_DEPENDS_ON, WORKSHOP_REGIONS
 
@@ -266,7 +271,10 @@ def test_destroy_removes_the_instance_before_its_certificate_and_thing(
         assert certificate_id in instance["DependsOn"], name
         thing_id = _one(template, "AWS::IoT::Thing")[0]
         deployment_id = _one(template, "AWS::GreengrassV2::Deployment")[0]
-        assert {thing_id, deployment_id} <= set(certificate["DependsOn"]), name
+        # ... and after the core device teardown, which would otherwise race it for the
+        # same certificate: the certificate resource goes first, the teardown finds none
+        teardown_id = _one(template, "Custom::GreengrassCoreDeviceTeardown")[0]
+        assert {thing_id, deployment_id, teardown_id} <= set(certificate["DependsOn"]), name
         assert certificate["DeletionPolicy"] == "Delete"
 
 

@@ -1,5 +1,7 @@
 """The local S3 -> SQS twin, and the tracker worker that consumes it."""
 
+import dataclasses
+import sqlite3
 from datetime import UTC, datetime
 
 import pytest
@@ -38,7 +40,7 @@ def test_a_key_that_keeps_failing_is_parked_as_dead(tmp_path):
     queue = SqliteCropNotifications(tmp_path / "n.sqlite")
     queue.announce([KEY.format(0)])
     for attempt in range(1, MAX_ATTEMPTS + 1):
-        dead = queue.failed([KEY.format(0)])
+        dead = queue.failed({KEY.format(0): "throttled"})
         assert dead == ([KEY.format(0)] if attempt == MAX_ATTEMPTS else [])
     assert queue.receive(10) == []
     assert queue.counts() == {"pending": 0, "done": 0, "dead": 1}
@@ -128,3 +130,75 @@ def test_a_crop_deleted_before_scoring_is_counted_missing_not_retried(tmp_path, 
     worker.run_once()
     assert worker.counters.missing == 1 and worker.counters.scored == 1
     assert queue.counts() == {"pending": 0, "done": 2, "dead": 0}
+
+
+def test_a_crop_that_raises_fails_alone_with_its_reason_then_is_parked(tmp_path, festival_crops):
+    """A crop whose metadata sidecar is corrupt made every batch raise: the worker
+    retried the same batch forever and scored nothing more."""
+    bucket, queue = festival_crops
+    poisoned, healthy = (n.key for n in queue.receive(2))
+    (bucket / (poisoned + ".meta.json")).write_text("{not json")
+    tracker = local_tracker(
+        TrackerSettings(analyzer="local"),
+        faces_root=bucket,
+        database=tmp_path / "f.sqlite",
+        cache_dir=tmp_path / "cache",
+    )
+    worker = TrackerWorker(tracker, queue)
+
+    worker.run_once()
+    assert worker.counters.scored == 1 and worker.counters.failed == 1
+    state, attempts, reason = queue.state_of(poisoned)
+    assert (state, attempts) == ("pending", 1) and "JSONDecodeError" in reason
+    assert queue.state_of(healthy)[0] == "done"
+    for _ in range(MAX_ATTEMPTS - 1):
+        worker.run_once()
+    assert queue.state_of(poisoned)[:2] == ("dead", MAX_ATTEMPTS)
+    assert worker.counters.dead == 1 and worker.run_once() == 0
+
+
+class CountingAnalyzer:
+    """Wraps an analyzer and counts the crops it is asked to score."""
+
+    def __init__(self, inner):
+        self.inner, self.crops = inner, 0
+        self.name, self.unsupported, self.max_batch = inner.name, inner.unsupported, 64
+
+    def analyze(self, crops):
+        self.crops += len(crops)
+        return self.inner.analyze(crops)
+
+
+def test_a_repeated_notification_is_answered_from_the_ledger_whatever_the_outcome(
+    tmp_path, festival_crops
+):
+    bucket, queue = festival_crops
+    store = NotifyingFaceStore(DirectoryFaceStore(bucket), queue)
+    store.put(KEY.format(7), b"not an image", {"stage": "main"})  # rejected
+    store.put(KEY.format(8), b"gone", {"stage": "main"})
+    DirectoryFaceStore(bucket).delete(KEY.format(8))  # missing
+    db = tmp_path / "festival.sqlite"
+
+    def worker():
+        tracker = local_tracker(
+            TrackerSettings(analyzer="local"),
+            faces_root=bucket,
+            database=db,
+            cache_dir=tmp_path / "cache",
+        )
+        counting = CountingAnalyzer(tracker.analyzer)
+        return TrackerWorker(dataclasses.replace(tracker, analyzer=counting), queue), counting
+
+    first, analyzer = worker()
+    assert first.run_once() == 4
+    assert (first.counters.scored, first.counters.rejected, first.counters.missing) == (2, 1, 1)
+    assert analyzer.crops == 2
+    queue._conn.execute("UPDATE notifications SET state = 'pending'")  # delivered again
+    again, analyzer = worker()  # after a restart
+    assert again.run_once() == 4
+    assert again.counters.duplicate == 4 and analyzer.crops == 0
+    with sqlite3.connect(db) as conn:
+        rejected = conn.execute(
+            "SELECT COALESCE(SUM(value), 0) FROM metric_points WHERE metric = 'CropRejected'"
+        ).fetchone()[0]
+    assert rejected == 1

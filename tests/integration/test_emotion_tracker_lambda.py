@@ -9,6 +9,7 @@ import dataclasses
 import importlib.util
 import json
 from pathlib import Path
+from urllib.parse import unquote_plus
 
 import boto3
 import pytest
@@ -29,6 +30,7 @@ REPO = Path(__file__).resolve().parents[2]
 EVENTS = REPO / "tests" / "events"
 BUCKET = "datapalooza-faces-test"
 TABLE = "datapalooza-results"
+IDEMPOTENCY = "datapalooza-idempotency"
 DETECT = {"Image": {"Bytes": ANY}, "Attributes": ["EMOTIONS"]}
 
 
@@ -56,6 +58,7 @@ def aws(monkeypatch):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv(constants.ENV_FACES_BUCKET, BUCKET)
     monkeypatch.setenv(constants.ENV_RESULTS_TABLE, TABLE)
+    monkeypatch.setenv(constants.ENV_IDEMPOTENCY_TABLE, IDEMPOTENCY)
     with mock_aws():
         s3, sqs, dynamodb = boto3.client("s3"), boto3.client("sqs"), boto3.client("dynamodb")
         s3.create_bucket(
@@ -87,13 +90,25 @@ def aws(monkeypatch):
             ],
             BillingMode="PAY_PER_REQUEST",
         )
+        dynamodb.create_table(  # as stacks/constructs/emotion_tracker.py makes it
+            TableName=IDEMPOTENCY,
+            KeySchema=[{"AttributeName": constants.IDEMPOTENCY_KEY_ATTRIBUTE, "KeyType": "HASH"}],
+            AttributeDefinitions=[
+                {"AttributeName": constants.IDEMPOTENCY_KEY_ATTRIBUTE, "AttributeType": "S"}
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
         yield {"s3": s3, "sqs": sqs, "queue": queue, "dynamodb": dynamodb}
 
 
 def wire(monkeypatch, module, *, mode: str, max_attempts: int = 5):
     """The real composition root under moto, with a stubbed Rekognition client."""
     settings = TrackerSettings.from_env(
-        {constants.ENV_FACES_BUCKET: BUCKET, constants.ENV_RESULTS_TABLE: TABLE},
+        {
+            constants.ENV_FACES_BUCKET: BUCKET,
+            constants.ENV_RESULTS_TABLE: TABLE,
+            constants.ENV_IDEMPOTENCY_TABLE: IDEMPOTENCY,
+        },
         mode=mode,
         max_attempts=max_attempts,
     )
@@ -246,14 +261,14 @@ def test_duplicate_delivery_writes_nothing_and_emits_no_metric_twice(aws, monkey
     astronaut, _ = (crop for _, crop in real_face_crops())
     aws["s3"].put_object(Bucket=BUCKET, Key=crop_key(index=0), Body=astronaut)
     event = sqs_event(aws)
-    client, _ = wire(monkeypatch, handler, mode="mosaic")
+    client, rekognition = wire(monkeypatch, handler, mode="mosaic")
     with stubbed_rekognition(client) as stub:
-        for _ in range(2):
-            stub.add_response("detect_faces", mosaic_answer([astronaut], ["HAPPY"]), DETECT)
+        stub.add_response("detect_faces", mosaic_answer([astronaut], ["HAPPY"]), DETECT)
         handler.handler(event, LambdaContext())
         first = emf(capsys)
         handler.handler(event, LambdaContext())  # S3/SQS delivered it again
         second = emf(capsys)
+    assert rekognition.calls == 1  # checked before scoring, not only at the write
     assert len(items(aws)) == 1
     assert any("HAPPY" in d for d in first)
     assert not any("HAPPY" in d or "FacesAnalyzed" in d for d in second)
@@ -325,3 +340,115 @@ def test_composition_root_names_a_missing_setting(monkeypatch):
     monkeypatch.setenv(constants.ENV_FACES_BUCKET, BUCKET)
     with pytest.raises(SettingsError, match=constants.ENV_RESULTS_TABLE):
         handler.tracker()
+
+
+def message_ids(event) -> dict[str, str]:
+    """Crop key -> the SQS message that announced it (test events left out)."""
+    ids = {}
+    for record in event["Records"]:
+        body = json.loads(record["body"])
+        for s3_record in body.get("Records", []):
+            key = unquote_plus(s3_record["s3"]["object"]["key"])
+            ids[key] = record["messageId"]
+    return ids
+
+
+def test_a_crop_that_breaks_the_mosaic_fails_only_its_own_message(aws, monkeypatch):
+    """Rekognition refuses a mosaic because of one crop: the tracker splits the call
+    until it finds that crop; its message alone is reported, the others are scored."""
+    handler = load_handler()
+    astronaut, hopper = (crop for _, crop in real_face_crops())
+    poison = real_face_crops()[0][1][:-2] + b"\xff\xd9"  # decodes here, refused there
+    for index, body in enumerate([astronaut, poison, hopper]):
+        aws["s3"].put_object(Bucket=BUCKET, Key=crop_key(index=index), Body=body)
+    event = sqs_event(aws)
+    ids = message_ids(event)
+    client, rekognition = wire(monkeypatch, handler, mode="mosaic")
+
+    refused = "InvalidImageFormatException"
+    with stubbed_rekognition(client) as stub:
+        stub.add_client_error("detect_faces", refused)  # the mosaic of all three
+        stub.add_response("detect_faces", mosaic_answer([astronaut], ["HAPPY"]), DETECT)
+        stub.add_client_error("detect_faces", refused)  # [poison, hopper]
+        stub.add_client_error("detect_faces", refused)  # [poison]
+        stub.add_response("detect_faces", mosaic_answer([hopper], ["CALM"]), DETECT)
+        response = handler.handler(event, LambdaContext())
+        stub.assert_no_pending_responses()
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": ids[crop_key(index=1)]}]}
+    assert set(items(aws)) == {crop_key(index=0), crop_key(index=2)}
+    assert rekognition.calls == 5
+
+
+def test_a_crop_that_crashes_its_parser_does_not_fail_the_batch(aws, monkeypatch):
+    """A key whose timestamp is beyond the calendar made the whole invocation raise,
+    failing every message of the batch (up to 50) over and over."""
+    handler = load_handler()
+    astronaut, hopper = (crop for _, crop in real_face_crops())
+    bad_key = "faces/main/9999/12/31/23/253402300800000-f1-0.jpg"  # year 10000
+    aws["s3"].put_object(Bucket=BUCKET, Key=crop_key(index=0), Body=astronaut)
+    aws["s3"].put_object(Bucket=BUCKET, Key=bad_key, Body=astronaut)
+    aws["s3"].put_object(Bucket=BUCKET, Key=crop_key(index=1), Body=hopper)
+    event = sqs_event(aws)
+    ids = message_ids(event)
+    client, _ = wire(monkeypatch, handler, mode="mosaic")
+    with stubbed_rekognition(client) as stub:
+        stub.add_response(
+            "detect_faces", mosaic_answer([astronaut, hopper], ["HAPPY", "SAD"]), DETECT
+        )
+        response = handler.handler(event, LambdaContext())
+
+    failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
+    assert failed <= {ids[bad_key]}  # failed on its own, or rejected outright
+    assert set(items(aws)) == {crop_key(index=0), crop_key(index=1)}
+
+
+def test_a_repeated_notification_costs_no_rekognition_call_whatever_the_outcome(
+    aws, monkeypatch, capsys
+):
+    """Scored, no face, rejected and missing crops are all answered from the
+    idempotency table the second time: no DetectFaces call, no metric, no item."""
+    handler = load_handler()
+    astronaut, hopper = (crop for _, crop in real_face_crops())
+    aws["s3"].put_object(Bucket=BUCKET, Key=crop_key(index=0), Body=astronaut)  # scored
+    aws["s3"].put_object(Bucket=BUCKET, Key=crop_key(index=1), Body=hopper)  # no face
+    aws["s3"].put_object(Bucket=BUCKET, Key=crop_key(index=2), Body=b"not an image")
+    aws["s3"].put_object(Bucket=BUCKET, Key=crop_key(index=3), Body=hopper)
+    aws["s3"].delete_object(Bucket=BUCKET, Key=crop_key(index=3))  # missing
+    event = sqs_event(aws)
+    client, rekognition = wire(monkeypatch, handler, mode="mosaic")
+    with stubbed_rekognition(client) as stub:
+        stub.add_response(
+            "detect_faces", mosaic_answer([astronaut, hopper], ["HAPPY", None]), DETECT
+        )
+        first = handler.handler(event, LambdaContext())
+        first_metrics = emf(capsys)
+        again = handler.handler(event, LambdaContext())  # every message delivered again
+        second_metrics = emf(capsys)
+        stub.assert_no_pending_responses()
+
+    assert first == again == {"batchItemFailures": []}
+    assert rekognition.calls == 1
+    assert len(items(aws)) == 1
+    names = ("FacesAnalyzed", "NoFaceFound", "CropRejected", "CropMissing")
+    assert {n for d in first_metrics for n in names if n in d and "Stage" in d} == set(names)
+    assert not [n for d in second_metrics for n in names if n in d and "Stage" in d]
+    records = aws["dynamodb"].scan(TableName=IDEMPOTENCY)["Items"]
+    outcomes = sorted(json.loads(r["data"]["S"])["outcome"] for r in records)
+    assert outcomes == ["missing", "no_face", "rejected", "scored"]
+    assert all(r["status"]["S"] == "COMPLETED" for r in records)
+
+
+def test_a_crop_claimed_by_a_running_invocation_is_retried_not_scored_twice(aws, monkeypatch):
+    handler = load_handler()
+    astronaut, _ = (crop for _, crop in real_face_crops())
+    aws["s3"].put_object(Bucket=BUCKET, Key=crop_key(index=0), Body=astronaut)
+    event = sqs_event(aws)
+    ids = message_ids(event)
+    client, rekognition = wire(monkeypatch, handler, mode="mosaic")
+    etag = aws["s3"].head_object(Bucket=BUCKET, Key=crop_key(index=0))["ETag"].strip('"')
+    handler.tracker().ledger.claim(crop_key(index=0), etag, lease_ms=60_000)  # elsewhere
+    with stubbed_rekognition(client):
+        response = handler.handler(event, LambdaContext())
+    assert response == {"batchItemFailures": [{"itemIdentifier": ids[crop_key(index=0)]}]}
+    assert rekognition.calls == 0

@@ -13,7 +13,7 @@ import pytest
 
 from model.build import build_model_artifact
 from model.wheels import WheelPlatform, requirement_pins
-from stacks.container_image import wheel_platform
+from stacks.build.container_image import wheel_platform
 from stacks.settings import AppSettings
 
 

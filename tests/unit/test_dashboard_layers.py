@@ -7,7 +7,7 @@ from pathlib import Path
 
 import datapalooza.dashboard
 
-COMPOSITION_ROOT = "app.py"
+COMPOSITION_ROOT = "bootstrap.py"
 
 
 def imported_modules(path: Path) -> set[str]:

@@ -12,7 +12,8 @@ from datapalooza.ports import ScoredFace
 PARTITION_KEY = constants.RESULTS_PARTITION_KEY
 SORT_KEY = constants.RESULTS_SORT_KEY
 TTL_ATTRIBUTE = constants.RESULTS_TTL_ATTRIBUTE
-"""Attribute names the table's schema (stacks/emotion_tracker.py) and this adapter share."""
+"""Attribute names the table's schema (stacks/constructs/emotion_tracker.py) and this
+adapter share."""
 
 
 def to_item(face: ScoredFace, *, ttl_epoch_s: int) -> dict[str, dict[str, Any]]:

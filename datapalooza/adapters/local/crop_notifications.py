@@ -28,7 +28,8 @@ CREATE TABLE IF NOT EXISTS notifications (
     state TEXT NOT NULL DEFAULT 'pending',  -- pending | done | dead
     attempts INTEGER NOT NULL DEFAULT 0,
     created_ms INTEGER NOT NULL,
-    updated_ms INTEGER NOT NULL
+    updated_ms INTEGER NOT NULL,
+    last_error TEXT  -- why the last delivery failed (the crop's own reason)
 );
 CREATE INDEX IF NOT EXISTS notifications_pending ON notifications (state, created_ms);
 """
@@ -54,6 +55,9 @@ class SqliteCropNotifications:
         self._conn.execute("PRAGMA journal_mode = WAL")
         self._conn.execute("PRAGMA synchronous = NORMAL")
         self._conn.executescript(_SCHEMA)
+        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(notifications)")}
+        if "last_error" not in columns:  # a data directory from before the column
+            self._conn.execute("ALTER TABLE notifications ADD COLUMN last_error TEXT")
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -85,16 +89,18 @@ class SqliteCropNotifications:
     def done(self, keys: Sequence[str]) -> None:
         self._set_state(keys, "done")
 
-    def failed(self, keys: Sequence[str]) -> list[str]:
-        """Count a failed delivery; keys past MAX_ATTEMPTS are parked as dead and returned."""
+    def failed(self, reasons: Mapping[str, str]) -> list[str]:
+        """Count a failed delivery of each key with its reason; keys past MAX_ATTEMPTS are
+        parked as dead and returned."""
         now = _now_ms()
+        keys = list(reasons)
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 self._conn.executemany(
-                    "UPDATE notifications SET attempts = attempts + 1, updated_ms = ?"
-                    " WHERE key = ?",
-                    [(now, key) for key in keys],
+                    "UPDATE notifications SET attempts = attempts + 1, updated_ms = ?,"
+                    " last_error = ? WHERE key = ?",
+                    [(now, reason[:500], key) for key, reason in reasons.items()],
                 )
                 dead = [
                     str(row[0])
@@ -110,9 +116,18 @@ class SqliteCropNotifications:
                 )
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:  # SQLite has already rolled back an I/O error
+                    self._conn.execute("ROLLBACK")
                 raise
         return dead
+
+    def state_of(self, key: str) -> tuple[str, int, str | None] | None:
+        """(state, attempts, last failure's reason) of one key; None if unknown."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT state, attempts, last_error FROM notifications WHERE key = ?", (key,)
+            ).fetchone()
+        return None if row is None else (str(row[0]), int(row[1]), row[2])
 
     def forget(self, before_ms: int) -> int:
         """Drop finished notifications (done or dead) created before ``before_ms``, once

@@ -52,7 +52,13 @@ class DirectoryFaceStore:
             _atomic_write(path.with_name(path.name + METADATA_SUFFIX), _encode(metadata))
             _atomic_write(path, body)
         except OSError as exc:
-            transient = exc.errno in (errno.ENOSPC, errno.EIO, errno.EAGAIN, errno.EDQUOT)
+            transient = exc.errno in (
+                errno.ENOSPC,
+                errno.EIO,
+                errno.EAGAIN,
+                errno.EDQUOT,
+                errno.EFBIG,
+            )
             raise StoreError(f"could not write {key}: {exc}", transient=transient) from exc
 
     def get(self, key: str) -> tuple[bytes, dict[str, str]]:

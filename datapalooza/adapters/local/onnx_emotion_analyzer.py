@@ -152,23 +152,51 @@ def converted_model(source: Path, cache_dir: Path) -> Path:
     target = Path(cache_dir) / f"mini-xception-{digest[:16]}-v{CONVERTER_VERSION}.onnx"
     with _convert_lock:
         if target.is_file():
-            return target
+            if _intact(target):
+                return target
+            logger.warning(
+                "the cached emotion model %s does not match its recorded sha256 "
+                "(a corrupt or partial copy): rebuilding it from %s",
+                target,
+                source,
+            )
         model = keras_hdf5_to_onnx(source)
         model.metadata_props.append(onnx.StringStringEntryProto(key="source_sha256", value=digest))
         onnx.checker.check_model(model)
         target.parent.mkdir(parents=True, exist_ok=True)
-        # Write to a temp file and rename: two processes converting at once never leave
-        # a half-written model for a third to load.
-        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".onnx.tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(model.SerializeToString())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        serialized = model.SerializeToString()
+        # The hash first, then the model: a model is only ever next to its own hash.
+        _write_atomically(_hash_file(target), hashlib.sha256(serialized).hexdigest().encode())
+        _write_atomically(target, serialized)
         logger.info("converted %s to %s", source, target)
         return target
+
+
+def _hash_file(model: Path) -> Path:
+    return model.with_name(model.name + ".sha256")
+
+
+def _intact(model: Path) -> bool:
+    """Whether the cached model's bytes are the ones written (a flipped bit in the
+    weights would otherwise give wrong scores without any error)."""
+    try:
+        recorded = _hash_file(model).read_text().strip()
+        return hashlib.sha256(model.read_bytes()).hexdigest() == recorded
+    except OSError:
+        return False  # no recorded hash (an older cache): rebuild, cheaply
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    # A temp file and a rename: two processes converting at once never leave a
+    # half-written file for a third to load.
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def keras_hdf5_to_onnx(source: Path) -> onnx.ModelProto:

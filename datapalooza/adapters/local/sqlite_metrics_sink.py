@@ -91,7 +91,8 @@ class SqliteMetricsSink:
                     rows,
                 )
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:  # SQLite has already rolled back an I/O error
+                    self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
 

@@ -15,7 +15,7 @@ over the limit, 422 for parameters out of range.
 
 One router per resource; the routes get what they read (results, setlists, the
 clock, the ranker) as FastAPI dependencies from the ``DashboardState`` the
-composition root (datapalooza.dashboard.app) puts on ``app.state.dashboard``.
+composition root (datapalooza.dashboard.bootstrap) puts on ``app.state.dashboard``.
 """
 
 from __future__ import annotations

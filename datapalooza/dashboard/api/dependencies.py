@@ -18,7 +18,7 @@ from datapalooza.dashboard.schemas import PipelineStatus
 from datapalooza.dashboard.setlists import TimeContext
 from datapalooza.dashboard.settings import DashboardSettings
 from datapalooza.dashboard.status import read_status
-from datapalooza.domain.keys import InvalidName, validate_slug
+from datapalooza.domain.keys import SLUG_PATTERN, InvalidName, validate_slug
 from datapalooza.domain.setlists import Setlist, SetlistError
 from datapalooza.ports import ResultsReader, SetlistStore
 
@@ -139,5 +139,7 @@ StageName = Annotated[
     PathParam(
         description="a stage slug: 1-40 lowercase letters, digits and inner hyphens",
         max_length=40,
+        # In the schema, so clients (and schemathesis) know which names are valid.
+        pattern=SLUG_PATTERN,
     ),
 ]

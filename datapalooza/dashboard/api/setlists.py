@@ -17,7 +17,13 @@ from datapalooza.dashboard.api.dependencies import (
     stored_setlists,
 )
 from datapalooza.dashboard.api.errors import ApiError
-from datapalooza.dashboard.schemas import SetlistIn, SetlistOut, SetlistReportResponse, TrackOut
+from datapalooza.dashboard.schemas import (
+    ErrorBody,
+    SetlistIn,
+    SetlistOut,
+    SetlistReportResponse,
+    TrackOut,
+)
 from datapalooza.dashboard.setlist_report import build_report
 from datapalooza.dashboard.setlists import TimeContext, build_setlist, parse_lines, zone_named
 from datapalooza.domain.setlists import Setlist, SetlistError
@@ -56,6 +62,8 @@ for method in ("PUT", "POST"):
         response_model=SetlistOut,
         summary="Store a stage's setlist",
         operation_id=f"{method.lower()}_setlist",
+        # The body limit (bootstrap.MAX_BODY_BYTES) answers before the body is parsed.
+        responses={413: {"model": ErrorBody, "description": "the body is over 64 KB"}},
     )
 
 

@@ -16,12 +16,12 @@ from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct, IConstruct
 
-from stacks.bundling import PythonBundle
+from stacks.build.bundling import PythonBundle
+from stacks.build.python_function import FunctionSpec, python_function
+from stacks.build.requirements import REPO_ROOT
+from stacks.build.virtual_footage import festival_footage
+from stacks.constructs.greengrass_core import GreengrassCore
 from stacks.greengrass_components import NUCLEUS, installer_url
-from stacks.greengrass_core import GreengrassCore
-from stacks.python_function import FunctionSpec, python_function
-from stacks.requirements import REPO_ROOT
-from stacks.virtual_footage import festival_footage
 
 CERTIFICATE_HANDLER = REPO_ROOT / "lambdas" / "device_certificate"
 

@@ -7,11 +7,12 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
-from stacks.edge_device import EdgeDevice
-from stacks.faces_bucket import faces_bucket_name as faces_bucket_name_of_account
-from stacks.faces_bucket import grant_put_crops
+from datapalooza import constants
+from stacks.constructs.device_program import DeviceProgram, edge_program
+from stacks.constructs.faces_bucket import faces_bucket_name as faces_bucket_name_of_account
+from stacks.constructs.faces_bucket import grant_put_crops
+from stacks.constructs.virtual_device import VirtualCoreDevice, add_virtual_device, device_source
 from stacks.settings import AppSettings
-from stacks.virtual_device import VirtualCoreDevice, add_virtual_device, device_source
 
 
 class EdgeStack(Stack):
@@ -28,25 +29,30 @@ class EdgeStack(Stack):
     ) -> None:
         super().__init__(scope, id, **kwargs)
         faces_bucket_name = faces_bucket_name_of_account()  # Challenge 1's bucket
-        self.edge = EdgeDevice(
+        self.edge = DeviceProgram(
             self,
             "Edge",
+            program=edge_program(settings.detector),
             thing_name=f"datapalooza-edge-{settings.edge_stage}-{settings.edge_camera_name}",
             stage=settings.edge_stage,
-            camera=settings.edge_camera_name,
-            source=device_source(settings.edge_source, virtual=settings.virtual_device),
-            faces_bucket_name=faces_bucket_name,
-            queue_dir=settings.edge_queue_dir,
-            detector=settings.detector,
-            min_confidence=settings.min_confidence,
-            min_face_px=settings.min_face_px,
+            environment={
+                constants.ENV_FACES_BUCKET: faces_bucket_name,
+                constants.ENV_STAGE: settings.edge_stage,
+                constants.ENV_CAMERA: settings.edge_camera_name,
+                constants.ENV_SOURCE: device_source(
+                    settings.edge_source, virtual=settings.virtual_device
+                ),
+                constants.ENV_QUEUE_DIR: settings.edge_queue_dir,
+                constants.ENV_DETECTOR: settings.detector,
+                constants.ENV_MIN_CONFIDENCE: f"{settings.min_confidence:g}",
+                constants.ENV_MIN_FACE_PX: str(settings.min_face_px),
+            },
             architecture=settings.device_architecture,
             python_version=settings.device_python,
-            subscription_router_version=settings.subscription_router_version,
             log_retention=settings.log_retention,
         )
-        # The edge device writes (and on a failed frame, removes) crops: nothing else.
-        grant_put_crops(faces_bucket_name, self.edge.core.role)
+        # The edge device uploads its own stage's crops: it never reads or deletes any.
+        grant_put_crops(faces_bucket_name, self.edge.core.role, stage=settings.edge_stage)
 
         self.virtual_device: VirtualCoreDevice | None = None
         if settings.virtual_device:

@@ -1,7 +1,7 @@
 """The dashboard's composition root: builds the FastAPI app from DashboardSettings.
 
 ``create_app(settings)`` for callers that have settings; ``create_app_from_env()``
-is the uvicorn factory (``uvicorn --factory datapalooza.dashboard.app:create_app_from_env``)
+is the uvicorn factory (``uvicorn --factory datapalooza.dashboard.bootstrap:create_app_from_env``)
 that ``datapalooza up`` and ``datapalooza dashboard`` start, reading
 DATAPALOOZA_DATA_DIR and friends.
 """
@@ -29,6 +29,7 @@ from datapalooza.dashboard.best_stage import BestStageRanker
 from datapalooza.dashboard.page import render_page
 from datapalooza.dashboard.setlists import local_context
 from datapalooza.dashboard.settings import LOOPBACK_HOSTS, DashboardSettings
+from datapalooza.domain.keys import InvalidName, validate_slug
 from datapalooza.festival.layout import DataLayout
 
 MAX_BODY_BYTES = 64 * 1024
@@ -98,6 +99,15 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        for error in exc.errors():
+            if tuple(error.get("loc", ()))[:2] == ("path", "stage"):
+                # The schema's stage pattern refused it: the API's own 400 and message.
+                try:
+                    validate_slug(str(error.get("input", "")), what="stage")
+                except InvalidName as bad:
+                    return JSONResponse(
+                        {"error": "invalid_stage", "message": str(bad)}, status_code=400
+                    )
         problems = []
         for error in exc.errors():
             where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")

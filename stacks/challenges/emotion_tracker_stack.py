@@ -10,18 +10,18 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from datapalooza import constants, deployment
-from stacks.bundling import PythonBundle
-from stacks.camera_device import CameraDevice
-from stacks.crowd_dashboard import CrowdDashboard
-from stacks.detection_endpoint import DetectionEndpoint
-from stacks.emotion_tracker import EmotionTracker
-from stacks.faces_bucket import faces_bucket_name as faces_bucket_name_of_account
-from stacks.faces_bucket import grant_read_crops
-from stacks.festival_alarms import FestivalAlarms
-from stacks.python_function import FunctionSpec
-from stacks.requirements import REPO_ROOT, pinned
+from stacks.build.bundling import PythonBundle
+from stacks.build.python_function import FunctionSpec
+from stacks.build.requirements import REPO_ROOT, pinned
+from stacks.constructs.crowd_dashboard import CrowdDashboard
+from stacks.constructs.detection_endpoint import DetectionEndpoint
+from stacks.constructs.device_program import CAMERA, DeviceProgram
+from stacks.constructs.emotion_tracker import EmotionTracker
+from stacks.constructs.faces_bucket import faces_bucket_name as faces_bucket_name_of_account
+from stacks.constructs.faces_bucket import grant_read_crops
+from stacks.constructs.festival_alarms import FestivalAlarms
+from stacks.constructs.virtual_device import VirtualCoreDevice, add_virtual_device, device_source
 from stacks.settings import AppSettings
-from stacks.virtual_device import VirtualCoreDevice, add_virtual_device, device_source
 
 TRACKER_HANDLER_DIR = REPO_ROOT / "lambdas" / "emotion_tracker"
 TRACKER_PACKAGES = ("aws-lambda-powertools", "numpy", "pillow", "platformdirs")
@@ -96,23 +96,40 @@ class EmotionTrackerStack(Stack):
             actions=["dynamodb:PutItem"],
             resource_arns=[self.tracker.table.table_arn],
         )
+        # Powertools' idempotency records: claim (Put), read (Get), settle (Update),
+        # release (Delete). Not table.grant_read_write_data: no Scan, Query or Batch*.
+        iam.Grant.add_to_principal(
+            grantee=tracker_role,
+            actions=[
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+            ],
+            resource_arns=[self.tracker.idempotency.table_arn],
+        )
 
         self.dashboard = CrowdDashboard(
             self, "Crowd", dashboard_name="DataPalooza-CrowdMood", period=Duration.minutes(1)
         )
 
-        self.camera = CameraDevice(
+        self.camera = DeviceProgram(
             self,
             "Camera",
+            program=CAMERA,
             thing_name=f"datapalooza-camera-{settings.camera_stage}-{settings.camera_name}",
             stage=settings.camera_stage,
-            camera=settings.camera_name,
-            source=device_source(settings.camera_source, virtual=settings.virtual_device),
-            interval_s=settings.camera_interval_s,
-            endpoint_name=settings.endpoint_name,
+            environment={
+                constants.ENV_ENDPOINT_NAME: settings.endpoint_name,
+                constants.ENV_STAGE: settings.camera_stage,
+                constants.ENV_CAMERA: settings.camera_name,
+                constants.ENV_SOURCE: device_source(
+                    settings.camera_source, virtual=settings.virtual_device
+                ),
+                constants.ENV_INTERVAL_SECONDS: f"{settings.camera_interval_s:g}",
+            },
             architecture=settings.device_architecture,
             python_version=settings.device_python,
-            subscription_router_version=settings.subscription_router_version,
             log_retention=log_retention,
         )
         # The camera may send frames to the endpoint: nothing else.
@@ -143,6 +160,7 @@ class EmotionTrackerStack(Stack):
 
         CfnOutput(self, "AlarmTopicArn", value=self.alarms.topic.topic_arn)
         CfnOutput(self, "ResultsTableName", value=self.tracker.table.table_name)
+        CfnOutput(self, "IdempotencyTableName", value=self.tracker.idempotency.table_name)
         CfnOutput(self, "CropsQueueUrl", value=self.tracker.queue.queue_url)
         CfnOutput(self, "DeadLetterQueueUrl", value=self.tracker.dead_letters.queue_url)
         CfnOutput(self, "CameraThingName", value=self.camera.core.thing_name)

@@ -9,15 +9,15 @@ from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
 from datapalooza import constants
-from stacks.container_image import inference_image
-from stacks.detection_endpoint import DetectionEndpoint
-from stacks.endpoint_scaling import (
+from stacks.build.container_image import inference_image
+from stacks.constructs.detection_endpoint import DetectionEndpoint
+from stacks.constructs.endpoint_scaling import (
     Capacity,
     EndpointScaling,
     InstanceCapacity,
     ServerlessCapacity,
 )
-from stacks.faces_bucket import FacesBucket, grant_write_crops
+from stacks.constructs.faces_bucket import FacesBucket, grant_write_crops
 from stacks.settings import AppSettings
 
 
@@ -67,6 +67,7 @@ class EndpointStack(Stack):
                 constants.ENV_MIN_CONFIDENCE: f"{settings.min_confidence:g}",
                 constants.ENV_MIN_FACE_PX: str(settings.min_face_px),
             },
+            log_retention=settings.log_retention,
         )
         self.scaling: EndpointScaling | None = None
         if isinstance(capacity, InstanceCapacity) and capacity.max > capacity.min:

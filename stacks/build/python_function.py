@@ -18,7 +18,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from datapalooza import deployment
-from stacks.bundling import PipLocalBundling, PythonBundle
+from stacks.build.bundling import PipLocalBundling, PythonBundle
 
 CLOUD_RUNTIME = lambda_.Runtime.PYTHON_3_13
 # The planner prices the same architecture (datapalooza/deployment.py).

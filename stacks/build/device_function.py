@@ -10,8 +10,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from stacks.bundling import PythonBundle
-from stacks.python_function import FunctionSpec, python_function
+from stacks.build.bundling import PythonBundle
+from stacks.build.python_function import FunctionSpec, python_function
 
 _RUNTIMES = {
     "3.11": lambda_.Runtime.PYTHON_3_11,
@@ -34,6 +34,8 @@ def device_function(
     service_name: str,
     requirements: tuple[str, ...],
     no_deps_requirements: tuple[str, ...] = (),
+    unused_distributions: tuple[str, ...] = (),
+    botocore_services: tuple[str, ...] | None = None,
     architecture: str,
     python_version: str,
     environment: Mapping[str, str],
@@ -52,6 +54,8 @@ def device_function(
                 handler_dir=handler_dir,
                 requirements=requirements,
                 no_deps_requirements=no_deps_requirements,
+                unused_distributions=unused_distributions,
+                botocore_services=botocore_services,
                 architecture=architecture,
                 python_version=python_version,
             ),

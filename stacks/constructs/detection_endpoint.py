@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from aws_cdk import Aws
+from aws_cdk import Aws, RemovalPolicy
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from stacks.container_image import ContainerImage
-from stacks.endpoint_scaling import VARIANT_NAME, Capacity, production_variant
+from stacks.build.container_image import ContainerImage
+from stacks.constructs.endpoint_scaling import VARIANT_NAME, Capacity, production_variant
 
 
 class DetectionEndpoint(Construct):
@@ -28,6 +29,10 @@ class DetectionEndpoint(Construct):
     has no network and no AWS credentials (SageMaker still fetches the image and the
     artifact with the role), which its start allows because model.tar.gz carries the
     wheels its requirements.txt installs.
+
+    The endpoint's log group (``/aws/sagemaker/Endpoints/<name>``, the name SageMaker
+    writes to) is created here with ``log_retention`` and deleted with the stack, instead
+    of SageMaker creating it at run time with no expiry and outside CloudFormation.
     """
 
     def __init__(
@@ -41,6 +46,7 @@ class DetectionEndpoint(Construct):
         capacity: Capacity,
         network_isolation: bool,
         environment: Mapping[str, str],
+        log_retention: logs.RetentionDays,
     ) -> None:
         super().__init__(scope, id)
         if not model_artifact.is_file():
@@ -84,6 +90,13 @@ class DetectionEndpoint(Construct):
                 actions=["ecr:GetAuthorizationToken"],
                 resources=["*"],
             )
+        )
+        self.log_group = logs.LogGroup(
+            self,
+            "EndpointLogs",
+            log_group_name=f"/aws/sagemaker/Endpoints/{endpoint_name}",
+            retention=log_retention,
+            removal_policy=RemovalPolicy.DESTROY,
         )
         endpoint_logs = (
             f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:"
@@ -129,6 +142,9 @@ class DetectionEndpoint(Construct):
             endpoint_name=endpoint_name,
             endpoint_config_name=self.config.attr_endpoint_config_name,
         )
+        # Ours must exist before SageMaker's containers start writing (or it would create
+        # its own, never-expiring one first and ours would fail with AlreadyExists).
+        self.endpoint.node.add_dependency(self.log_group)
 
     @property
     def endpoint_arn(self) -> str:

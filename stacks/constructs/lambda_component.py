@@ -9,9 +9,11 @@ from aws_cdk import aws_greengrassv2 as greengrassv2
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from stacks.greengrass_core import GreengrassCore
+from stacks.constructs.greengrass_core import GreengrassCore
+from stacks.greengrass_components import LEGACY_SUBSCRIPTION_ROUTER, deployment_components
+from stacks.settings import GREENGRASS_ARCHITECTURES
 
-SUBSCRIPTION_ROUTER = "aws.greengrass.LegacySubscriptionRouter"
+SUBSCRIPTION_ROUTER = LEGACY_SUBSCRIPTION_ROUTER.name
 TOKEN_EXCHANGE_SERVICE = "aws.greengrass.TokenExchangeService"  # noqa: S105 (a name)
 
 
@@ -22,7 +24,8 @@ class LambdaComponent(Construct):
     It runs without a Greengrass container (NoContainer) so it can open the camera
     device and its on-disk queue directly, as the ``ggc_user`` system user. Greengrass
     imports the published version's deployment package, so its dependencies must be
-    built for the device (``architecture``), not for Lambda.
+    built for the device (``architecture``, the wheels' name: aarch64 or x86_64), not
+    for Lambda; the component's platform uses Greengrass's name for that CPU.
     """
 
     def __init__(
@@ -37,6 +40,13 @@ class LambdaComponent(Construct):
         timeout_s: int,
     ) -> None:
         super().__init__(scope, id)
+        if architecture not in GREENGRASS_ARCHITECTURES:
+            raise ValueError(
+                f"device architecture {architecture!r}: expected one of "
+                f"{', '.join(GREENGRASS_ARCHITECTURES)}"
+            )
+        # Greengrass matches the device's own name for its CPU (amd64, not x86_64).
+        platform_architecture = GREENGRASS_ARCHITECTURES[architecture]
         self.component_name = component_name
         # Greengrass imports a published version, never $LATEST.
         self.version = function.current_version
@@ -58,8 +68,8 @@ class LambdaComponent(Construct):
                 },
                 component_platforms=[
                     greengrassv2.CfnComponentVersion.ComponentPlatformProperty(
-                        name=f"Linux {architecture}",
-                        attributes={"os": "linux", "architecture": architecture},
+                        name=f"Linux {platform_architecture}",
+                        attributes={"os": "linux", "architecture": platform_architecture},
                     )
                 ],
                 component_lambda_parameters=greengrassv2.CfnComponentVersion.LambdaExecutionParametersProperty(
@@ -82,10 +92,10 @@ class LambdaComponent(Construct):
         core: GreengrassCore,
         *,
         publish_topics: Sequence[str],
-        subscription_router_version: str,
     ) -> greengrassv2.CfnDeployment:
         """Deploy this component to ``core``'s thing (it installs when the device next
-        connects; ``cdk destroy`` cancels the deployment).
+        connects; ``cdk destroy`` cancels the deployment), with the AWS components it
+        relies on at the versions stacks/greengrass_components.py pins, the nucleus too.
 
         The programs publish with the Greengrass Core SDK (``greengrasssdk``), which
         Lambda components reach AWS IoT Core through: the legacy subscription router
@@ -106,16 +116,19 @@ class LambdaComponent(Construct):
             target_arn=core.thing_arn,
             deployment_name=f"{self.component_name} on {core.thing_name}",
             components={
+                **deployment_components(),
                 self.component_name: {"componentVersion": self.component_version},
                 SUBSCRIPTION_ROUTER: {
-                    "componentVersion": subscription_router_version,
+                    "componentVersion": LEGACY_SUBSCRIPTION_ROUTER.version,
                     "configurationUpdate": {
                         "merge": json.dumps({"subscriptions": subscriptions}, sort_keys=True)
                     },
                 },
             },
         )
-        deployment.node.add_dependency(core.thing)
+        # The deployment names a component version that only exists once Greengrass has
+        # imported the Lambda version: never create it before the import finishes.
+        deployment.node.add_dependency(core.thing, self.component)
         return deployment
 
 

@@ -14,18 +14,20 @@ from constructs import Construct
 
 class GreengrassCore(Construct):
     """A Greengrass v2 core device's cloud identity, with nothing granted beyond running
-    Greengrass itself and publishing on ``publish_topics``.
+    Greengrass itself, fetching ``component_names``' artifacts and publishing on
+    ``publish_topics``.
 
     The IoT policy is AWS's minimal policy for core devices (connect as its own thing,
-    its own shadow and jobs topics, fetch its deployments and component artifacts,
-    exchange its certificate for the role alias's credentials) plus the device's own
-    MQTT topics. The token exchange ``role`` starts empty: the stack grants each
+    its own shadow and jobs topics, fetch its deployments, exchange its certificate for
+    the role alias's credentials), narrowed: it connects with its own client ids only
+    and fetches the artifacts of this app's components only; plus the device's own MQTT
+    topics. The token exchange ``role`` starts empty: the stack grants each
     device what its component calls (the camera: invoke the endpoint; the edge
     device: write face crops).
 
     The device's X.509 certificate is created when the Greengrass installer
-    provisions the device, outside CloudFormation: see docs/teardown.md for
-    detaching it before ``cdk destroy``.
+    provisions the device, outside CloudFormation; CoreDeviceTeardown removes it on
+    ``cdk destroy`` (docs/teardown.md).
     """
 
     def __init__(
@@ -35,6 +37,7 @@ class GreengrassCore(Construct):
         *,
         thing_name: str,
         publish_topics: Sequence[str],
+        component_names: Sequence[str],
     ) -> None:
         super().__init__(scope, id)
         self.thing_name = thing_name
@@ -56,6 +59,7 @@ class GreengrassCore(Construct):
             credential_duration_seconds=3600,
         )
         role_alias_arn = _iot_arn(f"rolealias/{thing_name}-token-exchange")
+        self._adopt_installer_policies(role_alias_arn)
         own = f"$aws/things/{thing_name}"
         self.policy_name = f"{thing_name}-greengrass"
         self.policy = iot.CfnPolicy(
@@ -66,10 +70,16 @@ class GreengrassCore(Construct):
                 "Version": "2012-10-17",
                 "Statement": [
                     {
-                        # The nucleus connects with client ids that start with the thing name.
+                        # The nucleus names its first MQTT connection after the thing and
+                        # any further one "<thing>#<n>" (MqttClient.getNewMqttClient in
+                        # github.com/aws-greengrass/aws-greengrass-nucleus). No bare
+                        # trailing wildcard: "cam-1*" would also let cam-10 connect as it.
                         "Effect": "Allow",
                         "Action": "iot:Connect",
-                        "Resource": _iot_arn(f"client/{thing_name}*"),
+                        "Resource": [
+                            _iot_arn(f"client/{thing_name}"),
+                            _iot_arn(f"client/{thing_name}#*"),
+                        ],
                     },
                     {
                         "Effect": "Allow",
@@ -101,8 +111,13 @@ class GreengrassCore(Construct):
                     },
                     {
                         "Effect": "Allow",
+                        # Only this app's components: AWS-provided public components
+                        # are not artifacts of this account.
                         "Action": "greengrass:GetComponentVersionArtifact",
-                        "Resource": _greengrass_arn("components:*"),
+                        "Resource": [
+                            _greengrass_arn(f"components:{name}:versions:*")
+                            for name in component_names
+                        ],
                     },
                     {
                         "Effect": "Allow",
@@ -123,6 +138,65 @@ class GreengrassCore(Construct):
                 ],
             },
         )
+
+    def _adopt_installer_policies(self, role_alias_arn: str) -> None:
+        """Make the stack own what the installer would otherwise create.
+
+        With ``--provision true`` the Greengrass installer creates, unless they already
+        exist, an IAM policy ``<token exchange role name>Access`` (logs and
+        s3:GetBucketLocation on ``*``) that it attaches to the token exchange role, and an
+        IoT policy ``GreengrassTESCertificatePolicy<role alias>`` that it attaches to the
+        device certificate (DeviceProvisioningHelper in
+        github.com/aws-greengrass/aws-greengrass-nucleus). Created here first, the
+        installer finds both: the role keeps only what the stack grants (an existing
+        IAM policy is not attached), and ``cdk destroy`` deletes both instead of leaving
+        them in the account.
+        """
+        alias = self.role_alias.role_alias or ""
+        self.installer_iot_policy_name = f"{_INSTALLER_IOT_POLICY_PREFIX}{alias}"
+        if len(self.installer_iot_policy_name) > _IOT_POLICY_NAME_MAX:
+            raise ValueError(
+                f"thing name {self.thing_name!r} is too long: the installer's IoT policy "
+                f"{self.installer_iot_policy_name!r} would exceed {_IOT_POLICY_NAME_MAX} "
+                "characters; use a shorter stage or camera name"
+            )
+        self.installer_iot_policy = iot.CfnPolicy(
+            self,
+            "InstallerTesPolicy",
+            policy_name=self.installer_iot_policy_name,
+            # What the installer would write: exchange the certificate for this alias only.
+            policy_document={
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "iot:AssumeRoleWithCertificate",
+                        "Resource": role_alias_arn,
+                    }
+                ],
+            },
+        )
+        self.installer_role_policy = iam.ManagedPolicy(
+            self,
+            "InstallerRolePolicyPlaceholder",
+            managed_policy_name=f"{self.role.role_name}Access",
+            description="Placeholder the Greengrass installer finds instead of creating its "
+            "own broad policy; attached to nothing, and it allows nothing",
+            statements=[
+                # A policy needs one statement; this one could only ever take away.
+                iam.PolicyStatement(
+                    effect=iam.Effect.DENY,
+                    actions=["iam:PassRole"],
+                    resources=[self.role.role_arn],
+                )
+            ],
+        )
+
+
+# IoT policy names are at most 128 characters:
+# https://docs.aws.amazon.com/iot/latest/apireference/API_CreatePolicy.html
+_IOT_POLICY_NAME_MAX = 128
+_INSTALLER_IOT_POLICY_PREFIX = "GreengrassTESCertificatePolicy"
 
 
 def _iot_arn(resource: str) -> str:

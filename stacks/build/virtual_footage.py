@@ -15,7 +15,7 @@ from pathlib import Path
 import cv2
 
 from datapalooza.sources.synthetic import SyntheticFestivalSource
-from stacks.requirements import REPO_ROOT
+from stacks.build.requirements import REPO_ROOT
 
 FOOTAGE_DIR = REPO_ROOT / "build" / "virtual-device"
 FOOTAGE_SECONDS = 20

@@ -77,9 +77,11 @@ class FacesBucket(Construct):
         )
 
 
-def crops_arn(bucket_name: str) -> str:
-    """ARN pattern of every face crop object (``faces/*``) in the named bucket."""
-    return f"arn:{Aws.PARTITION}:s3:::{bucket_name}/{FACES_PREFIX}*"
+def crops_arn(bucket_name: str, *, stage: str | None = None) -> str:
+    """ARN pattern of every face crop object (``faces/*``) in the named bucket, or of
+    one stage's crops only (``faces/<stage>/*``: keys are ``faces/<stage>/<date>/...``)."""
+    prefix = FACES_PREFIX if stage is None else f"{FACES_PREFIX}{stage}/"
+    return f"arn:{Aws.PARTITION}:s3:::{bucket_name}/{prefix}*"
 
 
 def grant_write_crops(bucket_name: str, grantee: iam.IGrantable) -> iam.Grant:
@@ -92,11 +94,14 @@ def grant_write_crops(bucket_name: str, grantee: iam.IGrantable) -> iam.Grant:
     )
 
 
-def grant_put_crops(bucket_name: str, grantee: iam.IGrantable) -> iam.Grant:
-    """Put face crops and nothing else: the edge device uploads each crop once from its
-    store-and-forward queue and never deletes."""
+def grant_put_crops(bucket_name: str, grantee: iam.IGrantable, *, stage: str) -> iam.Grant:
+    """Put face crops of one ``stage`` and nothing else: the edge device uploads each crop
+    once from its store-and-forward queue and never deletes, and a stolen device cannot
+    write another stage's crops."""
     return iam.Grant.add_to_principal(
-        grantee=grantee, actions=["s3:PutObject"], resource_arns=[crops_arn(bucket_name)]
+        grantee=grantee,
+        actions=["s3:PutObject"],
+        resource_arns=[crops_arn(bucket_name, stage=stage)],
     )
 
 

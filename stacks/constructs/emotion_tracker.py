@@ -11,13 +11,18 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from datapalooza.constants import (
+    ENV_IDEMPOTENCY_TABLE,
+    ENV_IDEMPOTENCY_TTL_SECONDS,
     ENV_RESULTS_TABLE,
     FACES_PREFIX,
+    IDEMPOTENCY_KEY_ATTRIBUTE,
+    IDEMPOTENCY_TTL_ATTRIBUTE,
+    IDEMPOTENCY_TTL_S,
     RESULTS_PARTITION_KEY,
     RESULTS_SORT_KEY,
     RESULTS_TTL_ATTRIBUTE,
 )
-from stacks.python_function import FunctionSpec, python_function
+from stacks.build.python_function import FunctionSpec, python_function
 
 
 class EmotionTracker(Construct):
@@ -30,6 +35,10 @@ class EmotionTracker(Construct):
     others. Results go to a DynamoDB table (partition key ``stage``, sort key ``sk`` =
     ``{iso_time}#{face_key}``) whose items expire through TTL. Metrics leave through
     the function's logs (Embedded Metric Format): no PutMetricData permission.
+
+    Every crop is checked against an idempotency table (Powertools' DynamoDB
+    persistence layer) before it is scored, so a duplicate S3 notification costs no
+    Rekognition call; its records expire (TTL) once no duplicate can still be queued.
 
     The function starts with no permissions to data; the stack grants them.
     """
@@ -61,6 +70,24 @@ class EmotionTracker(Construct):
             removal_policy=RemovalPolicy.DESTROY,
         )
 
+        self.idempotency = dynamodb.TableV2(
+            self,
+            "Idempotency",
+            partition_key=dynamodb.Attribute(
+                name=IDEMPOTENCY_KEY_ATTRIBUTE, type=dynamodb.AttributeType.STRING
+            ),
+            billing=dynamodb.Billing.on_demand(),
+            time_to_live_attribute=IDEMPOTENCY_TTL_ATTRIBUTE,
+            # Every DynamoDB table is encrypted at rest; the AWS owned key needs no KMS
+            # permission on the role (docs.aws.amazon.com/amazondynamodb/latest/
+            # developerguide/EncryptionAtRest.html).
+            encryption=dynamodb.TableEncryptionV2.dynamo_owned_key(),
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+
         self.dead_letters = sqs.Queue(
             self,
             "DeadLetters",
@@ -71,6 +98,8 @@ class EmotionTracker(Construct):
         )
         self.function = python_function(self, "Function", function_spec)
         self.function.add_environment(ENV_RESULTS_TABLE, self.table.table_name)
+        self.function.add_environment(ENV_IDEMPOTENCY_TABLE, self.idempotency.table_name)
+        self.function.add_environment(ENV_IDEMPOTENCY_TTL_SECONDS, str(IDEMPOTENCY_TTL_S))
         self.queue = sqs.Queue(
             self,
             "Crops",
@@ -79,7 +108,9 @@ class EmotionTracker(Construct):
             # AWS's guidance: at least six times the function timeout, so a batch that
             # is being retried is not redelivered to another invocation meanwhile.
             visibility_timeout=Duration.seconds(function_spec.timeout.to_seconds() * 6),
-            retention_period=Duration.days(1),
+            # A duplicate notification waits here at most this long: the idempotency
+            # records are kept as long, so none outlives its record.
+            retention_period=Duration.seconds(IDEMPOTENCY_TTL_S),
             dead_letter_queue=sqs.DeadLetterQueue(
                 queue=self.dead_letters, max_receive_count=max_receive_count
             ),
