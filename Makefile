@@ -1,6 +1,8 @@
 # The two commands of the README's quick start.
 #   make up    run the whole festival pipeline locally, with the live dashboard
 #   make test  run the whole test suite (installs what it needs first)
+#   make bench run every benchmark, write bench/out/results.json, regenerate
+#              docs/benchmarks.md (BENCH_QUICK=1: the quick smoke run)
 #   make fuzz  the property-based tests with a long budget (HYPOTHESIS_PROFILE=fuzz)
 .PHONY: up test bootstrap lint bench fuzz fuzz-api
 
@@ -23,9 +25,11 @@ lint: bootstrap
 
 fuzz: bootstrap
 	HYPOTHESIS_PROFILE=fuzz .venv/bin/python -m pytest -p no:cacheprovider tests/unit/test_properties.py
+	$(MAKE) fuzz-api
 
 bench: bootstrap
-	.venv/bin/python bench/endpoint.py
+	.venv/bin/python -m bench
+	.venv/bin/python -m bench.report
 
 # schemathesis against the dashboard's OpenAPI description, at length (the normal suite
 # runs 20 examples per operation and mode, derandomized); `fuzz` may call this.

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -100,6 +100,16 @@ class EmotionAnalyzer(Protocol):
 
     def analyze(self, crops: Sequence[bytes]) -> list[AnalyzedFace]:
         """One AnalyzedFace per crop, in order; raise AnalyzerError if the batch fails."""
+        ...
+
+
+@runtime_checkable
+class DecodedCropAnalyzer(EmotionAnalyzer, Protocol):
+    """An EmotionAnalyzer that also scores crops the caller has already decoded, so the
+    tracker, which decodes every crop to check it, does not make it decode them again."""
+
+    def analyze_decoded(self, images: Sequence[RGBImage]) -> list[AnalyzedFace]:
+        """``analyze`` for already-decoded RGB crops."""
         ...
 
 

@@ -58,7 +58,7 @@ class StageCounters(BaseModel):
     fps: float = 0.0
 
 
-class TrackerCounters(BaseModel):
+class ScoringCounters(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     pending: int = 0
@@ -75,7 +75,7 @@ class PipelineStatus(BaseModel):
     started_at: datetime | None = None
     updated_at: datetime | None = None
     stages: dict[str, StageCounters] = Field(default_factory=dict)
-    tracker: TrackerCounters | None = None
+    tracker: ScoringCounters | None = None
     note: str | None = Field(None, description="why there is no status, if there is none")
 
 

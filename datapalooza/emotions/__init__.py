@@ -4,26 +4,25 @@ expression scores, results items and per-stage metrics out.
 Scores describe facial expressions, not feelings (domain.emotions.EXPRESSION_CAVEAT).
 """
 
-from datapalooza.emotions.factory import build_analyzer
-from datapalooza.emotions.settings import TrackerSettings
-from datapalooza.emotions.tracker import (
+from datapalooza.emotions.bootstrap import CropScorer, aws_scorer, build_analyzer, local_scorer
+from datapalooza.emotions.scoring import (
     CropOutcome,
     CropRef,
     CropStatus,
-    TrackReport,
-    track_crops,
+    ScoringReport,
+    score_crops,
 )
-from datapalooza.emotions.wiring import Tracker, aws_tracker, local_tracker
+from datapalooza.emotions.settings import TrackerSettings
 
 __all__ = [
     "CropOutcome",
     "CropRef",
+    "CropScorer",
     "CropStatus",
-    "TrackReport",
-    "Tracker",
+    "ScoringReport",
     "TrackerSettings",
-    "aws_tracker",
+    "aws_scorer",
     "build_analyzer",
-    "local_tracker",
-    "track_crops",
+    "local_scorer",
+    "score_crops",
 ]

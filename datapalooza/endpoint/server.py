@@ -28,6 +28,7 @@ from datapalooza.endpoint.handlers import (
 )
 from datapalooza.images import BadImage
 from datapalooza.ports import StoreError
+from datapalooza.system.memory import keep_request_buffers
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ def error(status: int, code: str, message: str) -> JSONResponse:
 
 def create_app(env: Mapping[str, str] | None = None) -> FastAPI:
     """Build the app; the model loads once, here, per worker process."""
+    keep_request_buffers()
     model: EndpointModel = model_fn(None, os.environ if env is None else env)
     app = FastAPI(title="DataPalooza face-detection endpoint", docs_url=None, redoc_url=None)
     # One request at a time per worker process, as in SageMaker's model server: decode,

@@ -92,7 +92,7 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise(
         challenge=2,
         slug="tracker-record",
-        module="datapalooza.emotions.tracker",
+        module="datapalooza.emotions.scoring",
         qualname="_record",
         page="docs/challenge2-emotion-tracker.md",
         hints=(

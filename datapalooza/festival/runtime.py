@@ -41,13 +41,13 @@ from datapalooza.detection.weights import ModelUnavailable
 from datapalooza.devices.bootstrap import build_camera_service, build_edge_service
 from datapalooza.devices.camera import CameraService, CameraSettings
 from datapalooza.devices.edge import EdgeService, EdgeSettings
+from datapalooza.emotions.bootstrap import local_scorer
 from datapalooza.emotions.settings import TrackerSettings
-from datapalooza.emotions.wiring import local_tracker
 from datapalooza.festival.children import ChildFailed, ChildServer
 from datapalooza.festival.config import FestivalConfig, StageConfig
 from datapalooza.festival.layout import DataLayout
 from datapalooza.festival.run_lock import RunLock, RunLocked
-from datapalooza.festival.tracker_worker import TrackerWorker
+from datapalooza.festival.scoring_worker import ScoringWorker
 from datapalooza.sources.base import InvalidSourceSpec, SourceUnavailable
 from datapalooza.sources.spec import open_source
 from datapalooza.system.network import free_port, port_is_free
@@ -130,7 +130,7 @@ class Festival:
         self._stop_tracker = threading.Event()
         self._drain = threading.Event()
         self._stages: list[StageRunner] = []
-        self._tracker: TrackerWorker | None = None
+        self._tracker: ScoringWorker | None = None
         self._tracker_thread: threading.Thread | None = None
         self._notifications: SqliteCropNotifications | None = None
         self._started_at = datetime.now(UTC)
@@ -220,7 +220,7 @@ class Festival:
         if recovered:
             log.info("resuming: %d stored crops were never scored; scoring them", recovered)
         try:
-            tracker = local_tracker(
+            tracker = local_scorer(
                 TrackerSettings(analyzer="local"),
                 faces_root=layout.bucket,
                 database=layout.results_db,
@@ -234,7 +234,7 @@ class Festival:
             )
         except ModelUnavailable as exc:
             raise FestivalError(str(exc)) from exc  # the message says how to install it
-        self._tracker = TrackerWorker(tracker, notifications)
+        self._tracker = ScoringWorker(tracker, notifications)
         self._tracker_thread = threading.Thread(
             target=self._tracker.run,
             args=(self._stop_tracker,),

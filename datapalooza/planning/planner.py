@@ -51,7 +51,7 @@ DETECT_FACES_SECONDS = 1.0
 SQS_MESSAGES_PER_RECEIVE = 10
 # Metrics the tracker publishes: per stage 8 emotion types + FacesAnalyzed, CrowdMood,
 # NoFaceFound, CropRejected, CropMissing; per function 6 Crops<Status>, ColdStart and
-# RekognitionThrottled (datapalooza/constants.py, emotions/events.py).
+# RekognitionThrottled (datapalooza/constants.py, adapters/aws/lambda_events.py).
 METRICS_PER_STAGE = 13
 FUNCTION_METRICS = 8
 HOURS_PER_MONTH = 730  # AWS's monthly-to-hourly convention
@@ -177,7 +177,7 @@ def plan_festival(load: FestivalLoad, shape: DeploymentShape, prices: PriceTable
     else:
         needs.append(Need("endpoint_instances", 0, "instances", "edge path: detection on device"))
 
-    # Tracker: SQS batches -> Lambda invocations -> DetectFaces calls.
+    # CropScorer: SQS batches -> Lambda invocations -> DetectFaces calls.
     batch = _batch_size(crops_per_s, shape)
     invocations_per_s = crops_per_s / batch if crops_per_s else 0.0
     calls_per_invocation = (

@@ -15,13 +15,13 @@ from aws_lambda_powertools.logging.utils import copy_config_to_registered_logger
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from datapalooza.adapters.aws.lambda_events import handle_s3_event, handle_sqs_batch, is_sqs_event
 from datapalooza.constants import (
     METRIC_NAMESPACE,
     REKOGNITION_THROTTLED_METRIC,
     TRACKER_METRICS_SERVICE,
 )
-from datapalooza.emotions import Tracker, TrackerSettings, aws_tracker
-from datapalooza.emotions.events import handle_s3_event, handle_sqs_batch, is_sqs_event
+from datapalooza.emotions import CropScorer, TrackerSettings, aws_scorer
 
 logger = Logger(service=TRACKER_METRICS_SERVICE)
 # Function-level metrics (cold starts, crops per status); the per-stage emotion metrics
@@ -31,9 +31,9 @@ copy_config_to_registered_loggers(source_logger=logger, include={"datapalooza"})
 
 
 @functools.cache
-def tracker() -> Tracker:
+def scorer() -> CropScorer:
     """Composition root, built on the first event (not at import) and reused while warm."""
-    return aws_tracker(TrackerSettings.from_env(os.environ), on_throttled=count_throttled)
+    return aws_scorer(TrackerSettings.from_env(os.environ), on_throttled=count_throttled)
 
 
 def count_throttled(code: str) -> None:
@@ -46,5 +46,5 @@ def count_throttled(code: str) -> None:
 @metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if is_sqs_event(event):
-        return handle_sqs_batch(event, tracker(), context=context, metrics=metrics)
-    return handle_s3_event(event, tracker(), context=context, metrics=metrics)
+        return handle_sqs_batch(event, scorer(), context=context, metrics=metrics)
+    return handle_s3_event(event, scorer(), context=context, metrics=metrics)

@@ -52,7 +52,7 @@ class EmotionTrackerStack(Stack):
 
         self.tracker = EmotionTracker(
             self,
-            "Tracker",
+            "CropScorer",
             faces_bucket=faces_bucket,
             function_spec=FunctionSpec(
                 bundle=PythonBundle(

@@ -15,9 +15,9 @@ from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore
 from datapalooza.adapters.local.sqlite_results_table import SqliteResultsTable
 from datapalooza.detection import DetectorSettings, load_detector
 from datapalooza.detection.face_crops import find_faces, store_crops
+from datapalooza.emotions.bootstrap import local_scorer
 from datapalooza.emotions.settings import TrackerSettings
-from datapalooza.emotions.wiring import local_tracker
-from datapalooza.festival.tracker_worker import TrackerWorker
+from datapalooza.festival.scoring_worker import ScoringWorker
 from datapalooza.images import decode_image
 
 KEY = "faces/main/2026/07/04/21/1783198800000-f1-{}.jpg"
@@ -90,13 +90,13 @@ def test_the_worker_scores_pending_crops_and_a_restart_counts_nothing_twice(
     db = tmp_path / "festival.sqlite"
 
     def worker():
-        tracker = local_tracker(
+        tracker = local_scorer(
             TrackerSettings(analyzer="local"),
             faces_root=bucket,
             database=db,
             cache_dir=tmp_path / "cache",
         )
-        return TrackerWorker(tracker, queue)
+        return ScoringWorker(tracker, queue)
 
     assert worker().run_once() == 2
     assert queue.counts()["pending"] == 0
@@ -120,13 +120,13 @@ def test_a_crop_deleted_before_scoring_is_counted_missing_not_retried(tmp_path, 
     bucket, queue = festival_crops
     first = queue.receive(1)[0].key
     DirectoryFaceStore(bucket).delete(first)
-    tracker = local_tracker(
+    tracker = local_scorer(
         TrackerSettings(analyzer="local"),
         faces_root=bucket,
         database=tmp_path / "f.sqlite",
         cache_dir=tmp_path / "cache",
     )
-    worker = TrackerWorker(tracker, queue)
+    worker = ScoringWorker(tracker, queue)
     worker.run_once()
     assert worker.counters.missing == 1 and worker.counters.scored == 1
     assert queue.counts() == {"pending": 0, "done": 2, "dead": 0}
@@ -138,13 +138,13 @@ def test_a_crop_that_raises_fails_alone_with_its_reason_then_is_parked(tmp_path,
     bucket, queue = festival_crops
     poisoned, healthy = (n.key for n in queue.receive(2))
     (bucket / (poisoned + ".meta.json")).write_text("{not json")
-    tracker = local_tracker(
+    tracker = local_scorer(
         TrackerSettings(analyzer="local"),
         faces_root=bucket,
         database=tmp_path / "f.sqlite",
         cache_dir=tmp_path / "cache",
     )
-    worker = TrackerWorker(tracker, queue)
+    worker = ScoringWorker(tracker, queue)
 
     worker.run_once()
     assert worker.counters.scored == 1 and worker.counters.failed == 1
@@ -180,14 +180,14 @@ def test_a_repeated_notification_is_answered_from_the_ledger_whatever_the_outcom
     db = tmp_path / "festival.sqlite"
 
     def worker():
-        tracker = local_tracker(
+        tracker = local_scorer(
             TrackerSettings(analyzer="local"),
             faces_root=bucket,
             database=db,
             cache_dir=tmp_path / "cache",
         )
         counting = CountingAnalyzer(tracker.analyzer)
-        return TrackerWorker(dataclasses.replace(tracker, analyzer=counting), queue), counting
+        return ScoringWorker(dataclasses.replace(tracker, analyzer=counting), queue), counting
 
     first, analyzer = worker()
     assert first.run_once() == 4

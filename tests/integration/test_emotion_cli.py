@@ -12,7 +12,7 @@ from PIL import Image
 
 from datapalooza.cli import main
 from datapalooza.domain.emotions import EXPRESSION_CAVEAT, Emotion
-from datapalooza.emotions import CropRef, CropStatus, TrackerSettings, local_tracker
+from datapalooza.emotions import CropRef, CropStatus, TrackerSettings, local_scorer
 from tests.integration.conftest_emotions import T0, real_face_crops
 
 
@@ -59,7 +59,7 @@ def test_faces_too_small_to_score_are_listed_without_scores(tmp_path, astronaut_
 
 
 def test_local_tracker_scores_real_crops_into_sqlite(tmp_path):
-    tracker = local_tracker(
+    tracker = local_scorer(
         TrackerSettings(analyzer="local"),
         faces_root=tmp_path / "bucket",
         database=tmp_path / "festival.db",
@@ -70,9 +70,9 @@ def test_local_tracker_scores_real_crops_into_sqlite(tmp_path):
         key = f"faces/main/2026/07/18/21/{int(T0.timestamp() * 1000)}-f1-{index}.jpg"
         tracker.store.put(key, crop, {"stage": "main", "camera": "cam-1"})
         keys.append(key)
-    report = tracker.track([CropRef(k, str(i)) for i, k in enumerate(keys)])
+    report = tracker.score([CropRef(k, str(i)) for i, k in enumerate(keys)])
     assert [o.status for o in report.outcomes] == [CropStatus.SCORED] * 2
-    assert tracker.track([CropRef(keys[0], "again")]).outcomes[0].status is CropStatus.DUPLICATE
+    assert tracker.score([CropRef(keys[0], "again")]).outcomes[0].status is CropStatus.DUPLICATE
 
     mix = tracker.results.emotion_mix("main", T0, T0 + timedelta(minutes=1))
     assert mix.faces == 2

@@ -18,9 +18,9 @@ from moto import mock_aws
 
 from datapalooza import constants
 from datapalooza.adapters.aws.dynamo_results_table import PARTITION_KEY, SORT_KEY
+from datapalooza.adapters.aws.lambda_events import CropsFailed
 from datapalooza.adapters.aws.rekognition_analyzer import RekognitionAnalyzer
-from datapalooza.emotions import TrackerSettings, aws_tracker
-from datapalooza.emotions.events import CropsFailed
+from datapalooza.emotions import TrackerSettings, aws_scorer
 from datapalooza.emotions.mosaic import MosaicAnalyzer
 from datapalooza.settings import SettingsError
 from tests.integration.conftest_emotions import crop_key, mosaic_answer, real_face_crops
@@ -112,16 +112,16 @@ def wire(monkeypatch, module, *, mode: str, max_attempts: int = 5):
         mode=mode,
         max_attempts=max_attempts,
     )
-    tracker = aws_tracker(settings)
+    tracker = aws_scorer(settings)
     client = boto3.client("rekognition")
     rekognition = RekognitionAnalyzer(
         client,
         max_attempts=max_attempts,
         sleep=lambda _: None,
-        on_throttled=module.count_throttled,  # what the handler's tracker() wires
+        on_throttled=module.count_throttled,  # what the handler's scorer() wires
     )
     analyzer = MosaicAnalyzer(rekognition, max_tiles=36) if mode == "mosaic" else rekognition
-    monkeypatch.setattr(module, "tracker", lambda: dataclasses.replace(tracker, analyzer=analyzer))
+    monkeypatch.setattr(module, "scorer", lambda: dataclasses.replace(tracker, analyzer=analyzer))
     return client, rekognition
 
 
@@ -339,7 +339,7 @@ def test_composition_root_names_a_missing_setting(monkeypatch):
     monkeypatch.delenv(constants.ENV_RESULTS_TABLE, raising=False)
     monkeypatch.setenv(constants.ENV_FACES_BUCKET, BUCKET)
     with pytest.raises(SettingsError, match=constants.ENV_RESULTS_TABLE):
-        handler.tracker()
+        handler.scorer()
 
 
 def message_ids(event) -> dict[str, str]:
@@ -447,7 +447,7 @@ def test_a_crop_claimed_by_a_running_invocation_is_retried_not_scored_twice(aws,
     ids = message_ids(event)
     client, rekognition = wire(monkeypatch, handler, mode="mosaic")
     etag = aws["s3"].head_object(Bucket=BUCKET, Key=crop_key(index=0))["ETag"].strip('"')
-    handler.tracker().ledger.claim(crop_key(index=0), etag, lease_ms=60_000)  # elsewhere
+    handler.scorer().ledger.claim(crop_key(index=0), etag, lease_ms=60_000)  # elsewhere
     with stubbed_rekognition(client):
         response = handler.handler(event, LambdaContext())
     assert response == {"batchItemFailures": [{"itemIdentifier": ids[crop_key(index=0)]}]}

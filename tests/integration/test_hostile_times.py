@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore
 from datapalooza.domain.keys import CAPTURE_WINDOW_FUTURE, CAPTURE_WINDOW_PAST, CropKey
-from datapalooza.emotions import CropRef, CropStatus, TrackerSettings, track_crops
+from datapalooza.emotions import CropRef, CropStatus, TrackerSettings, score_crops
 from tests.integration.conftest_emotions import (
     FakeAnalyzer,
     FakeFaceStore,
@@ -116,7 +116,7 @@ def test_the_tracker_rejects_a_far_future_key_and_scores_its_neighbours():
         store.put(key, solid_jpeg(60), {"camera": "cam-1"})
     analyzer = FakeAnalyzer({solid_jpeg(60): scores(happy=90.0, calm=10.0)})
     results = FakeResultsTable()
-    report = track_crops(
+    report = score_crops(
         [CropRef(FAR_FUTURE_KEY, "m1"), CropRef(good, "m2"), CropRef(ahead, "m3")],
         store=store,
         analyzer=analyzer,

@@ -1,4 +1,4 @@
-"""Tracker settings from the environment, and S3/SQS events to crop references."""
+"""CropScorer settings from the environment, and S3/SQS events to crop references."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from datapalooza import constants
+from datapalooza.adapters.aws.lambda_events import crop_refs, is_sqs_event
 from datapalooza.emotions import TrackerSettings
-from datapalooza.emotions.events import crop_refs, is_sqs_event
 from datapalooza.settings import SettingsError
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"

@@ -1,4 +1,4 @@
-"""track_crops with fakes: every crop ends in one status, only retryable ones fail."""
+"""score_crops with fakes: every crop ends in one status, only retryable ones fail."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from datapalooza.emotions import CropRef, CropStatus, TrackerSettings, track_crops
+from datapalooza.emotions import CropRef, CropStatus, TrackerSettings, score_crops
 from datapalooza.ports import AnalyzerError
 from tests.integration.conftest_emotions import (
     T0,
@@ -36,7 +36,7 @@ def world():
 
 def run(world, refs, **settings):
     store, analyzer, results, metrics, _ = world
-    return track_crops(
+    return score_crops(
         refs,
         store=store,
         analyzer=analyzer,

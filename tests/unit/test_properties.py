@@ -18,9 +18,9 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from PIL import Image
 
+from datapalooza.adapters.aws.lambda_events import MalformedMessage, crop_refs
 from datapalooza.domain.frame_attributes import BadAttributes, FrameAttributes, parse_attributes
 from datapalooza.domain.keys import KEY_TIME_MAX, KEY_TIME_MIN, CropKey, InvalidKey
-from datapalooza.emotions.events import MalformedMessage, crop_refs
 from datapalooza.images import MAX_ANALYSED_PIXELS, BadImage, decode_image
 
 NOW = datetime(2026, 7, 18, 21, 30, tzinfo=UTC)

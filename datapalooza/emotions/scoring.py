@@ -1,6 +1,6 @@
 """The emotion tracker: face crops in, scores, results items and metrics out.
 
-``track_crops`` is the one function the Lambda handler and the local festival call.
+``score_crops`` is the one function the Lambda handler and the local festival call.
 Every crop ends in exactly one CropStatus, logged with its key; only FAILED crops
 (something that may work on a retry) make their delivery item fail, so SQS redrives
 them and, after the last retry, parks them in the dead-letter queue.
@@ -33,12 +33,14 @@ from datapalooza.ports import (
     AnalyzedFace,
     AnalyzerError,
     CropInProgress,
+    DecodedCropAnalyzer,
     EmotionAnalyzer,
     FaceStore,
     MetricsSink,
     ObjectMissing,
     OutcomeLedger,
     ResultsTable,
+    RGBImage,
     ScoredFace,
     StoreError,
 )
@@ -84,7 +86,7 @@ class CropOutcome:
 
 
 @dataclass(slots=True)
-class TrackReport:
+class ScoringReport:
     """Every crop's outcome, in input order."""
 
     outcomes: list[CropOutcome] = field(default_factory=list)
@@ -108,9 +110,11 @@ class _Pending:
     key: CropKey
     body: bytes
     camera: str
+    image: RGBImage | None = None
+    """The crop decoded when it was checked, kept for a DecodedCropAnalyzer."""
 
 
-def track_crops(
+def score_crops(
     refs: Sequence[CropRef],
     *,
     store: FaceStore,
@@ -120,7 +124,7 @@ def track_crops(
     settings: TrackerSettings,
     ledger: OutcomeLedger | None = None,
     lease_ms: int = DEFAULT_LEASE_MS,
-) -> TrackReport:
+) -> ScoringReport:
     """Score every crop, write one results item per new face, emit metrics once.
 
     With a ``ledger``, each crop is claimed first: one already settled is a DUPLICATE
@@ -132,6 +136,10 @@ def track_crops(
     pending: list[tuple[int, _Pending]] = []
     claimed: list[int] = []
     seen: set[str] = set()
+    # Every crop is decoded once, to check it; an analyzer that scores decoded crops gets
+    # those pixels instead of decoding the JPEG a second time (half the local tracker's
+    # CPU, docs/benchmarks.md).
+    keep_images = isinstance(analyzer, DecodedCropAnalyzer)
     for position, ref in enumerate(refs):
         if ref.key in seen:
             outcomes[position] = CropOutcome(ref, CropStatus.DUPLICATE, "repeated in this batch")
@@ -144,7 +152,7 @@ def track_crops(
                 continue
             claimed.append(position)
         try:
-            loaded = _load(ref, store, settings)
+            loaded = _load(ref, store, settings, keep_image=keep_images)
         except Exception as exc:  # one crop that breaks a parser never fails its neighbours
             if is_storage_full(exc):
                 raise
@@ -161,7 +169,7 @@ def track_crops(
         for position, outcome in _score(chunk, analyzer, results, settings):
             outcomes[position] = outcome
 
-    report = TrackReport([outcomes[i] for i in range(len(refs))])
+    report = ScoringReport([outcomes[i] for i in range(len(refs))])
     for outcome in report.outcomes:
         _log(outcome)
     _emit_metrics(report, metrics)
@@ -202,7 +210,9 @@ def _settle(outcomes: Sequence[CropOutcome], ledger: OutcomeLedger) -> None:
             logger.exception("could not record the outcome of %s", ref.key)
 
 
-def _load(ref: CropRef, store: FaceStore, settings: TrackerSettings) -> _Pending | CropOutcome:
+def _load(
+    ref: CropRef, store: FaceStore, settings: TrackerSettings, *, keep_image: bool = False
+) -> _Pending | CropOutcome:
     try:
         key = CropKey.parse(ref.key)
     except InvalidKey as exc:
@@ -227,10 +237,10 @@ def _load(ref: CropRef, store: FaceStore, settings: TrackerSettings) -> _Pending
         # Even a permanent store error (access denied) fails the item: the DLQ keeps it.
         return CropOutcome(ref, CropStatus.FAILED, f"could not read the crop: {exc}")
     try:
-        decode_image(body, max_bytes=settings.max_crop_bytes)
+        image = decode_image(body, max_bytes=settings.max_crop_bytes)
     except BadImage as exc:
         return CropOutcome(ref, CropStatus.REJECTED, f"{exc.code}: {exc}")
-    return _Pending(ref, key, body, _camera(metadata))
+    return _Pending(ref, key, body, _camera(metadata), image if keep_image else None)
 
 
 def _camera(metadata: Mapping[str, str]) -> str:
@@ -250,7 +260,11 @@ def _score(
     isolating: bool = False,
 ) -> list[tuple[int, CropOutcome]]:
     try:
-        analyzed = analyzer.analyze([item.body for _, item in chunk])
+        images = [item.image for _, item in chunk if item.image is not None]
+        if isinstance(analyzer, DecodedCropAnalyzer) and len(images) == len(chunk):
+            analyzed = analyzer.analyze_decoded(images)
+        else:
+            analyzed = analyzer.analyze([item.body for _, item in chunk])
         if len(analyzed) != len(chunk):
             raise AnalyzerError(
                 f"{analyzer.name} answered {len(analyzed)} results for {len(chunk)} crops",
@@ -352,7 +366,7 @@ _UNSCORED_METRICS = {
 }
 
 
-def _emit_metrics(report: TrackReport, metrics: MetricsSink) -> None:
+def _emit_metrics(report: ScoringReport, metrics: MetricsSink) -> None:
     scored = [o.face for o in report.outcomes if o.face is not None]
     unscored: Counter[tuple[str, str]] = Counter()
     for outcome in report.outcomes:

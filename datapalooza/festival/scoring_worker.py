@@ -8,15 +8,15 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 from datapalooza.adapters.local.crop_notifications import MAX_ATTEMPTS, SqliteCropNotifications
-from datapalooza.emotions.tracker import CropOutcome, CropRef, CropStatus
-from datapalooza.emotions.wiring import Tracker
+from datapalooza.emotions.bootstrap import CropScorer
+from datapalooza.emotions.scoring import CropOutcome, CropRef, CropStatus
 from datapalooza.system.storage_errors import is_storage_full, storage_full_detail
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
-class TrackerCounters:
+class ScoringCounters:
     scored: int = 0
     no_face: int = 0
     duplicate: int = 0
@@ -33,12 +33,12 @@ class TrackerCounters:
         return totals
 
 
-class TrackerWorker:
+class ScoringWorker:
     """Scores pending crops in batches until stopped; on stop, drains what is pending."""
 
     def __init__(
         self,
-        tracker: Tracker,
+        tracker: CropScorer,
         notifications: SqliteCropNotifications,
         *,
         batch: int = 64,
@@ -48,7 +48,7 @@ class TrackerWorker:
         self._notifications = notifications
         self._batch = batch
         self._poll_s = poll_s
-        self.counters = TrackerCounters()
+        self.counters = ScoringCounters()
         self.halted: str | None = None
         """Why the worker stopped on its own (the data directory is full), or None."""
 
@@ -85,7 +85,7 @@ class TrackerWorker:
         still raise, each crop is tried alone so only the one that raises fails (with
         its reason) instead of the same batch failing forever."""
         try:
-            return self._tracker.track(refs).outcomes
+            return self._tracker.score(refs).outcomes
         except Exception as exc:
             if is_storage_full(exc):
                 raise
@@ -93,7 +93,7 @@ class TrackerWorker:
         outcomes: list[CropOutcome] = []
         for ref in refs:
             try:
-                outcomes.extend(self._tracker.track([ref]).outcomes)
+                outcomes.extend(self._tracker.score([ref]).outcomes)
             except Exception as exc:
                 if is_storage_full(exc):
                     raise

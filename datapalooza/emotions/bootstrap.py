@@ -1,4 +1,5 @@
-"""Composition roots: the tracker's adapters, built from typed settings."""
+"""The emotion tracker's composition root: the analyzer, and the scoring use case wired
+to its adapters (AWS for the Lambda, local for ``datapalooza up``), from typed settings."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from datapalooza.emotions.factory import build_analyzer
+from datapalooza.emotions.mosaic import MosaicAnalyzer
+from datapalooza.emotions.scoring import DEFAULT_LEASE_MS, CropRef, ScoringReport, score_crops
 from datapalooza.emotions.settings import TrackerSettings
-from datapalooza.emotions.tracker import DEFAULT_LEASE_MS, CropRef, TrackReport, track_crops
 from datapalooza.ports import (
     EmotionAnalyzer,
     FaceStore,
@@ -20,8 +21,8 @@ from datapalooza.ports import (
 
 
 @dataclass(frozen=True, slots=True)
-class Tracker:
-    """The tracker's ports, wired: ``track`` is ``track_crops`` with them."""
+class CropScorer:
+    """The scoring use case wired to its ports: ``score`` is ``score_crops`` with them."""
 
     store: FaceStore
     analyzer: EmotionAnalyzer
@@ -30,8 +31,8 @@ class Tracker:
     settings: TrackerSettings
     ledger: OutcomeLedger | None = None
 
-    def track(self, refs: Sequence[CropRef], *, lease_ms: int = DEFAULT_LEASE_MS) -> TrackReport:
-        return track_crops(
+    def score(self, refs: Sequence[CropRef], *, lease_ms: int = DEFAULT_LEASE_MS) -> ScoringReport:
+        return score_crops(
             refs,
             store=self.store,
             analyzer=self.analyzer,
@@ -43,12 +44,12 @@ class Tracker:
         )
 
 
-def aws_tracker(
+def aws_scorer(
     settings: TrackerSettings,
     *,
     session: Any = None,
     on_throttled: Callable[[str], None] | None = None,
-) -> Tracker:
+) -> CropScorer:
     """S3 faces bucket, Rekognition, DynamoDB results and idempotency records,
     CloudWatch EMF (the Lambda);
     ``on_throttled`` hears each throttled DetectFaces answer."""
@@ -66,7 +67,7 @@ def aws_tracker(
     layer = DynamoDBPersistenceLayer(
         table_name=settings.idempotency_table, boto3_client=session.client("dynamodb")
     )
-    return Tracker(
+    return CropScorer(
         store=S3FaceStore(session.client("s3"), settings.faces_bucket),
         analyzer=build_analyzer(
             settings, rekognition_client=rekognition_client(session), on_throttled=on_throttled
@@ -78,13 +79,13 @@ def aws_tracker(
     )
 
 
-def local_tracker(
+def local_scorer(
     settings: TrackerSettings,
     *,
     faces_root: Path,
     database: Path,
     cache_dir: Path | None = None,
-) -> Tracker:
+) -> CropScorer:
     """A directory of crops, the ONNX model (unless settings say rekognition), SQLite
     results, metrics and idempotency records in ``database`` (the local festival).
     The local tracker is the only consumer: claims left by a killed run are released."""
@@ -96,7 +97,7 @@ def local_tracker(
 
     layer = SqlitePersistenceLayer(database)
     layer.release_in_progress()
-    return Tracker(
+    return CropScorer(
         store=DirectoryFaceStore(faces_root),
         analyzer=build_analyzer(settings, cache_dir=cache_dir),
         results=SqliteResultsTable(database),
@@ -104,3 +105,46 @@ def local_tracker(
         settings=settings,
         ledger=IdempotencyLedger(layer, expires_after_s=settings.idempotency_ttl_s),
     )
+
+
+def default_cache_dir() -> Path:
+    """Where converted models are cached (per user, outside the repository)."""
+    import platformdirs  # not in the Lambda bundle, which never converts models
+
+    return Path(platformdirs.user_cache_dir("datapalooza")) / "models"
+
+
+def build_analyzer(
+    settings: TrackerSettings,
+    *,
+    rekognition_client: Any = None,
+    cache_dir: Path | None = None,
+    on_throttled: Callable[[str], None] | None = None,
+) -> EmotionAnalyzer:
+    """``local``: the ONNX model (batched). ``rekognition``: DetectFaces per crop, or
+    through a mosaic of up to ``mosaic_size`` crops per call (``mode="mosaic"``);
+    ``on_throttled`` hears each throttled DetectFaces answer."""
+    if settings.analyzer == "local":
+        # Imported here: the Lambda never loads ONNX Runtime or h5py.
+        from datapalooza.adapters.local.onnx_emotion_analyzer import OnnxEmotionAnalyzer
+
+        return OnnxEmotionAnalyzer(
+            cache_dir=cache_dir or default_cache_dir(),
+            threads=settings.threads,
+            max_batch=settings.local_batch,
+        )
+    from datapalooza.adapters.aws.rekognition_analyzer import (
+        RekognitionAnalyzer,
+    )
+    from datapalooza.adapters.aws.rekognition_analyzer import (
+        rekognition_client as make_client,
+    )
+
+    analyzer = RekognitionAnalyzer(
+        rekognition_client if rekognition_client is not None else make_client(),
+        max_attempts=settings.max_attempts,
+        on_throttled=on_throttled,
+    )
+    if settings.mode == "mosaic":
+        return MosaicAnalyzer(analyzer, max_tiles=settings.mosaic_size)
+    return analyzer

@@ -28,8 +28,8 @@ from aws_lambda_powertools.utilities.data_classes import S3Event, SQSEvent
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from datapalooza.emotions.tracker import DEFAULT_LEASE_MS, CropRef, CropStatus, TrackReport
-from datapalooza.emotions.wiring import Tracker
+from datapalooza.emotions.bootstrap import CropScorer
+from datapalooza.emotions.scoring import DEFAULT_LEASE_MS, CropRef, CropStatus, ScoringReport
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ def _size(value: Any) -> int | None:
     return value
 
 
-def record_summary(metrics: Metrics | None, report: TrackReport) -> None:
+def record_summary(metrics: Metrics | None, report: ScoringReport) -> None:
     """Per-invocation counts of every status (``Crops<Status>``) on the handler's own
     metrics (function-level, no Stage): CropsFailed is what an alarm on retries watches."""
     if metrics is None:
@@ -122,7 +122,7 @@ def record_summary(metrics: Metrics | None, report: TrackReport) -> None:
 
 def handle_s3_event(
     event: Mapping[str, Any],
-    tracker: Tracker,
+    tracker: CropScorer,
     *,
     context: LambdaContext | None = None,
     metrics: Metrics | None = None,
@@ -134,7 +134,7 @@ def handle_s3_event(
     nothing) and finally sends it to the function's on-failure destination.
     """
     refs = crop_refs(event, item_id=None, bucket=tracker.settings.faces_bucket)
-    report = tracker.track(refs, lease_ms=_lease_ms(context))
+    report = tracker.score(refs, lease_ms=_lease_ms(context))
     record_summary(metrics, report)
     failed = [o.ref.key for o in report.outcomes if o.ref.item_id in report.failed_items]
     if failed:
@@ -144,7 +144,7 @@ def handle_s3_event(
 
 def handle_sqs_batch(
     event: Mapping[str, Any],
-    tracker: Tracker,
+    tracker: CropScorer,
     *,
     processor: BatchProcessor | None = None,
     context: LambdaContext | None = None,
@@ -160,7 +160,7 @@ def handle_sqs_batch(
         except MalformedMessage as exc:
             logger.error("message %s is not an S3 notification: %s", record.message_id, exc)
             malformed[record.message_id] = str(exc)
-    report: TrackReport = tracker.track(refs, lease_ms=_lease_ms(context))
+    report: ScoringReport = tracker.score(refs, lease_ms=_lease_ms(context))
     record_summary(metrics, report)
     failed = report.failed_items
 

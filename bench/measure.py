@@ -1,0 +1,167 @@
+"""What every benchmark measures with: CPU time of processes and threads, interleaved
+rounds, and the state of the machine.
+
+CPU time is what a busy machine cannot fake: other programs on the same cores stretch
+wall time, but the CPU seconds a process spends on one frame barely move. Processes are
+read from /proc (Linux), so a child server's CPU is counted from outside it; a process
+tree's CPU is the sum of its live members' (a live child's CPU is not in its parent's
+``cutime`` until the child is reaped).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PROC = Path("/proc")
+TICKS_PER_S = os.sysconf("SC_CLK_TCK")
+
+
+def _stat_fields(path: Path) -> list[str] | None:
+    """The fields of a /proc stat file after the command name (which may hold spaces)."""
+    try:
+        text = path.read_text()
+    except OSError:  # the process or thread ended meanwhile
+        return None
+    return text[text.rindex(")") + 2 :].split()
+
+
+def _cpu_of(fields: list[str]) -> float:
+    # utime and stime are fields 14 and 15 of proc(5); fields[0] here is field 3.
+    return (int(fields[11]) + int(fields[12])) / TICKS_PER_S
+
+
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of one process (all its threads)."""
+    fields = _stat_fields(PROC / str(pid) / "stat")
+    return _cpu_of(fields) if fields else 0.0
+
+
+def descendants(pid: int) -> list[int]:
+    """``pid`` and every live process below it."""
+    children: dict[int, list[int]] = {}
+    for entry in PROC.iterdir():
+        if not entry.name.isdigit():
+            continue
+        fields = _stat_fields(entry / "stat")
+        if fields:
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo.extend(children.get(current, []))
+    return tree
+
+
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds of ``pid`` and its live descendants."""
+    return sum(process_cpu_s(p) for p in descendants(pid))
+
+
+def thread_cpu_s(pid: int | None = None) -> dict[int, float]:
+    """CPU seconds per thread id of one process (default: this one)."""
+    task = PROC / str(pid or os.getpid()) / "task"
+    out = {}
+    for entry in task.iterdir():
+        fields = _stat_fields(entry / "stat")
+        if fields:
+            out[int(entry.name)] = _cpu_of(fields)
+    return out
+
+
+def python_thread_names() -> dict[int, str]:
+    """Native thread id -> Python thread name, for the threads of this process."""
+    return {t.native_id: t.name for t in threading.enumerate() if t.native_id is not None}
+
+
+@dataclass
+class CpuWindow:
+    """CPU and wall seconds spent between start() and stop() by some processes."""
+
+    pids: Sequence[int]
+    include_self: bool = False
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
+    _cpu0: float = field(default=0.0, repr=False)
+    _wall0: float = field(default=0.0, repr=False)
+
+    def _cpu_now(self) -> float:
+        total = sum(tree_cpu_s(pid) for pid in self.pids)
+        return total + (time.process_time() if self.include_self else 0.0)
+
+    def start(self) -> None:
+        self._cpu0, self._wall0 = self._cpu_now(), time.perf_counter()
+
+    def stop(self) -> None:
+        self.cpu_s = self._cpu_now() - self._cpu0
+        self.wall_s = time.perf_counter() - self._wall0
+
+
+@contextmanager
+def cpu_window(pids: Sequence[int] = (), *, include_self: bool = True) -> Iterator[CpuWindow]:
+    window = CpuWindow(pids, include_self=include_self)
+    window.start()
+    try:
+        yield window
+    finally:
+        window.stop()
+
+
+def interleaved(
+    arms: dict[str, Callable[[], dict[str, float]]], rounds: int
+) -> dict[str, list[dict[str, float]]]:
+    """Run every arm once per round, alternating their order (ABAB, then BABA), so a
+    change in the machine's load falls on all arms alike. Returns each arm's rounds."""
+    names = list(arms)
+    out: dict[str, list[dict[str, float]]] = {name: [] for name in names}
+    for r in range(rounds):
+        for name in names if r % 2 == 0 else reversed(names):
+            out[name].append(arms[name]())
+    return out
+
+
+def summary(values: Iterable[float]) -> dict[str, float]:
+    """Median, min and max of a measurement repeated over rounds."""
+    values = list(values)
+    return {
+        "median": statistics.median(values),
+        "min": min(values),
+        "max": max(values),
+        "rounds": len(values),
+    }
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine_state() -> dict[str, Any]:
+    """What the figures were taken on: cores, CPU model, load average at that moment."""
+    try:
+        load = list(os.getloadavg())
+    except OSError:
+        load = []
+    return {
+        "cores": os.cpu_count(),
+        "usable_cores": len(os.sched_getaffinity(0)),
+        "cpu_model": cpu_model(),
+        "load_average": [round(x, 2) for x in load],
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "time_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }

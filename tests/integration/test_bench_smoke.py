@@ -1,0 +1,152 @@
+"""The benchmark suite's quick mode runs end to end and its JSON has every figure the
+page is generated from. No goal is checked here: goals live in the benchmark output
+(docs/benchmarks.md), never in timed tests."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.measure import interleaved, thread_cpu_s, tree_cpu_s
+from bench.profile import parse_collapsed
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def positive(value: float) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value) and value > 0
+
+
+@pytest.fixture(scope="module")
+def quick_results(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str]:
+    tmp = tmp_path_factory.mktemp("bench")
+    out = tmp / "results.json"
+    subprocess.run(
+        [sys.executable, "-m", "bench", "--out", str(out)],
+        cwd=REPO,
+        env={**os.environ, "BENCH_QUICK": "1"},
+        check=True,
+        timeout=280,
+    )
+    page = tmp / "benchmarks.md"
+    subprocess.run(
+        [sys.executable, "-m", "bench.report", "--json", str(out), "--out", str(page)],
+        cwd=REPO,
+        check=True,
+        timeout=60,
+    )
+    return json.loads(out.read_text()), page.read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(400)
+def test_quick_suite_writes_every_figure(quick_results: tuple[dict, str]) -> None:
+    results, page = quick_results
+    assert results["quick"] is True
+    assert set(results["benchmarks"]) == {"endpoint", "emotions", "devices", "festival"}
+    machine = results["machine_before"]
+    assert machine["cores"] >= 1 and machine["cpu_model"] and len(machine["load_average"]) == 3
+
+    endpoint = results["benchmarks"]["endpoint"]
+    top = endpoint["latency"]["1280x720"]
+    for arm in ("detector", "round_trip", "decode"):
+        assert positive(top[arm]["cpu_ms"]["median"]) and positive(top[arm]["wall_ms"]["median"])
+        assert top[arm]["cpu_ms"]["rounds"] == 2  # interleaved, repeated
+    assert top["overhead_cpu"] == pytest.approx(
+        top["round_trip"]["cpu_ms"]["median"] / top["detector"]["cpu_ms"]["median"]
+    )
+    scaling = endpoint["scaling"]
+    assert positive(scaling["scaling"]) and scaling["workers"] >= 2
+    assert scaling["scaling_per_core"] == pytest.approx(scaling["scaling"] / scaling["workers"])
+
+    devices = results["benchmarks"]["devices"]
+    qualities = {c["camera_quality"] for c in devices["grid"]}
+    faces = {c["faces_placed"] for c in devices["grid"]}
+    assert min(qualities) == 75 and max(qualities) == 90 and min(faces) == 5 and max(faces) == 30
+    for cell in devices["grid"]:
+        assert cell["ratio"] == pytest.approx(cell["edge_bytes"] / cell["cloud_bytes"])
+        assert cell["cloud_overhead"] > 500  # SigV4 headers are counted, not guessed away
+        if cell["edge_requests"]:
+            assert cell["edge_metadata"] > 0 and cell["edge_overhead"] > cell["edge_metadata"]
+
+    emotions = results["benchmarks"]["emotions"]
+    sizes = [int(s) for s in emotions["local_analyzer"]["model"]]
+    assert max(sizes) > 8  # no cap at the analyzer's default micro-batch
+    assert positive(emotions["best_vs_single_cpu"])
+
+    festival = results["benchmarks"]["festival"]["cpu"]
+    parts = festival["cpu_ms_per_scored_frame"]
+    assert {
+        "synthetic_source",
+        "endpoint",
+        "crop_store",
+        "tracker",
+        "database",
+        "dashboard",
+    } <= set(parts)
+    assert festival["frames_scored"] > 0
+    assert festival["pipeline_vs_detector"] == pytest.approx(
+        festival["pipeline_cpu_ms_per_scored_frame"] / festival["detector_cpu_ms_per_frame"]
+    )
+
+    assert set(results["goals"]) == {
+        "endpoint.endpoint_cpu_overhead",
+        "endpoint.workers_scaling_per_core",
+        "devices.edge_bytes_ratio",
+        "festival.up_pipeline_cpu_vs_detector",
+    }
+    for name, goal in results["goals"].items():
+        assert isinstance(goal["met"], bool) and positive(goal["value"]), name
+        assert name in page
+    assert "## The machine" in page and "## Goals" in page
+    assert str(machine["cores"]) in page
+
+
+def test_cpu_of_a_busy_child_is_counted_from_outside() -> None:
+    """tree_cpu_s reads a child's CPU while it runs, not only once it is reaped."""
+    busy = (
+        "import sys, time\nt = time.process_time()\n"
+        "while time.process_time() - t < 0.3: pass\nprint(flush=True)\nsys.stdin.read()"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", busy], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    try:
+        assert child.stdout is not None
+        child.stdout.readline()  # it has spent its 0.3 s of CPU and is still alive
+        assert tree_cpu_s(child.pid) >= 0.25
+    finally:
+        child.communicate(b"", timeout=10)
+    assert sum(thread_cpu_s().values()) > 0
+
+
+def test_interleaved_alternates_order() -> None:
+    order: list[str] = []
+    runs = interleaved(
+        {
+            "a": lambda: order.append("a") or {"x": 1.0},
+            "b": lambda: order.append("b") or {"x": 2.0},
+        },
+        4,
+    )
+    assert order == ["a", "b", "b", "a", "a", "b", "b", "a"]
+    assert [r["x"] for r in runs["b"]] == [2.0] * 4
+
+
+def test_profile_parses_collapsed_stacks() -> None:
+    text = (
+        "process 1:python;main (app.py:1);detect (det.py:5);run (ort.py:9) 30\n"
+        "process 1:python;main (app.py:1);decode (images.py:3) 10\n"
+    )
+    own, inclusive, total = parse_collapsed(text)
+    assert total == 40
+    assert own["ort.py:run"] == 30 and own["images.py:decode"] == 10
+    assert inclusive["app.py:main"] == 40 and inclusive["det.py:detect"] == 30
+    own, _, total = parse_collapsed(text, within="det.py:detect")
+    assert total == 30 and set(own) == {"ort.py:run"}
