@@ -16,6 +16,7 @@ from datapalooza.constants import FACES_PREFIX
 
 if TYPE_CHECKING:
     from stacks.app_builder import FestivalStacks
+    from stacks.constructs.virtual_device import VirtualCoreDevice
 
 FACES_CROPS = (
     "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::"
@@ -106,6 +107,10 @@ def acknowledge_findings(stacks: FestivalStacks) -> None:
         )
     _ack(stacks.edge.edge.core.role, stage_crops(stacks.edge.edge.stage), _CROPS_REASON)
 
+    for virtual in (stacks.emotion_tracker.virtual_device, stacks.edge.virtual_device):
+        if virtual is not None:
+            _acknowledge_virtual_device(virtual)
+
     notifications_role = _bucket_notifications_role(stacks.emotion_tracker)
     _ack(
         notifications_role,
@@ -113,6 +118,55 @@ def acknowledge_findings(stacks: FestivalStacks) -> None:
         "AWSLambdaBasicExecutionRole]",
         "CDK's own deploy-time handler that adds the faces/ notification to the "
         "Challenge 1 bucket; the managed policy only lets it write its logs.",
+    )
+
+
+def _acknowledge_virtual_device(virtual: VirtualCoreDevice) -> None:
+    _ack(
+        virtual.role,
+        ANY_RESOURCE,
+        "Session Manager's agent actions (ssm:UpdateInstanceInformation, ssmmessages:*"
+        "Channel) have no resource-level permissions; AWS's own Session Manager instance "
+        "policy grants them on '*'. Footage and certificate reads name their one object.",
+    )
+    _ack(
+        virtual.instance,
+        "AwsSolutions-EC28",
+        "A workshop device for a day: basic 5-minute metrics are free and enough; "
+        "detailed monitoring would bill for metrics no one reads.",
+    )
+    _ack(
+        virtual.instance,
+        "AwsSolutions-EC29",
+        "`cdk destroy` must remove the virtual device with its stack; termination "
+        "protection would make the instructor's teardown fail.",
+    )
+    _ack(
+        virtual.secret,
+        "AwsSolutions-SMG4",
+        "Holds a device certificate and key, which Secrets Manager cannot rotate; a new "
+        "certificate comes from replacing the stack's certificate resource.",
+    )
+    function = virtual.certificate_function
+    assert function.role is not None
+    _ack(
+        function.role,
+        ANY_RESOURCE,
+        "iot:CreateKeysAndCertificate and iot:DescribeEndpoint have no resource-level "
+        "permissions (the certificate does not exist yet; endpoints are per account).",
+    )
+    _ack(
+        function.role,
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:"
+        "<AWS::AccountId>:cert/*]",
+        "The certificate id is made by AWS IoT at run time, so it cannot be named in "
+        "advance; the function only touches the certificate it made (its physical id).",
+    )
+    _ack(
+        function,
+        LATEST_RUNTIME,
+        "python3.13 is the house runtime of every cloud function (stacks/python_function.py); "
+        "this one runs boto3 from the runtime only, for a few calls per deploy.",
     )
 
 

@@ -111,6 +111,11 @@ class AppSettings:
     # platform's name (aarch64 / x86_64); components use GREENGRASS_ARCHITECTURES' name.
     device_architecture: str = "aarch64"
     device_python: str = "3.12"
+    # Adds an EC2 instance to the Challenge 2 and 3 stacks that becomes their Greengrass
+    # core device and plays synthetic festival footage as its camera, for attendees
+    # without hardware (stacks/constructs/virtual_device.py, docs/virtual-device.md). It replaces
+    # camera_source / edge_source with the footage file.
+    virtual_device: bool = False
     # Where the festival alarms (stacks/constructs/festival_alarms.py) e-mail; empty: the SNS topic
     # only (subscribe to it yourself).
     alarm_email: str = ""

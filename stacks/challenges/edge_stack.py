@@ -11,6 +11,7 @@ from datapalooza import constants
 from stacks.constructs.device_program import DeviceProgram, edge_program
 from stacks.constructs.faces_bucket import faces_bucket_name as faces_bucket_name_of_account
 from stacks.constructs.faces_bucket import grant_put_crops
+from stacks.constructs.virtual_device import VirtualCoreDevice, add_virtual_device, device_source
 from stacks.settings import AppSettings
 
 
@@ -38,7 +39,9 @@ class EdgeStack(Stack):
                 constants.ENV_FACES_BUCKET: faces_bucket_name,
                 constants.ENV_STAGE: settings.edge_stage,
                 constants.ENV_CAMERA: settings.edge_camera_name,
-                constants.ENV_SOURCE: settings.edge_source,
+                constants.ENV_SOURCE: device_source(
+                    settings.edge_source, virtual=settings.virtual_device
+                ),
                 constants.ENV_QUEUE_DIR: settings.edge_queue_dir,
                 constants.ENV_DETECTOR: settings.detector,
                 constants.ENV_MIN_CONFIDENCE: f"{settings.min_confidence:g}",
@@ -50,6 +53,19 @@ class EdgeStack(Stack):
         )
         # The edge device uploads its own stage's crops: it never reads or deletes any.
         grant_put_crops(faces_bucket_name, self.edge.core.role, stage=settings.edge_stage)
+
+        self.virtual_device: VirtualCoreDevice | None = None
+        if settings.virtual_device:
+            self.virtual_device = add_virtual_device(
+                self,
+                "VirtualEdge",
+                device=self.edge,
+                core=self.edge.core,
+                stage=settings.edge_stage,
+                architecture=settings.device_architecture,
+                python_version=settings.device_python,
+                log_retention=settings.log_retention,
+            )
 
         CfnOutput(self, "EdgeThingName", value=self.edge.core.thing_name)
         CfnOutput(self, "EdgeRoleAlias", value=self.edge.core.role_alias.role_alias or "")

@@ -20,6 +20,7 @@ from stacks.constructs.emotion_tracker import EmotionTracker
 from stacks.constructs.faces_bucket import faces_bucket_name as faces_bucket_name_of_account
 from stacks.constructs.faces_bucket import grant_read_crops
 from stacks.constructs.festival_alarms import FestivalAlarms
+from stacks.constructs.virtual_device import VirtualCoreDevice, add_virtual_device, device_source
 from stacks.settings import AppSettings
 
 TRACKER_HANDLER_DIR = REPO_ROOT / "lambdas" / "emotion_tracker"
@@ -122,7 +123,9 @@ class EmotionTrackerStack(Stack):
                 constants.ENV_ENDPOINT_NAME: settings.endpoint_name,
                 constants.ENV_STAGE: settings.camera_stage,
                 constants.ENV_CAMERA: settings.camera_name,
-                constants.ENV_SOURCE: settings.camera_source,
+                constants.ENV_SOURCE: device_source(
+                    settings.camera_source, virtual=settings.virtual_device
+                ),
                 constants.ENV_INTERVAL_SECONDS: f"{settings.camera_interval_s:g}",
             },
             architecture=settings.device_architecture,
@@ -131,6 +134,18 @@ class EmotionTrackerStack(Stack):
         )
         # The camera may send frames to the endpoint: nothing else.
         endpoint.grant_invoke(self.camera.core.role)
+        self.virtual_device: VirtualCoreDevice | None = None
+        if settings.virtual_device:
+            self.virtual_device = add_virtual_device(
+                self,
+                "VirtualCamera",
+                device=self.camera,
+                core=self.camera.core,
+                stage=settings.camera_stage,
+                architecture=settings.device_architecture,
+                python_version=settings.device_python,
+                log_retention=settings.log_retention,
+            )
 
         self.alarms = FestivalAlarms(
             self,

