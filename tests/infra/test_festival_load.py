@@ -16,7 +16,7 @@ from cdk_nag import AwsSolutionsChecks
 
 from datapalooza import constants
 from datapalooza.deployment import DeploymentShape
-from datapalooza.workshop.inventory import KNOWN_STACKS
+from datapalooza.naming import team_of_stack
 from stacks.app_builder import cdk_json_context
 from stacks.challenges.endpoint_stack import EndpointStack
 from stacks.constructs.festival_alarms import FestivalAlarms
@@ -36,7 +36,9 @@ def test_every_stack_is_tagged_with_its_team_and_challenge(synth: Synth) -> None
     for stack in stacks:
         tags = stack.tags.tag_values()
         assert tags[constants.TEAM_TAG] == constants.DEFAULT_TEAM
-        assert int(tags[constants.CHALLENGE_TAG]) == KNOWN_STACKS[stack.stack_name]
+        assert (tags[constants.TEAM_TAG], int(tags[constants.CHALLENGE_TAG])) == team_of_stack(
+            stack.stack_name
+        )
 
 
 def test_teardown_order_respects_every_stack_dependency(synth: Synth) -> None:
@@ -45,8 +47,14 @@ def test_teardown_order_respects_every_stack_dependency(synth: Synth) -> None:
     stacks = (synth.stacks.endpoint, synth.stacks.emotion_tracker, synth.stacks.edge)
     for stack in stacks:
         for dependency in stack.dependencies:
-            assert KNOWN_STACKS[stack.stack_name] > KNOWN_STACKS[dependency.stack_name]
+            assert _challenge(stack.stack_name) > _challenge(dependency.stack_name)
     assert synth.stacks.emotion_tracker.dependencies  # the app does declare them
+
+
+def _challenge(stack_name: str) -> int:
+    found = team_of_stack(stack_name)
+    assert found is not None, stack_name
+    return found[1]
 
 
 def test_the_planner_prices_what_is_deployed(synth: Synth) -> None:
