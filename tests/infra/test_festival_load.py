@@ -20,6 +20,7 @@ from datapalooza.naming import team_of_stack
 from stacks.app_builder import cdk_json_context
 from stacks.challenges.endpoint_stack import EndpointStack
 from stacks.constructs.festival_alarms import FestivalAlarms
+from stacks.names import AppNames
 from stacks.settings import (
     SERVERLESS_MAX_CONCURRENCY,
     SERVERLESS_MEMORY_SIZES_MB,
@@ -148,6 +149,7 @@ def test_alarm_email_subscription_from_context_is_nag_clean() -> None:
         tracker=lambda_.Function.from_function_arn(
             stack, "Fn", "arn:aws:lambda:us-east-1:123456789012:function:tracker"
         ),
+        metric_namespace=constants.METRIC_NAMESPACE,
         endpoint_name="e",
         variant_name="AllTraffic",
         model_latency_ms=500,
@@ -173,7 +175,13 @@ def _endpoint_template(artifact: Path, **context: Any) -> dict[str, Any]:
     # cdk.json's feature flags and settings, then this test's context on top.
     app = App(context={**cdk_json_context(), **{f"datapalooza:{k}": v for k, v in context.items()}})
     settings = AppSettings.from_context(app.node.try_get_context)
-    stack = EndpointStack(app, "Endpoint", settings=settings, model_artifact=artifact)
+    stack = EndpointStack(
+        app,
+        "Endpoint",
+        settings=settings,
+        names=AppNames.of(settings),
+        model_artifact=artifact,
+    )
     return Template.from_stack(stack).to_json()
 
 

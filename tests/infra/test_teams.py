@@ -218,7 +218,8 @@ def _metric_namespaces(synth: TeamSynth) -> set[str]:
         if not namespace.startswith("AWS/"):
             found.add(namespace)
     dashboard = next(iter(resources(tracker, "AWS::CloudWatch::Dashboard").values()))
-    body = "".join(p for p in dashboard["Properties"]["DashboardBody"]["Fn::Join"][1] if isinstance(p, str))
+    parts = dashboard["Properties"]["DashboardBody"]["Fn::Join"][1]
+    body = "".join(p for p in parts if isinstance(p, str))
     found |= set(re.findall(r"SEARCH\('\{([^,]+),", body))
     return found
 
@@ -270,7 +271,10 @@ def test_the_longest_team_name_fits_every_limit() -> None:
     checks = [
         (bucket, naming.BUCKET_NAME_MAX, r"[a-z0-9][a-z0-9.-]*[a-z0-9]"),
         (names.endpoint, naming.ENDPOINT_NAME_MAX, r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"),
-        *((s, naming.STACK_NAME_MAX, r"[A-Za-z][A-Za-z0-9-]{0,127}") for s in team.stacks().values()),
+        *(
+            (stack, naming.STACK_NAME_MAX, r"[A-Za-z][A-Za-z0-9-]{0,127}")
+            for stack in team.stacks().values()
+        ),
         (names.dashboard, naming.DASHBOARD_NAME_MAX, r"[A-Za-z0-9_-]+"),
         (names.metric_namespace, naming.METRIC_NAMESPACE_MAX, r"[^:].*"),
     ]

@@ -13,10 +13,10 @@ from moto import mock_aws
 from datapalooza.adapters.aws.emf_metrics_sink import EmfMetricsSink
 from datapalooza.adapters.local.sqlite_metrics_sink import SqliteMetricsSink
 from datapalooza.constants import ENV_METRIC_NAMESPACE, METRIC_NAMESPACE, STAGE_DIMENSION
-from datapalooza.emotions.settings import TrackerSettings
-from datapalooza.settings import SettingsError
 from datapalooza.domain.emotions import crowd_mood
+from datapalooza.emotions.settings import TrackerSettings
 from datapalooza.ports import ScoredFace
+from datapalooza.settings import SettingsError
 from tests.integration.conftest_emotions import T0, crop_key, scores
 
 FACES = [
