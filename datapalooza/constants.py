@@ -66,6 +66,11 @@ ENV_ANALYZER_MODE: Final = "DATAPALOOZA_ANALYZER_MODE"
 ENV_MOSAIC_SIZE: Final = "DATAPALOOZA_MOSAIC_SIZE"
 ENV_RESULTS_TTL_DAYS: Final = "DATAPALOOZA_RESULTS_TTL_DAYS"
 ENV_QUEUE_DIR: Final = "DATAPALOOZA_QUEUE_DIR"
+# The MQTT topic a device program publishes on (set only for a team's devices: the default
+# is DETECTIONS_TOPIC / EDGE_STATS_TOPIC for the program's stage).
+ENV_TOPIC: Final = "DATAPALOOZA_TOPIC"
+# The tracker's CloudWatch namespace (Powertools' own variable; default METRIC_NAMESPACE).
+ENV_METRIC_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
 ENV_DATA_DIR: Final = "DATAPALOOZA_DATA_DIR"
 ENV_NOTIFICATIONS_DB: Final = "DATAPALOOZA_NOTIFICATIONS_DB"
 ENV_DASHBOARD_HOST: Final = "DATAPALOOZA_DASHBOARD_HOST"
@@ -90,6 +95,7 @@ CLOUD_INFERENCE_STACK: Final = "DataPalooza-Challenge1-Endpoint"
 EMOTION_TRACKER_STACK: Final = "DataPalooza-Challenge2-EmotionTracker"
 EDGE_STACK: Final = "DataPalooza-Challenge3-Edge"
 
+# Stack names above are the default team's; datapalooza.naming.TeamNames names every team's.
 # Tags on every stack: whose it is and which challenge, so an instructor's
 # ``datapalooza workshop`` finds and orders them (teardown: highest challenge first).
 TEAM_TAG: Final = "datapalooza:team"

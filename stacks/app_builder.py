@@ -20,6 +20,7 @@ from stacks.challenges.edge_stack import EdgeStack
 from stacks.challenges.emotion_tracker_stack import EmotionTrackerStack
 from stacks.challenges.endpoint_stack import EndpointStack
 from stacks.nag_acknowledgements import acknowledge_findings
+from stacks.names import AppNames
 from stacks.settings import AppSettings
 
 CDK_JSON = REPO_ROOT / "cdk.json"
@@ -41,19 +42,25 @@ def build_app(
 ) -> FestivalStacks:
     """Add the three challenge stacks to ``app`` and check them with cdk-nag's AWS
     Solutions pack (synthesis fails on any finding not acknowledged, with a reason, in
-    stacks/nag_acknowledgements.py)."""
+    stacks/nag_acknowledgements.py).
+
+    Every stack and physical name follows ``settings.team`` (stacks/names.py), so each
+    team's three stacks stand beside the other teams' in one account and Region."""
+    names = AppNames.of(settings)
     endpoint = EndpointStack(
         app,
-        constants.CLOUD_INFERENCE_STACK,
+        names.endpoint_stack,
         settings=settings,
+        names=names,
         model_artifact=model_artifact,
         env=env,
         description="DataPalooza Challenge 1: face-detection endpoint and faces bucket",
     )
     tracker = EmotionTrackerStack(
         app,
-        constants.EMOTION_TRACKER_STACK,
+        names.emotion_tracker_stack,
         settings=settings,
+        names=names,
         endpoint=endpoint.endpoint,
         env=env,
         description="DataPalooza Challenge 2: emotion tracker, crowd dashboard, camera device",
@@ -61,8 +68,9 @@ def build_app(
     tracker.add_dependency(endpoint, "the camera invokes Challenge 1's endpoint")
     edge = EdgeStack(
         app,
-        constants.EDGE_STACK,
+        names.edge_stack,
         settings=settings,
+        names=names,
         env=env,
         description="DataPalooza Challenge 3: edge inference device",
     )
@@ -71,9 +79,9 @@ def build_app(
     for challenge, stack in enumerate((endpoint, tracker, edge), start=1):
         # Stack tags (CloudFormation propagates them to the resources): the workshop
         # commands find a team's stacks and delete them highest challenge first.
-        Tags.of(stack).add(constants.TEAM_TAG, constants.DEFAULT_TEAM)
+        Tags.of(stack).add(constants.TEAM_TAG, names.team)
         Tags.of(stack).add(constants.CHALLENGE_TAG, str(challenge))
-    acknowledge_findings(stacks)
+    acknowledge_findings(stacks, team=names.team)
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return stacks
 

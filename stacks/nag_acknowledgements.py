@@ -13,20 +13,19 @@ from aws_cdk import Acknowledgment, Stack, Validations
 from constructs import IConstruct
 
 from datapalooza.constants import FACES_PREFIX
+from datapalooza.naming import TeamNames
 
 if TYPE_CHECKING:
     from stacks.app_builder import FestivalStacks
     from stacks.constructs.virtual_device import VirtualCoreDevice
 
-FACES_CROPS = (
-    "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::"
-    f"datapalooza-faces-<AWS::AccountId>-<AWS::Region>/{FACES_PREFIX}*]"
-)
 
-
-def stage_crops(stage: str) -> str:
-    """The finding for a grant on one stage's crops (``faces/<stage>/*``)."""
-    return FACES_CROPS.replace(f"/{FACES_PREFIX}*]", f"/{FACES_PREFIX}{stage}/*]")
+def faces_crops(team: str, stage: str | None = None) -> str:
+    """The finding for a grant on the team's faces bucket's crops (``faces/*``), or on
+    one stage's crops only (``faces/<stage>/*``)."""
+    bucket = TeamNames(team).faces_bucket("<AWS::AccountId>", "<AWS::Region>")
+    prefix = FACES_PREFIX if stage is None else f"{FACES_PREFIX}{stage}/"
+    return f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{bucket}/{prefix}*]"
 
 
 ANY_RESOURCE = "AwsSolutions-IAM5[Resource::*]"
@@ -46,10 +45,11 @@ def _ack(scope: IConstruct, rule: str, reason: str) -> None:
     Validations.of(scope).acknowledge(Acknowledgment(id=f"{PLUGIN}::{rule}", reason=reason))
 
 
-def acknowledge_findings(stacks: FestivalStacks) -> None:
+def acknowledge_findings(stacks: FestivalStacks, *, team: str) -> None:
     """Record the accepted findings on the constructs they concern."""
+    crops = faces_crops(team)
     endpoint = stacks.endpoint.endpoint
-    _ack(endpoint.role, FACES_CROPS, _CROPS_REASON)
+    _ack(endpoint.role, crops, _CROPS_REASON)
     _ack(
         endpoint.role,
         ANY_RESOURCE,
@@ -67,7 +67,7 @@ def acknowledge_findings(stacks: FestivalStacks) -> None:
 
     tracker = stacks.emotion_tracker.tracker
     assert tracker.function.role is not None
-    _ack(tracker.function.role, FACES_CROPS, _CROPS_REASON)
+    _ack(tracker.function.role, crops, _CROPS_REASON)
     _ack(
         tracker.function.role,
         ANY_RESOURCE,
@@ -105,7 +105,7 @@ def acknowledge_findings(stacks: FestivalStacks) -> None:
             "Python (setting device_python), never in Lambda: the runtime must match the "
             "interpreter installed on the device, not Lambda's newest.",
         )
-    _ack(stacks.edge.edge.core.role, stage_crops(stacks.edge.edge.stage), _CROPS_REASON)
+    _ack(stacks.edge.edge.core.role, faces_crops(team, stacks.edge.edge.stage), _CROPS_REASON)
 
     for virtual in (stacks.emotion_tracker.virtual_device, stacks.edge.virtual_device):
         if virtual is not None:

@@ -16,6 +16,7 @@ from aws_cdk import aws_logs as logs
 from datapalooza import constants, deployment
 from datapalooza.deployment import DeploymentShape
 from datapalooza.domain.keys import InvalidName, validate_slug
+from datapalooza.naming import InvalidTeam, validate_team
 from datapalooza.settings import SettingsError
 from datapalooza.sources.base import InvalidSourceSpec
 from datapalooza.sources.spec import validate_spec
@@ -55,6 +56,10 @@ T = TypeVar("T")
 class AppSettings:
     """Everything an instructor may tune at deploy time (``cdk deploy -c datapalooza:KEY=V``)."""
 
+    # Whose deployment this is: every stack and physical name carries it (the rule:
+    # datapalooza/naming.py; applied once in stacks/names.py), so many attendees deploy
+    # side by side in one account and Region. "default" keeps the names unchanged.
+    team: str = constants.DEFAULT_TEAM
     endpoint_name: str = constants.DEFAULT_ENDPOINT_NAME
     # CPU instance: RetinaFace on ONNX Runtime needs no GPU (~75 ms per 1280x720 frame).
     endpoint_instance_type: str = deployment.ENDPOINT_INSTANCE_TYPE
@@ -104,9 +109,11 @@ class AppSettings:
     edge_stage: str = "main"
     edge_camera_name: str = "edge-1"
     edge_source: str = "webcam:0"
-    # On the core device: the component's own work directory under the Greengrass v2 root
-    # (persistent across restarts, so queued crops survive a reboot). Not a path here.
-    edge_queue_dir: str = "/greengrass/v2/work/datapalooza.EdgeInference/forward-queue"
+    # On the core device (not a path here). Empty: forward-queue/ in the edge component's
+    # own work directory under the Greengrass v2 root (persistent across restarts, so
+    # queued crops survive a reboot), e.g. /greengrass/v2/work/datapalooza.EdgeInference/
+    # forward-queue; the component's name, hence the folder, follows the team.
+    edge_queue_dir: str = ""
     # The core devices' CPU: aarch64 (arm64) or x86_64 (amd64). Normalised to the wheel
     # platform's name (aarch64 / x86_64); components use GREENGRASS_ARCHITECTURES' name.
     device_architecture: str = "aarch64"
@@ -124,6 +131,10 @@ class AppSettings:
     alarm_model_latency_ms: int = 500
 
     def __post_init__(self) -> None:
+        try:
+            validate_team(self.team)
+        except InvalidTeam as exc:
+            raise SettingsError(f"context {CONTEXT_PREFIX}team: {exc}") from None
         _check(
             _ENDPOINT_NAME.match(self.endpoint_name) is not None,
             "endpoint_name",
@@ -231,7 +242,11 @@ class AppSettings:
         object.__setattr__(
             self, "device_architecture", _DEVICE_ARCHITECTURES[self.device_architecture]
         )
-        _check(self.edge_queue_dir.startswith("/"), "edge_queue_dir", "an absolute path")
+        _check(
+            self.edge_queue_dir == "" or self.edge_queue_dir.startswith("/"),
+            "edge_queue_dir",
+            "an absolute path (or empty for the edge component's work directory)",
+        )
         _check(self.device_python in _DEVICE_PYTHONS, "device_python", ", ".join(_DEVICE_PYTHONS))
         _check(
             1 <= self.alarm_model_latency_ms <= 60_000,

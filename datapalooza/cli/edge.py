@@ -40,9 +40,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--drain-timeout", type=float, default=120.0, help="seconds to wait for uploads at exit"
     )
-    parser.add_argument(
-        "--detector", choices=constants.DETECTOR_NAMES, help="face detector"
-    )
+    parser.add_argument("--detector", choices=constants.DETECTOR_NAMES, help="face detector")
     parser.add_argument("--min-face-px", type=int, help="smallest face to crop (default 40)")
     parser.set_defaults(handler=run)
 

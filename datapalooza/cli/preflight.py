@@ -33,7 +33,7 @@ def register(subparsers: Any) -> None:
         default=[],
         metavar="KEY=VALUE",
         help="CDK context you will pass to cdk deploy -c "
-        "(e.g. datapalooza:endpoint_instance_type=ml.c5.large)",
+        "(e.g. datapalooza:endpoint_instance_type=ml.c5.large, datapalooza:team=alice)",
     )
     parser.set_defaults(handler=run)
 
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
 
     from datapalooza.adapters.aws.session import aws_session
     from datapalooza.preflight.checks import Target, run_checks
-    from datapalooza.preflight.deployer_permissions import CHALLENGES
+    from datapalooza.preflight.deployer_permissions import challenges
 
     session = aws_session(purpose="preflight", region=args.region)
     try:
@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
             "(`aws sso login`, or new access keys) and retry"
         ) from exc
     settings = _deploy_settings(args.context)
-    challenge = CHALLENGES[args.challenge]
+    challenge = challenges(settings.team)[args.challenge]
     partition = identity["Arn"].split(":")[1]
     target = Target(
         challenge=challenge,

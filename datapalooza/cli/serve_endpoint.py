@@ -23,9 +23,7 @@ def register(subparsers: Any) -> None:
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--store", type=Path, help="write face crops under this directory")
     where.add_argument("--bucket", help="write face crops to this S3 bucket")
-    parser.add_argument(
-        "--detector", choices=constants.DETECTOR_NAMES, help="face detector"
-    )
+    parser.add_argument("--detector", choices=constants.DETECTOR_NAMES, help="face detector")
     parser.add_argument("--min-confidence", type=float, help="0-100 (default 80)")
     parser.add_argument("--min-face-px", type=int, help="smallest face to crop (default 40)")
     parser.set_defaults(handler=run)

@@ -58,4 +58,3 @@ class DetectorSettings:
             "max_faces": (constants.ENV_MAX_FACES, int),
         }
         return cls(**settings_values(env, readers, overrides))
-

@@ -104,7 +104,7 @@ class CameraService:
         self._endpoint = endpoint
         self._publisher = publisher
         self.counters = CameraCounters()
-        self.topic = constants.DETECTIONS_TOPIC.format(stage=settings.stage)
+        self.topic = settings.topic or constants.DETECTIONS_TOPIC.format(stage=settings.stage)
         self._loop = FrameLoop(
             name=f"camera {settings.camera}",
             open_source=open_source,

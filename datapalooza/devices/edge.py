@@ -140,7 +140,7 @@ class EdgeService:
             backoff=Backoff(base_s=0.5, cap_s=10.0),
             monotonic=monotonic,
         )
-        self.stats_topic = constants.EDGE_STATS_TOPIC.format(stage=settings.stage)
+        self.stats_topic = settings.topic or constants.EDGE_STATS_TOPIC.format(stage=settings.stage)
         self._window_start = monotonic()
         self._window_frames = 0
         self._last_stats = monotonic()

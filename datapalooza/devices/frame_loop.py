@@ -30,6 +30,10 @@ from datapalooza.sources.base import (
 
 log = logging.getLogger(__name__)
 
+# AWS IoT Core: a publish request's topic is at most 256 bytes of UTF-8 (AWS IoT Core
+# quotas, "Topic size": https://docs.aws.amazon.com/general/latest/gr/iot-core.html).
+MAX_TOPIC_BYTES = 256
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeviceSettings:
@@ -41,6 +45,9 @@ class DeviceSettings:
     camera: str = "camera-1"
     source: str = ""
     interval_s: float = 0.0
+    # The MQTT topic to publish on; empty: the program's own topic for its stage. A
+    # team's stack sets it (datapalooza.naming.TeamNames.topic).
+    topic: str = ""
 
     def __post_init__(self) -> None:
         try:
@@ -48,6 +55,15 @@ class DeviceSettings:
             validate_slug(self.camera, what="camera")
         except ValueError as exc:
             raise self.error(str(exc)) from exc
+        if self.topic and (
+            len(self.topic.encode()) > MAX_TOPIC_BYTES
+            or any(c in self.topic for c in "#+")
+            or self.topic.startswith("$")
+        ):
+            raise self.error(
+                f"{constants.ENV_TOPIC}={self.topic!r}: expected an MQTT topic of at most "
+                f"{MAX_TOPIC_BYTES} bytes without wildcards (# +) or a leading $"
+            )
         if not self.source:
             object.__setattr__(self, "source", f"synthetic:stage={self.stage}")
         if not 0 <= self.interval_s <= 3600:
@@ -64,6 +80,7 @@ class DeviceSettings:
             "camera": (constants.ENV_CAMERA, str),
             "source": (constants.ENV_SOURCE, str),
             "interval_s": (constants.ENV_INTERVAL_SECONDS, float),
+            "topic": (constants.ENV_TOPIC, str),
         }
         values = settings_values(env, {**common, **readers}, overrides, error=cls.error)
         if "stage" not in values:

@@ -73,7 +73,7 @@ def aws_scorer(
             settings, rekognition_client=rekognition_client(session), on_throttled=on_throttled
         ),
         results=DynamoResultsTable(session.client("dynamodb"), settings.results_table),
-        metrics=EmfMetricsSink(),
+        metrics=EmfMetricsSink(namespace=settings.metric_namespace),
         settings=settings,
         ledger=IdempotencyLedger(layer, expires_after_s=settings.idempotency_ttl_s),
     )

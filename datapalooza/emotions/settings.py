@@ -8,6 +8,7 @@ from typing import Any
 
 from datapalooza import constants
 from datapalooza.emotions.rekognition_limits import REKOGNITION_LIMITS
+from datapalooza.naming import METRIC_NAMESPACE_MAX
 from datapalooza.settings import SettingsError, check_range, settings_values
 
 ANALYZERS = ("rekognition", "local")
@@ -40,6 +41,9 @@ class TrackerSettings:
     results_table: str = ""
     idempotency_table: str = ""
     idempotency_ttl_s: int = constants.IDEMPOTENCY_TTL_S
+    # The CloudWatch namespace of the per-stage metrics: a team's stack sets its own
+    # (datapalooza.naming.TeamNames.metric_namespace), which its alarms and dashboard read.
+    metric_namespace: str = constants.METRIC_NAMESPACE
 
     def __post_init__(self) -> None:
         if self.analyzer not in ANALYZERS:
@@ -58,6 +62,19 @@ class TrackerSettings:
         check_range("local_batch", self.local_batch, 1, 1024)
         check_range("threads", self.threads, 1, 256)
         check_range(constants.ENV_IDEMPOTENCY_TTL_SECONDS, self.idempotency_ttl_s, 60, 30 * 86_400)
+        # CloudWatch namespaces: 1-255 characters, not starting with ":"; "AWS/" is AWS's
+        # (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_Metric.html).
+        if (
+            not 1 <= len(self.metric_namespace) <= METRIC_NAMESPACE_MAX
+            or self.metric_namespace.startswith((":", "AWS/"))
+            or not self.metric_namespace.isascii()
+            or not self.metric_namespace.isprintable()
+        ):
+            raise SettingsError(
+                f"{constants.ENV_METRIC_NAMESPACE}={self.metric_namespace!r}: expected 1-"
+                f"{METRIC_NAMESPACE_MAX} printable ASCII characters, not starting with "
+                "':' or 'AWS/'"
+            )
 
     @property
     def ttl_seconds(self) -> int:
@@ -74,6 +91,7 @@ class TrackerSettings:
             "results_table": (constants.ENV_RESULTS_TABLE, str),
             "idempotency_table": (constants.ENV_IDEMPOTENCY_TABLE, str),
             "idempotency_ttl_s": (constants.ENV_IDEMPOTENCY_TTL_SECONDS, int),
+            "metric_namespace": (constants.ENV_METRIC_NAMESPACE, str),
         }
         return cls(**settings_values(env, readers, overrides))
 

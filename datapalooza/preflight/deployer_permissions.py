@@ -31,6 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from datapalooza import constants
+from datapalooza.naming import TeamNames
 
 QUALIFIER = "hnb659fds"  # the CDK's default bootstrap qualifier
 BOOTSTRAP_STACK = "CDKToolkit"
@@ -177,7 +178,8 @@ def _greengrass_installer(stack: str) -> DeployerStep:
     # The stack creates the token exchange role without a fixed name, so CloudFormation
     # names it after the stack and may shorten long names: the tables allow the
     # challenge's prefix; once deployed, narrow them to the stack output's role name.
-    prefix = stack.rsplit("-", 1)[0]  # DataPalooza-Challenge2
+    # DataPalooza-Challenge2, or a team's DataPalooza-alice-Challenge2
+    prefix = stack.rsplit("-", 1)[0]
     return DeployerStep(
         name="Greengrass installer",
         title="Greengrass installer `--provision true` (on the device)",
@@ -222,42 +224,47 @@ def _greengrass_installer(stack: str) -> DeployerStep:
 
 # Regional services only (IAM is global: botocore lists no regions for it).
 _CORE_SERVICES = ("cloudformation", "s3", "lambda", "logs", "ssm")
-CHALLENGES: dict[int, Challenge] = {
-    1: Challenge(
-        number=1,
-        stack=constants.CLOUD_INFERENCE_STACK,
-        steps=(CDK_BOOTSTRAP, CDK_DEPLOY, CDK_DESTROY),
-        services=(*_CORE_SERVICES, "sagemaker", "sagemaker-runtime"),
-        has_endpoint=True,
-    ),
-    2: Challenge(
-        number=2,
-        stack=constants.EMOTION_TRACKER_STACK,
-        steps=(
-            CDK_BOOTSTRAP,
-            CDK_DEPLOY,
-            CDK_DESTROY,
-            _greengrass_installer(constants.EMOTION_TRACKER_STACK),
+
+
+def challenges(team: str = constants.DEFAULT_TEAM) -> dict[int, Challenge]:
+    """Each challenge of ``team``'s deployment (its stack names follow the team:
+    datapalooza.naming), by number."""
+    stacks = TeamNames(team).stacks()
+    return {
+        1: Challenge(
+            number=1,
+            stack=stacks[1],
+            steps=(CDK_BOOTSTRAP, CDK_DEPLOY, CDK_DESTROY),
+            services=(*_CORE_SERVICES, "sagemaker", "sagemaker-runtime"),
+            has_endpoint=True,
         ),
-        services=(
-            *_CORE_SERVICES,
-            "sqs",
-            "dynamodb",
-            "rekognition",
-            "cloudwatch",
-            "iot",
-            "greengrassv2",
+        2: Challenge(
+            number=2,
+            stack=stacks[2],
+            steps=(CDK_BOOTSTRAP, CDK_DEPLOY, CDK_DESTROY, _greengrass_installer(stacks[2])),
+            services=(
+                *_CORE_SERVICES,
+                "sqs",
+                "dynamodb",
+                "rekognition",
+                "cloudwatch",
+                "iot",
+                "greengrassv2",
+            ),
+            has_endpoint=False,
         ),
-        has_endpoint=False,
-    ),
-    3: Challenge(
-        number=3,
-        stack=constants.EDGE_STACK,
-        steps=(CDK_BOOTSTRAP, CDK_DEPLOY, CDK_DESTROY, _greengrass_installer(constants.EDGE_STACK)),
-        services=(*_CORE_SERVICES, "iot", "greengrassv2"),
-        has_endpoint=False,
-    ),
-}
+        3: Challenge(
+            number=3,
+            stack=stacks[3],
+            steps=(CDK_BOOTSTRAP, CDK_DEPLOY, CDK_DESTROY, _greengrass_installer(stacks[3])),
+            services=(*_CORE_SERVICES, "iot", "greengrassv2"),
+            has_endpoint=False,
+        ),
+    }
+
+
+CHALLENGES: dict[int, Challenge] = challenges()
+"""The default team's challenges (docs/permissions.md shows these)."""
 
 
 def markdown_tables() -> str:

@@ -1,8 +1,9 @@
 """Which DataPalooza stacks exist, whose they are, and what they name.
 
 A stack is DataPalooza's when it carries the ``datapalooza:team`` tag (every stack the
-app builds does), or, for stacks deployed before the tag, when its name is one of the
-app's stack names (team ``default``).
+app builds does), or, for stacks deployed without the tag, when its name is one the
+app gives a team's stack (datapalooza.naming: ``DataPalooza-Challenge1-Endpoint`` is
+team ``default``'s, ``DataPalooza-alice-Challenge1-Endpoint`` team ``alice``'s).
 """
 
 from __future__ import annotations
@@ -13,12 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from datapalooza import constants
+from datapalooza.naming import team_of_stack
 
-KNOWN_STACKS = {
-    constants.CLOUD_INFERENCE_STACK: 1,
-    constants.EMOTION_TRACKER_STACK: 2,
-    constants.EDGE_STACK: 3,
-}
 # Stack outputs that name what a stack leaves behind or what status reports.
 ENDPOINT_OUTPUT = "EndpointName"
 THING_OUTPUTS = ("CameraThingName", "EdgeThingName")
@@ -67,17 +64,19 @@ def find_team_stacks(cloudformation: Any) -> dict[str, list[TeamStack]]:
 def _team_stack(stack: Mapping[str, Any]) -> TeamStack | None:
     name = stack["StackName"]
     tags = {tag["Key"]: tag["Value"] for tag in stack.get("Tags", [])}
-    team = tags.get(constants.TEAM_TAG)
-    if team is None and name not in KNOWN_STACKS:
+    named = team_of_stack(name)  # (team, challenge) by the naming rule, or None
+    team = tags.get(constants.TEAM_TAG) or (named[0] if named else None)
+    if team is None:
         return None
+    by_name = named[1] if named else 0
     try:
-        challenge = int(tags.get(constants.CHALLENGE_TAG, KNOWN_STACKS.get(name, 0)))
+        challenge = int(tags.get(constants.CHALLENGE_TAG, by_name))
     except ValueError:
-        challenge = KNOWN_STACKS.get(name, 0)
+        challenge = by_name
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
     return TeamStack(
         name=name,
-        team=team or constants.DEFAULT_TEAM,
+        team=team,
         challenge=challenge,
         status=stack["StackStatus"],
         outputs=outputs,

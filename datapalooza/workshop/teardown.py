@@ -27,6 +27,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError, WaiterError
 
+from datapalooza.naming import endpoint_log_group
 from datapalooza.workshop.inventory import TeamStack, find_team_stacks
 
 GONE_CODES = frozenset({"ResourceNotFoundException", "NotFoundException"})
@@ -106,7 +107,7 @@ def _plan(team: str, stacks: list[TeamStack]) -> list[Removal]:
     for stack in stacks:
         plan += [Removal(team, "core device", thing) for thing, _ in stack.things]
         if stack.endpoint_name:
-            plan.append(Removal(team, "log group", _endpoint_log_group(stack.endpoint_name)))
+            plan.append(Removal(team, "log group", endpoint_log_group(stack.endpoint_name)))
     return plan
 
 
@@ -142,7 +143,7 @@ def _remove_team(
                 partial(clients.greengrass.delete_core_device, coreDeviceThingName=thing),
             )
         if stack.endpoint_name:
-            group = _endpoint_log_group(stack.endpoint_name)
+            group = endpoint_log_group(stack.endpoint_name)
             _attempt(
                 report,
                 Removal(team, "log group", group),
@@ -207,10 +208,6 @@ def _delete_stack(cloudformation: Any, name: str, waiter_delay_s: int) -> None:
     cloudformation.get_waiter("stack_delete_complete").wait(
         StackName=name, WaiterConfig={"Delay": waiter_delay_s, "MaxAttempts": 240}
     )
-
-
-def _endpoint_log_group(endpoint_name: str) -> str:
-    return f"/aws/sagemaker/Endpoints/{endpoint_name}"
 
 
 def format_report(report: TeardownReport, *, dry_run: bool) -> str:

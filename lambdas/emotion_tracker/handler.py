@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from datapalooza.adapters.aws.lambda_events import handle_s3_event, handle_sqs_batch, is_sqs_event
 from datapalooza.constants import (
+    ENV_METRIC_NAMESPACE,
     METRIC_NAMESPACE,
     REKOGNITION_THROTTLED_METRIC,
     TRACKER_METRICS_SERVICE,
@@ -25,8 +26,12 @@ from datapalooza.emotions import CropScorer, TrackerSettings, aws_scorer
 
 logger = Logger(service=TRACKER_METRICS_SERVICE)
 # Function-level metrics (cold starts, crops per status); the per-stage emotion metrics
-# go through EmfMetricsSink with dimension Stage only.
-metrics = Metrics(namespace=METRIC_NAMESPACE, service=TRACKER_METRICS_SERVICE)
+# go through EmfMetricsSink with dimension Stage only. Both in the namespace the stack sets
+# (the team's, which its Rekognition-throttle alarm watches).
+metrics = Metrics(
+    namespace=os.environ.get(ENV_METRIC_NAMESPACE) or METRIC_NAMESPACE,
+    service=TRACKER_METRICS_SERVICE,
+)
 copy_config_to_registered_loggers(source_logger=logger, include={"datapalooza"})
 
 

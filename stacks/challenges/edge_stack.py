@@ -9,9 +9,9 @@ from constructs import Construct
 
 from datapalooza import constants
 from stacks.constructs.device_program import DeviceProgram, edge_program
-from stacks.constructs.faces_bucket import faces_bucket_name as faces_bucket_name_of_account
 from stacks.constructs.faces_bucket import grant_put_crops
 from stacks.constructs.virtual_device import VirtualCoreDevice, add_virtual_device, device_source
+from stacks.names import AppNames
 from stacks.settings import AppSettings
 
 
@@ -25,15 +25,16 @@ class EdgeStack(Stack):
         id: str,
         *,
         settings: AppSettings,
+        names: AppNames,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
-        faces_bucket_name = faces_bucket_name_of_account()  # Challenge 1's bucket
+        faces_bucket_name = names.faces_bucket  # Challenge 1's bucket, this team's
         self.edge = DeviceProgram(
             self,
             "Edge",
             program=edge_program(settings.detector),
-            thing_name=f"datapalooza-edge-{settings.edge_stage}-{settings.edge_camera_name}",
+            names=names.edge,
             stage=settings.edge_stage,
             environment={
                 constants.ENV_FACES_BUCKET: faces_bucket_name,
@@ -42,10 +43,11 @@ class EdgeStack(Stack):
                 constants.ENV_SOURCE: device_source(
                     settings.edge_source, virtual=settings.virtual_device
                 ),
-                constants.ENV_QUEUE_DIR: settings.edge_queue_dir,
+                constants.ENV_QUEUE_DIR: names.edge_queue_dir,
                 constants.ENV_DETECTOR: settings.detector,
                 constants.ENV_MIN_CONFIDENCE: f"{settings.min_confidence:g}",
                 constants.ENV_MIN_FACE_PX: str(settings.min_face_px),
+                **names.device_env(names.edge),
             },
             architecture=settings.device_architecture,
             python_version=settings.device_python,

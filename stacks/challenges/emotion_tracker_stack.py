@@ -17,10 +17,10 @@ from stacks.constructs.crowd_dashboard import CrowdDashboard
 from stacks.constructs.detection_endpoint import DetectionEndpoint
 from stacks.constructs.device_program import CAMERA, DeviceProgram
 from stacks.constructs.emotion_tracker import EmotionTracker
-from stacks.constructs.faces_bucket import faces_bucket_name as faces_bucket_name_of_account
 from stacks.constructs.faces_bucket import grant_read_crops
 from stacks.constructs.festival_alarms import FestivalAlarms
 from stacks.constructs.virtual_device import VirtualCoreDevice, add_virtual_device, device_source
+from stacks.names import AppNames
 from stacks.settings import AppSettings
 
 TRACKER_HANDLER_DIR = REPO_ROOT / "lambdas" / "emotion_tracker"
@@ -39,11 +39,12 @@ class EmotionTrackerStack(Stack):
         id: str,
         *,
         settings: AppSettings,
+        names: AppNames,
         endpoint: DetectionEndpoint,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
-        faces_bucket_name = faces_bucket_name_of_account()
+        faces_bucket_name = names.faces_bucket  # Challenge 1's bucket, this team's
         log_retention = settings.log_retention
         # Challenge 1's bucket, imported by name (not passed as a construct) so the
         # S3 -> SQS notification is created here: Challenge 1 does not depend on this
@@ -67,7 +68,7 @@ class EmotionTrackerStack(Stack):
                     constants.ENV_ANALYZER_MODE: settings.tracker_analyzer_mode,
                     constants.ENV_MOSAIC_SIZE: str(settings.tracker_mosaic_size),
                     constants.ENV_RESULTS_TTL_DAYS: str(settings.results_ttl_days),
-                    "POWERTOOLS_METRICS_NAMESPACE": constants.METRIC_NAMESPACE,
+                    constants.ENV_METRIC_NAMESPACE: names.metric_namespace,
                 },
                 timeout=Duration.seconds(deployment.TRACKER_TIMEOUT_S),
                 memory_size=deployment.TRACKER_MEMORY_MB,
@@ -110,23 +111,28 @@ class EmotionTrackerStack(Stack):
         )
 
         self.dashboard = CrowdDashboard(
-            self, "Crowd", dashboard_name="DataPalooza-CrowdMood", period=Duration.minutes(1)
+            self,
+            "Crowd",
+            dashboard_name=names.dashboard,
+            metric_namespace=names.metric_namespace,
+            period=Duration.minutes(1),
         )
 
         self.camera = DeviceProgram(
             self,
             "Camera",
             program=CAMERA,
-            thing_name=f"datapalooza-camera-{settings.camera_stage}-{settings.camera_name}",
+            names=names.camera,
             stage=settings.camera_stage,
             environment={
-                constants.ENV_ENDPOINT_NAME: settings.endpoint_name,
+                constants.ENV_ENDPOINT_NAME: names.endpoint,
                 constants.ENV_STAGE: settings.camera_stage,
                 constants.ENV_CAMERA: settings.camera_name,
                 constants.ENV_SOURCE: device_source(
                     settings.camera_source, virtual=settings.virtual_device
                 ),
                 constants.ENV_INTERVAL_SECONDS: f"{settings.camera_interval_s:g}",
+                **names.device_env(names.camera),
             },
             architecture=settings.device_architecture,
             python_version=settings.device_python,
@@ -152,7 +158,8 @@ class EmotionTrackerStack(Stack):
             "Alarms",
             dead_letters=self.tracker.dead_letters,
             tracker=self.tracker.function,
-            endpoint_name=settings.endpoint_name,
+            metric_namespace=names.metric_namespace,
+            endpoint_name=names.endpoint,
             variant_name=endpoint.variant_name,
             model_latency_ms=settings.alarm_model_latency_ms,
             email=settings.alarm_email,

@@ -18,6 +18,7 @@ from stacks.constructs.endpoint_scaling import (
     ServerlessCapacity,
 )
 from stacks.constructs.faces_bucket import FacesBucket, grant_write_crops
+from stacks.names import AppNames
 from stacks.settings import AppSettings
 
 
@@ -31,6 +32,7 @@ class EndpointStack(Stack):
         id: str,
         *,
         settings: AppSettings,
+        names: AppNames,
         model_artifact: Path,
         **kwargs: Any,
     ) -> None:
@@ -38,6 +40,7 @@ class EndpointStack(Stack):
         self.faces = FacesBucket(
             self,
             "Faces",
+            bucket_name=names.faces_bucket,
             expire_days=settings.faces_expire_days,
             access_logs_expire_days=settings.access_logs_expire_days,
         )
@@ -52,7 +55,8 @@ class EndpointStack(Stack):
                 py_version=settings.container_py_version,
                 instance_type=settings.endpoint_instance_type,
             ),
-            endpoint_name=settings.endpoint_name,
+            endpoint_name=names.endpoint,
+            log_group_name=names.endpoint_log_group,
             capacity=capacity,
             network_isolation=settings.endpoint_network_isolation,
             environment={
@@ -75,7 +79,7 @@ class EndpointStack(Stack):
                 self,
                 "Scaling",
                 endpoint=self.endpoint.endpoint,
-                endpoint_name=settings.endpoint_name,
+                endpoint_name=names.endpoint,
                 capacity=capacity,
             )
         # Who may do what: the endpoint writes (and on a failed frame, removes) crops.
@@ -83,7 +87,7 @@ class EndpointStack(Stack):
             grant_write_crops(self.faces.bucket_name, self.endpoint.role)
 
         CfnOutput(self, "FacesBucketName", value=self.faces.bucket.bucket_name)
-        CfnOutput(self, "EndpointName", value=settings.endpoint_name)
+        CfnOutput(self, "EndpointName", value=names.endpoint)
 
 
 def endpoint_capacity(settings: AppSettings) -> Capacity:

@@ -9,18 +9,19 @@ from constructs import Construct
 from datapalooza.constants import (
     CROWD_MOOD_METRIC,
     FACES_ANALYZED_METRIC,
-    METRIC_NAMESPACE,
     STAGE_DIMENSION,
 )
 from datapalooza.domain.emotions import EXPRESSION_CAVEAT, Emotion
 
 
-def stage_search(metric_name: str, statistic: str, period: Duration) -> cloudwatch.MathExpression:
-    """Every stage's series of one metric: a SEARCH expression, so stages added at the
-    festival appear without redeploying the dashboard."""
+def stage_search(
+    namespace: str, metric_name: str, statistic: str, period: Duration
+) -> cloudwatch.MathExpression:
+    """Every stage's series of one metric in ``namespace``: a SEARCH expression, so stages
+    added at the festival appear without redeploying the dashboard."""
     return cloudwatch.MathExpression(
         expression=(
-            f"SEARCH('{{{METRIC_NAMESPACE},{STAGE_DIMENSION}}} "
+            f"SEARCH('{{{namespace},{STAGE_DIMENSION}}} "
             f"MetricName=\"{metric_name}\"', '{statistic}', {int(period.to_seconds())})"
         ),
         using_metrics={},
@@ -30,11 +31,20 @@ def stage_search(metric_name: str, statistic: str, period: Duration) -> cloudwat
 
 
 class CrowdDashboard(Construct):
-    """A CloudWatch dashboard over namespace ``DataPalooza``, one line per ``Stage``:
-    crowd mood, faces analyzed, and the average score of each of the eight
-    expression types. It reads only what the emotion tracker already emits."""
+    """A CloudWatch dashboard over the team's ``metric_namespace`` (``DataPalooza`` for
+    the default team), one line per ``Stage``: crowd mood, faces analyzed, and the
+    average score of each of the eight expression types. It reads only what the emotion
+    tracker already emits."""
 
-    def __init__(self, scope: Construct, id: str, *, dashboard_name: str, period: Duration) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        dashboard_name: str,
+        metric_namespace: str,
+        period: Duration,
+    ) -> None:
         super().__init__(scope, id)
         self.dashboard = cloudwatch.Dashboard(
             self,
@@ -57,13 +67,13 @@ class CrowdDashboard(Construct):
         self.dashboard.add_widgets(
             cloudwatch.GraphWidget(
                 title="Crowd mood by stage (-100 to 100)",
-                left=[stage_search(CROWD_MOOD_METRIC, "Average", period)],
+                left=[stage_search(metric_namespace, CROWD_MOOD_METRIC, "Average", period)],
                 left_y_axis=cloudwatch.YAxisProps(min=-100, max=100),
                 width=12,
             ),
             cloudwatch.GraphWidget(
                 title="Faces analyzed by stage",
-                left=[stage_search(FACES_ANALYZED_METRIC, "Sum", period)],
+                left=[stage_search(metric_namespace, FACES_ANALYZED_METRIC, "Sum", period)],
                 left_y_axis=cloudwatch.YAxisProps(min=0),
                 width=12,
             ),
@@ -72,7 +82,7 @@ class CrowdDashboard(Construct):
             *(
                 cloudwatch.GraphWidget(
                     title=f"{emotion.value} expression score by stage (0-100)",
-                    left=[stage_search(emotion.value, "Average", period)],
+                    left=[stage_search(metric_namespace, emotion.value, "Average", period)],
                     left_y_axis=cloudwatch.YAxisProps(min=0, max=100),
                     width=6,
                 )

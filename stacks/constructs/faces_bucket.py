@@ -10,16 +10,6 @@ from constructs import Construct
 from datapalooza.constants import FACES_PREFIX
 
 
-def faces_bucket_name() -> str:
-    """The faces bucket's name in the deploying account and region.
-
-    A deterministic name lets the other challenges' stacks refer to the bucket without
-    CloudFormation exports (which would pin Challenge 1 until they are destroyed) and
-    keeps the IAM policies readable. One workshop per account and region.
-    """
-    return f"datapalooza-faces-{Aws.ACCOUNT_ID}-{Aws.REGION}"
-
-
 class FacesBucket(Construct):
     """A private S3 bucket for face crops, plus the bucket its access logs go to.
 
@@ -30,6 +20,11 @@ class FacesBucket(Construct):
 
     Both buckets are deleted, with their objects, by ``cdk destroy``: this is a
     workshop, and leftover face crops are a liability, not an asset.
+
+    ``bucket_name`` is deterministic (stacks/names.py: per team, account and Region), so
+    the other challenges' stacks refer to the bucket by name, without CloudFormation
+    exports (which would pin Challenge 1 until they are destroyed), and the IAM policies
+    stay readable. The access-log bucket's name is CloudFormation's, unique already.
     """
 
     def __init__(
@@ -37,11 +32,12 @@ class FacesBucket(Construct):
         scope: Construct,
         id: str,
         *,
+        bucket_name: str,
         expire_days: int,
         access_logs_expire_days: int,
     ) -> None:
         super().__init__(scope, id)
-        self.bucket_name = faces_bucket_name()
+        self.bucket_name = bucket_name
         self.access_logs = s3.Bucket(
             self,
             "AccessLogs",

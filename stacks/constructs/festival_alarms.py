@@ -14,7 +14,6 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from datapalooza.constants import (
-    METRIC_NAMESPACE,
     REKOGNITION_THROTTLED_METRIC,
     TRACKER_METRICS_SERVICE,
 )
@@ -31,8 +30,9 @@ class FestivalAlarms(Construct):
     - dead letters waiting (the DLQ's ApproximateNumberOfMessagesVisible > 0): crops
       that failed every retry;
     - tracker errors and throttles (the function's Errors and Throttles > 0);
-    - Rekognition throttles (the tracker's own RekognitionThrottled metric > 0): the
-      DetectFaces quota is reached;
+    - Rekognition throttles (the tracker's own RekognitionThrottled metric > 0, in the
+      team's ``metric_namespace``, where its tracker writes it): the DetectFaces quota
+      is reached;
     - endpoint 5xx (Invocation5XXErrors > 0) and model latency (average ModelLatency
       above ``model_latency_ms``).
 
@@ -48,6 +48,7 @@ class FestivalAlarms(Construct):
         *,
         dead_letters: sqs.IQueue,
         tracker: lambda_.IFunction,
+        metric_namespace: str,
         endpoint_name: str,
         variant_name: str,
         model_latency_ms: int,
@@ -95,7 +96,7 @@ class FestivalAlarms(Construct):
             "TrackerErrors": tracker.metric_errors(period=PERIOD, statistic="Sum"),
             "TrackerThrottles": tracker.metric_throttles(period=PERIOD, statistic="Sum"),
             "RekognitionThrottles": cloudwatch.Metric(
-                namespace=METRIC_NAMESPACE,
+                namespace=metric_namespace,
                 metric_name=REKOGNITION_THROTTLED_METRIC,
                 dimensions_map={"service": TRACKER_METRICS_SERVICE},
                 period=PERIOD,

@@ -11,6 +11,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_iot as iot
 from constructs import Construct
 
+from stacks.names import DeviceNames
+
 
 class GreengrassCore(Construct):
     """A Greengrass v2 core device's cloud identity, with nothing granted beyond running
@@ -35,11 +37,12 @@ class GreengrassCore(Construct):
         scope: Construct,
         id: str,
         *,
-        thing_name: str,
+        names: DeviceNames,
         publish_topics: Sequence[str],
         component_names: Sequence[str],
     ) -> None:
         super().__init__(scope, id)
+        thing_name = names.thing
         self.thing_name = thing_name
         self.thing = iot.CfnThing(self, "Thing", thing_name=thing_name)
         self.thing_arn = _iot_arn(f"thing/{thing_name}")
@@ -54,14 +57,14 @@ class GreengrassCore(Construct):
         self.role_alias = iot.CfnRoleAlias(
             self,
             "RoleAlias",
-            role_alias=f"{thing_name}-token-exchange",
+            role_alias=names.role_alias,
             role_arn=self.role.role_arn,
             credential_duration_seconds=3600,
         )
-        role_alias_arn = _iot_arn(f"rolealias/{thing_name}-token-exchange")
-        self._adopt_installer_policies(role_alias_arn)
+        role_alias_arn = _iot_arn(f"rolealias/{names.role_alias}")
+        self._adopt_installer_policies(role_alias_arn, names.installer_iot_policy)
         own = f"$aws/things/{thing_name}"
-        self.policy_name = f"{thing_name}-greengrass"
+        self.policy_name = names.iot_policy
         self.policy = iot.CfnPolicy(
             self,
             "Policy",
@@ -139,7 +142,7 @@ class GreengrassCore(Construct):
             },
         )
 
-    def _adopt_installer_policies(self, role_alias_arn: str) -> None:
+    def _adopt_installer_policies(self, role_alias_arn: str, iot_policy_name: str) -> None:
         """Make the stack own what the installer would otherwise create.
 
         With ``--provision true`` the Greengrass installer creates, unless they already
@@ -150,16 +153,10 @@ class GreengrassCore(Construct):
         github.com/aws-greengrass/aws-greengrass-nucleus). Created here first, the
         installer finds both: the role keeps only what the stack grants (an existing
         IAM policy is not attached), and ``cdk destroy`` deletes both instead of leaving
-        them in the account.
+        them in the account. ``iot_policy_name`` is the installer's name for its IoT
+        policy (datapalooza.naming.installer_iot_policy; its length is checked there).
         """
-        alias = self.role_alias.role_alias or ""
-        self.installer_iot_policy_name = f"{_INSTALLER_IOT_POLICY_PREFIX}{alias}"
-        if len(self.installer_iot_policy_name) > _IOT_POLICY_NAME_MAX:
-            raise ValueError(
-                f"thing name {self.thing_name!r} is too long: the installer's IoT policy "
-                f"{self.installer_iot_policy_name!r} would exceed {_IOT_POLICY_NAME_MAX} "
-                "characters; use a shorter stage or camera name"
-            )
+        self.installer_iot_policy_name = iot_policy_name
         self.installer_iot_policy = iot.CfnPolicy(
             self,
             "InstallerTesPolicy",
@@ -191,12 +188,6 @@ class GreengrassCore(Construct):
                 )
             ],
         )
-
-
-# IoT policy names are at most 128 characters:
-# https://docs.aws.amazon.com/iot/latest/apireference/API_CreatePolicy.html
-_IOT_POLICY_NAME_MAX = 128
-_INSTALLER_IOT_POLICY_PREFIX = "GreengrassTESCertificatePolicy"
 
 
 def _iot_arn(resource: str) -> str:

@@ -16,10 +16,11 @@ from cdk_nag import AwsSolutionsChecks
 
 from datapalooza import constants
 from datapalooza.deployment import DeploymentShape
-from datapalooza.workshop.inventory import KNOWN_STACKS
+from datapalooza.naming import team_of_stack
 from stacks.app_builder import cdk_json_context
 from stacks.challenges.endpoint_stack import EndpointStack
 from stacks.constructs.festival_alarms import FestivalAlarms
+from stacks.names import AppNames
 from stacks.settings import (
     SERVERLESS_MAX_CONCURRENCY,
     SERVERLESS_MEMORY_SIZES_MB,
@@ -36,7 +37,9 @@ def test_every_stack_is_tagged_with_its_team_and_challenge(synth: Synth) -> None
     for stack in stacks:
         tags = stack.tags.tag_values()
         assert tags[constants.TEAM_TAG] == constants.DEFAULT_TEAM
-        assert int(tags[constants.CHALLENGE_TAG]) == KNOWN_STACKS[stack.stack_name]
+        assert (tags[constants.TEAM_TAG], int(tags[constants.CHALLENGE_TAG])) == team_of_stack(
+            stack.stack_name
+        )
 
 
 def test_teardown_order_respects_every_stack_dependency(synth: Synth) -> None:
@@ -45,8 +48,14 @@ def test_teardown_order_respects_every_stack_dependency(synth: Synth) -> None:
     stacks = (synth.stacks.endpoint, synth.stacks.emotion_tracker, synth.stacks.edge)
     for stack in stacks:
         for dependency in stack.dependencies:
-            assert KNOWN_STACKS[stack.stack_name] > KNOWN_STACKS[dependency.stack_name]
+            assert _challenge(stack.stack_name) > _challenge(dependency.stack_name)
     assert synth.stacks.emotion_tracker.dependencies  # the app does declare them
+
+
+def _challenge(stack_name: str) -> int:
+    found = team_of_stack(stack_name)
+    assert found is not None, stack_name
+    return found[1]
 
 
 def test_the_planner_prices_what_is_deployed(synth: Synth) -> None:
@@ -140,6 +149,7 @@ def test_alarm_email_subscription_from_context_is_nag_clean() -> None:
         tracker=lambda_.Function.from_function_arn(
             stack, "Fn", "arn:aws:lambda:us-east-1:123456789012:function:tracker"
         ),
+        metric_namespace=constants.METRIC_NAMESPACE,
         endpoint_name="e",
         variant_name="AllTraffic",
         model_latency_ms=500,
@@ -165,7 +175,13 @@ def _endpoint_template(artifact: Path, **context: Any) -> dict[str, Any]:
     # cdk.json's feature flags and settings, then this test's context on top.
     app = App(context={**cdk_json_context(), **{f"datapalooza:{k}": v for k, v in context.items()}})
     settings = AppSettings.from_context(app.node.try_get_context)
-    stack = EndpointStack(app, "Endpoint", settings=settings, model_artifact=artifact)
+    stack = EndpointStack(
+        app,
+        "Endpoint",
+        settings=settings,
+        names=AppNames.of(settings),
+        model_artifact=artifact,
+    )
     return Template.from_stack(stack).to_json()
 
 

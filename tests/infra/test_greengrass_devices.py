@@ -22,6 +22,7 @@ from stacks.greengrass_components import (
     inconsistencies,
     installer_url,
 )
+from stacks.names import AppNames
 from stacks.settings import GREENGRASS_ARCHITECTURES, AppSettings, SettingsError
 from tests.infra.conftest import Synth, resources
 
@@ -141,7 +142,7 @@ def test_an_x86_64_device_gets_an_amd64_component(given: str, wheels: str) -> No
     settings = AppSettings(device_architecture=given)
     assert settings.device_architecture == wheels  # what pip builds the package for
     app = App(context={"aws:cdk:bundling-stacks": []})
-    stack = EdgeStack(app, "Edge", settings=settings)
+    stack = EdgeStack(app, "Edge", settings=settings, names=AppNames.of(settings))
     template = app.synth().get_stack_by_name(stack.stack_name).template
     (component,) = resources(template, "AWS::GreengrassV2::ComponentVersion").values()
     (platform,) = component["Properties"]["LambdaFunction"]["ComponentPlatforms"]

@@ -10,6 +10,7 @@ from aws_cdk.assertions import Match
 
 from datapalooza import constants
 from datapalooza.domain.emotions import EXPRESSION_CAVEAT, Emotion
+from stacks.names import AppNames
 from stacks.settings import AppSettings
 from tests.infra.conftest import Synth, resources
 
@@ -259,7 +260,13 @@ def test_network_isolation_is_a_context_option_that_serves_detections_only(
     settings = AppSettings.from_context(app.node.try_get_context)
     artifact = tmp_path / "model.tar.gz"
     artifact.write_bytes(b"only the template is read here")
-    stack = EndpointStack(app, "Isolated", settings=settings, model_artifact=artifact)
+    stack = EndpointStack(
+        app,
+        "Isolated",
+        settings=settings,
+        names=AppNames.of(settings),
+        model_artifact=artifact,
+    )
     template = Template.from_stack(stack).to_json()
 
     (model,) = resources(template, "AWS::SageMaker::Model").values()

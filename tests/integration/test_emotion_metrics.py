@@ -12,9 +12,11 @@ from moto import mock_aws
 
 from datapalooza.adapters.aws.emf_metrics_sink import EmfMetricsSink
 from datapalooza.adapters.local.sqlite_metrics_sink import SqliteMetricsSink
-from datapalooza.constants import METRIC_NAMESPACE, STAGE_DIMENSION
+from datapalooza.constants import ENV_METRIC_NAMESPACE, METRIC_NAMESPACE, STAGE_DIMENSION
 from datapalooza.domain.emotions import crowd_mood
+from datapalooza.emotions.settings import TrackerSettings
 from datapalooza.ports import ScoredFace
+from datapalooza.settings import SettingsError
 from tests.helpers.emotions import T0, crop_key, scores
 
 FACES = [
@@ -61,6 +63,22 @@ def test_emf_goes_to_stdout_per_stage_with_only_the_stage_dimension(capsys, monk
         assert directive["Dimensions"] == [[STAGE_DIMENSION]]
     assert documents[0]["FacesAnalyzed"] == [2.0]
     assert documents[0]["HAPPY"] == [90.0]
+
+
+def test_a_teams_tracker_writes_its_own_namespace(capsys):
+    # The team's stack sets the namespace (POWERTOOLS_METRICS_NAMESPACE); its alarms and
+    # dashboard read the same one (tests/infra/test_teams.py).
+    settings = TrackerSettings.from_env({ENV_METRIC_NAMESPACE: "DataPalooza/alice"})
+    EmfMetricsSink(namespace=settings.metric_namespace).record(FACES)
+    for document in emf_documents(capsys):
+        assert document["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "DataPalooza/alice"
+    assert TrackerSettings.from_env({}).metric_namespace == METRIC_NAMESPACE
+
+
+@pytest.mark.parametrize("namespace", ["AWS/Lambda", ":x", "n" * 256, "tab\there"])
+def test_a_namespace_cloudwatch_would_refuse_is_refused_at_start(namespace):
+    with pytest.raises(SettingsError, match=ENV_METRIC_NAMESPACE):
+        TrackerSettings.from_env({ENV_METRIC_NAMESPACE: namespace})
 
 
 def test_cloudwatch_statistics_from_emf_match_the_domain(capsys, monkeypatch):

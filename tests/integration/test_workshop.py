@@ -15,12 +15,18 @@ from botocore.stub import Stubber
 from datapalooza import constants
 from datapalooza.cli import main
 from datapalooza.deployment import DeploymentShape
+from datapalooza.naming import TeamNames
 from datapalooza.planning.challenge_cost import challenge_costs
 from datapalooza.planning.prices import load_prices
+from datapalooza.workshop.inventory import find_team_stacks
 from datapalooza.workshop.status import format_status, workshop_status
 from datapalooza.workshop.teardown import WorkshopClients, teardown
 
 REGION = "us-east-1"
+# Team alice's names, by the same rule the CDK app uses.
+ALICE = TeamNames("alice")
+ALICE_STACK = ALICE.stack(1)
+ALICE_ENDPOINT = ALICE.endpoint(constants.DEFAULT_ENDPOINT_NAME)
 CERT_ID = "a" * 64  # IoT certificate ids are 64 hex digits
 CERT = f"arn:aws:iot:us-east-1:123456789012:cert/{CERT_ID}"
 
@@ -98,10 +104,10 @@ def _default_team() -> list[dict[str, Any]]:
 def _alice() -> list[dict[str, Any]]:
     return [
         _stack(
-            "alice-Endpoint",
+            ALICE_STACK,
             team="alice",
             challenge=1,
-            outputs={"EndpointName": "alice-face-detection"},
+            outputs={"EndpointName": ALICE_ENDPOINT},
         )
     ]
 
@@ -151,8 +157,8 @@ def test_status_of_two_teams(aws: dict[str, Stubber]) -> None:
     # alice first (teams sorted), then default: endpoint, then the camera's core device.
     aws["sagemaker"].add_response(
         "describe_endpoint",
-        _endpoint_answer("alice-face-detection", "Creating", 0),
-        {"EndpointName": "alice-face-detection"},
+        _endpoint_answer(ALICE_ENDPOINT, "Creating", 0),
+        {"EndpointName": ALICE_ENDPOINT},
     )
     aws["sagemaker"].add_response(
         "describe_endpoint",
@@ -174,7 +180,7 @@ def test_status_of_two_teams(aws: dict[str, Stubber]) -> None:
 
     prices = load_prices(REGION)
     costs = challenge_costs(DeploymentShape(), prices)
-    assert alice.team == "alice" and [s.name for s in alice.stacks] == ["alice-Endpoint"]
+    assert alice.team == "alice" and [s.name for s in alice.stacks] == [ALICE_STACK]
     assert alice.endpoints[0].status == "Creating"
     # challenge 1 without running instances: 1 assumed instance out, 0 running in
     assert alice.cost_per_hour == pytest.approx(costs[0].known_cost_per_hour - 0.115)
@@ -188,6 +194,28 @@ def test_status_of_two_teams(aws: dict[str, Stubber]) -> None:
     text = format_status([alice, default], region=REGION)
     assert "InService (3 instance(s))" in text
     assert "last contact 2026-11-30T21:00:00+00:00" in text
+
+
+def test_untagged_stacks_are_found_by_the_naming_rule() -> None:
+    # A team's stacks that lost their tags are still that team's, by the rule that named
+    # them; names outside the rule (or the default team's name with a team) are not.
+    bob = TeamNames("bob")
+    stacks = [
+        _stack(bob.stack(3), team=None, challenge=3, outputs={}),
+        _stack(bob.stack(1), team=None, challenge=1, outputs={}),
+        _stack("DataPalooza-Bob-Challenge1-Endpoint", team=None, challenge=1, outputs={}),
+        _stack("DataPalooza-bob-Challenge9-Endpoint", team=None, challenge=9, outputs={}),
+        _other(),
+    ]
+    client = _client("cloudformation")
+    with Stubber(client) as stubber:
+        stubber.add_response("describe_stacks", {"Stacks": stacks}, {})
+        found = find_team_stacks(client)
+    assert list(found) == ["bob"]
+    assert [(s.name, s.challenge) for s in found["bob"]] == [
+        ("DataPalooza-bob-Challenge3-Edge", 3),
+        ("DataPalooza-bob-Challenge1-Endpoint", 1),
+    ]
 
 
 def test_status_reports_a_device_that_never_connected_and_a_missing_endpoint(
@@ -284,9 +312,9 @@ def test_teardown_one_team_in_dependency_order(aws: dict[str, Stubber]) -> None:
 
 def test_teardown_all_teams(aws: dict[str, Stubber]) -> None:
     _describe(aws, [*_alice(), *_default_team()])
-    _expect_stack_deleted(aws, "alice-Endpoint")
+    _expect_stack_deleted(aws, ALICE_STACK)
     aws["logs"].add_response(
-        "delete_log_group", {}, {"logGroupName": "/aws/sagemaker/Endpoints/alice-face-detection"}
+        "delete_log_group", {}, {"logGroupName": f"/aws/sagemaker/Endpoints/{ALICE_ENDPOINT}"}
     )
     _expect_default_team_removed(aws)
     report, _ = _run(aws, all_teams=True)
@@ -419,7 +447,7 @@ def test_cli_dry_run_prints_the_plan_and_removes_nothing(
     _describe(aws, [*_alice(), *_default_team()])
     assert main(["workshop", "teardown", "--all", "--dry-run"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert "would remove alice: stack alice-Endpoint" in out
+    assert f"would remove alice: stack {ALICE_STACK}" in out
     assert out[-1] == "Dry run: 7 item(s) would be removed; nothing was."
 
 
@@ -432,10 +460,10 @@ def test_cli_status_prints_each_team(
     _describe(aws, _alice())
     aws["sagemaker"].add_response(
         "describe_endpoint",
-        _endpoint_answer("alice-face-detection", "InService", 1),
-        {"EndpointName": "alice-face-detection"},
+        _endpoint_answer(ALICE_ENDPOINT, "InService", 1),
+        {"EndpointName": ALICE_ENDPOINT},
     )
     assert main(["workshop", "status"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("Team alice: ~$0.12/hour")
-    assert "endpoint  alice-face-detection" in out and "InService (1 instance(s))" in out
+    assert f"endpoint  {ALICE_ENDPOINT}" in out and "InService (1 instance(s))" in out

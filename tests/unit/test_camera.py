@@ -150,3 +150,29 @@ def test_settings_explicit_over_env_over_default_and_clear_errors() -> None:
         CameraSettings(stage="../etc")
     with pytest.raises(CameraSettingsError, match="payload limit"):
         CameraSettings(stage="main", max_jpeg_bytes=7 * 1024 * 1024)
+
+
+def test_a_teams_camera_publishes_on_the_topic_its_stack_names() -> None:
+    # A team's stack sets DATAPALOOZA_TOPIC (datapalooza.naming.TeamNames.topic).
+    settings = CameraSettings.from_env(
+        {"DATAPALOOZA_STAGE": "main", "DATAPALOOZA_TOPIC": "datapalooza/alice/main/detections"}
+    )
+    pub = InMemoryPublisher()
+    svc = CameraService(
+        settings=settings,
+        open_source=FakeSource,
+        endpoint=FakeEndpoint(),
+        publisher=pub,
+        backoff=Backoff(base_s=0.001, cap_s=0.002),
+    )
+    svc.run(max_frames=1)
+    assert len(pub.messages("datapalooza/alice/main/detections")) == 1
+    assert pub.messages("datapalooza/main/detections") == []
+
+
+@pytest.mark.parametrize(
+    "topic", ["datapalooza/#", "datapalooza/+/detections", "$aws/things/x", "t" * 257]
+)
+def test_a_topic_that_is_no_publish_topic_is_refused(topic: str) -> None:
+    with pytest.raises(CameraSettingsError, match="DATAPALOOZA_TOPIC"):
+        CameraSettings(stage="main", topic=topic)

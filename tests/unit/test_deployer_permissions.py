@@ -36,3 +36,14 @@ def test_each_challenge_covers_bootstrap_deploy_and_destroy_and_devices_the_inst
         names = [step.name for step in challenge.steps]
         assert names[:3] == ["cdk bootstrap", "cdk deploy", "cdk destroy"]
         assert ("Greengrass installer" in names) is (number in (2, 3))
+
+
+def test_a_teams_tables_name_its_own_stacks_and_roles() -> None:
+    from datapalooza.naming import TeamNames
+    from datapalooza.preflight.deployer_permissions import challenges
+
+    alice = challenges("alice")
+    assert {n: c.stack for n, c in alice.items()} == TeamNames("alice").stacks()
+    installer = next(s for s in alice[2].steps if s.name == "Greengrass installer")
+    roles = [r for p in installer.permissions for r in p.resources if ":role/" in r]
+    assert roles == ["arn:{partition}:iam::{account}:role/DataPalooza-alice-Challenge2-*"]

@@ -135,3 +135,12 @@ def test_a_queued_crop_with_a_key_no_store_accepts_is_set_aside_not_retried_fore
     assert stats.uploaded == 2 and len(store.objects) == 2
     assert stats.set_aside == 1 and stats.drained and len(service.queue) == 0
     assert len(list((tmp_path / "queue" / "corrupt").iterdir())) == 1
+
+
+def test_a_teams_edge_publishes_its_stats_on_the_topic_its_stack_names(tmp_path: Path) -> None:
+    topic = "datapalooza/alice/main/edge-stats"
+    service, publisher = make(
+        tmp_path, FakeFaceStore(), frames=2, stats_interval_s=0.0, topic=topic
+    )
+    service.run()
+    assert publisher.messages(topic) and not publisher.messages("datapalooza/main/edge-stats")

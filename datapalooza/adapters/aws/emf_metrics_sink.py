@@ -21,8 +21,8 @@ from datapalooza.ports import ScoredFace
 
 
 class EmfMetricsSink:
-    """MetricsSink: per-stage EMF documents on stdout (namespace DataPalooza, dimension
-    Stage).
+    """MetricsSink: per-stage EMF documents on stdout (in ``namespace``: DataPalooza, or
+    the team's own, DataPalooza/<team>; dimension Stage).
 
     For each newly scored face: one value per emotion type it was scored on (metric
     named after the type, unit Percent, the face's confidence), and its valence as
@@ -35,12 +35,15 @@ class EmfMetricsSink:
     splits a document when a metric reaches EMF's 100 values.
     """
 
+    def __init__(self, *, namespace: str = METRIC_NAMESPACE) -> None:
+        self.namespace = namespace
+
     def record(self, faces: Sequence[ScoredFace]) -> None:
         by_stage: dict[str, list[ScoredFace]] = defaultdict(list)
         for face in faces:
             by_stage[face.stage].append(face)
         for stage, stage_faces in sorted(by_stage.items()):
-            metrics = _stage_metrics(stage)
+            metrics = _stage_metrics(self.namespace, stage)
             metrics.add_metric(FACES_ANALYZED_METRIC, MetricUnit.Count, len(stage_faces))
             for face in stage_faces:
                 for emotion, confidence in face.scores.scores.items():
@@ -49,14 +52,14 @@ class EmfMetricsSink:
             metrics.flush_metrics()
 
     def record_unscored(self, stage: str, reason: str, count: int) -> None:
-        metrics = _stage_metrics(stage)
+        metrics = _stage_metrics(self.namespace, stage)
         metrics.add_metric(reason, MetricUnit.Count, count)
         metrics.flush_metrics()
 
 
-def _stage_metrics(stage: str) -> EphemeralMetrics:
+def _stage_metrics(namespace: str, stage: str) -> EphemeralMetrics:
     # service="" keeps Powertools from adding a "service" dimension taken from
     # POWERTOOLS_SERVICE_NAME: the dashboards and alarms query dimension Stage alone.
-    metrics = EphemeralMetrics(namespace=METRIC_NAMESPACE, service="")
+    metrics = EphemeralMetrics(namespace=namespace, service="")
     metrics.add_dimension(STAGE_DIMENSION, stage)
     return metrics

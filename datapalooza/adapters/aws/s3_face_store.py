@@ -88,6 +88,4 @@ def _code(exc: ClientError) -> str:
 
 def _store_error(action: str, key: str, exc: ClientError) -> StoreError:
     code = _code(exc)
-    return StoreError(
-        f"S3 {action} {key} failed: {code}: {exc}", transient=code in TRANSIENT_CODES
-    )
+    return StoreError(f"S3 {action} {key} failed: {code}: {exc}", transient=code in TRANSIENT_CODES)
