@@ -20,13 +20,14 @@ import json
 import logging
 import os
 import struct
-import tempfile
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from datapalooza.system.atomic_write import write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +135,7 @@ class ForwardQueue:
             now = self._clock()
             name = f"{int(now * 1000):013d}-{self._seq:09d}{SUFFIX}"
             self._seq += 1
-            _atomic_write(self.directory / name, data)
+            write_atomically(self.directory / name, data, durable=True)
             self._slots.append(_Slot(name, len(data), now))
             self._bytes += len(data)
             dropped = 0
@@ -176,7 +177,11 @@ class ForwardQueue:
         self.dropped += 1
 
     def _save_state(self) -> None:
-        _atomic_write(self.directory / STATE_FILE, json.dumps({"dropped": self.dropped}).encode())
+        write_atomically(
+            self.directory / STATE_FILE,
+            json.dumps({"dropped": self.dropped}).encode(),
+            durable=True,
+        )
 
     # -- reading ------------------------------------------------------------------------
     def peek(self) -> QueueEntry | None:
@@ -238,16 +243,3 @@ class ForwardQueue:
             os.replace(path, target / path.name)
         except OSError:
             path.unlink(missing_ok=True)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -4,8 +4,6 @@ image of a frame the edge ever writes."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,6 +13,7 @@ import numpy as np
 from datapalooza.domain.detections import Detection
 from datapalooza.images import encode_jpeg
 from datapalooza.ports import RGBImage
+from datapalooza.system.atomic_write import write_atomically
 
 PREVIEW_WIDTH = 480
 
@@ -52,11 +51,4 @@ PREVIEW_TEMP_PREFIX = ".tmp-preview-"
 def write_preview(path: Path, jpeg: bytes) -> None:
     """Replace ``path`` atomically (a viewer never sees half an image)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=PREVIEW_TEMP_PREFIX)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(jpeg)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(path, jpeg, prefix=PREVIEW_TEMP_PREFIX)

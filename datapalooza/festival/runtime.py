@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import tempfile
 import threading
@@ -50,6 +49,7 @@ from datapalooza.festival.run_lock import RunLock, RunLocked
 from datapalooza.festival.scoring_worker import ScoringWorker
 from datapalooza.sources.base import InvalidSourceSpec, SourceUnavailable
 from datapalooza.sources.spec import open_source
+from datapalooza.system.atomic_write import write_atomically
 from datapalooza.system.network import free_port, port_is_free
 from datapalooza.system.stale_files import remove_stale_temp_files
 from datapalooza.system.storage_errors import is_storage_full, storage_full_detail
@@ -60,6 +60,10 @@ EXPIRY_EVERY_S = 300.0
 MIN_FREE_BYTES = 100 * 1024 * 1024
 """Free space `up` wants in the data directory at start, for the model cache, the
 databases and a while of crops; below it, `up` refuses to start rather than fail later."""
+
+
+STATUS_TEMP_PREFIX = ".tmp-status-"
+"""What a killed ``write_status`` leaves beside status.json (swept at the next start)."""
 
 
 class FestivalError(RuntimeError):
@@ -212,7 +216,7 @@ class Festival:
         bucket = DirectoryFaceStore(layout.bucket)
         bucket.remove_stale_temp_files()
         # Left by a kill inside _check_data_dir or write_status.
-        for pattern in (".write-check-*", layout.status.with_suffix(".tmp").name):
+        for pattern in (".write-check-*", f"{STATUS_TEMP_PREFIX}*"):
             remove_stale_temp_files(layout.root, pattern)
         self.expire_old_crops()
         # Crops written before a crash but never announced: announce them now.
@@ -392,10 +396,8 @@ class Festival:
 
     def write_status(self) -> dict[str, Any]:
         status = self.status()
-        target = self.layout.status
-        tmp = target.with_suffix(".tmp")
-        tmp.write_text(json.dumps(status, indent=1))
-        os.replace(tmp, target)
+        body = json.dumps(status, indent=1).encode()
+        write_atomically(self.layout.status, body, prefix=STATUS_TEMP_PREFIX)
         return status
 
     def run(self, stop: threading.Event, *, on_status: Any = None, every_s: float = 1.0) -> None:

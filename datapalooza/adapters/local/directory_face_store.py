@@ -5,9 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import logging
-import os
 import shutil
-import tempfile
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +13,7 @@ from pathlib import Path
 from datapalooza.constants import FACES_PREFIX
 from datapalooza.domain.keys import KEY_TIME_MAX, KEY_TIME_MIN, CropKey, InvalidKey
 from datapalooza.ports import ObjectMissing, StoreError
+from datapalooza.system.atomic_write import write_atomically
 from datapalooza.system.stale_files import TEMP_GRACE_S, remove_stale_temp_files
 
 METADATA_SUFFIX = ".meta.json"
@@ -49,8 +48,13 @@ class DirectoryFaceStore:
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            _atomic_write(path.with_name(path.name + METADATA_SUFFIX), _encode(metadata))
-            _atomic_write(path, body)
+            write_atomically(
+                path.with_name(path.name + METADATA_SUFFIX),
+                _encode(metadata),
+                prefix=TEMP_PREFIX,
+                suffix=METADATA_SUFFIX,
+            )
+            write_atomically(path, body, prefix=TEMP_PREFIX, suffix=path.suffix)
         except OSError as exc:
             transient = exc.errno in (
                 errno.ENOSPC,
@@ -133,17 +137,3 @@ class DirectoryFaceStore:
 
 def _encode(metadata: Mapping[str, str]) -> bytes:
     return json.dumps(dict(metadata), sort_keys=True).encode()
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX, suffix=path.suffix)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        # The rename is atomic, so a killed process never leaves a partial object. No
-        # fsync: like S3's read-after-write, this guards against crashes of the process,
-        # not of the machine, and an fsync per crop would cost more than detecting it.
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

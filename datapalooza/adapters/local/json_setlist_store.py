@@ -4,13 +4,12 @@ which the dashboard and ``datapalooza up --setlist`` share."""
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import threading
 from collections.abc import Mapping
 from pathlib import Path
 
 from datapalooza.domain.setlists import Setlist, SetlistError
+from datapalooza.system.atomic_write import write_atomically
 
 
 class JsonSetlistStore:
@@ -60,11 +59,5 @@ class JsonSetlistStore:
             "stages": {stage: s.to_json() for stage, s in sorted(setlists.items())},
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".setlists-", suffix=".json", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(payload, handle, indent=2)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        body = json.dumps(payload, indent=2).encode("utf-8")
+        write_atomically(self.path, body, prefix=".setlists-", suffix=".json")

@@ -11,8 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,6 +28,7 @@ from datapalooza.detection.weights import ModelUnavailable, package_file, verify
 from datapalooza.domain.emotions import Emotion, EmotionScores
 from datapalooza.images import decode_image
 from datapalooza.ports import AnalyzedFace, AnalyzerError
+from datapalooza.system.atomic_write import write_atomically
 
 logger = logging.getLogger(__name__)
 
@@ -173,8 +172,10 @@ def converted_model(source: Path, cache_dir: Path) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         serialized = model.SerializeToString()
         # The hash first, then the model: a model is only ever next to its own hash.
-        _write_atomically(_hash_file(target), hashlib.sha256(serialized).hexdigest().encode())
-        _write_atomically(target, serialized)
+        write_atomically(
+            _hash_file(target), hashlib.sha256(serialized).hexdigest().encode(), suffix=".tmp"
+        )
+        write_atomically(target, serialized, suffix=".tmp")
         logger.info("converted %s to %s", source, target)
         return target
 
@@ -191,19 +192,6 @@ def _intact(model: Path) -> bool:
         return hashlib.sha256(model.read_bytes()).hexdigest() == recorded
     except OSError:
         return False  # no recorded hash (an older cache): rebuild, cheaply
-
-
-def _write_atomically(target: Path, data: bytes) -> None:
-    # A temp file and a rename: two processes converting at once never leave a
-    # half-written file for a third to load.
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def keras_hdf5_to_onnx(source: Path) -> onnx.ModelProto:
