@@ -110,9 +110,7 @@ class FakeSource:
             image = np.random.default_rng(self.index).integers(0, 256, (height, width, 3), np.uint8)
         else:
             image = np.full((height, width, 3), self.index % 256, np.uint8)
-        captured = (
-            self.start + timedelta(seconds=self.index) if self.start else datetime.now(UTC)
-        )
+        captured = self.start + timedelta(seconds=self.index) if self.start else datetime.now(UTC)
         return Frame(image, f"f{self.index:06d}", captured, self.index)
 
     def close(self) -> None:

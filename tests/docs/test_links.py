@@ -90,7 +90,7 @@ def test_architecture_pictures_name_real_code() -> None:
     page = parse(REPO / "docs" / "architecture.md")
     current = [block for block in page.mermaid if HISTORY not in block]
     assert len(current) >= 2, "the AWS path and the local path"
-    history = [block.split('subgraph after', 1)[1] for block in page.mermaid if HISTORY in block]
+    history = [block.split("subgraph after", 1)[1] for block in page.mermaid if HISTORY in block]
     named = {m for block in [*current, *history] for m in CODE_PATH.findall(block)}
     assert len(named) >= 5
     missing = sorted(

@@ -18,9 +18,9 @@ KEY = "faces/main/2026/07/19/21/1784494800000-f000042-0.jpg"
 SETTINGS = TrackerSettings(analyzer="local", results_ttl_days=7)
 
 
-
 def happy_scores() -> EmotionScores:
     return EmotionScores({Emotion.HAPPY: 90.0, Emotion.CALM: 10.0})
+
 
 def _pending() -> _Pending:
     return _Pending(CropRef(KEY, item_id="message-1"), CropKey.parse(KEY), b"jpeg", "cam-1")
