@@ -74,13 +74,38 @@ def wait_for_ping(
     raise TimeoutError(f"the server on port {port} did not answer {path} in {timeout}s")
 
 
+def start_datapalooza(
+    *args: str, port: int, path: str = "/ping", timeout: float = 60.0, env: dict | None = None
+) -> subprocess.Popen:
+    """Run ``python -m datapalooza ARGS`` from the repository as a server on ``port``;
+    return once it answers 200 on ``path`` (stopped again if it never does)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "datapalooza", *args],
+        cwd=REPO,
+        env=dict(os.environ if env is None else env),
+    )
+    try:
+        wait_for_ping(port, process, timeout, path=path)
+    except BaseException:
+        stop_server(process)
+        raise
+    return process
+
+
+def stop_server(process: subprocess.Popen, timeout: float = 15.0) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within ``timeout`` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def start_endpoint(store: Path, *, workers: int = 1, extra: list[str] | None = None):
     """Start ``datapalooza serve-endpoint`` as a subprocess; returns (process, port)."""
     port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "datapalooza",
+    process = start_datapalooza(
         "serve-endpoint",
         "--port",
         str(port),
@@ -89,14 +114,8 @@ def start_endpoint(store: Path, *, workers: int = 1, extra: list[str] | None = N
         "--store",
         str(store),
         *(extra or []),
-    ]
-    process = subprocess.Popen(command, cwd=REPO, env=dict(os.environ))
-    try:
-        wait_for_ping(port, process)
-    except BaseException:
-        process.kill()
-        process.wait()
-        raise
+        port=port,
+    )
     return process, port
 
 
@@ -108,9 +127,4 @@ def endpoint_server(tmp_path: Path) -> Iterator[tuple[int, Path]]:
     try:
         yield port, store
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_server(process)

@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import random
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,7 +23,7 @@ from datapalooza.domain.emotions import EXPRESSION_CAVEAT, Emotion, EmotionScore
 from datapalooza.domain.keys import CropKey
 from datapalooza.festival.layout import DataLayout
 from datapalooza.ports import ScoredFace
-from tests.conftest import REPO, free_port, wait_for_ping
+from tests.conftest import free_port, start_datapalooza, stop_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -119,33 +116,23 @@ def festival(tmp_path: Path) -> Iterator[tuple[str, DataLayout, CrowdWriter]]:
         writer.crowd(stage, profile, minutes=10)
     write_status(layout)
     port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "datapalooza",
-            "dashboard",
-            "--data-dir",
-            str(layout.root),
-            "--port",
-            str(port),
-            "--poll-seconds",
-            "1",
-        ],
-        cwd=REPO,
-        env=dict(os.environ),
+    process = start_datapalooza(
+        "dashboard",
+        "--data-dir",
+        str(layout.root),
+        "--port",
+        str(port),
+        "--poll-seconds",
+        "1",
+        port=port,
+        path="/api/stages",
+        timeout=30,
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for_ping(port, process, 30, path="/api/stages")
         yield url, layout, writer
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_server(process)
         writer.table.close()
 
 

@@ -18,7 +18,7 @@ from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore
 from datapalooza.adapters.local.sqlite_metrics_sink import SqliteMetricsSink
 from datapalooza.adapters.local.sqlite_results_table import SqliteResultsTable
 from datapalooza.festival.layout import DataLayout
-from tests.conftest import REPO, free_port
+from tests.conftest import REPO, free_port, start_datapalooza, stop_server
 
 pytestmark = pytest.mark.slow
 EPOCH, FAR = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
@@ -108,27 +108,21 @@ def test_up_detects_stores_scores_and_serves_every_stage(tmp_path):
     assert len(keys) == status["tracker"]["scored"] + status["tracker"]["no_face"]
 
     # The API agrees with the database (served again over the finished run).
-    dashboard = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "datapalooza",
-            "dashboard",
-            "--data-dir",
-            str(layout.root),
-            "--port",
-            str(port),
-        ],
-        cwd=REPO,
+    dashboard = start_datapalooza(
+        "dashboard",
+        "--data-dir",
+        str(layout.root),
+        "--port",
+        str(port),
+        port=port,
+        path="/api/stages",
     )
     try:
-        wait_for(lambda: _get(port, "/api/stages"), 60, "dashboard did not start")
         for stage, count in scored.items():
             timeline = _get(port, f"/api/stages/{stage}/timeline?minutes=30")
             assert sum(point["faces"] for point in timeline["points"]) == count
     finally:
-        dashboard.terminate()
-        dashboard.wait(timeout=20)
+        stop_server(dashboard)
 
 
 def _get(port: int, path: str):

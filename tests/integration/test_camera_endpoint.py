@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import importlib.util
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,7 +13,7 @@ import pytest
 
 from datapalooza.adapters.local.log_publisher import InMemoryPublisher
 from datapalooza.domain.keys import CropKey
-from tests.conftest import REPO, free_port, wait_for_ping
+from tests.conftest import REPO, free_port, start_datapalooza, stop_server
 
 
 def load_entry(path: str, name: str) -> ModuleType:
@@ -63,27 +61,15 @@ def test_camera_handler_survives_endpoint_outage_then_publishes_real_detections(
     assert service.counters.errors_by_kind.get("unavailable", 0) >= 3
     # When the endpoint comes up
     store = tmp_path / "bucket"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "datapalooza",
-            "serve-endpoint",
-            "--port",
-            str(port),
-            "--store",
-            str(store),
-        ],
-        cwd=REPO,
+    process = start_datapalooza(
+        "serve-endpoint", "--port", str(port), "--store", str(store), port=port
     )
     try:
-        wait_for_ping(port, process)
         # Then the same loop resumes and publishes the endpoint's detections
         wait_until(lambda: len(broker.messages("datapalooza/main/detections")) >= 2, 60)
     finally:
         camera_lambda.stop()
-        process.terminate()
-        process.wait(timeout=10)
+        stop_server(process)
     answer = broker.messages("datapalooza/main/detections")[0].payload
     assert answer["Stage"] == "main" and answer["Camera"] == "cam-1"
     assert answer["ImageWidth"] == 1280 and answer["ImageHeight"] == 720

@@ -7,35 +7,24 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 
 from datapalooza.system.http_limits import ServerLimits, raise_open_files
 from datapalooza.system.network import free_port
-from tests.conftest import REPO, wait_for_ping
+from tests.conftest import start_datapalooza, stop_server
 
 IDLE = 1500
 KEEP_ALIVE_S = 2
 
 
-def start(command: list[str], port: int, ready: str, tmp_path: Path) -> subprocess.Popen[bytes]:
+def start(command: list[str], port: int, ready: str) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     env["DATAPALOOZA_HTTP_KEEP_ALIVE_S"] = str(KEEP_ALIVE_S)
     env["DATAPALOOZA_HTTP_MAX_CONNECTIONS"] = "200"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "datapalooza", *command, "--port", str(port)], cwd=REPO, env=env
-    )
-    try:
-        wait_for_ping(port, process, path=ready)
-    except BaseException:
-        process.kill()
-        process.wait()
-        raise
-    return process
+    return start_datapalooza(*command, "--port", str(port), port=port, path=ready, env=env)
 
 
 @pytest.fixture(params=["endpoint", "dashboard"])
@@ -45,16 +34,11 @@ def server(request, tmp_path):
         command, ready = ["serve-endpoint", "--store", str(tmp_path / "bucket")], "/ping"
     else:
         command, ready = ["dashboard", "--data-dir", str(tmp_path / "data")], "/api/stages"
-    process = start(command, port, ready, tmp_path)
+    process = start(command, port, ready)
     try:
         yield port, ready
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_server(process)
 
 
 def test_thousands_of_idle_connections_neither_hang_the_server_nor_stay_open(server):
