@@ -215,8 +215,17 @@ def test_the_store_replaces_its_file_atomically_and_keeps_other_stages(tmp_path:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["setlists.json"]  # no temp files left
 
 
-def test_a_corrupt_store_is_an_error_not_an_empty_list(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "content",
+    [
+        "{half a file",
+        "[" * 100_000 + "]" * 100_000,  # a hand-edited file nested past the stack
+        '{"stages": {}, "pad": "' + "x" * (4 * 1024 * 1024) + '"}',  # past MAX_STORE_BYTES
+    ],
+    ids=["half-written", "nested-too-deep", "too-large"],
+)
+def test_a_corrupt_store_is_an_error_not_an_empty_list(tmp_path: Path, content: str) -> None:
     path = tmp_path / "setlists.json"
-    path.write_text("{half a file")
+    path.write_text(content)
     with pytest.raises(SetlistError, match="cannot read"):
         JsonSetlistStore(path).all()

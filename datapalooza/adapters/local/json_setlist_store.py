@@ -11,6 +11,10 @@ from pathlib import Path
 from datapalooza.domain.setlists import Setlist, SetlistError
 from datapalooza.system.atomic_write import write_atomically
 
+MAX_STORE_BYTES = 4 * 1024 * 1024
+"""The largest setlists.json read: every stage's setlist at its limits (200 tracks of
+200-character titles) fits many times over; a file past it was not written by us."""
+
 
 class JsonSetlistStore:
     """SetlistStore: ``setlists.json`` holds the current setlist of each stage and is
@@ -24,13 +28,22 @@ class JsonSetlistStore:
         self._lock = threading.Lock()
 
     def all(self) -> dict[str, Setlist]:
-        """Every stored setlist by stage; a missing file means none."""
+        """Every stored setlist by stage; a missing file means none. A file edited by hand
+        is still outside input: one over MAX_STORE_BYTES, or nested so deep that parsing
+        it would exhaust the stack, is refused like a corrupt one."""
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            with self.path.open("rb") as handle:
+                raw = handle.read(MAX_STORE_BYTES + 1)
         except FileNotFoundError:
             return {}
-        except (OSError, ValueError) as exc:
+        except OSError as exc:
             raise SetlistError(f"cannot read {self.path}: {exc}") from exc
+        if len(raw) > MAX_STORE_BYTES:
+            raise SetlistError(f"cannot read {self.path}: larger than {MAX_STORE_BYTES} bytes")
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except (ValueError, RecursionError) as exc:
+            raise SetlistError(f"cannot read {self.path}: {exc!r}") from exc
         stages = data.get("stages", {}) if isinstance(data, dict) else {}
         if not isinstance(stages, dict):
             raise SetlistError(f"{self.path}: 'stages' is not a mapping")
