@@ -195,7 +195,9 @@ def test_dashboard_live_in_a_browser(
             page.click('a.tab[data-view="artists"]')
             page.fill("#sl-stage", "forest")
             page.fill("#sl-artist", "The Hypotheticals")
-            page.fill("#sl-date", now.strftime("%Y-%m-%d"))
+            # The set's date is its first track's: near midnight the set crosses into
+            # the next day, which the parser follows (a time earlier than the last).
+            page.fill("#sl-date", (now - timedelta(minutes=9)).strftime("%Y-%m-%d"))
             page.fill(
                 "#sl-text",
                 f"{times[0]} Slow Burner\n{times[1]} Mid Tempo\n"
