@@ -11,8 +11,9 @@ import io
 import math
 import warnings
 
+import cv2
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from datapalooza.constants import MAX_PAYLOAD_BYTES
 from datapalooza.domain.detections import BoundingBox
@@ -80,6 +81,8 @@ def decode_image(
                     code="image_too_large",
                 )
             scale = _power_of_two_reduction(width, height, analysed_pixels)
+            if scale == 1 and _is_plain_camera_jpeg(image):
+                return _decode_plain_jpeg(body)
             if scale > 1 and image.format == "JPEG":
                 image.draft(image.mode, (math.ceil(width / scale), math.ceil(height / scale)))
             image.load()
@@ -94,6 +97,26 @@ def decode_image(
         raise BadImage(f"corrupt image: {exc}", code="corrupt_image") from exc
     rgb = _fit(_to_rgb(image), analysed_pixels)
     return np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8))
+
+
+# A camera frame: colour, upright, complete. Only the header has been read when this is
+# asked; the pixels then go straight from libjpeg-turbo into an RGB array (OpenCV), which
+# costs the endpoint 2 ms less per 1280x720 frame than PIL's decode and array copy
+# (bench/endpoint.py) with the same pixels. Everything else takes PIL's path below.
+def _is_plain_camera_jpeg(image: Image.Image) -> bool:
+    return (
+        image.format == "JPEG"
+        and image.mode == "RGB"
+        and image.getexif().get(ExifTags.Base.Orientation, 1) == 1
+    )
+
+
+def _decode_plain_jpeg(body: bytes) -> RGBImage:
+    flags = cv2.IMREAD_COLOR_RGB | cv2.IMREAD_IGNORE_ORIENTATION
+    pixels = cv2.imdecode(np.frombuffer(body, dtype=np.uint8), flags)
+    if pixels is None:  # truncated or corrupt scan data (OpenCV refuses, as PIL does)
+        raise BadImage("corrupt image: the JPEG data does not decode", code="corrupt_image")
+    return np.asarray(pixels, dtype=np.uint8)  # a view: the decoder made uint8 already
 
 
 def _power_of_two_reduction(width: int, height: int, budget: int) -> int:
@@ -150,10 +173,16 @@ def _to_rgb(image: Image.Image) -> Image.Image:
 
 
 def encode_jpeg(image: RGBImage, *, quality: int = 90) -> bytes:
-    """Encode an RGB array as a baseline JPEG (no EXIF: nothing but pixels leaves)."""
-    buffer = io.BytesIO()
-    Image.fromarray(image, mode="RGB").save(buffer, format="JPEG", quality=quality)
-    return buffer.getvalue()
+    """Encode an RGB array as a baseline JPEG (no EXIF: nothing but pixels leaves).
+
+    OpenCV's libjpeg-turbo, with the same settings as PIL's (4:2:0, optimised Huffman
+    tables off) and half its cost on a face crop (bench/endpoint.py)."""
+    ok, data = cv2.imencode(
+        ".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality]
+    )
+    if not ok:
+        raise ValueError(f"could not encode a {image.shape} image as JPEG")
+    return data.tobytes()
 
 
 def crop_with_margin(image: RGBImage, box: BoundingBox, margin: float) -> RGBImage:

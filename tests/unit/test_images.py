@@ -195,3 +195,35 @@ def test_frames_up_to_4k_keep_their_full_resolution(monkeypatch):
     requested = _spy_draft(monkeypatch)
     image = decode_image(to_bytes(Image.new("RGB", (3840, 2160)), "JPEG"))
     assert image.shape == (2160, 3840, 3) and requested == []
+
+
+def _pil_pixels(data: bytes) -> np.ndarray:
+    with Image.open(io.BytesIO(data)) as image:
+        return np.asarray(image.convert("RGB"))
+
+
+def test_a_camera_jpeg_decodes_to_the_same_pixels_as_pil():
+    # The fast path (libjpeg-turbo through OpenCV) must not change what the detector sees.
+    frame = np.random.default_rng(3).integers(0, 255, (360, 640, 3), dtype=np.uint8)
+    for quality in (40, 75, 95):
+        data = encode_jpeg(frame, quality=quality)
+        assert np.array_equal(decode_image(data, "image/jpeg"), _pil_pixels(data))
+    padded = encode_jpeg(frame) + b"\x00" * 16  # some cameras pad after the end marker
+    assert np.array_equal(decode_image(padded, "image/jpeg"), _pil_pixels(padded))
+
+
+def test_a_jpeg_cut_off_inside_its_pixels_is_refused_not_filled_with_grey():
+    data = encode_jpeg(np.random.default_rng(4).integers(0, 255, (360, 640, 3), dtype=np.uint8))
+    with pytest.raises(BadImage) as caught:
+        decode_image(data[: len(data) // 2], "image/jpeg")
+    assert caught.value.code == "corrupt_image"
+
+
+def test_jpeg_encoding_matches_pil_byte_for_byte():
+    # encode_jpeg uses OpenCV for speed; the files are PIL's, so crops and frames are
+    # the same size and quality as before.
+    crop = np.random.default_rng(5).integers(0, 255, (97, 120, 3), dtype=np.uint8)
+    for quality in (75, 90):
+        expected = io.BytesIO()
+        Image.fromarray(crop).save(expected, format="JPEG", quality=quality)
+        assert encode_jpeg(crop, quality=quality) == expected.getvalue()
