@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from datapalooza.domain.detections import BoundingBox, Landmark
 from datapalooza.domain.emotions import Emotion, EmotionScores
-from datapalooza.domain.moods import EmotionMix, StageMood, TimelineBucket
+from datapalooza.domain.moods import EmotionMix, TimelineBucket
 from datapalooza.domain.setlists import Setlist
 
 RGBImage = npt.NDArray[np.uint8]
@@ -167,9 +167,9 @@ class ResultsReader(Protocol):
         queries; stages without faces there are left out."""
         ...
 
-    def latest_moods(self, *, window: timedelta = ...) -> dict[str, StageMood]:
-        """Every stage's mood over the ``window`` before its newest face, in a fixed
-        number of queries."""
+    def last_seen(self) -> dict[str, datetime]:
+        """When each stage with faces last saw one (its newest capture time), in one
+        query."""
         ...
 
 

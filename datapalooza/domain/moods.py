@@ -8,7 +8,7 @@ facial expressions, not feelings.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from datapalooza.domain.emotions import Emotion
 
@@ -39,14 +39,3 @@ class TimelineBucket:
     faces: int
     mood: float | None
     mean_scores: dict[Emotion, float]
-
-
-@dataclass(frozen=True, slots=True)
-class StageMood:
-    """A stage's latest mood: faces captured in the ``window`` ending at ``last_seen``
-    (the stage's newest face), so a quiet stage shows when it was last seen."""
-
-    stage: str
-    last_seen: datetime
-    window: timedelta
-    mix: EmotionMix

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from datapalooza.domain.emotions import Emotion, EmotionScores
-from datapalooza.domain.moods import EmotionMix, StageMood, TimelineBucket
+from datapalooza.domain.moods import EmotionMix, TimelineBucket
 from datapalooza.ports import ScoredFace
 
 BUSY_TIMEOUT_S = 10.0
@@ -224,28 +224,11 @@ class SqliteResultsTable:
         grid = _Grid.over(start, end, bucket)
         return {stage: grid.fill(found) for stage, found in self._bucket_rows(grid).items()}
 
-    def latest_moods(self, *, window: timedelta = timedelta(minutes=5)) -> dict[str, StageMood]:
-        """Every stage's mood over the ``window`` before its newest face."""
-        width = int(window.total_seconds() * 1000)
-        rows = self._query(
-            "WITH latest AS (SELECT stage, MAX(captured_at_ms) AS last FROM faces GROUP BY stage)"
-            f" SELECT f.stage, latest.last, COUNT(*), AVG(f.mood), {_MEAN_F_COLUMNS}"
-            " FROM faces f JOIN latest ON f.stage = latest.stage"
-            " WHERE f.captured_at_ms > latest.last - ? GROUP BY f.stage ORDER BY f.stage",
-            [width],
-        )
-        counts = self._dominant_counts_by_stage(
-            "WITH latest AS (SELECT stage, MAX(captured_at_ms) AS last FROM faces GROUP BY stage)"
-            " SELECT f.stage, f.dominant FROM faces f JOIN latest ON f.stage = latest.stage"
-            " WHERE f.captured_at_ms > latest.last - ?",
-            [width],
-        )
-        moods = {}
-        for row in rows:
-            stage, last = str(row[0]), int(row[1])
-            mix = EmotionMix(int(row[2]), float(row[3]), _mix(row[4:]), counts.get(stage, {}))
-            moods[stage] = StageMood(stage, _time(last), window, mix)
-        return moods
+    def last_seen(self) -> dict[str, datetime]:
+        """When each stage with faces last saw one, in one query (the stage-and-time
+        index answers it without touching the rows)."""
+        rows = self._query("SELECT stage, MAX(captured_at_ms) FROM faces GROUP BY stage")
+        return {str(stage): _time(int(last)) for stage, last in rows}
 
     def recent_faces(
         self,

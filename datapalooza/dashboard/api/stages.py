@@ -38,7 +38,7 @@ def stages(
     """Each stage's mood over the current window, faces in the last minute, its
     dominant expression, when it last saw a face, and live counters if running."""
     window = timedelta(seconds=settings.window_seconds)
-    latest = results.latest_moods(window=window)
+    last_seen = results.last_seen()
     with_setlist = set(stored_setlists(setlists))
     # All stages at once: a fixed number of queries however many stages there are.
     current = results.emotion_mixes(now - window, now)
@@ -55,7 +55,7 @@ def stages(
                 stage=stage,
                 current=queries.snapshot(current.get(stage, nobody)),
                 faces_last_minute=last_minute.get(stage, nobody).faces,
-                last_seen=latest[stage].last_seen if stage in latest else None,
+                last_seen=last_seen.get(stage),
                 has_setlist=stage in with_setlist,
                 counters=status.stages.get(stage) if status.running else None,
             )
