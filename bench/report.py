@@ -344,7 +344,7 @@ def profile_section() -> list[str]:
     return lines
 
 
-def analysis_section(b: dict[str, Any]) -> list[str]:
+def analysis_section(b: dict[str, Any], *, cores: int) -> list[str]:
     """For each goal, what the measured parts say about how far it can be reached."""
     lines = ["## What limits each goal", ""]
     if "festival" in b:
@@ -364,6 +364,23 @@ def analysis_section(b: dict[str, Any]) -> list[str]:
             f"one dashboard viewer ({parts['dashboard']:.1f} ms) share the rest. Fixed "
             "per-second costs (idle servers, status loop, the viewer) weigh more per frame "
             "with fewer cameras.",
+        ]
+        source = parts["synthetic_source"]
+        pipeline = main["pipeline_cpu_ms_per_scored_frame"]
+        need_now = 20 * (pipeline + source) / 1000
+        need_goal = 20 * (1.3 * detector + source) / 1000
+        lines += [
+            f"- **20 cameras at 1 fps**: each frame costs {pipeline:.1f} ms of pipeline CPU"
+            f" plus {source:.1f} ms for the synthetic source that stands in "
+            f"for the cameras (on the same cores in `up`), so 20 frames a second need "
+            f"{need_now:.2f} cores today and {need_goal:.2f} even at the 1.3x goal. "
+            f"With {cores} cores that is "
+            + (
+                "within reach."
+                if need_now < cores
+                else "out of reach: the detector alone at "
+                f"1280x720 takes {20 * detector / 1000:.2f} cores for 20 frames a second."
+            ),
         ]
     if "endpoint" in b:
         top = b["endpoint"]["latency"]["1280x720"]
@@ -423,7 +440,7 @@ def render(results: dict[str, Any]) -> str:
         "",
         *machine_section(results),
         *goals_section(results),
-        *analysis_section(results["benchmarks"]),
+        *analysis_section(results["benchmarks"], cores=results["machine_before"]["usable_cores"]),
     ]
     for name, section in (
         ("festival", festival_section),
