@@ -7,11 +7,12 @@ anything else with a BadImage that carries the HTTP status to answer with.
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import warnings
+from types import ModuleType
 
-import cv2
 import numpy as np
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
@@ -81,8 +82,9 @@ def decode_image(
                     code="image_too_large",
                 )
             scale = _power_of_two_reduction(width, height, analysed_pixels)
-            if scale == 1 and _is_plain_camera_jpeg(image):
-                return _decode_plain_jpeg(body)
+            opencv = _opencv()
+            if scale == 1 and opencv is not None and _is_plain_camera_jpeg(image):
+                return _decode_plain_jpeg(opencv, body)
             if scale > 1 and image.format == "JPEG":
                 image.draft(image.mode, (math.ceil(width / scale), math.ceil(height / scale)))
             image.load()
@@ -99,6 +101,18 @@ def decode_image(
     return np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8))
 
 
+@functools.cache
+def _opencv() -> ModuleType | None:
+    """OpenCV where the program's package has it: every one but the tracker Lambda's,
+    which only checks crops and encodes mosaics, and gets the same pixels and bytes from
+    PIL alone (tests/unit/test_images.py runs both)."""
+    try:
+        import cv2
+    except ImportError:
+        return None
+    return cv2
+
+
 # A camera frame: colour, upright, complete. Only the header has been read when this is
 # asked; the pixels then go straight from libjpeg-turbo into an RGB array (OpenCV), which
 # costs the endpoint 2 ms less per 1280x720 frame than PIL's decode and array copy
@@ -111,7 +125,7 @@ def _is_plain_camera_jpeg(image: Image.Image) -> bool:
     )
 
 
-def _decode_plain_jpeg(body: bytes) -> RGBImage:
+def _decode_plain_jpeg(cv2: ModuleType, body: bytes) -> RGBImage:
     flags = cv2.IMREAD_COLOR_RGB | cv2.IMREAD_IGNORE_ORIENTATION
     pixels = cv2.imdecode(np.frombuffer(body, dtype=np.uint8), flags)
     if pixels is None:  # truncated or corrupt scan data (OpenCV refuses, as PIL does)
@@ -175,14 +189,19 @@ def _to_rgb(image: Image.Image) -> Image.Image:
 def encode_jpeg(image: RGBImage, *, quality: int = 90) -> bytes:
     """Encode an RGB array as a baseline JPEG (no EXIF: nothing but pixels leaves).
 
-    OpenCV's libjpeg-turbo, with the same settings as PIL's (4:2:0, optimised Huffman
-    tables off) and half its cost on a face crop (bench/endpoint.py)."""
+    OpenCV's libjpeg-turbo where installed: the same settings and bytes as PIL's (4:2:0,
+    no optimised Huffman tables) at a third of PIL's cost per face crop."""
+    cv2 = _opencv()
+    if cv2 is None:
+        buffer = io.BytesIO()
+        Image.fromarray(image, mode="RGB").save(buffer, format="JPEG", quality=quality)
+        return buffer.getvalue()
     ok, data = cv2.imencode(
         ".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality]
     )
     if not ok:
         raise ValueError(f"could not encode a {image.shape} image as JPEG")
-    return data.tobytes()
+    return bytes(data.tobytes())
 
 
 def crop_with_margin(image: RGBImage, box: BoundingBox, margin: float) -> RGBImage:

@@ -2,12 +2,14 @@
 
 import io
 import struct
+import sys
 import zlib
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from datapalooza import images
 from datapalooza.domain.detections import BoundingBox
 from datapalooza.images import (
     MAX_ANALYSED_PIXELS,
@@ -197,12 +199,24 @@ def test_frames_up_to_4k_keep_their_full_resolution(monkeypatch):
     assert image.shape == (2160, 3840, 3) and requested == []
 
 
+@pytest.fixture(params=["opencv", "pil-only"])
+def jpeg_library(request, monkeypatch):
+    """Both ways a program decodes and encodes: with OpenCV, and with PIL alone (the
+    tracker Lambda's package has no OpenCV)."""
+    images._opencv.cache_clear()
+    if request.param == "pil-only":
+        monkeypatch.setitem(sys.modules, "cv2", None)  # `import cv2` raises ImportError
+        assert images._opencv() is None
+    yield request.param
+    images._opencv.cache_clear()
+
+
 def _pil_pixels(data: bytes) -> np.ndarray:
     with Image.open(io.BytesIO(data)) as image:
         return np.asarray(image.convert("RGB"))
 
 
-def test_a_camera_jpeg_decodes_to_the_same_pixels_as_pil():
+def test_a_camera_jpeg_decodes_to_the_same_pixels_as_pil(jpeg_library):
     # The fast path (libjpeg-turbo through OpenCV) must not change what the detector sees.
     frame = np.random.default_rng(3).integers(0, 255, (360, 640, 3), dtype=np.uint8)
     for quality in (40, 75, 95):
@@ -212,14 +226,14 @@ def test_a_camera_jpeg_decodes_to_the_same_pixels_as_pil():
     assert np.array_equal(decode_image(padded, "image/jpeg"), _pil_pixels(padded))
 
 
-def test_a_jpeg_cut_off_inside_its_pixels_is_refused_not_filled_with_grey():
+def test_a_jpeg_cut_off_inside_its_pixels_is_refused_not_filled_with_grey(jpeg_library):
     data = encode_jpeg(np.random.default_rng(4).integers(0, 255, (360, 640, 3), dtype=np.uint8))
     with pytest.raises(BadImage) as caught:
         decode_image(data[: len(data) // 2], "image/jpeg")
     assert caught.value.code == "corrupt_image"
 
 
-def test_jpeg_encoding_matches_pil_byte_for_byte():
+def test_jpeg_encoding_matches_pil_byte_for_byte(jpeg_library):
     # encode_jpeg uses OpenCV for speed; the files are PIL's, so crops and frames are
     # the same size and quality as before.
     crop = np.random.default_rng(5).integers(0, 255, (97, 120, 3), dtype=np.uint8)
