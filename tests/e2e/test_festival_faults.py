@@ -8,8 +8,6 @@ import os
 import resource
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,8 +16,9 @@ import pytest
 from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore
 from datapalooza.festival.layout import DataLayout
 from datapalooza.system.lifeline import GRACE_S, POLL_S
-from tests.conftest import REPO, free_port
+from tests.conftest import free_port
 from tests.e2e.test_festival_up import read_status, up, wait_for
+from tests.helpers.processes import run_datapalooza
 
 pytestmark = pytest.mark.slow
 CHILDREN_EXIT_S = 3.0
@@ -90,10 +89,7 @@ def test_kill_9_of_up_stops_its_servers_and_the_next_up_says_what_it_found(tmp_p
     family = descendants(first.pid)
     try:
         # Meanwhile a second `up` on the same data directory names the first.
-        refused = subprocess.run(
-            [sys.executable, "-m", "datapalooza", "up", *up_args(layout, free_port())],
-            cwd=REPO, capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
+        refused = run_datapalooza("up", *up_args(layout, free_port()), timeout=60)
         assert refused.returncode == 2
         assert f"a previous `datapalooza up` (pid {first.pid}) is still running" in (refused.stderr)
         assert "Traceback" not in refused.stderr
@@ -103,10 +99,7 @@ def test_kill_9_of_up_stops_its_servers_and_the_next_up_says_what_it_found(tmp_p
         took = gone_within(family, CHILDREN_EXIT_S)
         print(f"children of a SIGKILLed up stopped {took:.1f}s after it")
 
-        again = subprocess.run(
-            [sys.executable, "-m", "datapalooza", "up", *up_args(layout, port, "--duration", "2")],
-            cwd=REPO, capture_output=True, text=True, timeout=180,
-        )  # fmt: skip
+        again = run_datapalooza("up", *up_args(layout, port, "--duration", "2"), timeout=180)
         assert again.returncode == 0, again.stderr
         assert f"a previous `datapalooza up` (pid {first.pid}) did not stop cleanly" in (
             again.stderr
@@ -177,10 +170,7 @@ def test_a_full_data_directory_stops_up_with_what_to_do_and_loses_nothing(tmp_pa
 
     args = ["--no-dashboard", "--stages", "1", "--interval", "0.2", "--data-dir", str(layout.root)]
     started = time.monotonic()
-    full = subprocess.run(
-        [sys.executable, "-m", "datapalooza", "up", *args, "--duration", "60"],
-        cwd=REPO, capture_output=True, text=True, timeout=120, preexec_fn=small_files,
-    )  # fmt: skip
+    full = run_datapalooza("up", *args, "--duration", "60", preexec_fn=small_files)
     took = time.monotonic() - started
     last = full.stderr.strip().splitlines()[-1]
     assert full.returncode == 2, full.stderr[-2000:]
@@ -189,10 +179,7 @@ def test_a_full_data_directory_stops_up_with_what_to_do_and_loses_nothing(tmp_pa
     assert took < 60, took  # it stopped on its own, before its --duration
     print(f"a full data directory stopped up after {took:.0f}s")
 
-    again = subprocess.run(
-        [sys.executable, "-m", "datapalooza", "up", *args, "--duration", "2"],
-        cwd=REPO, capture_output=True, text=True, timeout=180,
-    )  # fmt: skip
+    again = run_datapalooza("up", *args, "--duration", "2", timeout=180)
     assert again.returncode == 0, again.stderr[-2000:]
     keys = set(DirectoryFaceStore(layout.bucket).keys())
     with sqlite3.connect(layout.notifications_db) as conn:

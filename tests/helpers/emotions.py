@@ -48,27 +48,15 @@ def real_face_crops() -> tuple[tuple[str, bytes], ...]:
     import matplotlib.cbook
     import skimage.data
 
-    from datapalooza.detection import DetectorSettings, load_detector
-    from datapalooza.detection.face_crops import find_faces
-    from datapalooza.images import decode_image
+    from tests.helpers.faces import main_stage_faces
 
     path = matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)
     with open(path, "rb") as handle:
         hopper = decode_image(handle.read())
     photos = {"astronaut": np.ascontiguousarray(skimage.data.astronaut()), "hopper": hopper}
-    settings = DetectorSettings()
-    detector = load_detector(settings)
     crops = []
     for name, image in photos.items():
-        _, found = find_faces(
-            image,
-            detector=detector,
-            settings=settings,
-            stage="main",
-            camera="cam-1",
-            frame_id="f1",
-            captured_at=T0,
-        )
+        _, found = main_stage_faces(image, captured_at=T0)
         assert len(found) == 1, f"expected one face in {name}"
         crops.append((name, found[0].jpeg))
     return tuple(crops)

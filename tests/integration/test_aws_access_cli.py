@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 
 import pytest
 
 from tests.conftest import grace_hopper_path
+from tests.helpers.processes import run_datapalooza
 
 COMMANDS = {
     "emotions-rekognition": ["emotions", "--analyzer", "rekognition", str(grace_hopper_path())],
@@ -27,14 +27,7 @@ def run_without_aws(args: list[str], tmp_path, **extra: str) -> subprocess.Compl
         AWS_EC2_METADATA_DISABLED="true",  # no instance-metadata lookups from a laptop
         **extra,
     )
-    return subprocess.run(
-        [sys.executable, "-m", "datapalooza", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-        env=env,
-    )
+    return run_datapalooza(*args, cwd=tmp_path, env=env)
 
 
 def assert_one_line_with_fix(result: subprocess.CompletedProcess[str], *fix: str) -> None:

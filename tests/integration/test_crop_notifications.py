@@ -13,12 +13,12 @@ from datapalooza.adapters.local.crop_notifications import (
 )
 from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore
 from datapalooza.adapters.local.sqlite_results_table import SqliteResultsTable
-from datapalooza.detection import DetectorSettings, load_detector
-from datapalooza.detection.face_crops import find_faces, store_crops
+from datapalooza.detection.face_crops import store_crops
 from datapalooza.emotions.bootstrap import local_scorer
 from datapalooza.emotions.settings import TrackerSettings
 from datapalooza.festival.scoring_worker import ScoringWorker
 from datapalooza.images import decode_image
+from tests.helpers.faces import main_stage_faces
 
 KEY = "faces/main/2026/07/04/21/1783198800000-f1-{}.jpg"
 
@@ -68,35 +68,30 @@ def festival_crops(tmp_path, astronaut_rgb, grace_hopper_jpeg):
     """Real face crops in a bucket directory, announced, none scored yet."""
     bucket, queue = tmp_path / "bucket", SqliteCropNotifications(tmp_path / "n.sqlite")
     store = NotifyingFaceStore(DirectoryFaceStore(bucket), queue)
-    settings = DetectorSettings()
     for i, image in enumerate([astronaut_rgb, decode_image(grace_hopper_jpeg)]):
-        _, crops = find_faces(
-            image,
-            detector=load_detector(settings),
-            settings=settings,
-            stage="main",
-            camera="cam-1",
-            frame_id=f"f{i}",
-            captured_at=datetime.now(UTC),
-        )
+        _, crops = main_stage_faces(image, captured_at=datetime.now(UTC), frame_id=f"f{i}")
         store_crops(crops, store)
     return bucket, queue
+
+
+def local_tracker(tmp_path, bucket):
+    """A freshly started local tracker (each call is a restart) for the crops in
+    ``bucket``; its results and ledger in tmp_path/festival.sqlite."""
+    return local_scorer(
+        TrackerSettings(analyzer="local"),
+        faces_root=bucket,
+        database=tmp_path / "festival.sqlite",
+        cache_dir=tmp_path / "cache",
+    )
 
 
 def test_the_worker_scores_pending_crops_and_a_restart_counts_nothing_twice(
     tmp_path, festival_crops
 ):
     bucket, queue = festival_crops
-    db = tmp_path / "festival.sqlite"
 
     def worker():
-        tracker = local_scorer(
-            TrackerSettings(analyzer="local"),
-            faces_root=bucket,
-            database=db,
-            cache_dir=tmp_path / "cache",
-        )
-        return ScoringWorker(tracker, queue)
+        return ScoringWorker(local_tracker(tmp_path, bucket), queue)
 
     assert worker().run_once() == 2
     assert queue.counts()["pending"] == 0
@@ -105,7 +100,7 @@ def test_the_worker_scores_pending_crops_and_a_restart_counts_nothing_twice(
     again = worker()
     assert again.run_once() == 2
     assert again.counters.duplicate == 2 and again.counters.scored == 0
-    results = SqliteResultsTable(db, read_only=True)
+    results = SqliteResultsTable(tmp_path / "festival.sqlite", read_only=True)
     assert (
         len(
             results.scores_between(
@@ -120,13 +115,7 @@ def test_a_crop_deleted_before_scoring_is_counted_missing_not_retried(tmp_path, 
     bucket, queue = festival_crops
     first = queue.receive(1)[0].key
     DirectoryFaceStore(bucket).delete(first)
-    tracker = local_scorer(
-        TrackerSettings(analyzer="local"),
-        faces_root=bucket,
-        database=tmp_path / "f.sqlite",
-        cache_dir=tmp_path / "cache",
-    )
-    worker = ScoringWorker(tracker, queue)
+    worker = ScoringWorker(local_tracker(tmp_path, bucket), queue)
     worker.run_once()
     assert worker.counters.missing == 1 and worker.counters.scored == 1
     assert queue.counts() == {"pending": 0, "done": 2, "dead": 0}
@@ -138,13 +127,7 @@ def test_a_crop_that_raises_fails_alone_with_its_reason_then_is_parked(tmp_path,
     bucket, queue = festival_crops
     poisoned, healthy = (n.key for n in queue.receive(2))
     (bucket / (poisoned + ".meta.json")).write_text("{not json")
-    tracker = local_scorer(
-        TrackerSettings(analyzer="local"),
-        faces_root=bucket,
-        database=tmp_path / "f.sqlite",
-        cache_dir=tmp_path / "cache",
-    )
-    worker = ScoringWorker(tracker, queue)
+    worker = ScoringWorker(local_tracker(tmp_path, bucket), queue)
 
     worker.run_once()
     assert worker.counters.scored == 1 and worker.counters.failed == 1
@@ -177,15 +160,9 @@ def test_a_repeated_notification_is_answered_from_the_ledger_whatever_the_outcom
     store.put(KEY.format(7), b"not an image", {"stage": "main"})  # rejected
     store.put(KEY.format(8), b"gone", {"stage": "main"})
     DirectoryFaceStore(bucket).delete(KEY.format(8))  # missing
-    db = tmp_path / "festival.sqlite"
 
     def worker():
-        tracker = local_scorer(
-            TrackerSettings(analyzer="local"),
-            faces_root=bucket,
-            database=db,
-            cache_dir=tmp_path / "cache",
-        )
+        tracker = local_tracker(tmp_path, bucket)
         counting = CountingAnalyzer(tracker.analyzer)
         return ScoringWorker(dataclasses.replace(tracker, analyzer=counting), queue), counting
 
@@ -197,7 +174,7 @@ def test_a_repeated_notification_is_answered_from_the_ledger_whatever_the_outcom
     again, analyzer = worker()  # after a restart
     assert again.run_once() == 4
     assert again.counters.duplicate == 4 and analyzer.crops == 0
-    with sqlite3.connect(db) as conn:
+    with sqlite3.connect(tmp_path / "festival.sqlite") as conn:
         rejected = conn.execute(
             "SELECT COALESCE(SUM(value), 0) FROM metric_points WHERE metric = 'CropRejected'"
         ).fetchone()[0]

@@ -68,11 +68,9 @@ def setlist_file(tmp_path: Path) -> Path:
     return path
 
 
-def test_html_report_is_self_contained_with_charts_tracks_and_caveat(
-    data_dir: Path, setlist_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    out = tmp_path / "out" / "report.html"
-    code = main(
+def report_main_stage(data_dir: Path, setlist_file: Path, out: Path) -> int:
+    """``datapalooza report`` for the main stage with the setlist file; its exit status."""
+    return main(
         [
             "report",
             "--stage",
@@ -85,7 +83,13 @@ def test_html_report_is_self_contained_with_charts_tracks_and_caveat(
             str(out),
         ]
     )
-    assert code == 0
+
+
+def test_html_report_is_self_contained_with_charts_tracks_and_caveat(
+    data_dir: Path, setlist_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out" / "report.html"
+    assert report_main_stage(data_dir, setlist_file, out) == 0
     assert "2 tracks (2 played), 48 faces" in capsys.readouterr().out
     page = out.read_text()
     assert "Warm Up" in page and "Big Single" in page
@@ -101,22 +105,7 @@ def test_html_report_is_self_contained_with_charts_tracks_and_caveat(
 
 def test_png_report(data_dir: Path, setlist_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "report.png"
-    assert (
-        main(
-            [
-                "report",
-                "--stage",
-                "main",
-                "--setlist",
-                str(setlist_file),
-                "--data-dir",
-                str(data_dir),
-                "--out",
-                str(out),
-            ]
-        )
-        == 0
-    )
+    assert report_main_stage(data_dir, setlist_file, out) == 0
     with Image.open(out) as image:
         assert image.format == "PNG" and image.width > 800 and image.height > 600
 

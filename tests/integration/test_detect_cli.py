@@ -2,21 +2,15 @@
 
 import json
 import subprocess
-import sys
 
 from PIL import Image
 
-from tests.conftest import REPO, grace_hopper_path
+from tests.conftest import grace_hopper_path
+from tests.helpers.processes import run_datapalooza
 
 
 def detect(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "datapalooza", "detect", *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_datapalooza("detect", *args)
 
 
 def test_detect_prints_the_contract_json_and_writes_an_annotated_image(tmp_path):

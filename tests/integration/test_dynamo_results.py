@@ -15,6 +15,7 @@ from datapalooza.adapters.aws.dynamo_results_table import (
     DynamoResultsTable,
 )
 from datapalooza.ports import ScoredFace
+from tests.helpers.dynamodb import create_results_table
 from tests.helpers.emotions import T0, crop_key, scores
 
 
@@ -23,18 +24,7 @@ def dynamodb(monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     with mock_aws():
         client = boto3.client("dynamodb")
-        client.create_table(
-            TableName="results",
-            KeySchema=[
-                {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
-                {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": PARTITION_KEY, "AttributeType": "S"},
-                {"AttributeName": SORT_KEY, "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_results_table(client, "results")
         yield client
 
 

@@ -17,12 +17,12 @@ from botocore.stub import ANY
 from moto import mock_aws
 
 from datapalooza import constants
-from datapalooza.adapters.aws.dynamo_results_table import PARTITION_KEY, SORT_KEY
 from datapalooza.adapters.aws.lambda_events import CropsFailed
 from datapalooza.adapters.aws.rekognition_analyzer import RekognitionAnalyzer
 from datapalooza.emotions import TrackerSettings, aws_scorer
 from datapalooza.emotions.mosaic import MosaicAnalyzer
 from datapalooza.settings import SettingsError
+from tests.helpers.dynamodb import create_idempotency_table, create_results_table
 from tests.helpers.emotions import crop_key, mosaic_answer, real_face_crops
 from tests.integration.rekognition_stub import stubbed_rekognition
 
@@ -78,26 +78,8 @@ def aws(monkeypatch):
                 ]
             },
         )
-        dynamodb.create_table(
-            TableName=TABLE,
-            KeySchema=[
-                {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
-                {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": PARTITION_KEY, "AttributeType": "S"},
-                {"AttributeName": SORT_KEY, "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        dynamodb.create_table(  # as stacks/constructs/emotion_tracker.py makes it
-            TableName=IDEMPOTENCY,
-            KeySchema=[{"AttributeName": constants.IDEMPOTENCY_KEY_ATTRIBUTE, "KeyType": "HASH"}],
-            AttributeDefinitions=[
-                {"AttributeName": constants.IDEMPOTENCY_KEY_ATTRIBUTE, "AttributeType": "S"}
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_results_table(dynamodb, TABLE)
+        create_idempotency_table(dynamodb, IDEMPOTENCY)
         yield {"s3": s3, "sqs": sqs, "queue": queue, "dynamodb": dynamodb}
 
 
@@ -148,6 +130,17 @@ def sqs_event(aws) -> dict:
             for m in messages
         ]
     }
+
+
+def put_crops(aws, *bodies: bytes) -> None:
+    """Store the crops in the faces bucket, the i-th at crop_key(index=i)."""
+    for index, body in enumerate(bodies):
+        aws["s3"].put_object(Bucket=BUCKET, Key=crop_key(index=index), Body=body)
+
+
+def committed_event(name: str) -> dict:
+    """One of the canonical Lambda events under tests/events."""
+    return json.loads((EVENTS / name).read_text())
 
 
 def items(aws) -> dict[str, dict]:
@@ -218,8 +211,7 @@ def test_sqs_batch_with_every_kind_of_crop(aws, monkeypatch, capsys):
 def test_throttled_crop_fails_only_its_message(aws, monkeypatch, capsys):
     handler = load_handler()
     astronaut, hopper = (crop for _, crop in real_face_crops())
-    aws["s3"].put_object(Bucket=BUCKET, Key=crop_key(index=0), Body=astronaut)
-    aws["s3"].put_object(Bucket=BUCKET, Key=crop_key(index=1), Body=hopper)
+    put_crops(aws, astronaut, hopper)
     event = sqs_event(aws)
     by_key = {
         json.loads(r["body"]).get("Records", [{}])[0].get("s3", {}).get("object", {}).get("key"): r[
@@ -259,7 +251,7 @@ def test_throttled_crop_fails_only_its_message(aws, monkeypatch, capsys):
 def test_duplicate_delivery_writes_nothing_and_emits_no_metric_twice(aws, monkeypatch, capsys):
     handler = load_handler()
     astronaut, _ = (crop for _, crop in real_face_crops())
-    aws["s3"].put_object(Bucket=BUCKET, Key=crop_key(index=0), Body=astronaut)
+    put_crops(aws, astronaut)
     event = sqs_event(aws)
     client, rekognition = wire(monkeypatch, handler, mode="mosaic")
     with stubbed_rekognition(client) as stub:
@@ -277,9 +269,8 @@ def test_duplicate_delivery_writes_nothing_and_emits_no_metric_twice(aws, monkey
 def test_direct_s3_event_with_several_records(aws, monkeypatch):
     handler = load_handler()
     astronaut, hopper = (crop for _, crop in real_face_crops())
-    aws["s3"].put_object(Bucket=BUCKET, Key=crop_key(index=0), Body=astronaut)
-    aws["s3"].put_object(Bucket=BUCKET, Key=crop_key(index=1), Body=hopper)
-    event = json.loads((EVENTS / "s3_object_created.json").read_text())
+    put_crops(aws, astronaut, hopper)
+    event = committed_event("s3_object_created.json")
     client, _ = wire(monkeypatch, handler, mode="mosaic")
     with stubbed_rekognition(client) as stub:
         stub.add_response(
@@ -293,9 +284,8 @@ def test_direct_s3_event_with_several_records(aws, monkeypatch):
 def test_direct_s3_event_raises_for_retry_when_throttled(aws, monkeypatch):
     handler = load_handler()
     astronaut, hopper = (crop for _, crop in real_face_crops())
-    aws["s3"].put_object(Bucket=BUCKET, Key=crop_key(index=0), Body=astronaut)
-    aws["s3"].put_object(Bucket=BUCKET, Key=crop_key(index=1), Body=hopper)
-    event = json.loads((EVENTS / "s3_object_created.json").read_text())
+    put_crops(aws, astronaut, hopper)
+    event = committed_event("s3_object_created.json")
     client, _ = wire(monkeypatch, handler, mode="mosaic", max_attempts=1)
     with stubbed_rekognition(client) as stub:
         stub.add_client_error("detect_faces", "ProvisionedThroughputExceededException")
@@ -307,10 +297,10 @@ def test_direct_s3_event_raises_for_retry_when_throttled(aws, monkeypatch):
 def test_test_event_and_oversized_object_are_handled(aws, monkeypatch):
     handler = load_handler()
     wire(monkeypatch, handler, mode="mosaic")
-    test_event = json.loads((EVENTS / "s3_test_event.json").read_text())
+    test_event = committed_event("s3_test_event.json")
     assert handler.handler(test_event, LambdaContext())["scored"] == 0
 
-    event = json.loads((EVENTS / "s3_object_created.json").read_text())
+    event = committed_event("s3_object_created.json")
     event["Records"] = event["Records"][:1]
     event["Records"][0]["s3"]["object"]["size"] = 20 * 1024 * 1024
     summary = handler.handler(event, LambdaContext())  # rejected before any download
@@ -320,9 +310,8 @@ def test_test_event_and_oversized_object_are_handled(aws, monkeypatch):
 def test_committed_sqs_event_with_malformed_message(aws, monkeypatch):
     handler = load_handler()
     astronaut, hopper = (crop for _, crop in real_face_crops())
-    aws["s3"].put_object(Bucket=BUCKET, Key=crop_key(index=0), Body=astronaut)
-    aws["s3"].put_object(Bucket=BUCKET, Key=crop_key(index=1), Body=hopper)
-    event = json.loads((EVENTS / "sqs_s3_batch.json").read_text())
+    put_crops(aws, astronaut, hopper)
+    event = committed_event("sqs_s3_batch.json")
     event["Records"].append(dict(event["Records"][0], messageId="broken", body="{not json"))
     client, _ = wire(monkeypatch, handler, mode="mosaic")
     with stubbed_rekognition(client) as stub:
@@ -359,8 +348,7 @@ def test_a_crop_that_breaks_the_mosaic_fails_only_its_own_message(aws, monkeypat
     handler = load_handler()
     astronaut, hopper = (crop for _, crop in real_face_crops())
     poison = real_face_crops()[0][1][:-2] + b"\xff\xd9"  # decodes here, refused there
-    for index, body in enumerate([astronaut, poison, hopper]):
-        aws["s3"].put_object(Bucket=BUCKET, Key=crop_key(index=index), Body=body)
+    put_crops(aws, astronaut, poison, hopper)
     event = sqs_event(aws)
     ids = message_ids(event)
     client, rekognition = wire(monkeypatch, handler, mode="mosaic")
@@ -410,11 +398,9 @@ def test_a_repeated_notification_costs_no_rekognition_call_whatever_the_outcome(
     idempotency table the second time: no DetectFaces call, no metric, no item."""
     handler = load_handler()
     astronaut, hopper = (crop for _, crop in real_face_crops())
-    aws["s3"].put_object(Bucket=BUCKET, Key=crop_key(index=0), Body=astronaut)  # scored
-    aws["s3"].put_object(Bucket=BUCKET, Key=crop_key(index=1), Body=hopper)  # no face
-    aws["s3"].put_object(Bucket=BUCKET, Key=crop_key(index=2), Body=b"not an image")
-    aws["s3"].put_object(Bucket=BUCKET, Key=crop_key(index=3), Body=hopper)
-    aws["s3"].delete_object(Bucket=BUCKET, Key=crop_key(index=3))  # missing
+    # Crop 0 is scored, 1 has no face, 2 is not an image and 3 goes missing.
+    put_crops(aws, astronaut, hopper, b"not an image", hopper)
+    aws["s3"].delete_object(Bucket=BUCKET, Key=crop_key(index=3))
     event = sqs_event(aws)
     client, rekognition = wire(monkeypatch, handler, mode="mosaic")
     with stubbed_rekognition(client) as stub:
@@ -442,7 +428,7 @@ def test_a_repeated_notification_costs_no_rekognition_call_whatever_the_outcome(
 def test_a_crop_claimed_by_a_running_invocation_is_retried_not_scored_twice(aws, monkeypatch):
     handler = load_handler()
     astronaut, _ = (crop for _, crop in real_face_crops())
-    aws["s3"].put_object(Bucket=BUCKET, Key=crop_key(index=0), Body=astronaut)
+    put_crops(aws, astronaut)
     event = sqs_event(aws)
     ids = message_ids(event)
     client, rekognition = wire(monkeypatch, handler, mode="mosaic")

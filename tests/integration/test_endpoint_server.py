@@ -1,8 +1,6 @@
 """The endpoint's HTTP contract, in-process and as a real server process."""
 
 import json
-import subprocess
-import sys
 
 import boto3
 import numpy as np
@@ -12,7 +10,8 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from datapalooza.domain.keys import CropKey
-from tests.conftest import REPO, grace_hopper_path, to_bytes
+from tests.conftest import grace_hopper_path, to_bytes
+from tests.helpers.processes import run_datapalooza
 
 HEADER = "X-Amzn-SageMaker-Custom-Attributes"
 
@@ -166,12 +165,6 @@ def test_a_busy_port_is_a_clear_error(tmp_path):
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        result = subprocess.run(
-            [sys.executable, "-m", "datapalooza", "serve-endpoint", "--port", str(port)],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            cwd=REPO,
-        )
+        result = run_datapalooza("serve-endpoint", "--port", str(port), timeout=60)
     assert result.returncode == 2
     assert f"port {port}" in result.stderr and "in use" in result.stderr

@@ -7,8 +7,8 @@ import pytest
 from PIL import Image
 
 from datapalooza.detection import DetectorSettings, load_detector
-from datapalooza.detection.face_crops import find_faces
 from datapalooza.images import decode_image
+from tests.helpers.faces import main_stage_faces
 
 NOW = datetime(2026, 7, 4, 21, 0, tzinfo=UTC)
 
@@ -39,17 +39,7 @@ def test_no_faces_is_a_valid_empty_answer():
 
 
 def test_crop_contains_the_face_and_is_keyed_with_metadata(grace_hopper_jpeg):
-    image = decode_image(grace_hopper_jpeg)
-    settings = DetectorSettings()
-    frame, crops = find_faces(
-        image,
-        detector=load_detector(settings),
-        settings=settings,
-        stage="main",
-        camera="cam-1",
-        frame_id="f1",
-        captured_at=NOW,
-    )
+    frame, crops = main_stage_faces(decode_image(grace_hopper_jpeg), captured_at=NOW)
     assert frame.to_json()["FaceCount"] == 1 and len(crops) == 1
     crop = crops[0]
     assert crop.key == "faces/main/2026/07/04/21/1783198800000-f1-0.jpg"
@@ -57,7 +47,7 @@ def test_crop_contains_the_face_and_is_keyed_with_metadata(grace_hopper_jpeg):
     assert crop.metadata["frame-id"] == "f1" and '"Left"' in crop.metadata["box"]
     # The crop holds a face: the same detector finds one filling most of it.
     cropped = decode_image(crop.jpeg, "image/jpeg")
-    (again,) = load_detector(settings).detect(cropped)
+    (again,) = load_detector(DetectorSettings()).detect(cropped)
     assert again.box.width > 0.5 and again.box.height > 0.5
 
 
@@ -65,15 +55,7 @@ def test_faces_below_the_minimum_size_are_reported_but_not_cropped(grace_hopper_
     small = Image.open(__import__("io").BytesIO(grace_hopper_jpeg)).resize((128, 150))
     image = np.asarray(small)
     settings = DetectorSettings(min_face_px=60, min_confidence=50)
-    frame, crops = find_faces(
-        image,
-        detector=load_detector(settings),
-        settings=settings,
-        stage="main",
-        camera="cam-1",
-        frame_id="f2",
-        captured_at=NOW,
-    )
+    frame, crops = main_stage_faces(image, captured_at=NOW, frame_id="f2", settings=settings)
     assert len(frame.faces) == 1 and frame.faces[0].crop_key is None
     assert frame.faces[0].size_px < 60 and crops == []
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import itertools
 import resource
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from datapalooza.adapters.local.sqlite_results_table import SqliteResultsTable
 from datapalooza.festival.config import FestivalConfigError, load_config
 from datapalooza.festival.layout import DataLayout
 from datapalooza.user_documents import MAX_DEPTH, MAX_NODES, DocumentError, load_document
-from tests.conftest import REPO
+from tests.helpers.processes import run_datapalooza
 
 MEMORY_CAP = 1536 * 1024 * 1024  # the CLI runs under this address-space limit
 
@@ -39,14 +38,7 @@ def datapalooza(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[
     def limit_memory() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
 
-    return subprocess.run(
-        [sys.executable, "-m", "datapalooza", *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        preexec_fn=limit_memory,
-    )
+    return run_datapalooza(*args, timeout=timeout, preexec_fn=limit_memory)
 
 
 @pytest.fixture

@@ -5,8 +5,6 @@ byte-for-byte reproducible."""
 import json
 import os
 import re
-import subprocess
-import sys
 import tarfile
 
 import pytest
@@ -15,6 +13,7 @@ from model.build import build_model_artifact
 from model.wheels import WheelPlatform, requirement_pins
 from stacks.build.container_image import wheel_platform
 from stacks.settings import AppSettings
+from tests.helpers.processes import run_python, without_datapalooza_settings
 
 
 @pytest.fixture(scope="module")
@@ -53,27 +52,22 @@ def test_every_requirement_installs_from_the_artifacts_own_wheels_with_no_index(
     requirements = model_dir / "code" / "requirements.txt"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
     env["PIP_CONFIG_FILE"] = os.devnull  # ignore this machine's indexes and find-links
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--dry-run",
-            "--disable-pip-version-check",
-            "--no-index",  # the test never reaches an index, whatever the file says
-            # No --find-links here: the requirements file's own line must point pip at
-            # code/wheels, as in the container's plain `pip install -r`.
-            *platform.pip_target_args(),
-            "--target",
-            str(tmp_path / "site-packages"),
-            "--report",
-            str(tmp_path / "report.json"),
-            "-r",
-            str(requirements),
-        ],
-        capture_output=True,
-        text=True,
+    result = run_python(
+        "-m",
+        "pip",
+        "install",
+        "--dry-run",
+        "--disable-pip-version-check",
+        "--no-index",  # the test never reaches an index, whatever the file says
+        # No --find-links here: the requirements file's own line must point pip at
+        # code/wheels, as in the container's plain `pip install -r`.
+        *platform.pip_target_args(),
+        "--target",
+        str(tmp_path / "site-packages"),
+        "--report",
+        str(tmp_path / "report.json"),
+        "-r",
+        str(requirements),
         timeout=300,
         cwd=tmp_path,  # not code/: the requirements' own --find-links must resolve anyway
         env=env,
@@ -127,16 +121,8 @@ data = inference.input_fn(frame, "image/jpeg", Context())
 body, ctype = inference.output_fn(inference.predict_fn(data, model), "application/json")
 print(ctype); print(body.decode())
 """
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DATAPALOOZA_")}
-    env["DATAPALOOZA_DATA_DIR"] = str(tmp_path / "crops")
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-        env=env,
-    )
+    env = without_datapalooza_settings(DATAPALOOZA_DATA_DIR=str(tmp_path / "crops"))
+    result = run_python("-c", script, cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
     ctype, body = result.stdout.strip().split("\n", 1)
     answer = json.loads(body)

@@ -10,10 +10,10 @@ import pytest
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from moto import mock_aws
 
-from datapalooza import constants
 from datapalooza.adapters.local.sqlite_idempotency import SqlitePersistenceLayer
 from datapalooza.emotions.ledger import IdempotencyLedger
 from datapalooza.ports import CropInProgress
+from tests.helpers.dynamodb import create_idempotency_table
 
 KEY = "faces/main/2026/07/04/21/1783198800000-f1-0.jpg"
 
@@ -30,14 +30,7 @@ def make_ledger(request, tmp_path, monkeypatch):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():
         client = boto3.client("dynamodb")
-        client.create_table(
-            TableName="idempotency",
-            KeySchema=[{"AttributeName": constants.IDEMPOTENCY_KEY_ATTRIBUTE, "KeyType": "HASH"}],
-            AttributeDefinitions=[
-                {"AttributeName": constants.IDEMPOTENCY_KEY_ATTRIBUTE, "AttributeType": "S"}
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_idempotency_table(client, "idempotency")
         yield lambda ttl=3600: IdempotencyLedger(
             DynamoDBPersistenceLayer(table_name="idempotency", boto3_client=client),
             expires_after_s=ttl,

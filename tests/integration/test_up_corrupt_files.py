@@ -3,13 +3,10 @@ do, in one line, before anything writes to it (it used to end in a traceback).""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 from datapalooza.festival.layout import DataLayout
-from tests.conftest import REPO
+from tests.helpers.processes import run_datapalooza
 
 
 @pytest.mark.parametrize("database", ["results_db", "notifications_db"])
@@ -19,11 +16,9 @@ def test_a_corrupt_database_is_named_with_what_to_do(tmp_path, database):
     path = getattr(layout, database)
     path.write_bytes(b"this is not an SQLite database, just bytes\n" * 200)
 
-    result = subprocess.run(
-        [sys.executable, "-m", "datapalooza", "up", "--no-dashboard", "--stages", "1",
-         "--duration", "1", "--data-dir", str(layout.root)],
-        cwd=REPO, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    result = run_datapalooza(
+        "up", "--no-dashboard", "--stages", "1", "--duration", "1", "--data-dir", str(layout.root)
+    )
 
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr

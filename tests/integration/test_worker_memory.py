@@ -5,11 +5,8 @@ JPEG before)."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
-from tests.conftest import REPO
+from tests.helpers.processes import run_python, without_datapalooza_settings
 
 SCRIPT = r"""
 import io, json
@@ -45,15 +42,7 @@ print(json.dumps({"typical": typical, "after": rss()}))
 
 
 def test_memory_comes_back_after_frames_above_4k():
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DATAPALOOZA_")}
-    result = subprocess.run(
-        [sys.executable, "-c", SCRIPT],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        cwd=REPO,
-        env=env,
-    )
+    result = run_python("-c", SCRIPT, timeout=240, env=without_datapalooza_settings())
     assert result.returncode == 0, result.stderr
     memory = json.loads(result.stdout.strip().splitlines()[-1])
     assert memory["after"] - memory["typical"] < 250, memory

@@ -29,6 +29,9 @@ ALICE_STACK = ALICE.stack(1)
 ALICE_ENDPOINT = ALICE.endpoint(constants.DEFAULT_ENDPOINT_NAME)
 CERT_ID = "a" * 64  # IoT certificate ids are 64 hex digits
 CERT = f"arn:aws:iot:us-east-1:123456789012:cert/{CERT_ID}"
+# The default team's camera (its IoT thing and Greengrass core device) and endpoint logs.
+CAMERA = "datapalooza-camera-main-cam-1"
+ENDPOINT_LOGS = "/aws/sagemaker/Endpoints/datapalooza-face-detection"
 
 
 def _client(service: str) -> Any:
@@ -94,8 +97,8 @@ def _default_team() -> list[dict[str, Any]]:
             team=None,
             challenge=2,
             outputs={
-                "CameraThingName": "datapalooza-camera-main-cam-1",
-                "CameraIotPolicy": "datapalooza-camera-main-cam-1-greengrass",
+                "CameraThingName": CAMERA,
+                "CameraIotPolicy": f"{CAMERA}-greengrass",
             },
         ),
     ]
@@ -120,6 +123,22 @@ def _describe(aws: dict[str, Stubber], stacks: list[dict[str, Any]]) -> None:
     aws["cloudformation"].add_response("describe_stacks", {"Stacks": stacks}, {})
 
 
+def _not_found(
+    stubber: Stubber, operation: str, params: dict[str, Any], *, http_status_code: int = 404
+) -> None:
+    """The service answers ResourceNotFoundException: never made, or already gone.
+    Greengrass and IoT send it with status 404, CloudWatch Logs with 400
+    (https://docs.aws.amazon.com/greengrass/v2/APIReference/API_DeleteCoreDevice.html,
+    https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_DeleteLogGroup.html)."""
+    stubber.add_client_error(
+        operation,
+        "ResourceNotFoundException",
+        f"{operation}: not found",
+        http_status_code=http_status_code,
+        expected_params=params,
+    )
+
+
 # --- status -------------------------------------------------------------------------
 
 
@@ -140,8 +159,9 @@ def test_status_with_nothing_deployed(aws: dict[str, Stubber]) -> None:
     assert format_status(statuses, region=REGION) == "No DataPalooza stacks in us-east-1."
 
 
-def _endpoint_answer(name: str, status: str, instances: int) -> dict[str, Any]:
-    return {
+def _expect_endpoint(aws: dict[str, Stubber], name: str, status: str, instances: int) -> None:
+    """SageMaker describes endpoint ``name``: its status and running instances."""
+    answer = {
         "EndpointName": name,
         "EndpointArn": f"arn:aws:sagemaker:us-east-1:123456789012:endpoint/{name}",
         "EndpointConfigName": "config",
@@ -150,30 +170,23 @@ def _endpoint_answer(name: str, status: str, instances: int) -> dict[str, Any]:
         "LastModifiedTime": datetime(2026, 11, 30, tzinfo=UTC),
         "ProductionVariants": [{"VariantName": "AllTraffic", "CurrentInstanceCount": instances}],
     }
+    aws["sagemaker"].add_response("describe_endpoint", answer, {"EndpointName": name})
 
 
 def test_status_of_two_teams(aws: dict[str, Stubber]) -> None:
     _describe(aws, [*_alice(), *_default_team(), _other()])
     # alice first (teams sorted), then default: endpoint, then the camera's core device.
-    aws["sagemaker"].add_response(
-        "describe_endpoint",
-        _endpoint_answer(ALICE_ENDPOINT, "Creating", 0),
-        {"EndpointName": ALICE_ENDPOINT},
-    )
-    aws["sagemaker"].add_response(
-        "describe_endpoint",
-        _endpoint_answer("datapalooza-face-detection", "InService", 3),
-        {"EndpointName": "datapalooza-face-detection"},
-    )
+    _expect_endpoint(aws, ALICE_ENDPOINT, "Creating", 0)
+    _expect_endpoint(aws, "datapalooza-face-detection", "InService", 3)
     seen = datetime(2026, 11, 30, 21, 0, tzinfo=UTC)
     aws["greengrassv2"].add_response(
         "get_core_device",
         {
-            "coreDeviceThingName": "datapalooza-camera-main-cam-1",
+            "coreDeviceThingName": CAMERA,
             "status": "HEALTHY",
             "lastStatusUpdateTimestamp": seen,
         },
-        {"coreDeviceThingName": "datapalooza-camera-main-cam-1"},
+        {"coreDeviceThingName": CAMERA},
     )
 
     alice, default = _status(aws)
@@ -228,13 +241,7 @@ def test_status_reports_a_device_that_never_connected_and_a_missing_endpoint(
         "Could not find endpoint",
         expected_params={"EndpointName": "datapalooza-face-detection"},
     )
-    aws["greengrassv2"].add_client_error(
-        "get_core_device",
-        "ResourceNotFoundException",
-        "no such core device",
-        http_status_code=404,
-        expected_params={"coreDeviceThingName": "datapalooza-camera-main-cam-1"},
-    )
+    _not_found(aws["greengrassv2"], "get_core_device", {"coreDeviceThingName": CAMERA})
     (default,) = _status(aws)
     assert default.endpoints[0].status == "missing"
     assert default.devices[0].status == "not registered"
@@ -263,20 +270,12 @@ def _expect_stack_deleted(aws: dict[str, Stubber], name: str) -> None:
 
 
 def _expect_default_team_removed(aws: dict[str, Stubber]) -> None:
-    _expect_release(
-        aws, "datapalooza-camera-main-cam-1", "datapalooza-camera-main-cam-1-greengrass"
-    )
+    _expect_release(aws, CAMERA, f"{CAMERA}-greengrass")
     # Challenge 2 before Challenge 1: it depends on the endpoint and the faces bucket.
     _expect_stack_deleted(aws, constants.EMOTION_TRACKER_STACK)
     _expect_stack_deleted(aws, constants.CLOUD_INFERENCE_STACK)
-    aws["greengrassv2"].add_response(
-        "delete_core_device", {}, {"coreDeviceThingName": "datapalooza-camera-main-cam-1"}
-    )
-    aws["logs"].add_response(
-        "delete_log_group",
-        {},
-        {"logGroupName": "/aws/sagemaker/Endpoints/datapalooza-face-detection"},
-    )
+    aws["greengrassv2"].add_response("delete_core_device", {}, {"coreDeviceThingName": CAMERA})
+    aws["logs"].add_response("delete_log_group", {}, {"logGroupName": ENDPOINT_LOGS})
 
 
 def _run(aws: dict[str, Stubber], **kwargs: Any) -> tuple[Any, list[str]]:
@@ -334,13 +333,7 @@ def test_second_run_finds_nothing_and_leftovers_already_gone_are_fine(
 ) -> None:
     # First run was interrupted after the stacks: only leftovers remain to be found gone.
     _describe(aws, _default_team())
-    aws["iot"].add_client_error(
-        "list_thing_principals",
-        "ResourceNotFoundException",
-        "no thing",
-        http_status_code=404,
-        expected_params={"thingName": "datapalooza-camera-main-cam-1"},
-    )
+    _not_found(aws["iot"], "list_thing_principals", {"thingName": CAMERA})
     for name in (constants.EMOTION_TRACKER_STACK, constants.CLOUD_INFERENCE_STACK):
         aws["cloudformation"].add_client_error(
             "delete_stack",
@@ -348,18 +341,9 @@ def test_second_run_finds_nothing_and_leftovers_already_gone_are_fine(
             f"Stack with id {name} does not exist",
             expected_params={"StackName": name},
         )
-    aws["greengrassv2"].add_client_error(
-        "delete_core_device",
-        "ResourceNotFoundException",
-        "gone",
-        http_status_code=404,
-        expected_params={"coreDeviceThingName": "datapalooza-camera-main-cam-1"},
-    )
-    aws["logs"].add_client_error(
-        "delete_log_group",
-        "ResourceNotFoundException",
-        "gone",
-        expected_params={"logGroupName": "/aws/sagemaker/Endpoints/datapalooza-face-detection"},
+    _not_found(aws["greengrassv2"], "delete_core_device", {"coreDeviceThingName": CAMERA})
+    _not_found(
+        aws["logs"], "delete_log_group", {"logGroupName": ENDPOINT_LOGS}, http_status_code=400
     )
     report, _ = _run(aws, teams=["default"])
     assert len(report.already_gone) == 5 and not report.failed
@@ -371,9 +355,7 @@ def test_second_run_finds_nothing_and_leftovers_already_gone_are_fine(
 
 def test_a_stack_that_fails_to_delete_stops_its_team(aws: dict[str, Stubber]) -> None:
     _describe(aws, _default_team())
-    _expect_release(
-        aws, "datapalooza-camera-main-cam-1", "datapalooza-camera-main-cam-1-greengrass"
-    )
+    _expect_release(aws, CAMERA, f"{CAMERA}-greengrass")
     aws["cloudformation"].add_client_error(
         "delete_stack",
         "AccessDenied",
@@ -438,13 +420,19 @@ class _StubbedSession:
         return self._aws[name].client
 
 
-def test_cli_dry_run_prints_the_plan_and_removes_nothing(
-    aws: dict[str, Stubber], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.fixture
+def cli_aws(aws: dict[str, Stubber], monkeypatch: pytest.MonkeyPatch) -> dict[str, Stubber]:
+    """The stubbed clients, handed to the ``workshop`` commands in place of AWS."""
     from datapalooza.cli import workshop as workshop_cli
 
     monkeypatch.setattr(workshop_cli, "_session", lambda args: _StubbedSession(aws))
-    _describe(aws, [*_alice(), *_default_team()])
+    return aws
+
+
+def test_cli_dry_run_prints_the_plan_and_removes_nothing(
+    cli_aws: dict[str, Stubber], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _describe(cli_aws, [*_alice(), *_default_team()])
     assert main(["workshop", "teardown", "--all", "--dry-run"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert f"would remove alice: stack {ALICE_STACK}" in out
@@ -452,17 +440,10 @@ def test_cli_dry_run_prints_the_plan_and_removes_nothing(
 
 
 def test_cli_status_prints_each_team(
-    aws: dict[str, Stubber], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    cli_aws: dict[str, Stubber], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from datapalooza.cli import workshop as workshop_cli
-
-    monkeypatch.setattr(workshop_cli, "_session", lambda args: _StubbedSession(aws))
-    _describe(aws, _alice())
-    aws["sagemaker"].add_response(
-        "describe_endpoint",
-        _endpoint_answer(ALICE_ENDPOINT, "InService", 1),
-        {"EndpointName": ALICE_ENDPOINT},
-    )
+    _describe(cli_aws, _alice())
+    _expect_endpoint(cli_aws, ALICE_ENDPOINT, "InService", 1)
     assert main(["workshop", "status"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("Team alice: ~$0.12/hour")

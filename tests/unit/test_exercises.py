@@ -41,6 +41,15 @@ def _starter(exercise: Exercise, tmp_path: Path) -> Path:
     return path
 
 
+def _starter_completed_with(exercise: Exercise, tmp_path: Path, function: str) -> Path:
+    """The starter file with ``function`` (source) written in place of its stub, as
+    an attendee completes it: the starter's imports and nothing else."""
+    path = _starter(exercise, tmp_path)
+    head = path.read_text().split(f"\ndef {exercise.function_name}(")[0]
+    path.write_text(f"{head}\n{function}\n")
+    return path
+
+
 @pytest.mark.parametrize("exercise", EXERCISES, ids=[e.slug for e in EXERCISES])
 def test_a_starter_fails_every_check(exercise: Exercise, tmp_path: Path) -> None:
     results = run_checks(exercise.checks, load_attempt(exercise, _starter(exercise, tmp_path)))
@@ -77,43 +86,33 @@ def test_a_starter_completed_with_the_shipped_body_passes(
 ) -> None:
     """What an attendee who writes the solution gets: every check passes, with the
     starter's imports and nothing else."""
-    path = _starter(exercise, tmp_path)
-    head = path.read_text().split(f"\ndef {exercise.function_name}(")[0]
     solution = textwrap.dedent(inspect.getsource(exercise.shipped()))
-    path.write_text(f"{head}\n{solution}")
+    path = _starter_completed_with(exercise, tmp_path, solution)
     results = run_checks(exercise.checks, load_attempt(exercise, path))
     assert [(r.behaviour, r.detail) for r in results if not r.passed] == []
 
 
-FORGETS_THE_OUTAGE = """
-from datapalooza.devices.jpeg import encode_within
+class _WithoutFailureHandling(ast.NodeTransformer):
+    """Each ``try`` statement replaced by its body: the code as an attendee who
+    forgets that anything can fail writes it."""
+
+    def visit_Try(self, node: ast.Try) -> list[ast.stmt]:
+        self.generic_visit(node)
+        return node.body
 
 
-def step(self):
-    frame = self._loop.read()
-    if frame is None:
-        return False
-    self.counters.frames += 1
-    jpeg = encode_within(
-        frame.image, quality=self.settings.jpeg_quality, max_bytes=self.settings.max_jpeg_bytes
-    )
-    answer = self._endpoint.detect(
-        jpeg, stage=self.settings.stage, camera=self.settings.camera, frame_id=frame.frame_id
-    )
-    self.counters.sent += 1
-    self.counters.bytes_sent += len(jpeg)
-    self.counters.faces += answer["FaceCount"]
-    self._publisher.publish(self.topic, answer)
-    self.counters.published += 1
-    return True
-"""
+def _camera_step_without_failure_handling(tmp_path: Path) -> Path:
+    (exercise,) = [e for e in EXERCISES if e.slug == "camera-step"]
+    _, shipped = shipped_function(exercise)
+    attempt = ast.unparse(_WithoutFailureHandling().visit(shipped))
+    assert "try:" not in attempt and "except" not in attempt
+    return _starter_completed_with(exercise, tmp_path, attempt)
 
 
 def test_check_reports_each_behaviour_with_a_hint_for_what_fails(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    attempt = tmp_path / "my_camera.py"
-    attempt.write_text(FORGETS_THE_OUTAGE)
+    attempt = _camera_step_without_failure_handling(tmp_path)
     assert main(["check", "--challenge", "2", str(attempt)]) == 1
     out = capsys.readouterr().out
     assert "PASS  sends the frame as JPEG" in out
