@@ -1,27 +1,23 @@
-"""``datapalooza camera``: the Greengrass camera Lambda's loop, run locally.
+"""Run the camera service (cloud inference). Detections are logged as MQTT messages on
+datapalooza/{stage}/detections."""
 
-Frames go to the endpoint (by default the local ``datapalooza serve-endpoint`` through
-boto3's SageMaker Runtime client) and the detections are logged as MQTT messages.
-"""
+# ``datapalooza camera``: the Greengrass camera Lambda's loop, run locally. Frames go to
+# the endpoint (by default the local ``datapalooza serve-endpoint`` through boto3's
+# SageMaker Runtime client) and the detections are logged as MQTT messages.
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
-from typing import Any
 
 from datapalooza.cli import CliError
 from datapalooza.cli.device_options import add_device_options, check_bounds
 
+HELP = "capture frames, send them to the face-detection endpoint, publish detections"
 
-def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "camera",
-        help="capture frames, send them to the face-detection endpoint, publish detections",
-        description="Run the camera service (cloud inference). Detections are logged as "
-        "MQTT messages on datapalooza/{stage}/detections.",
-    )
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_device_options(parser, frames_help="stop after N frames")
     parser.add_argument(
         "--endpoint-url",
@@ -33,7 +29,6 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--jpeg-quality", type=int, help="1-100 (default 85)")
     parser.add_argument("--max-jpeg-bytes", type=int, help="largest frame sent (default 1 MB)")
     parser.add_argument("--timeout", type=float, help="endpoint timeout in seconds (default 10)")
-    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
