@@ -1,0 +1,97 @@
+"""One SQLite file as the local adapters share it: between processes through WAL mode
+and a busy timeout, between one process's threads through one connection and a lock."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+BUSY_TIMEOUT_S = 10.0
+
+
+def connect_sqlite(
+    path: Path,
+    schema: str,
+    *,
+    read_only: bool = False,
+    busy_timeout_s: float = BUSY_TIMEOUT_S,
+) -> sqlite3.Connection:
+    """A connection in WAL mode with a busy timeout, schema created if missing.
+
+    Readers set ``query_only`` so a bug in a dashboard can never write; they still
+    create the schema first, so a dashboard started before the first face works.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(
+        path, timeout=busy_timeout_s, check_same_thread=False, isolation_level=None
+    )
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")  # durable at checkpoints; WAL keeps it safe
+    conn.executescript(schema)
+    if read_only:
+        conn.execute("PRAGMA query_only = ON")
+    return conn
+
+
+class SqliteFile:
+    """Base of the local SQLite adapters: a connection (connect_sqlite) this process's
+    threads share, each statement or transaction under one lock."""
+
+    def __init__(
+        self,
+        path: Path,
+        schema: str,
+        *,
+        read_only: bool = False,
+        busy_timeout_s: float = BUSY_TIMEOUT_S,
+    ) -> None:
+        self.path = Path(path)
+        self._conn = connect_sqlite(
+            self.path, schema, read_only=read_only, busy_timeout_s=busy_timeout_s
+        )
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """The rows one SELECT returns."""
+        with self._lock:
+            return list(self._conn.execute(sql, list(params)).fetchall())
+
+    def _query_one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        """The first row one SELECT returns, or None."""
+        with self._lock:
+            row = self._conn.execute(sql, list(params)).fetchone()
+        return None if row is None else tuple(row)
+
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; returns how many rows it changed."""
+        with self._lock:
+            return self._conn.execute(sql, list(params)).rowcount
+
+    def _execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
+        """Run one statement per row; returns how many rows they changed in all."""
+        with self._lock:
+            return self._conn.executemany(sql, rows).rowcount
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """Statements that commit together or not at all. BEGIN IMMEDIATE takes the
+        file's write lock up front, so a busy file makes it wait, not fail half-way."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+                self._conn.execute("COMMIT")
+            except BaseException:
+                if self._conn.in_transaction:  # SQLite has already rolled back an I/O error
+                    self._conn.execute("ROLLBACK")
+                raise
