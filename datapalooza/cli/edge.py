@@ -16,21 +16,24 @@ from pathlib import Path
 
 from datapalooza import constants
 from datapalooza.cli import CliError
-from datapalooza.cli.device_options import add_device_options, check_bounds
+from datapalooza.cli.device_options import add_device_options, check_bounds, device_settings
 from datapalooza.constants import ENV_QUEUE_DIR
 
 HELP = "detect faces on this device and upload only the crops (store and forward)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_device_options(parser, frames_help="stop after N frames (0: only drain the queue)")
+    add_device_options(
+        parser,
+        frames_help="stop after N frames (0: only drain the queue)",
+        interval_help="minimum seconds between frames",
+    )
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--store", type=Path, help="a directory shaped like the faces bucket")
     where.add_argument("--bucket", help="the S3 faces bucket")
     parser.add_argument("--region", help="the bucket's AWS region (default from AWS_REGION)")
     parser.add_argument("--queue-dir", type=Path, help="on-disk upload queue (store and forward)")
     parser.add_argument("--queue-max-mb", type=float, help="queue budget in MB (default 256)")
-    parser.add_argument("--interval", type=float, help="minimum seconds between frames")
     parser.add_argument("--stats-interval", type=float, help="seconds between stats (default 10)")
     parser.add_argument("--preview", type=Path, help="write a blurred preview JPEG here")
     parser.add_argument(
@@ -70,13 +73,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         settings = EdgeSettings.from_env(
             os.environ,
-            stage=args.stage,
-            camera=args.camera,
-            source=args.source,
+            **device_settings(args),
             queue_dir=args.queue_dir
             or (None if os.environ.get(ENV_QUEUE_DIR) else default_queue_dir(args.stage)),
             queue_max_bytes=int(args.queue_max_mb * 1024 * 1024) if args.queue_max_mb else None,
-            interval_s=args.interval,
             stats_interval_s=args.stats_interval,
             preview_path=args.preview,
         )

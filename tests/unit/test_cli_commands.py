@@ -10,6 +10,7 @@ import pytest
 from datapalooza import constants
 from datapalooza.cli import COMMANDS, build_parser, main
 from datapalooza.cli import workshop as workshop_command
+from datapalooza.cli.device_options import device_settings
 
 
 def _subcommands() -> dict[str, argparse.ArgumentParser]:
@@ -55,3 +56,19 @@ def test_challenge_option_offers_the_workshops_challenges(name: str, required: b
     assert option.required is required
     with pytest.raises(SystemExit):
         parser.parse_args(["--challenge", str(max(constants.CHALLENGES) + 1)])
+
+
+@pytest.mark.parametrize("command", [["camera"], ["edge", "--store", "faces"]])
+def test_device_programs_take_the_device_settings_from_the_same_options(
+    command: list[str],
+) -> None:
+    argv = [*command, "--stage", "dance", "--camera", "cam-2", "--interval", "0.5"]
+
+    args = build_parser().parse_args([*argv, "--source", "dir:frames", "--frames", "3"])
+
+    assert device_settings(args) == {
+        "stage": "dance",
+        "camera": "cam-2",
+        "source": "dir:frames",
+        "interval_s": 0.5,
+    }
