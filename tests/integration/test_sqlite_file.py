@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from datapalooza.adapters.local.crop_notifications import SqliteCropNotifications
 from datapalooza.adapters.local.sqlite_file import SqliteFile
+from datapalooza.adapters.local.sqlite_idempotency import SqlitePersistenceLayer
+from datapalooza.adapters.local.sqlite_results_table import SqliteResultsTable
 
 SCHEMA = "CREATE TABLE IF NOT EXISTS items (key TEXT PRIMARY KEY, n INTEGER NOT NULL);"
 
@@ -61,3 +65,22 @@ def test_a_reader_sees_the_writers_rows_and_cannot_write(tmp_path: Path) -> None
     with pytest.raises(sqlite3.OperationalError, match="readonly"):
         reader.add("b")
     assert reader._query_one("PRAGMA journal_mode") == ("wal",)
+
+
+@pytest.mark.parametrize(
+    ("open_file", "busy_ms"),
+    [
+        (lambda path: Items(path), 10_000),
+        (lambda path: SqliteResultsTable(path), 10_000),
+        (lambda path: SqliteCropNotifications(path), 30_000),
+        (lambda path: SqlitePersistenceLayer(path), 30_000),
+    ],
+)
+def test_each_adapter_waits_its_busy_timeout_for_a_locked_file(
+    open_file: Callable[[Path], SqliteFile], busy_ms: int, tmp_path: Path
+) -> None:
+    db = open_file(tmp_path / "file.sqlite")
+
+    assert db._query_one("PRAGMA busy_timeout") == (busy_ms,)
+    assert db._query_one("PRAGMA journal_mode") == ("wal",)
+    db.close()

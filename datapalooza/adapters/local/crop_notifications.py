@@ -16,7 +16,6 @@ from pathlib import Path
 from datapalooza.adapters.local.sqlite_file import SqliteFile
 from datapalooza.ports import FaceStore
 
-BUSY_TIMEOUT_S = 30.0
 MAX_ATTEMPTS = 5
 """Deliveries of one key before it is parked as dead (the local dead-letter queue)."""
 
@@ -46,8 +45,10 @@ class SqliteCropNotifications(SqliteFile):
     """A durable, de-duplicating queue of crop keys in one SQLite file (WAL mode),
     safe for several writer processes and one consumer."""
 
+    busy_timeout_s = 30.0
+
     def __init__(self, path: Path) -> None:
-        super().__init__(path, _SCHEMA, busy_timeout_s=BUSY_TIMEOUT_S)
+        super().__init__(path, _SCHEMA)
         columns = {row[1] for row in self._query("PRAGMA table_info(notifications)")}
         if "last_error" not in columns:  # a data directory from before the column
             self._execute("ALTER TABLE notifications ADD COLUMN last_error TEXT")

@@ -8,53 +8,35 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-BUSY_TIMEOUT_S = 10.0
-
-
-def connect_sqlite(
-    path: Path,
-    schema: str,
-    *,
-    read_only: bool = False,
-    busy_timeout_s: float = BUSY_TIMEOUT_S,
-) -> sqlite3.Connection:
-    """A connection in WAL mode with a busy timeout, schema created if missing.
-
-    Readers set ``query_only`` so a bug in a dashboard can never write; they still
-    create the schema first, so a dashboard started before the first face works.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(
-        path, timeout=busy_timeout_s, check_same_thread=False, isolation_level=None
-    )
-    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")  # durable at checkpoints; WAL keeps it safe
-    conn.executescript(schema)
-    if read_only:
-        conn.execute("PRAGMA query_only = ON")
-    return conn
+from typing import Any, ClassVar
 
 
 class SqliteFile:
-    """Base of the local SQLite adapters: a connection (connect_sqlite) this process's
-    threads share, each statement or transaction under one lock."""
+    """Base of the local SQLite adapters: one connection to the file, in WAL mode with a
+    busy timeout and the schema created if missing, that this process's threads share,
+    each statement or transaction under one lock.
 
-    def __init__(
-        self,
-        path: Path,
-        schema: str,
-        *,
-        read_only: bool = False,
-        busy_timeout_s: float = BUSY_TIMEOUT_S,
-    ) -> None:
+    Readers (``read_only``) set ``query_only`` so a bug in a dashboard can never write;
+    they still create the schema first, so a dashboard started before the first face
+    works.
+    """
+
+    busy_timeout_s: ClassVar[float] = 10.0
+    """How long a statement waits for another connection's write lock before failing."""
+
+    def __init__(self, path: Path, schema: str, *, read_only: bool = False) -> None:
         self.path = Path(path)
-        self._conn = connect_sqlite(
-            self.path, schema, read_only=read_only, busy_timeout_s=busy_timeout_s
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(
+            self.path, timeout=self.busy_timeout_s, check_same_thread=False, isolation_level=None
         )
+        self._conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_s * 1000)}")
+        self._conn.execute("PRAGMA journal_mode = WAL")
+        # Durable at checkpoints; WAL keeps the file consistent.
+        self._conn.execute("PRAGMA synchronous = NORMAL")
+        self._conn.executescript(schema)
+        if read_only:
+            self._conn.execute("PRAGMA query_only = ON")
         self._lock = threading.Lock()
 
     def close(self) -> None:

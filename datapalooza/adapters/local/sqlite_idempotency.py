@@ -18,8 +18,6 @@ from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import (
 
 from datapalooza.adapters.local.sqlite_file import SqliteFile
 
-BUSY_TIMEOUT_S = 30.0
-
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS idempotency (
     id TEXT PRIMARY KEY,
@@ -39,9 +37,11 @@ class SqlitePersistenceLayer(SqliteFile, BasePersistenceLayer):
     no record exists, the record expired, or it is INPROGRESS with an expired lease:
     DynamoDBPersistenceLayer's condition expression."""
 
+    busy_timeout_s = 30.0
+
     def __init__(self, path: Path) -> None:
         BasePersistenceLayer.__init__(self)  # type: ignore[no-untyped-call]
-        SqliteFile.__init__(self, path, _SCHEMA, busy_timeout_s=BUSY_TIMEOUT_S)
+        SqliteFile.__init__(self, path, _SCHEMA)
 
     def release_in_progress(self) -> int:
         """Drop every INPROGRESS record. Only for a single consumer starting up: no one
