@@ -18,11 +18,7 @@ HELP = "capture frames, send them to the face-detection endpoint, publish detect
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_device_options(
-        parser,
-        frames_help="stop after N frames",
-        interval_help="seconds between frames (default 2)",
-    )
+    add_device_options(parser, interval_help="seconds between frames (default 2)")
     parser.add_argument(
         "--endpoint-url",
         help="SageMaker Runtime URL; http://127.0.0.1:8080 for a local serve-endpoint",

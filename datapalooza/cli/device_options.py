@@ -9,7 +9,10 @@ from datapalooza.cli import CliError
 
 
 def add_device_options(
-    parser: argparse.ArgumentParser, *, frames_help: str, interval_help: str
+    parser: argparse.ArgumentParser,
+    *,
+    interval_help: str,
+    frames_help: str = "stop after N frames",
 ) -> None:
     """--stage, --camera, --source, --interval (what device_settings reads), and the run
     bounds --frames / --duration."""

@@ -25,8 +25,8 @@ HELP = "detect faces on this device and upload only the crops (store and forward
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_device_options(
         parser,
-        frames_help="stop after N frames (0: only drain the queue)",
         interval_help="minimum seconds between frames",
+        frames_help="stop after N frames (0: only drain the queue)",
     )
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--store", type=Path, help="a directory shaped like the faces bucket")
