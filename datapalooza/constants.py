@@ -90,6 +90,9 @@ DEFAULT_MIN_FACE_PX: Final = 40
 MIN_FACE_PX_RANGE: Final = (1, 1000)
 DEFAULT_ENDPOINT_NAME: Final = "datapalooza-face-detection"
 
+# The workshop's challenges: 1 the endpoint, 2 the emotion tracker, 3 the edge.
+CHALLENGES: Final = (1, 2, 3)
+
 # Stack names
 CLOUD_INFERENCE_STACK: Final = "DataPalooza-Challenge1-Endpoint"
 EMOTION_TRACKER_STACK: Final = "DataPalooza-Challenge2-EmotionTracker"

@@ -1,5 +1,8 @@
 """The ``datapalooza`` command. Each subcommand lives in its own module of this package
-and exposes ``register(subparsers)``; main() wires them in the order of COMMANDS."""
+(``serve_endpoint`` is ``datapalooza serve-endpoint``): the module's docstring is the
+command's description, ``HELP`` its line in ``datapalooza --help``,
+``add_arguments(parser)`` adds its options and ``run(args)`` returns its exit status.
+build_parser() wires them in the order of COMMANDS."""
 
 from __future__ import annotations
 
@@ -34,8 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
-        module = importlib.import_module(f"datapalooza.cli.{name}")
-        module.register(subparsers)
+        command = importlib.import_module(f"datapalooza.cli.{name}")
+        command_parser = subparsers.add_parser(
+            name.replace("_", "-"), help=command.HELP, description=command.__doc__
+        )
+        command.add_arguments(command_parser)
+        command_parser.set_defaults(handler=command.run)
     return parser
 
 
@@ -71,6 +78,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 class CliError(Exception):
     """A user-facing error: printed without a traceback, exit status 2."""
+
+
+def add_challenge_option(
+    parser: argparse.ArgumentParser, *, required: bool = True, help: str | None = None
+) -> None:
+    """``--challenge N``, one of the workshop's challenges."""
+    from datapalooza import constants
+
+    parser.add_argument(
+        "--challenge", type=int, choices=constants.CHALLENGES, required=required, help=help
+    )
 
 
 def require_free_port(host: str, port: int, *, option: str = "--port") -> None:

@@ -1,26 +1,20 @@
-"""``datapalooza check --challenge N [PATH]``: run an exercise's behaviour checks on your
-version of the function (from PATH), or on the shipped solution without PATH."""
+"""Runs the same behaviour checks the project's tests run on the shipped code. PATH is a
+starter file you edited, or the folder `datapalooza starter` wrote; without PATH the
+shipped solution is checked."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
-from datapalooza.cli import CliError
+from datapalooza.cli import CliError, add_challenge_option
+
+HELP = "check your version of a challenge's exercise functions"
 
 
-def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "check",
-        help="check your version of a challenge's exercise functions",
-        description="Runs the same behaviour checks the project's tests run on the shipped "
-        "code. PATH is a starter file you edited, or the folder `datapalooza starter` wrote; "
-        "without PATH the shipped solution is checked.",
-    )
-    parser.add_argument("--challenge", type=int, required=True, choices=[1, 2, 3])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_challenge_option(parser)
     parser.add_argument("path", type=Path, nargs="?", metavar="PATH")
-    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,29 +1,23 @@
-"""``datapalooza dashboard``: serve the festival dashboard on its own (over a data dir
-that ``datapalooza up`` writes, or wrote)."""
+"""Serve the dashboard page, /api/... and /openapi.json."""
 
 from __future__ import annotations
 
 import argparse
 import os
 from pathlib import Path
-from typing import Any
 
 from datapalooza.cli import CliError, require_free_port
 
+HELP = "serve the live dashboard and its JSON API over a festival data dir"
 
-def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "dashboard",
-        help="serve the live dashboard and its JSON API over a festival data dir",
-        description="Serve the dashboard page, /api/... and /openapi.json.",
-    )
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", type=Path, help="the festival's data directory")
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     parser.add_argument(
         "--poll-seconds", type=float, help="how often the page refreshes (default 3)"
     )
-    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:

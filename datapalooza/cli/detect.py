@@ -1,4 +1,4 @@
-"""``datapalooza detect IMAGE...``: find faces in photos and print the detections."""
+"""Runs the endpoint's detector in-process on each image."""
 
 from __future__ import annotations
 
@@ -13,13 +13,10 @@ from datapalooza import constants
 from datapalooza.cli import CliError
 from datapalooza.cli.image_files import ImageFiles
 
+HELP = "detect faces in images and print the detections as JSON"
 
-def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "detect",
-        help="detect faces in images and print the detections as JSON",
-        description="Runs the endpoint's detector in-process on each image.",
-    )
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
     parser.add_argument("--detector", choices=constants.DETECTOR_NAMES)
     parser.add_argument("--min-confidence", type=float, help="0-100 (default 80)")
@@ -29,7 +26,6 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--annotate", type=Path, metavar="DIR", help="write IMAGE.annotated.jpg files here"
     )
-    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:

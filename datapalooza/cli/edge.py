@@ -1,10 +1,11 @@
-"""``datapalooza edge``: the edge inference Lambda's loop, run locally.
+"""Run the edge service (inference at the edge). Stats are logged as MQTT messages on
+datapalooza/{stage}/edge-stats."""
 
-Faces are detected on this machine and only the crops are stored: in a directory shaped
-like the faces bucket (``--store``) or a real bucket (``--bucket``). Exits once every
-queued crop is uploaded (or ``--drain-timeout`` passes: then the crops stay on disk for
-the next run and the exit status is 1).
-"""
+# ``datapalooza edge``: the edge inference Lambda's loop, run locally. Faces are
+# detected on this machine and only the crops are stored: in a directory shaped like the
+# faces bucket (``--store``) or a real bucket (``--bucket``). Exits once every queued
+# crop is uploaded (or ``--drain-timeout`` passes: then the crops stay on disk for the
+# next run and the exit status is 1).
 
 from __future__ import annotations
 
@@ -12,29 +13,27 @@ import argparse
 import json
 import os
 from pathlib import Path
-from typing import Any
 
 from datapalooza import constants
 from datapalooza.cli import CliError
-from datapalooza.cli.device_options import add_device_options, check_bounds
+from datapalooza.cli.device_options import add_device_options, check_bounds, device_settings
 from datapalooza.constants import ENV_QUEUE_DIR
 
+HELP = "detect faces on this device and upload only the crops (store and forward)"
 
-def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "edge",
-        help="detect faces on this device and upload only the crops (store and forward)",
-        description="Run the edge service (inference at the edge). Stats are logged as "
-        "MQTT messages on datapalooza/{stage}/edge-stats.",
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_device_options(
+        parser,
+        interval_help="minimum seconds between frames",
+        frames_help="stop after N frames (0: only drain the queue)",
     )
-    add_device_options(parser, frames_help="stop after N frames (0: only drain the queue)")
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--store", type=Path, help="a directory shaped like the faces bucket")
     where.add_argument("--bucket", help="the S3 faces bucket")
     parser.add_argument("--region", help="the bucket's AWS region (default from AWS_REGION)")
     parser.add_argument("--queue-dir", type=Path, help="on-disk upload queue (store and forward)")
     parser.add_argument("--queue-max-mb", type=float, help="queue budget in MB (default 256)")
-    parser.add_argument("--interval", type=float, help="minimum seconds between frames")
     parser.add_argument("--stats-interval", type=float, help="seconds between stats (default 10)")
     parser.add_argument("--preview", type=Path, help="write a blurred preview JPEG here")
     parser.add_argument(
@@ -42,7 +41,6 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--detector", choices=constants.DETECTOR_NAMES, help="face detector")
     parser.add_argument("--min-face-px", type=int, help="smallest face to crop (default 40)")
-    parser.set_defaults(handler=run)
 
 
 def default_queue_dir(stage: str) -> Path:
@@ -75,13 +73,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         settings = EdgeSettings.from_env(
             os.environ,
-            stage=args.stage,
-            camera=args.camera,
-            source=args.source,
+            **device_settings(args),
             queue_dir=args.queue_dir
             or (None if os.environ.get(ENV_QUEUE_DIR) else default_queue_dir(args.stage)),
             queue_max_bytes=int(args.queue_max_mb * 1024 * 1024) if args.queue_max_mb else None,
-            interval_s=args.interval,
             stats_interval_s=args.stats_interval,
             preview_path=args.preview,
         )

@@ -1,4 +1,9 @@
-"""``datapalooza emotions IMAGE...``: find the faces in photos and score their expressions."""
+"""Detects faces with the endpoint's detector, crops them as the endpoint does, and
+scores each crop's expression with the local model (default) or Amazon Rekognition
+(needs AWS credentials; one DetectFaces call per face)."""
+
+# ``datapalooza emotions IMAGE...``: find the faces in photos and score their
+# expressions.
 
 from __future__ import annotations
 
@@ -12,23 +17,15 @@ from datapalooza import constants
 from datapalooza.cli import CliError
 from datapalooza.cli.image_files import ImageFiles
 
+HELP = "score the facial expressions in images and print them as JSON"
 
-def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "emotions",
-        help="score the facial expressions in images and print them as JSON",
-        description=(
-            "Detects faces with the endpoint's detector, crops them as the endpoint does, "
-            "and scores each crop's expression with the local model (default) or Amazon "
-            "Rekognition (needs AWS credentials; one DetectFaces call per face)."
-        ),
-    )
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
     parser.add_argument("--analyzer", choices=["local", "rekognition"], default="local")
     parser.add_argument("--detector", choices=constants.DETECTOR_NAMES)
     parser.add_argument("--min-face-px", type=int, help="smallest face to score (default 40)")
     parser.add_argument("--region", help="AWS region for Rekognition (default from AWS_REGION)")
-    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:

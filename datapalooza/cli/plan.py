@@ -1,13 +1,14 @@
-"""``datapalooza plan``: what a festival (or a workshop challenge) needs and costs per
-hour. Thin: parse, call datapalooza.planning, print."""
+"""Capacity and cost per hour from measured figures and the dated prices file
+(datapalooza/planning/prices.json); no AWS calls. Either --cameras and --fps for a
+festival, or --challenge N for one attendee's challenge."""
 
 from __future__ import annotations
 
 import argparse
 
-from datapalooza.cli import CliError
+from datapalooza.cli import CliError, add_challenge_option
 from datapalooza.deployment import DeploymentShape
-from datapalooza.planning.challenge_cost import CHALLENGES, challenge_costs, format_challenges
+from datapalooza.planning.challenge_cost import challenge_costs, format_challenges
 from datapalooza.planning.planner import (
     DETECT_FACES_SECONDS,
     MEASURED_CROPS_PER_FRAME,
@@ -19,17 +20,10 @@ from datapalooza.planning.planner import (
 )
 from datapalooza.planning.prices import DEFAULT_REGION, PricesError, load_prices
 
+HELP = "what a festival (or a workshop challenge) needs and costs per hour"
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "plan",
-        help="what a festival (or a workshop challenge) needs and costs per hour",
-        description=(
-            "Capacity and cost per hour from measured figures and the dated prices file "
-            "(datapalooza/planning/prices.json); no AWS calls. Either --cameras and --fps "
-            "for a festival, or --challenge N for one attendee's challenge."
-        ),
-    )
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cameras", type=int, help="number of cameras")
     parser.add_argument("--fps", type=float, help="frames per second per camera")
     parser.add_argument("--path", choices=PATHS, default="cloud", help="default: cloud")
@@ -50,13 +44,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--rekognition-tps", type=float, help="your account's DetectFaces TPS quota"
     )
     parser.add_argument("--region", default=DEFAULT_REGION, help=f"default {DEFAULT_REGION}")
-    parser.add_argument(
-        "--challenge",
-        type=int,
-        choices=CHALLENGES,
+    add_challenge_option(
+        parser,
+        required=False,
         help="cost per hour of one attendee's challenge stack(s) instead of a festival",
     )
-    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:

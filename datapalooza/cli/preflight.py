@@ -1,5 +1,8 @@
-"""``datapalooza preflight --challenge N``: before ``cdk deploy``, check that this AWS
-identity and region can take the challenge's stack (datapalooza.preflight.checks)."""
+"""Checks that your AWS identity may run the challenge's deploy steps (IAM policy
+simulation of the tables in docs/permissions.md), that the CDK bootstrap stack
+exists, that the region offers every service the challenge uses and, for the
+endpoint, that the account's instance quota is enough. Prints one line per check;
+exits 1 if any fails."""
 
 from __future__ import annotations
 
@@ -9,22 +12,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from datapalooza.cli import CliError
+from datapalooza.cli import CliError, add_challenge_option
+
+HELP = "check an AWS account and region before deploying a challenge"
 
 
-def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "preflight",
-        help="check an AWS account and region before deploying a challenge",
-        description=(
-            "Checks that your AWS identity may run the challenge's deploy steps (IAM "
-            "policy simulation of the tables in docs/permissions.md), that the CDK "
-            "bootstrap stack exists, that the region offers every service the challenge "
-            "uses and, for the endpoint, that the account's instance quota is enough. "
-            "Prints one line per check; exits 1 if any fails."
-        ),
-    )
-    parser.add_argument("--challenge", type=int, choices=[1, 2, 3], required=True)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_challenge_option(parser)
     parser.add_argument("--region", help="AWS region (default from AWS_REGION / your profile)")
     parser.add_argument(
         "-c",
@@ -35,7 +29,6 @@ def register(subparsers: Any) -> None:
         help="CDK context you will pass to cdk deploy -c "
         "(e.g. datapalooza:endpoint_instance_type=ml.c5.large, datapalooza:team=alice)",
     )
-    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:

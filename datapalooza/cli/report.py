@@ -1,4 +1,6 @@
-"""``datapalooza report``: the artist's setlist report as an HTML or PNG file."""
+"""How each track of a stage's set landed with the crowd: faces, expression mix, mean
+mood and the mood against the set's. Scores describe facial expressions, not
+feelings."""
 
 from __future__ import annotations
 
@@ -6,22 +8,14 @@ import argparse
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from datapalooza import constants
 from datapalooza.cli import CliError
 
+HELP = "write an artist's setlist report (HTML with charts, or PNG)"
 
-def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "report",
-        help="write an artist's setlist report (HTML with charts, or PNG)",
-        description=(
-            "How each track of a stage's set landed with the crowd: faces, expression mix, "
-            "mean mood and the mood against the set's. Scores describe facial expressions, "
-            "not feelings."
-        ),
-    )
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stage", required=True, help="the stage whose set to report")
     parser.add_argument(
         "--setlist",
@@ -39,7 +33,6 @@ def register(subparsers: Any) -> None:
         type=Path,
         help="report.html (self-contained) or report.png (default: report-STAGE.html)",
     )
-    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,22 +1,18 @@
-"""``datapalooza serve-endpoint``: the face-detection endpoint on localhost."""
+"""Serve GET /ping, POST /invocations and POST /endpoints/NAME/invocations."""
 
 from __future__ import annotations
 
 import argparse
 import os
 from pathlib import Path
-from typing import Any
 
 from datapalooza import constants
 from datapalooza.cli import CliError, require_free_port
 
+HELP = "serve the face-detection endpoint (SageMaker contract) over HTTP"
 
-def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "serve-endpoint",
-        help="serve the face-detection endpoint (SageMaker contract) over HTTP",
-        description="Serve GET /ping, POST /invocations and POST /endpoints/NAME/invocations.",
-    )
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8080, help="port (default 8080)")
     parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
@@ -26,7 +22,6 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--detector", choices=constants.DETECTOR_NAMES, help="face detector")
     parser.add_argument("--min-confidence", type=float, help="0-100 (default 80)")
     parser.add_argument("--min-face-px", type=int, help="smallest face to crop (default 40)")
-    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:

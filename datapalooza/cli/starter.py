@@ -1,26 +1,21 @@
-"""``datapalooza starter --challenge N``: write the exercise starter files of a challenge."""
+"""Each starter is a function of the shipped code with its body removed: the signature,
+the docstring and hints stay. Write the body, then run `datapalooza check --challenge
+N DIR`."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
-from datapalooza.cli import CliError
+from datapalooza.cli import CliError, add_challenge_option
+
+HELP = "write the starter files of a challenge's exercises"
 
 
-def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "starter",
-        help="write the starter files of a challenge's exercises",
-        description="Each starter is a function of the shipped code with its body removed: "
-        "the signature, the docstring and hints stay. Write the body, then run "
-        "`datapalooza check --challenge N DIR`.",
-    )
-    parser.add_argument("--challenge", type=int, required=True, choices=[1, 2, 3])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_challenge_option(parser)
     parser.add_argument("--out", type=Path, default=Path("exercises"), help="default: exercises/")
     parser.add_argument("--force", action="store_true", help="overwrite existing files")
-    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:

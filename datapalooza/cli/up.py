@@ -1,4 +1,5 @@
-"""``datapalooza up``: the whole crowd emotion pipeline on this machine."""
+"""Starts the face-detection endpoint, one camera per stage, the emotion tracker (local
+ONNX model), SQLite results and metrics, and the dashboard."""
 
 from __future__ import annotations
 
@@ -12,16 +13,10 @@ from typing import Any
 
 from datapalooza.cli import CliError
 
+HELP = "run the whole festival pipeline locally with a live dashboard"
 
-def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "up",
-        help="run the whole festival pipeline locally with a live dashboard",
-        description=(
-            "Starts the face-detection endpoint, one camera per stage, the emotion tracker "
-            "(local ONNX model), SQLite results and metrics, and the dashboard."
-        ),
-    )
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=8000, help="dashboard port (default 8000)")
     parser.add_argument("--host", default="127.0.0.1", help="dashboard address (default 127.0.0.1)")
     parser.add_argument("--stages", type=int, default=3, help="number of stages (default 3)")
@@ -52,7 +47,6 @@ def register(subparsers: Any) -> None:
         metavar="HOURS",
         help="delete face crops older than this (default 24, like the bucket's lifecycle)",
     )
-    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:

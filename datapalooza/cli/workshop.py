@@ -1,6 +1,8 @@
-"""``datapalooza workshop status|teardown``: an instructor's view of every team's stacks
-in one account and Region, and their removal. Thin: build clients, call
-datapalooza.workshop, print."""
+"""Uses your AWS credentials (profile or environment) in one Region."""
+
+# An instructor's view of every team's stacks in one account and Region, and their
+# removal (`datapalooza workshop status|teardown`). Thin: build clients, call
+# datapalooza.workshop, print.
 
 from __future__ import annotations
 
@@ -11,13 +13,10 @@ from typing import Any
 
 from datapalooza.cli import CliError
 
+HELP = "instructor: every team's stacks, their cost, and their teardown"
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "workshop",
-        help="instructor: every team's stacks, their cost, and their teardown",
-        description="Uses your AWS credentials (profile or environment) in one Region.",
-    )
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     status = actions.add_parser("status", help="teams, stacks, endpoints, devices, cost/hour")
     teardown = actions.add_parser(
@@ -30,8 +29,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     for sub in (status, teardown):
         sub.add_argument("--region", help="AWS Region (default: your profile's)")
         sub.add_argument("--profile", help="AWS profile (default: environment / default)")
-    status.set_defaults(handler=run_status)
-    teardown.set_defaults(handler=run_teardown)
+
+
+def run(args: argparse.Namespace) -> int:
+    actions = {"status": run_status, "teardown": run_teardown}
+    return actions[args.action](args)
 
 
 def run_status(args: argparse.Namespace) -> int:

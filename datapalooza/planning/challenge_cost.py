@@ -28,7 +28,6 @@ from datapalooza.planning.planner import (
 )
 from datapalooza.planning.prices import PriceTable
 
-CHALLENGES = (1, 2, 3)
 STACKS = {
     1: (constants.CLOUD_INFERENCE_STACK,),
     2: (constants.CLOUD_INFERENCE_STACK, constants.EMOTION_TRACKER_STACK),

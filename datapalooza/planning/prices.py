@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 PRICES_FILE = Path(__file__).with_name("prices.json")
 DEFAULT_REGION = "us-east-1"
@@ -62,26 +62,25 @@ class PriceTable:
     quotas: Mapping[str, Quota]
 
     def price(self, key: str) -> Price:
-        try:
-            return self.prices[key]
-        except KeyError:
-            raise PricesError(
-                f"{PRICES_FILE.name} has no price {key!r} for {self.region}"
-            ) from None
+        return _entry(self.prices, key, f"price {key!r} for {self.region}")
 
     def vcpus(self, instance_type: str) -> int:
-        try:
-            return self.instance_vcpus[instance_type]
-        except KeyError:
-            raise PricesError(
-                f"{PRICES_FILE.name} has no vCPU count for {instance_type}: add it with its source"
-            ) from None
+        missing = f"vCPU count for {instance_type}: add it with its source"
+        return _entry(self.instance_vcpus, instance_type, missing)
 
     def quota(self, key: str) -> Quota:
-        try:
-            return self.quotas[key]
-        except KeyError:
-            raise PricesError(f"{PRICES_FILE.name} has no quota {key!r}") from None
+        return _entry(self.quotas, key, f"quota {key!r}")
+
+
+_Entry = TypeVar("_Entry")
+
+
+def _entry(table: Mapping[str, _Entry], key: str, missing: str) -> _Entry:
+    """``table[key]``, or a PricesError saying the prices file has no ``missing``."""
+    try:
+        return table[key]
+    except KeyError:
+        raise PricesError(f"{PRICES_FILE.name} has no {missing}") from None
 
 
 def load_prices(region: str = DEFAULT_REGION, path: Path = PRICES_FILE) -> PriceTable:

@@ -94,11 +94,10 @@ def check_permissions(iam: Any, target: Target) -> CheckResult:
                     if result["EvalDecision"] != "allowed":
                         denied.append(f"{result['EvalActionName']} ({step.name})")
     except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
-        return CheckResult(
+        return _refused(
             name,
-            False,
-            f"could not simulate {principal}'s policies ({code})",
+            f"could not simulate {principal}'s policies",
+            exc,
             "allow iam:SimulatePrincipalPolicy on your own principal, or compare your "
             "policies with the tables in docs/permissions.md by hand",
         )
@@ -138,10 +137,10 @@ def check_bootstrap(cloudformation: Any, target: Target) -> CheckResult:
         error = exc.response.get("Error", {})
         if error.get("Code") == "ValidationError" and "does not exist" in error.get("Message", ""):
             return CheckResult(name, False, f"no {BOOTSTRAP_STACK} stack in {target.region}", fix)
-        return CheckResult(
+        return _refused(
             name,
-            False,
-            f"could not read the {BOOTSTRAP_STACK} stack ({error.get('Code', '')})",
+            f"could not read the {BOOTSTRAP_STACK} stack",
+            exc,
             "allow cloudformation:DescribeStacks on the CDKToolkit stack",
         )
     status = stacks[0]["StackStatus"]
@@ -190,11 +189,10 @@ def check_endpoint_quota(service_quotas: Any, target: Target) -> CheckResult:
             service_quotas, "list_aws_default_service_quotas", quota_name
         )
     except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
-        return CheckResult(
+        return _refused(
             name,
-            False,
-            f"could not read the quota '{quota_name}' ({code})",
+            f"could not read the quota '{quota_name}'",
+            exc,
             "allow servicequotas:ListServiceQuotas and ListAWSDefaultServiceQuotas",
         )
     if quota is None:
@@ -246,6 +244,13 @@ def run_checks(
     if target.challenge.has_endpoint:
         results.append(_guarded(check_endpoint_quota, service_quotas, target))
     return results
+
+
+def _refused(name: str, attempt: str, exc: ClientError, fix: str) -> CheckResult:
+    """A check AWS would not answer: what was tried, AWS's error code, and the permission
+    that lets it run."""
+    code = exc.response.get("Error", {}).get("Code", "")
+    return CheckResult(name, False, f"{attempt} ({code})", fix)
 
 
 def _guarded(

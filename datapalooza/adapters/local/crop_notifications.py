@@ -8,16 +8,14 @@ restart resumes where it stopped. Keys are unique: announcing a key twice is a n
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from datapalooza.adapters.local.sqlite_file import SqliteFile
 from datapalooza.ports import FaceStore
 
-BUSY_TIMEOUT_S = 30.0
 MAX_ATTEMPTS = 5
 """Deliveries of one key before it is parked as dead (the local dead-letter queue)."""
 
@@ -43,47 +41,34 @@ class Notification:
     created_ms: int
 
 
-class SqliteCropNotifications:
+class SqliteCropNotifications(SqliteFile):
     """A durable, de-duplicating queue of crop keys in one SQLite file (WAL mode),
     safe for several writer processes and one consumer."""
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(
-            path, timeout=BUSY_TIMEOUT_S, check_same_thread=False, isolation_level=None
-        )
-        self._conn.execute("PRAGMA journal_mode = WAL")
-        self._conn.execute("PRAGMA synchronous = NORMAL")
-        self._conn.executescript(_SCHEMA)
-        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(notifications)")}
-        if "last_error" not in columns:  # a data directory from before the column
-            self._conn.execute("ALTER TABLE notifications ADD COLUMN last_error TEXT")
-        self._lock = threading.Lock()
+    busy_timeout_s = 30.0
 
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, _SCHEMA)
+        columns = {row[1] for row in self._query("PRAGMA table_info(notifications)")}
+        if "last_error" not in columns:  # a data directory from before the column
+            self._execute("ALTER TABLE notifications ADD COLUMN last_error TEXT")
 
     def announce(self, keys: Sequence[str], *, size: int | None = None) -> int:
         """Queue new keys; returns how many were new."""
         now = _now_ms()
-        with self._lock:
-            before = self._conn.total_changes
-            self._conn.executemany(
-                "INSERT OR IGNORE INTO notifications (key, size, created_ms, updated_ms)"
-                " VALUES (?, ?, ?, ?)",
-                [(key, size, now, now) for key in keys],
-            )
-            return self._conn.total_changes - before
+        return self._execute_many(
+            "INSERT OR IGNORE INTO notifications (key, size, created_ms, updated_ms)"
+            " VALUES (?, ?, ?, ?)",
+            [(key, size, now, now) for key in keys],
+        )
 
     def receive(self, limit: int) -> list[Notification]:
         """The oldest pending keys (they stay pending until done/failed)."""
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT key, size, attempts, created_ms FROM notifications"
-                " WHERE state = 'pending' ORDER BY created_ms, key LIMIT ?",
-                (limit,),
-            ).fetchall()
+        rows = self._query(
+            "SELECT key, size, attempts, created_ms FROM notifications"
+            " WHERE state = 'pending' ORDER BY created_ms, key LIMIT ?",
+            (limit,),
+        )
         return [Notification(str(r[0]), r[1], int(r[2]), int(r[3])) for r in rows]
 
     def done(self, keys: Sequence[str]) -> None:
@@ -94,67 +79,53 @@ class SqliteCropNotifications:
         parked as dead and returned."""
         now = _now_ms()
         keys = list(reasons)
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                self._conn.executemany(
-                    "UPDATE notifications SET attempts = attempts + 1, updated_ms = ?,"
-                    " last_error = ? WHERE key = ?",
-                    [(now, reason[:500], key) for key, reason in reasons.items()],
+        with self._transaction() as conn:
+            conn.executemany(
+                "UPDATE notifications SET attempts = attempts + 1, updated_ms = ?,"
+                " last_error = ? WHERE key = ?",
+                [(now, reason[:500], key) for key, reason in reasons.items()],
+            )
+            dead = [
+                str(row[0])
+                for key in keys
+                for row in conn.execute(
+                    "SELECT key FROM notifications WHERE key = ? AND attempts >= ?",
+                    (key, MAX_ATTEMPTS),
                 )
-                dead = [
-                    str(row[0])
-                    for key in keys
-                    for row in self._conn.execute(
-                        "SELECT key FROM notifications WHERE key = ? AND attempts >= ?",
-                        (key, MAX_ATTEMPTS),
-                    )
-                ]
-                self._conn.executemany(
-                    "UPDATE notifications SET state = 'dead' WHERE key = ?",
-                    [(key,) for key in dead],
-                )
-                self._conn.execute("COMMIT")
-            except BaseException:
-                if self._conn.in_transaction:  # SQLite has already rolled back an I/O error
-                    self._conn.execute("ROLLBACK")
-                raise
+            ]
+            conn.executemany(
+                "UPDATE notifications SET state = 'dead' WHERE key = ?",
+                [(key,) for key in dead],
+            )
         return dead
 
     def state_of(self, key: str) -> tuple[str, int, str | None] | None:
         """(state, attempts, last failure's reason) of one key; None if unknown."""
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT state, attempts, last_error FROM notifications WHERE key = ?", (key,)
-            ).fetchone()
+        row = self._query_one(
+            "SELECT state, attempts, last_error FROM notifications WHERE key = ?", (key,)
+        )
         return None if row is None else (str(row[0]), int(row[1]), row[2])
 
     def forget(self, before_ms: int) -> int:
         """Drop finished notifications (done or dead) created before ``before_ms``, once
         their crops have expired; returns how many. Pending ones are always kept."""
-        with self._lock:
-            cursor = self._conn.execute(
-                "DELETE FROM notifications WHERE state != 'pending' AND created_ms < ?",
-                (before_ms,),
-            )
-            return cursor.rowcount
+        return self._execute(
+            "DELETE FROM notifications WHERE state != 'pending' AND created_ms < ?",
+            (before_ms,),
+        )
 
     def counts(self) -> Mapping[str, int]:
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT state, COUNT(*) FROM notifications GROUP BY state"
-            ).fetchall()
+        rows = self._query("SELECT state, COUNT(*) FROM notifications GROUP BY state")
         counts = {"pending": 0, "done": 0, "dead": 0}
         counts.update({str(state): int(n) for state, n in rows})
         return counts
 
     def _set_state(self, keys: Sequence[str], state: str) -> None:
         now = _now_ms()
-        with self._lock:
-            self._conn.executemany(
-                "UPDATE notifications SET state = ?, updated_ms = ? WHERE key = ?",
-                [(state, now, key) for key in keys],
-            )
+        self._execute_many(
+            "UPDATE notifications SET state = ?, updated_ms = ? WHERE key = ?",
+            [(state, now, key) for key in keys],
+        )
 
 
 class NotifyingFaceStore:

@@ -7,13 +7,11 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from datapalooza.adapters.local.sqlite_results_table import connect_sqlite
+from datapalooza.adapters.local.sqlite_file import SqliteFile
 from datapalooza.constants import CROWD_MOOD_METRIC, FACES_ANALYZED_METRIC
 from datapalooza.ports import ScoredFace
 
@@ -37,7 +35,7 @@ STATISTICS = {
 """CloudWatch's statistics, computed the same way over the same data points."""
 
 
-class SqliteMetricsSink:
+class SqliteMetricsSink(SqliteFile):
     """MetricsSink: the same data points the EMF sink sends to CloudWatch, as rows.
 
     Per newly scored face, at its capture time: one point per emotion type (the
@@ -54,14 +52,8 @@ class SqliteMetricsSink:
         read_only: bool = False,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self.path = Path(path)
-        self._conn = connect_sqlite(self.path, _SCHEMA, read_only=read_only)
-        self._lock = threading.Lock()
+        super().__init__(path, _SCHEMA, read_only=read_only)
         self._clock = clock
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
 
     def record(self, faces: Sequence[ScoredFace]) -> None:
         rows: list[tuple[str, str, int, float]] = []
@@ -82,19 +74,12 @@ class SqliteMetricsSink:
     def _insert(self, rows: list[tuple[str, str, int, float]]) -> None:
         if not rows:
             return
-        with self._lock:
-            # One transaction per batch: readers see all of a batch's points or none.
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                self._conn.executemany(
-                    "INSERT INTO metric_points (stage, metric, ts_ms, value) VALUES (?, ?, ?, ?)",
-                    rows,
-                )
-            except BaseException:
-                if self._conn.in_transaction:  # SQLite has already rolled back an I/O error
-                    self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+        # One transaction per batch: readers see all of a batch's points or none.
+        with self._transaction() as conn:
+            conn.executemany(
+                "INSERT INTO metric_points (stage, metric, ts_ms, value) VALUES (?, ?, ?, ?)",
+                rows,
+            )
 
     # Read API (what GetMetricStatistics answers in AWS) ---------------------------------
 
@@ -134,10 +119,6 @@ class SqliteMetricsSink:
                 [stage],
             )
         ]
-
-    def _query(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        with self._lock:
-            return list(self._conn.execute(sql, list(params)).fetchall())
 
 
 def _ms(moment: datetime) -> int:

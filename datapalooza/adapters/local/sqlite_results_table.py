@@ -13,19 +13,16 @@ writes, and every connection waits on a busy lock instead of failing.
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from datapalooza.adapters.local.sqlite_file import SqliteFile
 from datapalooza.domain.emotions import Emotion, EmotionScores
 from datapalooza.domain.moods import EmotionMix, TimelineBucket
 from datapalooza.ports import ScoredFace
-
-BUSY_TIMEOUT_S = 10.0
 
 _EMOTION_COLUMNS = {emotion: emotion.value.lower() for emotion in Emotion}
 _SCORE_COLUMNS = ", ".join(_EMOTION_COLUMNS.values())
@@ -48,26 +45,6 @@ CREATE TABLE IF NOT EXISTS faces (
 CREATE INDEX IF NOT EXISTS faces_stage_time ON faces (stage, captured_at_ms);
 CREATE INDEX IF NOT EXISTS faces_time ON faces (captured_at_ms);
 """
-
-
-def connect_sqlite(path: Path, schema: str, *, read_only: bool = False) -> sqlite3.Connection:
-    """A connection in WAL mode with a busy timeout, schema created if missing.
-
-    Readers set ``query_only`` so a bug in a dashboard can never write; they still
-    create the schema first, so a dashboard started before the first face works.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(
-        path, timeout=BUSY_TIMEOUT_S, check_same_thread=False, isolation_level=None
-    )
-    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")  # durable at checkpoints; WAL keeps it safe
-    conn.executescript(schema)
-    if read_only:
-        conn.execute("PRAGMA query_only = ON")
-    return conn
 
 
 def _ms(moment: datetime) -> int:
@@ -121,7 +98,7 @@ class _Grid:
         return buckets
 
 
-class SqliteResultsTable:
+class SqliteResultsTable(SqliteFile):
     """ResultsTable and ResultsReader: one row per scored face in SQLite (the local twin
     of DynamoDB).
 
@@ -131,45 +108,34 @@ class SqliteResultsTable:
     """
 
     def __init__(self, path: Path, *, read_only: bool = False) -> None:
-        self.path = Path(path)
-        self._conn = connect_sqlite(self.path, _SCHEMA, read_only=read_only)
-        self._lock = threading.Lock()
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        super().__init__(path, _SCHEMA, read_only=read_only)
 
     # ResultsTable port ------------------------------------------------------------
 
     def put_if_new(self, face: ScoredFace, *, ttl_epoch_s: int) -> bool:
         dominant = face.scores.dominant
         values = [face.scores.scores.get(emotion) for emotion in _EMOTION_COLUMNS]
-        with self._lock:
-            cursor = self._conn.execute(
-                f"INSERT OR IGNORE INTO faces (stage, sort_key, face_key, captured_at_ms, camera,"
-                f" dominant, mood, {_SCORE_COLUMNS}, expires_at)"
-                f" VALUES (?, ?, ?, ?, ?, ?, ?, {', '.join('?' * len(values))}, ?)",
-                [
-                    face.stage,
-                    face.sort_key,
-                    face.face_key,
-                    _ms(face.captured_at),
-                    face.camera,
-                    dominant.value if dominant else None,
-                    face.scores.valence,
-                    *values,
-                    ttl_epoch_s,
-                ],
-            )
-            return cursor.rowcount == 1
+        inserted = self._execute(
+            f"INSERT OR IGNORE INTO faces (stage, sort_key, face_key, captured_at_ms, camera,"
+            f" dominant, mood, {_SCORE_COLUMNS}, expires_at)"
+            f" VALUES (?, ?, ?, ?, ?, ?, ?, {', '.join('?' * len(values))}, ?)",
+            [
+                face.stage,
+                face.sort_key,
+                face.face_key,
+                _ms(face.captured_at),
+                face.camera,
+                dominant.value if dominant else None,
+                face.scores.valence,
+                *values,
+                ttl_epoch_s,
+            ],
+        )
+        return inserted == 1
 
     def purge_expired(self, now: datetime) -> int:
         """Delete rows past their TTL (what DynamoDB's TTL does in AWS); returns how many."""
-        with self._lock:
-            cursor = self._conn.execute(
-                "DELETE FROM faces WHERE expires_at < ?", [int(now.timestamp())]
-            )
-            return cursor.rowcount
+        return self._execute("DELETE FROM faces WHERE expires_at < ?", [int(now.timestamp())])
 
     # ResultsReader port, then reads for tests and benchmarks ----------------------------
 
@@ -258,10 +224,6 @@ class SqliteResultsTable:
         )
 
     # helpers --------------------------------------------------------------------------
-
-    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        with self._lock:
-            return list(self._conn.execute(sql, list(params)).fetchall())
 
     def _mix_where(self, where: str, params: list[Any]) -> EmotionMix:
         row = self._query(
