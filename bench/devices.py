@@ -37,6 +37,7 @@ from datapalooza.adapters.aws.sagemaker_endpoint import SageMakerDetectionEndpoi
 from datapalooza.detection import DetectorSettings, load_detector  # noqa: E402
 from datapalooza.detection.face_crops import find_faces  # noqa: E402
 from datapalooza.devices.jpeg import encode_within  # noqa: E402
+from datapalooza.domain.frame_attributes import FrameAttributes  # noqa: E402
 from datapalooza.sources.synthetic import SyntheticFestivalSource  # noqa: E402
 
 QUALITIES = (75, 80, 85, 90)
@@ -145,10 +146,7 @@ def run(*, quick: bool = False, seed: int = 1) -> dict[str, Any]:
                 frame.image,
                 detector=detector,
                 settings=settings,
-                stage="main",
-                camera="cam-1",
-                frame_id=frame.frame_id,
-                captured_at=frame.captured_at,
+                attributes=FrameAttributes("main", "cam-1", frame.frame_id, frame.captured_at),
             )
             edge_cpu_s += time.process_time() - started
             edge_frames += 1

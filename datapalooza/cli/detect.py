@@ -35,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from datapalooza.detection import DetectorSettings, load_detector
     from datapalooza.detection.annotate import annotate
     from datapalooza.detection.face_crops import find_faces, store_crops
+    from datapalooza.domain.frame_attributes import FrameAttributes
 
     settings = DetectorSettings.from_env(
         os.environ,
@@ -50,10 +51,7 @@ def run(args: argparse.Namespace) -> int:
             image,
             detector=detector,
             settings=settings,
-            stage=args.stage,
-            camera="cli",
-            frame_id=f"img{index}",
-            captured_at=datetime.now(UTC),
+            attributes=FrameAttributes(args.stage, "cli", f"img{index}", datetime.now(UTC)),
         )
         result: dict[str, Any] = {"Image": str(path), **frame.to_json()}
         if store is not None:

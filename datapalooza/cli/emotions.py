@@ -83,15 +83,13 @@ def score_image(
     """Detect, crop and score one image; the JSON the command prints (without the path)."""
     from datapalooza.detection.face_crops import find_faces
     from datapalooza.domain.emotions import EXPRESSION_CAVEAT
+    from datapalooza.domain.frame_attributes import FrameAttributes
 
     frame, crops = find_faces(
         image,
         detector=detector,
         settings=detector_settings,
-        stage="cli",
-        camera="cli",
-        frame_id=frame_id,
-        captured_at=datetime.now(UTC),
+        attributes=FrameAttributes("cli", "cli", frame_id, datetime.now(UTC)),
     )
     analyzed = analyzer.analyze([crop.jpeg for crop in crops]) if crops else []
     by_key = {crop.key: face for crop, face in zip(crops, analyzed, strict=True)}

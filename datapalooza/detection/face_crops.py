@@ -7,10 +7,10 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
 
 from datapalooza.detection.settings import DetectorSettings
 from datapalooza.domain.detections import Detection, FrameDetections
+from datapalooza.domain.frame_attributes import FrameAttributes
 from datapalooza.domain.keys import CropKey, epoch_ms, validate_slug
 from datapalooza.images import crop_with_margin, encode_jpeg
 from datapalooza.ports import FaceDetector, FaceStore, RGBImage, StoreError
@@ -38,12 +38,12 @@ def find_faces(
     *,
     detector: FaceDetector,
     settings: DetectorSettings,
-    stage: str,
-    camera: str,
-    frame_id: str,
-    captured_at: datetime,
+    attributes: FrameAttributes,
 ) -> tuple[FrameDetections, list[FaceCrop]]:
-    """Detect faces and crop those big enough to score. Nothing is stored here."""
+    """Detect faces in the frame ``attributes`` describe (stage, camera, frame id,
+    capture time) and crop those big enough to score. Nothing is stored here."""
+    stage, camera, frame_id = attributes.stage, attributes.camera, attributes.frame_id
+    captured_at = attributes.captured_at
     validate_slug(stage, what="stage")
     validate_slug(camera, what="camera")
     validate_slug(frame_id, what="frame id")

@@ -28,6 +28,7 @@ from datapalooza.devices.forward_queue import ForwardQueue, QueueFull
 from datapalooza.devices.frame_loop import DeviceSettings, FrameLoop, LoopCounters
 from datapalooza.devices.preview import PREVIEW_TEMP_PREFIX, blurred_preview, write_preview
 from datapalooza.domain.backoff import Backoff
+from datapalooza.domain.frame_attributes import FrameAttributes
 from datapalooza.domain.keys import CropKey, InvalidKey
 from datapalooza.ports import FaceDetector, FaceStore, Publisher, StoreError
 from datapalooza.settings import EnvReaders, SettingsError
@@ -156,10 +157,9 @@ class EdgeService:
             frame.image,
             detector=self._detector,
             settings=self._detector_settings,
-            stage=self.settings.stage,
-            camera=self.settings.camera,
-            frame_id=frame.frame_id,
-            captured_at=frame.captured_at,
+            attributes=FrameAttributes(
+                self.settings.stage, self.settings.camera, frame.frame_id, frame.captured_at
+            ),
         )
         self.stats.frames += 1
         self._window_frames += 1

@@ -85,10 +85,7 @@ def _predict(request: FrameRequest, model: EndpointModel) -> dict[str, Any]:
         request.image,
         detector=model.detector,
         settings=model.settings,
-        stage=request.attributes.stage,
-        camera=request.attributes.camera,
-        frame_id=request.attributes.frame_id,
-        captured_at=request.attributes.captured_at,
+        attributes=request.attributes,
     )
     result = frame.to_json()
     if model.store is None:

@@ -9,6 +9,7 @@ from functools import cache
 from datapalooza.detection import DetectorSettings, load_detector
 from datapalooza.detection.face_crops import FaceCrop, find_faces
 from datapalooza.domain.detections import FrameDetections
+from datapalooza.domain.frame_attributes import FrameAttributes
 from datapalooza.ports import FaceDetector, RGBImage
 
 
@@ -32,8 +33,5 @@ def main_stage_faces(
         image,
         detector=detector(settings),
         settings=settings,
-        stage="main",
-        camera="cam-1",
-        frame_id=frame_id,
-        captured_at=captured_at,
+        attributes=FrameAttributes("main", "cam-1", frame_id, captured_at),
     )
