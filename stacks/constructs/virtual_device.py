@@ -19,6 +19,7 @@ from constructs import Construct, IConstruct
 from stacks.build.custom_resource_function import custom_resource_function
 from stacks.build.requirements import REPO_ROOT
 from stacks.build.virtual_footage import festival_footage
+from stacks.constructs.asset_access import read_asset_object
 from stacks.constructs.greengrass_core import GreengrassCore, iot_arn
 from stacks.greengrass_components import NUCLEUS, installer_url
 
@@ -129,13 +130,7 @@ class VirtualCoreDevice(Construct):
                 resources=["*"],
             )
         )
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="ReadFootage",
-                actions=["s3:GetObject"],
-                resources=[self.footage.bucket.arn_for_objects(self.footage.s3_object_key)],
-            )
-        )
+        self.role.add_to_principal_policy(read_asset_object("ReadFootage", self.footage))
         self.role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="ReadDeviceCertificate",
