@@ -16,29 +16,22 @@ One certificate that cannot go (attached to another thing too) does not stop the
 others; the response then reports FAILED naming it, so the stack stops before deleting
 the thing and the instructor sees why. ``Create`` and ``Update`` do nothing.
 
-Lambda-backed custom resource: CloudFormation waits for the response this handler PUTs
-to the pre-signed ``ResponseURL``, so a response is sent whatever happens.
-https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/crpg-ref-responses.html
+CloudFormation hears back whatever happens; the response and the certificate removal are
+``lambdas/shared/custom_resource.py``, which the device certificate function shares.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import time
-import urllib.request
-from collections.abc import Callable
 from typing import Any
 
-from botocore.exceptions import ClientError
+from lambdas.shared import custom_resource
+from lambdas.shared.custom_resource import Outcome, Sleep
 
 log = logging.getLogger()
 log.setLevel(logging.INFO)
-
-DETACH_WAIT_S = 60.0  # DetachThingPrincipal is asynchronous: seconds to propagate
-POLL_S = 3.0
-REASON_LIMIT = 1000  # keep the response small; the log has the details
 
 
 class TeardownIncomplete(RuntimeError):
@@ -46,102 +39,37 @@ class TeardownIncomplete(RuntimeError):
 
 
 def handler(event: dict[str, Any], context: Any) -> None:
-    respond(event, context, *_run(event))
+    custom_resource.answer(event, context, _run, failed_physical_id=_physical_id(event))
 
 
-def _run(event: dict[str, Any]) -> tuple[str, str]:
-    try:
-        if event["RequestType"] == "Delete":
-            import boto3
+def _physical_id(event: dict[str, Any]) -> str:
+    return str(event.get("PhysicalResourceId") or event["ResourceProperties"]["ThingName"])
 
-            props = event["ResourceProperties"]
-            removed = remove_core_device(
-                props["ThingName"], iot=boto3.client("iot"), greengrass=boto3.client("greengrassv2")
-            )
-            log.info("removed certificates %s of %s", removed, props["ThingName"])
-        return "SUCCESS", ""
-    except Exception as exc:  # the stack must hear back, whatever failed
-        log.exception("core device teardown failed")
-        return "FAILED", f"{type(exc).__name__}: {exc}"[:REASON_LIMIT]
+
+def _run(event: dict[str, Any]) -> Outcome:
+    if event["RequestType"] == "Delete":
+        import boto3
+
+        props = event["ResourceProperties"]
+        removed = remove_core_device(
+            props["ThingName"], iot=boto3.client("iot"), greengrass=boto3.client("greengrassv2")
+        )
+        log.info("removed certificates %s of %s", removed, props["ThingName"])
+    return Outcome(_physical_id(event))
 
 
 def remove_core_device(
-    thing_name: str,
-    *,
-    iot: Any,
-    greengrass: Any,
-    sleep: Callable[[float], None] = time.sleep,
+    thing_name: str, *, iot: Any, greengrass: Any, sleep: Sleep = time.sleep
 ) -> list[str]:
     """Remove ``thing_name``'s certificates and core device record; return the ids of the
     certificates removed. Raises TeardownIncomplete after trying every certificate."""
-    principals = _principals(iot, thing_name)
-    for principal in principals:
-        iot.detach_thing_principal(thingName=thing_name, principal=principal)
-    _wait_detached(iot, thing_name, principals, sleep=sleep)
-
-    removed: list[str] = []
-    problems: list[str] = []
-    for principal in principals:
-        if ":cert/" not in principal:
-            continue  # not a certificate (nothing else is created by the installer)
-        certificate_id = principal.rsplit("/", 1)[1]
-        try:
-            iot.update_certificate(certificateId=certificate_id, newStatus="INACTIVE")
-            iot.delete_certificate(certificateId=certificate_id, forceDelete=True)
-            removed.append(certificate_id)
-        except ClientError as exc:
-            problems.append(f"certificate {certificate_id}: {exc}")
+    principals = custom_resource.thing_principals(iot, thing_name)
+    removed, problems = custom_resource.retire_certificates(
+        iot, thing_name, principals, sleep=sleep
+    )
     # A device that never connected has no record: nothing to delete.
     with contextlib.suppress(greengrass.exceptions.ResourceNotFoundException):
         greengrass.delete_core_device(coreDeviceThingName=thing_name)
     if problems:
         raise TeardownIncomplete("; ".join(problems))
     return removed
-
-
-def _principals(iot: Any, thing_name: str) -> list[str]:
-    found: list[str] = []
-    for page in iot.get_paginator("list_thing_principals").paginate(thingName=thing_name):
-        found.extend(page.get("principals", []))
-    return found
-
-
-def _wait_detached(
-    iot: Any, thing_name: str, principals: list[str], *, sleep: Callable[[float], None]
-) -> None:
-    waited = 0.0
-    while principals and set(principals) & set(_principals(iot, thing_name)):
-        if waited >= DETACH_WAIT_S:
-            raise TeardownIncomplete(f"{thing_name}: certificates still attached after {waited}s")
-        sleep(POLL_S)
-        waited += POLL_S
-
-
-def respond(
-    event: dict[str, Any],
-    context: Any,
-    status: str,
-    reason: str,
-    *,
-    send: Callable[[urllib.request.Request], Any] | None = None,
-) -> None:
-    """PUT the custom resource response to CloudFormation's pre-signed URL."""
-    body = json.dumps(
-        {
-            "Status": status,
-            "Reason": reason or f"see log stream {getattr(context, 'log_stream_name', '?')}",
-            "PhysicalResourceId": event.get("PhysicalResourceId")
-            or event["ResourceProperties"]["ThingName"],
-            "StackId": event["StackId"],
-            "RequestId": event["RequestId"],
-            "LogicalResourceId": event["LogicalResourceId"],
-        }
-    ).encode()
-    request = urllib.request.Request(  # noqa: S310 (CloudFormation's https URL)
-        event["ResponseURL"],
-        data=body,
-        method="PUT",
-        headers={"Content-Type": "", "Content-Length": str(len(body))},
-    )
-    response = (send or urllib.request.urlopen)(request)
-    getattr(response, "close", lambda: None)()

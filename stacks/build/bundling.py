@@ -47,6 +47,10 @@ class PythonBundle:
     that it never imports (tests/infra/test_bundle_imports.py checks that), and when
     ``botocore_services`` is given, botocore keeps the models of those services only
     (it reads ``botocore/data/<service>`` when a client for that service is made).
+
+    ``shared_dirs`` are repository folders of code several handlers import: each lands at
+    its own path from the repository root (``lambdas/shared``), so the handler imports
+    it by the same name in the package as in the repository.
     """
 
     handler_dir: Path
@@ -55,6 +59,7 @@ class PythonBundle:
     unused_distributions: tuple[str, ...] = ()
     botocore_services: tuple[str, ...] | None = None
     include_runtime_package: bool = True
+    shared_dirs: tuple[Path, ...] = ()
     architecture: str = "aarch64"
     python_version: str = "3.13"
 
@@ -87,7 +92,11 @@ class PythonBundle:
             str(self.include_runtime_package),
         ):
             digest.update(line.encode() + b"\0")
-        roots = [self.handler_dir] + ([RUNTIME_PACKAGE] if self.include_runtime_package else [])
+        roots = [
+            self.handler_dir,
+            *([RUNTIME_PACKAGE] if self.include_runtime_package else []),
+            *self.shared_dirs,
+        ]
         for root in roots:
             for path in _source_files(root):
                 digest.update(str(path.relative_to(root.parent)).encode() + b"\0")
@@ -120,6 +129,10 @@ class PipLocalBundling:
         if bundle.include_runtime_package:
             shutil.copytree(
                 RUNTIME_PACKAGE, out / RUNTIME_PACKAGE.name, ignore=_IGNORED, dirs_exist_ok=True
+            )
+        for shared in bundle.shared_dirs:
+            shutil.copytree(
+                shared, out / shared.relative_to(REPO_ROOT), ignore=_IGNORED, dirs_exist_ok=True
             )
         shutil.copytree(bundle.handler_dir, out, ignore=_IGNORED, dirs_exist_ok=True)
         return True

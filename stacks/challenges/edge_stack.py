@@ -2,33 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Unpack
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import CfnOutput
 from constructs import Construct
 
 from datapalooza import constants
+from stacks.challenges.challenge_stack import ChallengeArgs, ChallengeStack
 from stacks.constructs.device_program import DeviceProgram, edge_program
 from stacks.constructs.faces_bucket import grant_put_crops
-from stacks.constructs.virtual_device import VirtualCoreDevice, add_virtual_device, device_source
-from stacks.names import AppNames
-from stacks.settings import AppSettings
+from stacks.constructs.virtual_device import device_source
 
 
-class EdgeStack(Stack):
+class EdgeStack(ChallengeStack):
     """``DataPalooza-Challenge3-Edge``: a Greengrass v2 device runs the face detector
     itself and uploads only face crops; Challenge 2's tracker scores them as usual."""
 
-    def __init__(
-        self,
-        scope: Construct,
-        id: str,
-        *,
-        settings: AppSettings,
-        names: AppNames,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, scope: Construct, id: str, **kwargs: Unpack[ChallengeArgs]) -> None:
         super().__init__(scope, id, **kwargs)
+        settings, names = self.settings, self.names
         faces_bucket_name = names.faces_bucket  # Challenge 1's bucket, this team's
         self.edge = DeviceProgram(
             self,
@@ -56,18 +48,9 @@ class EdgeStack(Stack):
         # The edge device uploads its own stage's crops: it never reads or deletes any.
         grant_put_crops(faces_bucket_name, self.edge.core.role, stage=settings.edge_stage)
 
-        self.virtual_device: VirtualCoreDevice | None = None
-        if settings.virtual_device:
-            self.virtual_device = add_virtual_device(
-                self,
-                "VirtualEdge",
-                device=self.edge,
-                core=self.edge.core,
-                stage=settings.edge_stage,
-                architecture=settings.device_architecture,
-                python_version=settings.device_python,
-                log_retention=settings.log_retention,
-            )
+        self.virtual_device = self.add_virtual_twin(
+            "VirtualEdge", device=self.edge, stage=settings.edge_stage
+        )
 
         CfnOutput(self, "EdgeThingName", value=self.edge.core.thing_name)
         CfnOutput(self, "EdgeRoleAlias", value=self.edge.core.role_alias.role_alias or "")

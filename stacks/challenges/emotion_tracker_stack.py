@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Unpack
 
-from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import CfnOutput, Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -13,22 +13,21 @@ from datapalooza import constants, deployment
 from stacks.build.bundling import PythonBundle
 from stacks.build.python_function import FunctionSpec
 from stacks.build.requirements import REPO_ROOT, pinned
+from stacks.challenges.challenge_stack import ChallengeArgs, ChallengeStack
 from stacks.constructs.crowd_dashboard import CrowdDashboard
 from stacks.constructs.detection_endpoint import DetectionEndpoint
 from stacks.constructs.device_program import CAMERA, DeviceProgram
 from stacks.constructs.emotion_tracker import EmotionTracker
 from stacks.constructs.faces_bucket import grant_read_crops
 from stacks.constructs.festival_alarms import FestivalAlarms
-from stacks.constructs.virtual_device import VirtualCoreDevice, add_virtual_device, device_source
-from stacks.names import AppNames
-from stacks.settings import AppSettings
+from stacks.constructs.virtual_device import device_source
 
 TRACKER_HANDLER_DIR = REPO_ROOT / "lambdas" / "emotion_tracker"
 TRACKER_PACKAGES = ("aws-lambda-powertools", "numpy", "pillow", "platformdirs")
 """What the tracker's bundle installs; boto3 comes with the Lambda Python runtime."""
 
 
-class EmotionTrackerStack(Stack):
+class EmotionTrackerStack(ChallengeStack):
     """``DataPalooza-Challenge2-EmotionTracker``: the emotion tracker (S3 -> SQS ->
     Lambda -> Rekognition -> DynamoDB + metrics), the crowd dashboard, and the
     Greengrass camera that sends frames to Challenge 1's endpoint."""
@@ -38,12 +37,11 @@ class EmotionTrackerStack(Stack):
         scope: Construct,
         id: str,
         *,
-        settings: AppSettings,
-        names: AppNames,
         endpoint: DetectionEndpoint,
-        **kwargs: Any,
+        **kwargs: Unpack[ChallengeArgs],
     ) -> None:
         super().__init__(scope, id, **kwargs)
+        settings, names = self.settings, self.names
         faces_bucket_name = names.faces_bucket  # Challenge 1's bucket, this team's
         log_retention = settings.log_retention
         # Challenge 1's bucket, imported by name (not passed as a construct) so the
@@ -140,18 +138,9 @@ class EmotionTrackerStack(Stack):
         )
         # The camera may send frames to the endpoint: nothing else.
         endpoint.grant_invoke(self.camera.core.role)
-        self.virtual_device: VirtualCoreDevice | None = None
-        if settings.virtual_device:
-            self.virtual_device = add_virtual_device(
-                self,
-                "VirtualCamera",
-                device=self.camera,
-                core=self.camera.core,
-                stage=settings.camera_stage,
-                architecture=settings.device_architecture,
-                python_version=settings.device_python,
-                log_retention=settings.log_retention,
-            )
+        self.virtual_device = self.add_virtual_twin(
+            "VirtualCamera", device=self.camera, stage=settings.camera_stage
+        )
 
         self.alarms = FestivalAlarms(
             self,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Unpack
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import CfnOutput
 from constructs import Construct
 
 from datapalooza import constants
 from stacks.build.container_image import inference_image
+from stacks.challenges.challenge_stack import ChallengeArgs, ChallengeStack
 from stacks.constructs.detection_endpoint import DetectionEndpoint
 from stacks.constructs.endpoint_scaling import (
     Capacity,
@@ -18,25 +19,18 @@ from stacks.constructs.endpoint_scaling import (
     ServerlessCapacity,
 )
 from stacks.constructs.faces_bucket import FacesBucket, grant_write_crops
-from stacks.names import AppNames
 from stacks.settings import AppSettings
 
 
-class EndpointStack(Stack):
+class EndpointStack(ChallengeStack):
     """``DataPalooza-Challenge1-Endpoint``: a SageMaker endpoint finds faces in camera
     frames and writes each face crop under ``faces/`` of a private bucket."""
 
     def __init__(
-        self,
-        scope: Construct,
-        id: str,
-        *,
-        settings: AppSettings,
-        names: AppNames,
-        model_artifact: Path,
-        **kwargs: Any,
+        self, scope: Construct, id: str, *, model_artifact: Path, **kwargs: Unpack[ChallengeArgs]
     ) -> None:
         super().__init__(scope, id, **kwargs)
+        settings, names = self.settings, self.names
         self.faces = FacesBucket(
             self,
             "Faces",

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from aws_cdk import Aws, CustomResource, Duration
+from aws_cdk import CustomResource
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from stacks.build.bundling import PythonBundle
-from stacks.build.python_function import FunctionSpec, python_function
+from stacks.build.custom_resource_function import custom_resource_function
 from stacks.build.requirements import REPO_ROOT
-from stacks.constructs.greengrass_core import GreengrassCore
+from stacks.constructs.greengrass_core import GreengrassCore, iot_arn
 
 TEARDOWN_HANDLER = REPO_ROOT / "lambdas" / "core_device_teardown"
 
@@ -35,35 +34,22 @@ class CoreDeviceTeardown(Construct):
         log_retention: logs.RetentionDays,
     ) -> None:
         super().__init__(scope, id)
-        self.function: lambda_.Function = python_function(
+        self.function: lambda_.Function = custom_resource_function(
             self,
             "Function",
-            FunctionSpec(
-                # boto3 comes with the Lambda runtime; nothing else is needed.
-                bundle=PythonBundle(
-                    handler_dir=TEARDOWN_HANDLER, requirements=(), include_runtime_package=False
-                ),
-                handler="handler.handler",
-                description=f"Removes {core.thing_name}'s certificates and core device "
-                "record on stack delete",
-                service_name="datapalooza-core-device-teardown",
-                # Detach propagation wait (60 s) plus a few API calls per certificate.
-                timeout=Duration.minutes(3),
-                memory_size=256,
-                log_retention=log_retention,
-                # Runs once, at stack delete: a trace would show nothing worth keeping.
-                tracing=False,
-            ),
+            handler_dir=TEARDOWN_HANDLER,
+            description=f"Removes {core.thing_name}'s certificates and core device "
+            "record on stack delete",
+            service_name="datapalooza-core-device-teardown",
+            log_retention=log_retention,
         )
-        thing_arn = core.thing_arn
-        prefix = f"arn:{Aws.PARTITION}:iot:{Aws.REGION}:{Aws.ACCOUNT_ID}"
         role = self.function.role
         assert role is not None
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="DetachFromTheThing",
                 actions=["iot:ListThingPrincipals", "iot:DetachThingPrincipal"],
-                resources=[thing_arn],
+                resources=[core.thing_arn],
             )
         )
         role.add_to_principal_policy(
@@ -71,19 +57,10 @@ class CoreDeviceTeardown(Construct):
                 # Certificate ids are made by the installer on the device, after deploy.
                 sid="RetireItsCertificates",
                 actions=["iot:UpdateCertificate", "iot:DeleteCertificate"],
-                resources=[f"{prefix}:cert/*"],
+                resources=[iot_arn("cert/*")],
             )
         )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="DeleteTheCoreDeviceRecord",
-                actions=["greengrass:DeleteCoreDevice"],
-                resources=[
-                    f"arn:{Aws.PARTITION}:greengrass:{Aws.REGION}:{Aws.ACCOUNT_ID}:"
-                    f"coreDevices:{core.thing_name}"
-                ],
-            )
-        )
+        core.grant_delete_record(role)
         self.resource = CustomResource(
             self,
             "Resource",

@@ -13,6 +13,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from stacks.build.container_image import ContainerImage
+from stacks.constructs.asset_access import read_asset_object
 from stacks.constructs.endpoint_scaling import VARIANT_NAME, Capacity, production_variant
 
 
@@ -66,14 +67,7 @@ class DetectionEndpoint(Construct):
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
             description="DataPalooza face-detection endpoint: pull its image, read its model",
         )
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                # The one artifact object, not the whole CDK assets bucket.
-                sid="ReadModelArtifact",
-                actions=["s3:GetObject"],
-                resources=[self.artifact.bucket.arn_for_objects(self.artifact.s3_object_key)],
-            )
-        )
+        self.role.add_to_policy(read_asset_object("ReadModelArtifact", self.artifact))
         self.role.add_to_policy(
             iam.PolicyStatement(
                 sid="PullInferenceImage",

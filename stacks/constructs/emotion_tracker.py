@@ -55,37 +55,22 @@ class EmotionTracker(Construct):
         max_receive_count: int,
     ) -> None:
         super().__init__(scope, id)
-        self.table = dynamodb.TableV2(
+        self.table = _table(
             self,
             "Results",
-            partition_key=dynamodb.Attribute(
-                name=RESULTS_PARTITION_KEY, type=dynamodb.AttributeType.STRING
-            ),
-            sort_key=dynamodb.Attribute(name=RESULTS_SORT_KEY, type=dynamodb.AttributeType.STRING),
-            billing=dynamodb.Billing.on_demand(),
+            partition_key=RESULTS_PARTITION_KEY,
+            sort_key=RESULTS_SORT_KEY,
             time_to_live_attribute=RESULTS_TTL_ATTRIBUTE,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            removal_policy=RemovalPolicy.DESTROY,
         )
-
-        self.idempotency = dynamodb.TableV2(
+        self.idempotency = _table(
             self,
             "Idempotency",
-            partition_key=dynamodb.Attribute(
-                name=IDEMPOTENCY_KEY_ATTRIBUTE, type=dynamodb.AttributeType.STRING
-            ),
-            billing=dynamodb.Billing.on_demand(),
+            partition_key=IDEMPOTENCY_KEY_ATTRIBUTE,
             time_to_live_attribute=IDEMPOTENCY_TTL_ATTRIBUTE,
             # Every DynamoDB table is encrypted at rest; the AWS owned key needs no KMS
             # permission on the role (docs.aws.amazon.com/amazondynamodb/latest/
             # developerguide/EncryptionAtRest.html).
             encryption=dynamodb.TableEncryptionV2.dynamo_owned_key(),
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            removal_policy=RemovalPolicy.DESTROY,
         )
 
         self.dead_letters = sqs.Queue(
@@ -129,3 +114,33 @@ class EmotionTracker(Construct):
             s3n.SqsDestination(self.queue),
             s3.NotificationKeyFilter(prefix=FACES_PREFIX, suffix=".jpg"),
         )
+
+
+def _table(
+    scope: Construct,
+    id: str,
+    *,
+    partition_key: str,
+    sort_key: str | None = None,
+    time_to_live_attribute: str,
+    encryption: dynamodb.TableEncryptionV2 | None = None,
+) -> dynamodb.TableV2:
+    """An on-demand table of string keys whose items expire (TTL), with point-in-time
+    recovery, deleted with the stack."""
+    return dynamodb.TableV2(
+        scope,
+        id,
+        partition_key=dynamodb.Attribute(name=partition_key, type=dynamodb.AttributeType.STRING),
+        sort_key=(
+            None
+            if sort_key is None
+            else dynamodb.Attribute(name=sort_key, type=dynamodb.AttributeType.STRING)
+        ),
+        billing=dynamodb.Billing.on_demand(),
+        time_to_live_attribute=time_to_live_attribute,
+        encryption=encryption,
+        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=True
+        ),
+        removal_policy=RemovalPolicy.DESTROY,
+    )

@@ -5,6 +5,7 @@ temporary credentials its components use for AWS calls."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from aws_cdk import Aws
 from aws_cdk import aws_iam as iam
@@ -45,7 +46,7 @@ class GreengrassCore(Construct):
         thing_name = names.thing
         self.thing_name = thing_name
         self.thing = iot.CfnThing(self, "Thing", thing_name=thing_name)
-        self.thing_arn = _iot_arn(f"thing/{thing_name}")
+        self.thing_arn = iot_arn(f"thing/{thing_name}")
 
         self.role = iam.Role(
             self,
@@ -61,7 +62,7 @@ class GreengrassCore(Construct):
             role_arn=self.role.role_arn,
             credential_duration_seconds=3600,
         )
-        role_alias_arn = _iot_arn(f"rolealias/{names.role_alias}")
+        role_alias_arn = iot_arn(f"rolealias/{names.role_alias}")
         self._adopt_installer_policies(role_alias_arn, names.installer_iot_policy)
         own = f"$aws/things/{thing_name}"
         self.policy_name = names.iot_policy
@@ -69,9 +70,8 @@ class GreengrassCore(Construct):
             self,
             "Policy",
             policy_name=self.policy_name,
-            policy_document={
-                "Version": "2012-10-17",
-                "Statement": [
+            policy_document=_iot_policy(
+                [
                     {
                         # The nucleus names its first MQTT connection after the thing and
                         # any further one "<thing>#<n>" (MqttClient.getNewMqttClient in
@@ -80,38 +80,34 @@ class GreengrassCore(Construct):
                         "Effect": "Allow",
                         "Action": "iot:Connect",
                         "Resource": [
-                            _iot_arn(f"client/{thing_name}"),
-                            _iot_arn(f"client/{thing_name}#*"),
+                            iot_arn(f"client/{thing_name}"),
+                            iot_arn(f"client/{thing_name}#*"),
                         ],
                     },
                     {
                         "Effect": "Allow",
                         "Action": ["iot:Publish", "iot:Receive"],
                         "Resource": [
-                            _iot_arn(f"topic/{own}/greengrassv2/health/json"),
-                            _iot_arn(f"topic/{own}/greengrass/health/json"),
-                            _iot_arn(f"topic/{own}/jobs/*"),
-                            _iot_arn(f"topic/{own}/shadow/*"),
+                            iot_arn(f"topic/{own}/greengrassv2/health/json"),
+                            iot_arn(f"topic/{own}/greengrass/health/json"),
+                            iot_arn(f"topic/{own}/jobs/*"),
+                            iot_arn(f"topic/{own}/shadow/*"),
                         ],
                     },
                     {
                         "Effect": "Allow",
                         "Action": "iot:Subscribe",
                         "Resource": [
-                            _iot_arn(f"topicfilter/{own}/jobs/*"),
-                            _iot_arn(f"topicfilter/{own}/shadow/*"),
+                            iot_arn(f"topicfilter/{own}/jobs/*"),
+                            iot_arn(f"topicfilter/{own}/shadow/*"),
                         ],
                     },
                     {
                         "Effect": "Allow",
                         "Action": "iot:Publish",
-                        "Resource": [_iot_arn(f"topic/{topic}") for topic in publish_topics],
+                        "Resource": [iot_arn(f"topic/{topic}") for topic in publish_topics],
                     },
-                    {
-                        "Effect": "Allow",
-                        "Action": "iot:AssumeRoleWithCertificate",
-                        "Resource": role_alias_arn,
-                    },
+                    _exchange_certificate_for(role_alias_arn),
                     {
                         "Effect": "Allow",
                         # Only this app's components: AWS-provided public components
@@ -138,8 +134,19 @@ class GreengrassCore(Construct):
                         "Action": "greengrass:ResolveComponentCandidates",
                         "Resource": "*",
                     },
-                ],
-            },
+                ]
+            ),
+        )
+
+    def grant_delete_record(self, role: iam.IRole) -> None:
+        """Let ``role`` delete this device's Greengrass core device record (which
+        Greengrass keeps once the device connects, outside CloudFormation)."""
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="DeleteTheCoreDeviceRecord",
+                actions=["greengrass:DeleteCoreDevice"],
+                resources=[_greengrass_arn(f"coreDevices:{self.thing_name}")],
+            )
         )
 
     def _adopt_installer_policies(self, role_alias_arn: str, iot_policy_name: str) -> None:
@@ -162,16 +169,7 @@ class GreengrassCore(Construct):
             "InstallerTesPolicy",
             policy_name=self.installer_iot_policy_name,
             # What the installer would write: exchange the certificate for this alias only.
-            policy_document={
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Action": "iot:AssumeRoleWithCertificate",
-                        "Resource": role_alias_arn,
-                    }
-                ],
-            },
+            policy_document=_iot_policy([_exchange_certificate_for(role_alias_arn)]),
         )
         self.installer_role_policy = iam.ManagedPolicy(
             self,
@@ -190,7 +188,22 @@ class GreengrassCore(Construct):
         )
 
 
-def _iot_arn(resource: str) -> str:
+def _iot_policy(statements: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _exchange_certificate_for(role_alias_arn: str) -> dict[str, Any]:
+    """The statement that lets a certificate get the credentials of this role alias only."""
+    return {
+        "Effect": "Allow",
+        "Action": "iot:AssumeRoleWithCertificate",
+        "Resource": role_alias_arn,
+    }
+
+
+def iot_arn(resource: str) -> str:
+    """The ARN of an IoT ``resource`` (``thing/<name>``, ``cert/*``) in this account and
+    Region."""
     return f"arn:{Aws.PARTITION}:iot:{Aws.REGION}:{Aws.ACCOUNT_ID}:{resource}"
 
 

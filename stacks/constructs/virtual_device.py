@@ -8,7 +8,7 @@ import json
 import shlex
 from pathlib import Path
 
-from aws_cdk import Aws, CfnOutput, CustomResource, Duration, Fn, Stack, Tags
+from aws_cdk import Aws, CfnOutput, CustomResource, Fn, Stack, Tags
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
@@ -16,11 +16,11 @@ from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct, IConstruct
 
-from stacks.build.bundling import PythonBundle
-from stacks.build.python_function import FunctionSpec, python_function
+from stacks.build.custom_resource_function import custom_resource_function
 from stacks.build.requirements import REPO_ROOT
 from stacks.build.virtual_footage import festival_footage
-from stacks.constructs.greengrass_core import GreengrassCore
+from stacks.constructs.asset_access import read_asset_object
+from stacks.constructs.greengrass_core import GreengrassCore, iot_arn
 from stacks.greengrass_components import NUCLEUS, installer_url
 
 CERTIFICATE_HANDLER = REPO_ROOT / "lambdas" / "device_certificate"
@@ -130,13 +130,7 @@ class VirtualCoreDevice(Construct):
                 resources=["*"],
             )
         )
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="ReadFootage",
-                actions=["s3:GetObject"],
-                resources=[self.footage.bucket.arn_for_objects(self.footage.s3_object_key)],
-            )
-        )
+        self.role.add_to_principal_policy(read_asset_object("ReadFootage", self.footage))
         self.role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="ReadDeviceCertificate",
@@ -217,28 +211,16 @@ class VirtualCoreDevice(Construct):
         policy_names: list[str],
         log_retention: logs.RetentionDays,
     ) -> CustomResource:
-        function = python_function(
+        function = custom_resource_function(
             self,
             "CertificateFunction",
-            FunctionSpec(
-                # boto3 comes with the Lambda runtime; nothing else is needed.
-                bundle=PythonBundle(
-                    handler_dir=CERTIFICATE_HANDLER, requirements=(), include_runtime_package=False
-                ),
-                handler="handler.handler",
-                description=f"Makes and retires the certificate of {core.thing_name} "
-                "(virtual device)",
-                service_name="datapalooza-device-certificate",
-                # Detach propagation wait (60 s) plus a few API calls.
-                timeout=Duration.minutes(3),
-                memory_size=256,
-                log_retention=log_retention,
-                tracing=False,  # runs once per deploy and destroy
-            ),
+            handler_dir=CERTIFICATE_HANDLER,
+            description=f"Makes and retires the certificate of {core.thing_name} (virtual device)",
+            service_name="datapalooza-device-certificate",
+            log_retention=log_retention,
         )
         role = function.role
         assert role is not None
-        prefix = f"arn:{Aws.PARTITION}:iot:{Aws.REGION}:{Aws.ACCOUNT_ID}"
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="MakeCertificate",
@@ -270,7 +252,7 @@ class VirtualCoreDevice(Construct):
                     "iot:UpdateCertificate",
                     "iot:DeleteCertificate",
                 ],
-                resources=[f"{prefix}:cert/*"],
+                resources=[iot_arn("cert/*")],
             )
         )
         role.add_to_principal_policy(
@@ -280,16 +262,7 @@ class VirtualCoreDevice(Construct):
                 resources=[self.secret.secret_arn],
             )
         )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="DeleteTheCoreDeviceRecord",
-                actions=["greengrass:DeleteCoreDevice"],
-                resources=[
-                    f"arn:{Aws.PARTITION}:greengrass:{Aws.REGION}:{Aws.ACCOUNT_ID}:"
-                    f"coreDevices:{core.thing_name}"
-                ],
-            )
-        )
+        core.grant_delete_record(role)
         self.certificate_function = function
         resource = CustomResource(
             self,

@@ -18,9 +18,12 @@ from pathlib import Path
 import pytest
 
 from stacks.build.bundling import PipLocalBundling, PythonBundle
+from stacks.build.custom_resource_function import custom_resource_bundle
 from stacks.build.requirements import pinned
 from stacks.challenges.emotion_tracker_stack import TRACKER_PACKAGES
+from stacks.constructs.core_device_teardown import TEARDOWN_HANDLER
 from stacks.constructs.device_program import CAMERA, edge_program
+from stacks.constructs.virtual_device import CERTIFICATE_HANDLER
 
 REPO = Path(__file__).resolve().parents[2]
 LAMBDA_RUNTIME = ("boto3",)
@@ -103,6 +106,33 @@ def test_an_entry_point_imports_only_what_its_bundle_installs(
     loaded = {_norm(d) for d in json.loads(result.stdout)}
     allowed = (_closure(packages) - {_norm(n) for n in left_out}) | {"datapalooza"}
     assert loaded - allowed == set(), f"{module} imports packages its bundle lacks"
+
+
+@pytest.mark.parametrize(
+    "handler_dir",
+    [TEARDOWN_HANDLER, CERTIFICATE_HANDLER],
+    ids=["core-device-teardown", "device-certificate"],
+)
+def test_a_custom_resource_package_carries_the_code_its_handler_shares(
+    handler_dir: Path, tmp_path: Path
+) -> None:
+    # Given the package as cdk deploy builds it (nothing to install: no pip)
+    out = tmp_path / "package"
+    out.mkdir()
+    PipLocalBundling(custom_resource_bundle(handler_dir)).try_bundle(str(out))
+    # Then its handler imports from the package alone, plus boto3 (Lambda's runtime has
+    # it); python -S: no site-packages, so nothing of this repository's checkout is found
+    boto3_dir = Path(metadata.distribution("boto3").locate_file(""))
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", "import handler; print(handler.custom_resource.__file__)"],
+        cwd=out,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PYTHONPATH": f"{out}:{boto3_dir}", "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert Path(result.stdout.strip()) == out / "lambdas" / "shared" / "custom_resource.py"
 
 
 # The edge program's real work, run by this machine's Python with nothing on its path

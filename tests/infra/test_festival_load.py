@@ -5,7 +5,6 @@ figures matching what is deployed."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from aws_cdk import App, Stack, Validations
@@ -17,17 +16,14 @@ from cdk_nag import AwsSolutionsChecks
 from datapalooza import constants
 from datapalooza.deployment import DeploymentShape
 from datapalooza.naming import team_of_stack
-from stacks.app_builder import cdk_json_context
-from stacks.challenges.endpoint_stack import EndpointStack
 from stacks.constructs.festival_alarms import FestivalAlarms
-from stacks.names import AppNames
 from stacks.settings import (
     SERVERLESS_MAX_CONCURRENCY,
     SERVERLESS_MEMORY_SIZES_MB,
     AppSettings,
     SettingsError,
 )
-from tests.infra.conftest import Synth, resources
+from tests.infra.conftest import Synth, endpoint_template, resources
 
 # --- the shipped app ------------------------------------------------------------------
 
@@ -171,22 +167,8 @@ def artifact(model_artifact: Path) -> Path:
     return model_artifact
 
 
-def _endpoint_template(artifact: Path, **context: Any) -> dict[str, Any]:
-    # cdk.json's feature flags and settings, then this test's context on top.
-    app = App(context={**cdk_json_context(), **{f"datapalooza:{k}": v for k, v in context.items()}})
-    settings = AppSettings.from_context(app.node.try_get_context)
-    stack = EndpointStack(
-        app,
-        "Endpoint",
-        settings=settings,
-        names=AppNames.of(settings),
-        model_artifact=artifact,
-    )
-    return Template.from_stack(stack).to_json()
-
-
 def test_target_tracking_on_invocations_per_instance_from_context(artifact: Path) -> None:
-    template = _endpoint_template(
+    template = endpoint_template(
         artifact,
         endpoint_min_instances="2",
         endpoint_max_instances="6",
@@ -217,7 +199,7 @@ def test_target_tracking_on_invocations_per_instance_from_context(artifact: Path
 
 
 def test_serverless_endpoint_from_context(artifact: Path) -> None:
-    template = _endpoint_template(
+    template = endpoint_template(
         artifact, endpoint_serverless_memory_mb="3072", endpoint_serverless_max_concurrency="20"
     )
     (config,) = resources(template, "AWS::SageMaker::EndpointConfig").values()

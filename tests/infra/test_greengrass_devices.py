@@ -24,7 +24,7 @@ from stacks.greengrass_components import (
 )
 from stacks.names import AppNames
 from stacks.settings import GREENGRASS_ARCHITECTURES, AppSettings, SettingsError
-from tests.infra.conftest import Synth, resources
+from tests.infra.conftest import Synth, resources, template_string
 
 REPO = Path(__file__).resolve().parents[2]
 DEVICE_TEMPLATES = ("tracker", "edge")  # the camera lives in Challenge 2's stack
@@ -37,11 +37,10 @@ def _device_templates(synth: Synth) -> dict[str, dict[str, Any]]:
 
 def _render(value: Any) -> str:
     """A template value as the string it becomes in account 111122223333 / eu-west-1."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and "Fn::Join" in value:
-        separator, parts = value["Fn::Join"]
-        return separator.join(_render(p) for p in parts)
+    return template_string(value, token=_pseudo_parameter)
+
+
+def _pseudo_parameter(value: Any) -> str:
     if isinstance(value, dict) and "Ref" in value:
         return {"AWS::Partition": "aws", "AWS::Region": "eu-west-1"}.get(
             value["Ref"], "111122223333"

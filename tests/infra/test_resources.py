@@ -10,9 +10,7 @@ from aws_cdk.assertions import Match
 
 from datapalooza import constants
 from datapalooza.domain.emotions import EXPRESSION_CAVEAT, Emotion
-from stacks.names import AppNames
-from stacks.settings import AppSettings
-from tests.infra.conftest import Synth, resources
+from tests.infra.conftest import Synth, endpoint_template, resources
 
 
 def test_faces_bucket_is_private_encrypted_short_lived_and_logged(synth: Synth) -> None:
@@ -250,24 +248,9 @@ def test_the_endpoint_keeps_its_network_by_default_because_it_writes_crops(synth
 def test_network_isolation_is_a_context_option_that_serves_detections_only(
     tmp_path: Path,
 ) -> None:
-    from aws_cdk import App
-    from aws_cdk.assertions import Template
-
-    from stacks.app_builder import cdk_json_context
-    from stacks.challenges.endpoint_stack import EndpointStack
-
-    app = App(context={**cdk_json_context(), "datapalooza:endpoint_network_isolation": "true"})
-    settings = AppSettings.from_context(app.node.try_get_context)
     artifact = tmp_path / "model.tar.gz"
     artifact.write_bytes(b"only the template is read here")
-    stack = EndpointStack(
-        app,
-        "Isolated",
-        settings=settings,
-        names=AppNames.of(settings),
-        model_artifact=artifact,
-    )
-    template = Template.from_stack(stack).to_json()
+    template = endpoint_template(artifact, endpoint_network_isolation="true")
 
     (model,) = resources(template, "AWS::SageMaker::Model").values()
     assert model["Properties"]["EnableNetworkIsolation"] is True

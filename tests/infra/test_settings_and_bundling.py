@@ -104,6 +104,17 @@ def test_asset_hash_changes_with_the_code_and_only_with_it(tmp_path: Path) -> No
     assert other_platform.fingerprint() != bundle.fingerprint()
 
 
+def test_asset_hash_changes_with_the_shared_code_a_package_carries(tmp_path: Path) -> None:
+    handler, shared = tmp_path / "fn", tmp_path / "shared"
+    for folder in (handler, shared):
+        folder.mkdir()
+        (folder / "module.py").write_text("A = 1\n")
+    bundle = PythonBundle(handler_dir=handler, requirements=(), shared_dirs=(shared,))
+    first = bundle.fingerprint()
+    (shared / "module.py").write_text("A = 2\n")
+    assert bundle.fingerprint() != first
+
+
 def test_every_detector_name_has_a_detector_and_a_device_wheel() -> None:
     """The names the stacks and CLIs accept are exactly the detectors that exist."""
     from datapalooza import constants

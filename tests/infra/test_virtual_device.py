@@ -17,7 +17,6 @@ from typing import Any
 import cv2
 import pytest
 from aws_cdk import App
-from cfnlint.api import ManualArgs, lint
 
 from datapalooza import constants
 from datapalooza.settings import SettingsError
@@ -40,8 +39,14 @@ from stacks.constructs.virtual_device import (
 )
 from stacks.greengrass_components import NUCLEUS, installer_url
 from stacks.settings import AppSettings
-from tests.infra.conftest import Synth, load_json, resources
-from tests.infra.test_nag_and_lint import REDUNDANT_DEPENDS_ON, WORKSHOP_REGIONS
+from tests.infra.conftest import (
+    Synth,
+    lint_problems,
+    load_json,
+    nag_violations,
+    resources,
+    template_string,
+)
 
 INSTANCE = "AWS::EC2::Instance"
 CERTIFICATE = "Custom::GreengrassDeviceCertificate"
@@ -91,12 +96,7 @@ def _devices(virtual: VirtualSynth) -> list[tuple[str, VirtualCoreDevice]]:
 
 def _join(value: Any) -> str:
     """A template string with its tokens shown as {Ref}/{GetAtt} placeholders."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and "Fn::Join" in value:
-        separator, parts = value["Fn::Join"]
-        return separator.join(_join(part) for part in parts)
-    return "{" + json.dumps(value, sort_keys=True) + "}"
+    return template_string(value, token=lambda token: "{" + json.dumps(token, sort_keys=True) + "}")
 
 
 def _user_data(template: dict[str, Any]) -> str:
@@ -314,20 +314,9 @@ def test_instance_type_follows_the_device_architecture() -> None:
 
 
 def test_cdk_nag_and_cfn_lint_are_clean_with_the_virtual_device(virtual: VirtualSynth) -> None:
-    report = load_json(virtual.outdir / "validation-report.json")
-    violations = [
-        (violation["ruleName"], construct["constructPath"])
-        for plugin in report["pluginReports"]
-        for violation in plugin.get("violations", [])
-        for construct in violation["violatingConstructs"]
-    ]
-    assert violations == []
+    assert nag_violations(virtual.outdir) == []
     for name, template in virtual.templates.items():
-        matches = lint(json.dumps(template), config=ManualArgs(regions=WORKSHOP_REGIONS))
-        problems = [
-            m for m in matches if m.rule.id[0] in "EW" and m.rule.id != REDUNDANT_DEPENDS_ON
-        ]
-        assert problems == [], f"{name}: {[str(m) for m in problems]}"
+        assert lint_problems(template) == [], name
 
 
 def _logical_id(template: dict[str, Any], construct_id: str) -> str:

@@ -4,33 +4,20 @@ response to CloudFormation whatever happens (botocore Stubber: moto has no green
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
-from types import ModuleType
+import urllib.request
 from typing import Any
 
 import boto3
 import pytest
 from botocore.stub import Stubber
 
-REPO = Path(__file__).resolve().parents[2]
+from lambdas.core_device_teardown import handler as teardown
+from lambdas.shared import custom_resource
+
 THING = "datapalooza-camera-main-cam-1"
 CERT_A = "a" * 64
 CERT_B = "b" * 64
-
-
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "core_device_teardown_handler", REPO / "lambdas" / "core_device_teardown" / "handler.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-teardown = _load()
 
 
 def _cert_arn(certificate_id: str) -> str:
@@ -94,7 +81,7 @@ def test_detaching_is_awaited_because_iot_applies_it_asynchronously(clients) -> 
         iot_stub.add_response("delete_certificate", {}, None)
         gg_stub.add_response("delete_core_device", {}, None)
         teardown.remove_core_device(THING, iot=iot, greengrass=greengrass, sleep=slept.append)
-    assert slept == [teardown.POLL_S]
+    assert slept == [custom_resource.POLL_S]
 
 
 def test_one_certificate_that_cannot_go_does_not_stop_the_others(clients) -> None:
@@ -118,6 +105,18 @@ def test_one_certificate_that_cannot_go_does_not_stop_the_others(clients) -> Non
         iot_stub.assert_no_pending_responses()  # CERT_B was still removed
 
 
+def test_a_certificate_already_deleted_counts_as_removed(clients) -> None:
+    # (an earlier, interrupted `cdk destroy` got that far)
+    iot, greengrass = clients
+    with Stubber(iot) as iot_stub, Stubber(greengrass) as gg_stub:
+        _expect_detach(iot_stub, [CERT_A])
+        iot_stub.add_client_error("update_certificate", "ResourceNotFoundException", "gone")
+        iot_stub.add_client_error("delete_certificate", "ResourceNotFoundException", "gone")
+        gg_stub.add_response("delete_core_device", {}, None)
+        assert teardown.remove_core_device(THING, iot=iot, greengrass=greengrass) == [CERT_A]
+        iot_stub.assert_no_pending_responses()
+
+
 def _event(request_type: str) -> dict[str, Any]:
     return {
         "RequestType": request_type,
@@ -131,7 +130,7 @@ def _event(request_type: str) -> dict[str, Any]:
 
 def test_cloudformation_always_hears_back(monkeypatch) -> None:
     sent: list[Any] = []
-    monkeypatch.setattr(teardown.urllib.request, "urlopen", sent.append)
+    monkeypatch.setattr(urllib.request, "urlopen", sent.append)
     # Create does nothing but answer
     teardown.handler(_event("Create"), None)
     # A Delete whose AWS calls blow up still answers, FAILED with the reason

@@ -4,17 +4,18 @@ to run twice (botocore Stubber: moto has no greengrassv2)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
-from types import ModuleType
+import sys
+import urllib.request
 from typing import Any
 
 import boto3
 import pytest
 from botocore.stub import Stubber
 
-REPO = Path(__file__).resolve().parents[2]
+from lambdas.device_certificate import handler as certificate
+from lambdas.shared import custom_resource
+
 THING = "datapalooza-camera-main-cam-1"
 POLICY = f"{THING}-greengrass"
 SECRET = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:VirtualCameraCert-abc"
@@ -24,19 +25,6 @@ PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 KEY = "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n"
 DATA_ENDPOINT = "abc123-ats.iot.eu-west-1.amazonaws.com"
 CREDENTIALS_ENDPOINT = "xyz789.credentials.iot.eu-west-1.amazonaws.com"
-
-
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "device_certificate_handler", REPO / "lambdas" / "device_certificate" / "handler.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-certificate = _load()
 
 
 @pytest.fixture
@@ -170,7 +158,7 @@ def test_delete_waits_until_iot_shows_the_certificate_detached(clients) -> None:
             CERT, thing_name=THING, iot=iot, greengrass=greengrass, sleep=slept.append
         )
         iot_stub.assert_no_pending_responses()
-    assert slept == [certificate.POLL_S]
+    assert slept == [custom_resource.POLL_S]
 
 
 def test_delete_twice_is_fine_when_everything_is_already_gone(clients) -> None:
@@ -201,20 +189,35 @@ def test_other_errors_are_not_swallowed(clients) -> None:
             certificate.remove_certificate(CERT, thing_name=THING, iot=iot, greengrass=greengrass)
 
 
-def test_the_response_carries_the_physical_id_and_data() -> None:
-    sent: list[Any] = []
-    event = {
+def _event(request_type: str, properties: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "RequestType": request_type,
         "StackId": "stack",
         "RequestId": "req",
         "LogicalResourceId": "Cert",
         "ResponseURL": "https://cloudformation-custom-resource-response.example/put",
-        "ResourceProperties": {},
+        "ResourceProperties": properties,
     }
-    certificate.respond(event, None, "SUCCESS", "", CERT, {"CertificateId": CERT}, send=sent.append)
+
+
+def _answers(monkeypatch, event: dict[str, Any]) -> list[urllib.request.Request]:
+    """What ``handler(event)`` PUTs to CloudFormation."""
+    sent: list[urllib.request.Request] = []
+    monkeypatch.setattr(urllib.request, "urlopen", sent.append)
+    certificate.handler(event, None)
+    return sent
+
+
+def test_the_response_carries_the_physical_id_and_data(monkeypatch) -> None:
+    made = {"CertificateId": CERT, "DataEndpoint": DATA_ENDPOINT}
+    monkeypatch.setitem(sys.modules, "boto3", _FakeBoto3())
+    monkeypatch.setattr(certificate, "create_certificate", lambda **_kwargs: made)
+    properties = {"ThingName": THING, "PolicyNames": [POLICY], "SecretArn": SECRET}
+    sent = _answers(monkeypatch, _event("Create", properties))
     body = json.loads(sent[0].data)
     assert sent[0].method == "PUT"
     assert body["PhysicalResourceId"] == CERT
-    assert body["Data"] == {"CertificateId": CERT}
+    assert body["Data"] == made
     assert body["Status"] == "SUCCESS"
 
 
@@ -223,7 +226,30 @@ def test_a_failure_is_reported_not_raised(monkeypatch) -> None:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "k")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s")
-    event = {"RequestType": "Create", "ResourceProperties": {"ThingName": THING}}
-    status, reason, physical_id, data = certificate._run(event)
-    assert (status, physical_id, data) == ("FAILED", certificate.NOT_CREATED, {})
-    assert "KeyError" in reason  # PolicyNames missing: named in the reason
+    sent = _answers(monkeypatch, _event("Create", {"ThingName": THING}))
+    body = json.loads(sent[0].data)
+    assert (body["Status"], body["PhysicalResourceId"], body["Data"]) == (
+        "FAILED",
+        certificate.NOT_CREATED,
+        {},
+    )
+    assert "KeyError" in body["Reason"]  # PolicyNames missing: named in the reason
+
+
+def test_a_failed_delete_keeps_the_certificate_as_its_physical_id(monkeypatch) -> None:
+    # CloudFormation must not think the certificate gone: the stack stops, and names why.
+    def refuse(*_args: Any, **_kwargs: Any) -> None:
+        raise certificate.CertificateNotRetired("denied")
+
+    monkeypatch.setitem(sys.modules, "boto3", _FakeBoto3())
+    monkeypatch.setattr(certificate, "remove_certificate", refuse)
+    event = {**_event("Delete", {"ThingName": THING}), "PhysicalResourceId": CERT}
+    body = json.loads(_answers(monkeypatch, event)[0].data)
+    assert (body["Status"], body["PhysicalResourceId"]) == ("FAILED", CERT)
+    assert body["Reason"] == "CertificateNotRetired: denied"
+
+
+class _FakeBoto3:
+    @staticmethod
+    def client(name: str) -> object:
+        return object()
