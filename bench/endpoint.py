@@ -7,7 +7,8 @@ composed into festival frames), in interleaved rounds (A B, then B A, ...):
 - CPU and wall time per frame of the detector alone (in this process) against a full
   HTTP /invocations round trip (decode, detect, crop, store crops, JSON): the round
   trip's CPU is the server's processes' plus this client's. Overhead = round trip CPU
-  per frame / detector CPU per frame; it cannot be below 1 (the round trip runs the
+  per frame / detector CPU per frame, in each round, then the median over the rounds; it
+  cannot be below 1 (the round trip runs the
   same detector on the same frames), so a figure below 1 means the measurement is wrong.
 - Throughput (frames/s) and CPU per frame of the real server with 1 worker against as
   many workers as this machine has cores, 4 concurrent clients.
@@ -293,11 +294,14 @@ def latency(tmp: Path, *, frames_per_resolution: int, rounds: int) -> dict[str, 
                     rounds,
                 )
                 row = {name: medians(r) for name, r in runs.items()}
-                detector_cpu = row["detector"]["cpu_ms"]["median"]
-                row["overhead_cpu"] = row["round_trip"]["cpu_ms"]["median"] / detector_cpu
-                row["overhead_wall"] = (
-                    row["round_trip"]["wall_ms"]["median"] / row["detector"]["wall_ms"]["median"]
-                )
+                # Each round's round trip against the same round's detector (they run
+                # next to each other in either order), then the median: a machine whose
+                # speed drifts between rounds moves both sides of a round alike.
+                for unit in ("cpu", "wall"):
+                    row[f"overhead_{unit}"] = statistics.median(
+                        trip[f"{unit}_ms"] / bare[f"{unit}_ms"]
+                        for trip, bare in zip(runs["round_trip"], runs["detector"], strict=True)
+                    )
                 row["faces_retinaface"] = statistics.mean(len(retina.detect(i)) for i in images)
                 row["faces_libfacedetection"] = statistics.mean(
                     len(libfd.detect(i)) for i in images
