@@ -298,10 +298,12 @@ def latency(tmp: Path, *, frames_per_resolution: int, rounds: int) -> dict[str, 
                 # next to each other in either order), then the median: a machine whose
                 # speed drifts between rounds moves both sides of a round alike.
                 for unit in ("cpu", "wall"):
-                    row[f"overhead_{unit}"] = statistics.median(
+                    by_round = [
                         trip[f"{unit}_ms"] / bare[f"{unit}_ms"]
                         for trip, bare in zip(runs["round_trip"], runs["detector"], strict=True)
-                    )
+                    ]
+                    row[f"overhead_{unit}_by_round"] = by_round
+                    row[f"overhead_{unit}"] = statistics.median(by_round)
                 row["faces_retinaface"] = statistics.mean(len(retina.detect(i)) for i in images)
                 row["faces_libfacedetection"] = statistics.mean(
                     len(libfd.detect(i)) for i in images
