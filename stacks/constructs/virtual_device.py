@@ -283,6 +283,7 @@ class VirtualCoreDevice(Construct):
         with manual provisioning (``--init-config``), running as a system service."""
         root = GREENGRASS_ROOT
         installer_dir = "/opt/GreengrassInstaller"
+        installer_zip = f"/opt/greengrass-nucleus-{NUCLEUS.version}.zip"
         config = "\n".join(
             [
                 "---",
@@ -325,9 +326,10 @@ class VirtualCoreDevice(Construct):
             f'| python3 -c "{split_secret}"',
             f"curl -fsSL {ROOT_CA_URL} -o {root}/AmazonRootCA1.pem",
             # Exactly the pinned nucleus (stacks/greengrass_components.py).
-            f"curl -fsSL {installer_url()} -o /tmp/greengrass-nucleus-{NUCLEUS.version}.zip",
-            f"unzip -q -o /tmp/greengrass-nucleus-{NUCLEUS.version}.zip -d {installer_dir}",
-            f"rm /tmp/greengrass-nucleus-{NUCLEUS.version}.zip",
+            # Beside the installer, not under the world-writable /tmp: root writes it.
+            f"curl -fsSL {installer_url()} -o {installer_zip}",
+            f"unzip -q -o {installer_zip} -d {installer_dir}",
+            f"rm {installer_zip}",
             f"cat > {installer_dir}/config.yaml <<'CONFIG'\n{config}\nCONFIG",
             f"java -Droot={root} -Dlog.store=FILE -jar {installer_dir}/lib/Greengrass.jar "
             f"--init-config {installer_dir}/config.yaml "

@@ -216,6 +216,8 @@ def test_user_data_installs_the_pinned_nucleus_as_the_stacks_thing(virtual: Virt
         # manual provisioning: the installer never gets AWS credentials to provision
         assert "--init-config" in script
         assert "--provision true" not in script
+        # root writes nothing under the world-writable /tmp (a planted link would redirect it)
+        assert "/tmp/" not in script
         assert "amazon-corretto" in script
         assert "python3.12" in script  # device_python from cdk.json
         assert f"{FOOTAGE_PATH}" in script
