@@ -61,19 +61,3 @@ def test_a_record_is_forgotten_after_its_expiry(make_ledger):
     assert ledger.claim(KEY, "", lease_ms=60_000) is None
     ledger.settle(KEY, "", "scored")
     assert ledger.claim(KEY, "", lease_ms=60_000) is None
-
-
-def test_the_sqlite_ledger_syncs_like_the_results_table_it_shares_a_file_with(tmp_path):
-    # One WAL file, one durability policy: a power cut loses the newest claims and the
-    # results they guarded together (see SqlitePersistenceLayer.__init__).
-    import sqlite3
-
-    from datapalooza.adapters.local.sqlite_results_table import SqliteResultsTable
-
-    database = tmp_path / "festival.db"
-    layer = SqlitePersistenceLayer(database)
-    SqliteResultsTable(database)
-    normal = 1
-    assert layer._conn.execute("PRAGMA synchronous").fetchone()[0] == normal
-    assert sqlite3.connect(database).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    layer.close()

@@ -83,4 +83,8 @@ def test_each_adapter_waits_its_busy_timeout_for_a_locked_file(
 
     assert db._query_one("PRAGMA busy_timeout") == (busy_ms,)
     assert db._query_one("PRAGMA journal_mode") == ("wal",)
+    # One durability policy for the file the tracker's claims, results and metrics share:
+    # a power cut loses their newest commits together (SqliteFile.__init__).
+    normal = 1
+    assert db._query_one("PRAGMA synchronous") == (normal,)
     db.close()
