@@ -25,7 +25,11 @@ from botocore.exceptions import ClientError
 log = logging.getLogger()
 log.setLevel(logging.INFO)
 
-DETACH_WAIT_S = 60.0  # DetachThingPrincipal is asynchronous: seconds to propagate
+# DetachThingPrincipal "is asynchronous. It might take several seconds for the detachment
+# to propagate", and a principal or thing already gone answers ResourceNotFoundException:
+# https://docs.aws.amazon.com/iot/latest/apireference/API_DetachThingPrincipal.html
+# (tests/unit/test_core_device_teardown.py waits it out and treats "gone" as done).
+DETACH_WAIT_S = 60.0
 POLL_S = 3.0
 REASON_LIMIT = 1000  # keep the response small; the log has the details
 _GONE = {"ResourceNotFoundException"}
