@@ -2,8 +2,9 @@
 
 Cloud: the camera sends the whole JPEG frame to the SageMaker endpoint
 (``InvokeEndpoint``). Edge: the device detects faces itself and puts only the crops
-into the faces bucket (``PutObject``, one request per crop, with the crop's object
-metadata). Each request's bytes are those of the real request botocore would send: the
+into the faces bucket, as one crop sheet per frame (``PutObject`` with the sheet's
+object metadata; ``datapalooza/crop_sheets.py``), exactly as ``EdgeService`` queues
+them. Each request's bytes are those of the real request botocore would send: the
 request line, every header (SigV4 signature, CustomAttributes, x-amz-meta-*, ...) and
 the body, captured from the real adapters (SageMakerDetectionEndpoint, S3FaceStore) at
 botocore's ``before-send`` event, which answers instead of the network (nothing leaves
@@ -11,7 +12,7 @@ this machine). TLS framing and TCP/IP headers come on top of both paths alike.
 
 Reported across camera JPEG quality 75-90 and 5-30 faces per frame (goal: edge <= 15%
 of the cloud path's bytes everywhere on that grid), plus the edge's CPU per frame
-(detect + crop + encode).
+(detect + crop + sheet).
 
     python bench/devices.py [--quick]   (part of ``python -m bench``)
 """
@@ -35,7 +36,7 @@ sys.path.insert(0, str(REPO))
 from datapalooza.adapters.aws.s3_face_store import S3FaceStore  # noqa: E402
 from datapalooza.adapters.aws.sagemaker_endpoint import SageMakerDetectionEndpoint  # noqa: E402
 from datapalooza.detection import DetectorSettings, load_detector  # noqa: E402
-from datapalooza.detection.face_crops import find_faces  # noqa: E402
+from datapalooza.detection.face_crops import find_faces, pack_sheets  # noqa: E402
 from datapalooza.devices.jpeg import encode_within  # noqa: E402
 from datapalooza.domain.frame_attributes import FrameAttributes  # noqa: E402
 from datapalooza.sources.synthetic import SyntheticFestivalSource  # noqa: E402
@@ -139,7 +140,7 @@ def run(*, quick: bool = False, seed: int = 1) -> dict[str, Any]:
         frames = [source.read() for _ in range(frames_per_cell)]
         # The edge's bytes do not depend on the camera's quality: crops are encoded
         # from the raw frame at the detector settings' quality.
-        edge = {"head": 0, "body": 0, "requests": 0, "metadata": 0, "faces_found": 0}
+        edge = {"head": 0, "body": 0, "requests": 0, "metadata": 0, "faces_found": 0, "crops": 0}
         for frame in frames:
             started = time.process_time()
             detections, crops = find_faces(
@@ -148,15 +149,17 @@ def run(*, quick: bool = False, seed: int = 1) -> dict[str, Any]:
                 settings=settings,
                 attributes=FrameAttributes("main", "cam-1", frame.frame_id, frame.captured_at),
             )
+            sheets = pack_sheets(crops, quality=settings.jpeg_quality)
             edge_cpu_s += time.process_time() - started
             edge_frames += 1
             edge["faces_found"] += len(detections.faces)
-            for crop in crops:
+            edge["crops"] += len(crops)
+            for sheet in sheets:
                 # The JPEG's own headers (tables, everything before the scan data).
-                jpeg_headers.append(crop.jpeg.find(b"\xff\xda"))
-                store.put(crop.key, crop.jpeg, crop.metadata)
+                jpeg_headers.append(sheet.jpeg.find(b"\xff\xda"))
+                store.put(sheet.key, sheet.jpeg, sheet.metadata)
                 edge["metadata"] += sum(
-                    len(f"x-amz-meta-{k}: {v}\r\n".encode()) for k, v in crop.metadata.items()
+                    len(f"x-amz-meta-{k}: {v}\r\n".encode()) for k, v in sheet.metadata.items()
                 )
             for sent in edge_wire.take():
                 edge["head"] += sent["head"]
@@ -179,6 +182,7 @@ def run(*, quick: bool = False, seed: int = 1) -> dict[str, Any]:
                     "camera_quality": quality,
                     "faces_placed": faces,
                     "faces_found": edge["faces_found"] / n,
+                    "crops": edge["crops"] / n,
                     "cloud_bytes": cloud_total,
                     "cloud_body": cloud["body"] / n,
                     "cloud_overhead": cloud["head"] / n,
@@ -201,7 +205,7 @@ def run(*, quick: bool = False, seed: int = 1) -> dict[str, Any]:
         "cloud_request_overhead": cells[0]["cloud_overhead"],
         "edge_request_overhead": sum(per_request) / len(per_request) if per_request else 0.0,
         "edge_cpu_ms_per_frame": 1000 * edge_cpu_s / edge_frames,
-        "crop_jpeg_header_bytes": sum(jpeg_headers) / len(jpeg_headers) if jpeg_headers else 0,
+        "sheet_jpeg_header_bytes": sum(jpeg_headers) / len(jpeg_headers) if jpeg_headers else 0,
         "goals": {
             "edge_bytes_ratio": {
                 "value": worst["ratio"],
@@ -216,23 +220,24 @@ def run(*, quick: bool = False, seed: int = 1) -> dict[str, Any]:
 def print_tables(result: dict[str, Any]) -> None:
     print(
         f"\nEdge vs cloud bytes per frame (1280x720 synthetic crowd, {result['detector']}, "
-        f"crops >= {result['min_face_px']} px at q{result['crop_quality']}; "
+        f"crops >= {result['min_face_px']} px at q{result['crop_quality']} in crop sheets; "
         "request line + headers + body)"
     )
     print(
         f"{'cam q':>6} {'faces':>6} {'found':>6} {'cloud B':>9} {'edge B':>8} {'crops':>6} "
-        f"{'edge hdr B':>11} {'of which meta':>14} {'edge/cloud':>11}"
+        f"{'objects':>8} {'edge hdr B':>11} {'of which meta':>14} {'edge/cloud':>11}"
     )
     for c in result["grid"]:
         print(
             f"{c['camera_quality']:>6} {c['faces_placed']:>6} {c['faces_found']:>6.1f} "
-            f"{c['cloud_bytes']:>9,.0f} {c['edge_bytes']:>8,.0f} {c['edge_requests']:>6.1f} "
+            f"{c['cloud_bytes']:>9,.0f} {c['edge_bytes']:>8,.0f} {c['crops']:>6.1f} "
+            f"{c['edge_requests']:>8.1f} "
             f"{c['edge_overhead']:>11,.0f} {c['edge_metadata']:>14,.0f} {c['ratio']:>10.1%}"
         )
     print(
         f"  per request: InvokeEndpoint head {result['cloud_request_overhead']:,.0f} B, "
         f"PutObject head {result['edge_request_overhead']:,.0f} B; "
-        f"edge CPU {result['edge_cpu_ms_per_frame']:.1f} ms/frame (detect + crop + encode)"
+        f"edge CPU {result['edge_cpu_ms_per_frame']:.1f} ms/frame (detect + crop + sheet)"
     )
 
 

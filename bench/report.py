@@ -223,6 +223,7 @@ def devices_section(r: dict[str, Any]) -> list[str]:
             c["faces_placed"],
             f"{c['faces_found']:.1f}",
             f"{c['cloud_bytes']:,.0f}",
+            f"{c.get('crops', 0):.1f}",
             f"{c['edge_requests']:.1f}",
             f"{c['edge_bytes']:,.0f}",
             f"{c['edge_overhead']:,.0f}",
@@ -235,8 +236,9 @@ def devices_section(r: dict[str, Any]) -> list[str]:
         "## Edge vs cloud bytes (`bench/devices.py`)",
         "",
         "Bytes per frame on the wire: the cloud path's InvokeEndpoint with the whole JPEG "
-        "frame, the edge path's PutObject per face crop (>= "
-        f"{r['min_face_px']} px, JPEG q{r['crop_quality']}). Each request is the real one "
+        "frame, the edge path's PutObject of one crop sheet per frame (face crops >= "
+        f"{r['min_face_px']} px, tiled into 80 px cells, JPEG q{r['crop_quality']}; "
+        "`datapalooza/crop_sheets.py`). Each request is the real one "
         "botocore prepares (request line, SigV4 headers, x-amz-meta-* object metadata, "
         "body with its framing), captured at botocore's `before-send` event. "
         f"{r['frames_per_cell']} synthetic 1280x720 frames per cell.",
@@ -248,6 +250,7 @@ def devices_section(r: dict[str, Any]) -> list[str]:
                 "faces found",
                 "cloud B",
                 "crops",
+                "objects",
                 "edge B",
                 "edge request heads B",
                 "of which metadata B",
@@ -257,7 +260,7 @@ def devices_section(r: dict[str, Any]) -> list[str]:
         ),
         f"Per request: InvokeEndpoint head {r['cloud_request_overhead']:,.0f} B, PutObject "
         f"head {r['edge_request_overhead']:,.0f} B. Edge CPU: "
-        f"{r['edge_cpu_ms_per_frame']:.1f} ms per frame (detect, crop, encode).",
+        f"{r['edge_cpu_ms_per_frame']:.1f} ms per frame (detect, crop, sheet).",
         "",
     ]
 
@@ -406,19 +409,16 @@ def analysis_section(b: dict[str, Any], *, cores: int) -> list[str]:
     if "devices" in b:
         d = b["devices"]
         worst = max(d["grid"], key=lambda c: c["ratio"])
-        head_share = worst["edge_overhead"] / worst["cloud_bytes"]
-        left = (0.15 * worst["cloud_bytes"] - worst["edge_overhead"]) / max(
-            worst["edge_requests"], 1
-        )
+        objects = max(worst["edge_requests"], 1)
         lines += [
             f"- **Edge bytes** (worst {worst['ratio']:.0%} at camera q"
-            f"{worst['camera_quality']}, {worst['faces_placed']} faces): one PutObject per "
-            f"crop costs {d['edge_request_overhead']:,.0f} B of request head, so "
-            f"{worst['edge_requests']:.1f} crops spend {head_share:.0%} of the cloud frame's "
-            f"bytes on heads before any pixel, which leaves {left:,.0f} B per crop for its "
-            f"JPEG (they take {worst['edge_body'] / max(worst['edge_requests'], 1):,.0f} B, of "
-            f"which {d.get('crop_jpeg_header_bytes', 0):,.0f} B are the JPEG's own headers). "
-            "Sending all of a frame's crops in one object would remove most of the heads.",
+            f"{worst['camera_quality']}, {worst['faces_placed']} faces): a frame's "
+            f"{worst.get('crops', 0):.1f} crops go up as {worst['edge_requests']:.1f} crop "
+            f"sheet, one PutObject with {d['edge_request_overhead']:,.0f} B of request head "
+            f"and a {worst['edge_body'] / objects:,.0f} B JPEG (of which "
+            f"{d.get('sheet_jpeg_header_bytes', 0):,.0f} B are its own headers). The "
+            "pixels sent are what the tracker uses: each crop fits an 80 px cell, "
+            "Rekognition's smallest image side.",
         ]
     return [*lines, ""]
 

@@ -204,6 +204,20 @@ def encode_jpeg(image: RGBImage, *, quality: int = 90) -> bytes:
     return bytes(data.tobytes())
 
 
+def shrink_to_fit(image: RGBImage, side: int) -> RGBImage:
+    """``image`` scaled down, aspect kept, so that neither side exceeds ``side`` px (area
+    averaging, as a camera's scaler does); an image that already fits is returned as is."""
+    height, width = image.shape[:2]
+    scale = side / max(height, width)
+    if scale >= 1:
+        return image
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    cv2 = _opencv()
+    if cv2 is None:
+        return np.asarray(Image.fromarray(image, mode="RGB").resize(size, Image.Resampling.BOX))
+    return np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA))
+
+
 def crop_with_margin(image: RGBImage, box: BoundingBox, margin: float) -> RGBImage:
     """Crop ``box`` grown by ``margin`` (a fraction of the box's size) on every side,
     clipped to the frame."""

@@ -1,5 +1,6 @@
 """From a frame to keyed face crops: the one function the endpoint, the edge device
-and the local festival all call."""
+and the local festival all call; and from crops to what is stored (one object per crop
+from the endpoint, crop sheets from an edge device)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from datapalooza.crop_sheets import MAX_TILES, build_sheet
 from datapalooza.detection.settings import DetectorSettings
 from datapalooza.domain.detections import Detection, FrameDetections
 from datapalooza.domain.frame_attributes import FrameAttributes
-from datapalooza.domain.keys import CropKey, epoch_ms, validate_slug
+from datapalooza.domain.keys import CropKey, SheetKey, epoch_ms, validate_slug
 from datapalooza.images import crop_with_margin, encode_jpeg
 from datapalooza.ports import FaceDetector, FaceStore, RGBImage, StoreError
 
@@ -20,12 +22,14 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class FaceCrop:
-    """A face ready to store: its detection (with key), the JPEG bytes and the object
-    metadata. Metadata holds no personal data: stage, camera, frame id, box."""
+    """A face ready to store: its detection (with key), the JPEG bytes, the object
+    metadata and the crop's pixels (for a crop sheet). Metadata holds no personal data:
+    stage, camera, frame id, box."""
 
     detection: Detection
     jpeg: bytes
     metadata: dict[str, str]
+    pixels: RGBImage
 
     @property
     def key(self) -> str:
@@ -61,14 +65,12 @@ def find_faces(
         if detection.size_px >= settings.min_face_px:
             key = str(CropKey(stage, captured_at, frame_id, len(crops)))
             detection = replace(detection, crop_key=key)
-            jpeg = encode_jpeg(
-                crop_with_margin(image, raw.box, settings.crop_margin),
-                quality=settings.jpeg_quality,
-            )
+            pixels = crop_with_margin(image, raw.box, settings.crop_margin)
             crops.append(
                 FaceCrop(
                     detection=detection,
-                    jpeg=jpeg,
+                    jpeg=encode_jpeg(pixels, quality=settings.jpeg_quality),
+                    pixels=pixels,
                     metadata={
                         "stage": stage,
                         "camera": camera,
@@ -91,6 +93,43 @@ def find_faces(
         faces=tuple(detections),
     )
     return frame, crops
+
+
+@dataclass(frozen=True, slots=True)
+class SheetObject:
+    """A crop sheet ready to store: its key, JPEG and metadata (the frame's stage,
+    camera, frame id and model id, and the sheet's layout)."""
+
+    key: str
+    jpeg: bytes
+    metadata: dict[str, str]
+    faces: int
+
+
+SHEET_METADATA = ("stage", "camera", "frame-id", "model-id")
+"""What a sheet's metadata repeats from its crops' (per-face boxes go over MQTT)."""
+
+
+def pack_sheets(crops: Sequence[FaceCrop], *, quality: int) -> list[SheetObject]:
+    """A frame's crops as crop sheets of up to MAX_TILES tiles (``datapalooza/crop_sheets.py``):
+    what an edge device uploads instead of one object per crop."""
+    sheets = []
+    for first in range(0, len(crops), MAX_TILES):
+        part = crops[first : first + MAX_TILES]
+        key = CropKey.parse(part[0].key)
+        sheet = build_sheet([crop.pixels for crop in part], quality=quality)
+        common = {
+            name: part[0].metadata[name] for name in ("stage", "camera", "frame-id", "model-id")
+        }
+        sheets.append(
+            SheetObject(
+                key=str(SheetKey(key.stage, key.captured_at, key.frame_id, key.index)),
+                jpeg=sheet.jpeg,
+                metadata={**common, **sheet.layout.metadata()},
+                faces=len(part),
+            )
+        )
+    return sheets
 
 
 def store_crops(crops: Sequence[FaceCrop], store: FaceStore) -> None:

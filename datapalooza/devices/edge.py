@@ -1,10 +1,12 @@
 """The edge service (Challenge 3): inference on the device.
 
 A loop reads frames, runs the same face detector as the endpoint, crops the faces big
-enough to score, and puts only the crops into the faces bucket, with the same keys and
-metadata as the endpoint. Every crop goes through the on-disk ForwardQueue first, so an
-outage or a crash loses nothing that was captured. Stats (fps, faces, bytes uploaded,
-queue depth) go out over MQTT on ``datapalooza/{stage}/edge-stats``.
+enough to score, and puts only the crops into the faces bucket: one crop sheet per frame
+(``datapalooza/crop_sheets.py``), which the tracker cuts back into the crops the
+endpoint would have stored, under the same crop keys. Every sheet goes through the
+on-disk ForwardQueue first, so an outage or a crash loses nothing that was captured.
+Stats (fps, faces, bytes uploaded, queue depth) go out over MQTT on
+``datapalooza/{stage}/edge-stats``.
 
 Privacy: frames live in memory only for the time it takes to detect faces; the only
 image of a frame ever written is the optional blurred, pixelated preview.
@@ -22,14 +24,14 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from datapalooza import constants
-from datapalooza.detection.face_crops import find_faces
+from datapalooza.detection.face_crops import find_faces, pack_sheets
 from datapalooza.detection.settings import DetectorSettings
 from datapalooza.devices.forward_queue import ForwardQueue, QueueFull
 from datapalooza.devices.frame_loop import DeviceSettings, FrameLoop, LoopCounters
 from datapalooza.devices.preview import PREVIEW_TEMP_PREFIX, blurred_preview, write_preview
 from datapalooza.domain.backoff import Backoff
 from datapalooza.domain.frame_attributes import FrameAttributes
-from datapalooza.domain.keys import CropKey, InvalidKey
+from datapalooza.domain.keys import InvalidKey, parse_object_key
 from datapalooza.ports import FaceDetector, FaceStore, Publisher, StoreError
 from datapalooza.settings import EnvReaders, SettingsError
 from datapalooza.sources.base import Frame, FrameSource
@@ -89,13 +91,13 @@ class EdgeStats(LoopCounters):
     """Counters since start; published periodically and returned by run()."""
 
     faces: int = 0
-    crops: int = 0
-    uploaded: int = 0
+    crops: int = 0  # faces big enough to score, queued in crop sheets
+    uploaded: int = 0  # objects (crop sheets) uploaded
     bytes_uploaded: int = 0
     upload_errors: int = 0
     store_rejections: int = 0
-    dropped: int = 0
-    set_aside: int = 0  # queued crops whose key no store accepts (moved to corrupt/)
+    dropped: int = 0  # queued objects lost to a full queue or to their age
+    set_aside: int = 0  # queued objects whose key no store accepts (moved to corrupt/)
     queue_depth: int = 0
     queue_bytes: int = 0
     fps: float = 0.0
@@ -103,7 +105,7 @@ class EdgeStats(LoopCounters):
 
 
 class EdgeService:
-    """Frames -> detector -> crops -> on-disk queue -> FaceStore, with stats over MQTT."""
+    """Frames -> detector -> crop sheets -> on-disk queue -> FaceStore, with stats over MQTT."""
 
     def __init__(
         self,
@@ -152,7 +154,8 @@ class EdgeService:
 
     # -- one frame ------------------------------------------------------------------------
     def process(self, frame: Frame) -> int:
-        """Detect, crop and queue one frame's faces; return how many crops were queued."""
+        """Detect and crop one frame's faces and queue them as crop sheets; return how
+        many crops were queued."""
         detections, crops = find_faces(
             frame.image,
             detector=self._detector,
@@ -164,16 +167,18 @@ class EdgeService:
         self.stats.frames += 1
         self._window_frames += 1
         self.stats.faces += len(detections.faces)
-        for crop in crops:
+        queued = 0
+        for sheet in pack_sheets(crops, quality=self._detector_settings.jpeg_quality):
             try:
-                self.queue.push(crop.key, crop.jpeg, crop.metadata)
+                self.queue.push(sheet.key, sheet.jpeg, sheet.metadata)
             except QueueFull as exc:
                 self.stats.dropped += 1
-                log.error("dropping crop: %s", exc)
+                log.error("dropping a crop sheet of %d faces: %s", sheet.faces, exc)
                 continue
-            self.stats.crops += 1
+            queued += sheet.faces
+        self.stats.crops += queued
         self._maybe_preview(frame, detections.faces)
-        return len(crops)
+        return queued
 
     def _maybe_preview(self, frame: Frame, faces: Any) -> None:
         path = self.settings.preview_path
@@ -188,9 +193,9 @@ class EdgeService:
 
     # -- uploads --------------------------------------------------------------------------
     def drain(self, *, limit: int | None = None) -> int:
-        """Upload queued crops, oldest first, until the queue is empty, ``limit`` uploads
-        were made, or the store fails (then wait for the backoff before trying again).
-        Return how many were uploaded."""
+        """Upload queued objects (crop sheets), oldest first, until the queue is empty,
+        ``limit`` uploads were made, or the store fails (then wait for the backoff before
+        trying again). Return how many were uploaded."""
         self.stats.dropped += self.queue.expire()
         uploaded = 0
         while limit is None or uploaded < limit:
@@ -200,7 +205,7 @@ class EdgeService:
             if entry is None:
                 break
             try:
-                CropKey.parse(entry.key)
+                parse_object_key(entry.key)
             except InvalidKey as exc:
                 # A retry cannot fix the key; set it aside rather than block the queue.
                 self.queue.set_aside(entry, str(exc))
@@ -211,7 +216,7 @@ class EdgeService:
             except StoreError as exc:
                 self._upload_failed(exc, transient=exc.transient)
                 break
-            except Exception as exc:  # an adapter bug must not lose crops
+            except Exception as exc:  # an adapter bug must not lose what is queued
                 log.exception("unexpected error uploading %s", entry.key)
                 self.stats.unexpected_errors += 1
                 self._upload_failed(exc, transient=True)
@@ -229,7 +234,7 @@ class EdgeService:
         delay = self._backoff.next_delay()
         if transient:
             log.warning(
-                "upload failed (%s); %d crops queued on disk; retrying in %.1fs",
+                "upload failed (%s); %d crop sheets queued on disk; retrying in %.1fs",
                 exc,
                 len(self.queue),
                 delay,
@@ -242,7 +247,7 @@ class EdgeService:
             log.error(
                 "THE FACE STORE REJECTS UPLOADS: %s. This will not fix itself: check the "
                 "device role's s3:PutObject permission on faces/* and the bucket name. "
-                "%d crops are kept on disk; next try in %.0fs",
+                "%d crop sheets are kept on disk; next try in %.0fs",
                 exc,
                 len(self.queue),
                 delay,
@@ -278,15 +283,15 @@ class EdgeService:
 
     # -- the loop -------------------------------------------------------------------------
     def step(self) -> bool:
-        """Read one frame, queue its crops, and upload a little more than it added.
+        """Read one frame, queue its crop sheets, and upload what is queued.
         False after a source failure (the loop backs off)."""
         frame = self._loop.read()
         if frame is None:
             return False
-        added = self.process(frame)
+        self.process(frame)
         del frame  # never keep frames
-        # Upload twice as fast as crops arrive so a backlog shrinks.
-        self.drain(limit=max(16, 2 * added))
+        # At most 16 uploads per frame, while a frame adds one sheet: a backlog shrinks.
+        self.drain(limit=16)
         return True
 
     def run(
@@ -330,7 +335,7 @@ class EdgeService:
             now = self._monotonic()
             if deadline is not None and now >= deadline:
                 log.error(
-                    "edge: %d crops still queued in %s after %.0fs; they are kept for the next run",
+                    "edge: %d crop sheets still queued in %s after %.0fs; kept for the next run",
                     len(self.queue),
                     self.queue.directory,
                     timeout_s,

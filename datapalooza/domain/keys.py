@@ -1,6 +1,12 @@
 """The crop key scheme and stage names.
 
-Keys look like ``faces/{stage}/{YYYY}/{MM}/{DD}/{HH}/{epoch_ms}-{frame_id}-{i}.jpg``.
+A face crop's key is ``faces/{stage}/{YYYY}/{MM}/{DD}/{HH}/{epoch_ms}-{frame_id}-{i}.jpg``:
+face ``i`` of a frame. The endpoint stores one object per crop under that key; an edge
+device stores a frame's crops as crop sheets (``datapalooza/crop_sheets.py``), each
+holding faces ``first`` to ``first + n - 1`` under
+``faces/{stage}/{YYYY}/{MM}/{DD}/{HH}/{epoch_ms}-{frame_id}-{first}.sheet.jpg``, and the
+tracker names each face in a sheet by its crop key. The two spellings never collide:
+a frame id holds no dot.
 Stage, camera and frame ids are slugs: they are validated, never trusted into paths.
 Times are validated too, against two stated windows:
 
@@ -24,8 +30,11 @@ SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$"
 _SLUG = re.compile(SLUG_PATTERN)
 _KEY = re.compile(
     r"^faces/(?P<stage>[a-z0-9-]{1,40})/(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})/(?P<h>\d{2})/"
-    r"(?P<ms>\d{1,15})-(?P<frame>[a-z0-9-]{1,40})-(?P<i>\d{1,4})\.jpg$"
+    r"(?P<ms>\d{1,15})-(?P<frame>[a-z0-9-]{1,40})-(?P<i>\d{1,4})(?P<sheet>\.sheet)?\.jpg$"
 )
+SHEET_SUFFIX = ".sheet.jpg"
+MAX_FACES_PER_FRAME = 10_000
+"""Face indexes of a frame run from 0 to 9,999 (four digits in a key)."""
 
 
 KEY_TIME_MIN = datetime(2000, 1, 1, tzinfo=UTC)
@@ -120,7 +129,7 @@ class CropKey:
                 f"captured_at {self.captured_at.isoformat()} is outside the key range "
                 f"{KEY_TIME_MIN:%Y-%m-%d} to {KEY_TIME_MAX:%Y-%m-%d}"
             )
-        if not 0 <= self.index < 10_000:
+        if not 0 <= self.index < MAX_FACES_PER_FRAME:
             raise ValueError(f"face index {self.index} out of range")
 
     @property
@@ -136,24 +145,57 @@ class CropKey:
 
     @classmethod
     def parse(cls, key: str) -> CropKey:
-        """Parse a key; raise InvalidKey for anything outside the scheme."""
-        match = _KEY.match(key)
-        if not match:
-            raise InvalidKey(f"{key!r} is not a face crop key ({FACES_PREFIX}<stage>/...)")
-        try:
-            validate_slug(match["stage"], what="stage")
-            validate_slug(match["frame"], what="frame id")
-        except InvalidName as exc:
-            raise InvalidKey(str(exc)) from exc
-        try:
-            captured_at = time_from_epoch_ms(int(match["ms"]))
-        except TimeOutOfRange as exc:
-            raise InvalidKey(f"{key!r}: {exc}") from exc
-        hour_path = f"{captured_at:%Y/%m/%d/%H}"
-        if hour_path != f"{match['y']}/{match['m']}/{match['d']}/{match['h']}":
-            raise InvalidKey(f"{key!r}: the date path does not match the timestamp")
-        parsed = cls(match["stage"], captured_at, match["frame"], int(match["i"]))
-        if str(parsed) != key:
-            # Leading zeros: a second spelling of the same crop would be scored twice.
-            raise InvalidKey(f"{key!r} is not in canonical form; it is {str(parsed)!r}")
+        """Parse a crop key; raise InvalidKey for anything outside the scheme (a crop
+        sheet's key included)."""
+        parsed = parse_object_key(key)
+        if not isinstance(parsed, CropKey):
+            raise InvalidKey(f"{key!r} is a crop sheet's key, not a face crop's")
         return parsed
+
+
+@dataclass(frozen=True, slots=True)
+class SheetKey:
+    """The parts of one crop sheet's object key: faces ``first`` onwards of a frame."""
+
+    stage: str
+    captured_at: datetime
+    frame_id: str
+    first: int
+
+    def __post_init__(self) -> None:
+        self.face(0)  # validates stage, frame id, time and the first index
+
+    def face(self, offset: int) -> CropKey:
+        """The crop key of the sheet's tile ``offset``: face ``first + offset``."""
+        return CropKey(self.stage, self.captured_at, self.frame_id, self.first + offset)
+
+    def __str__(self) -> str:
+        return str(self.face(0)).removesuffix(".jpg") + SHEET_SUFFIX
+
+
+def parse_object_key(key: str) -> CropKey | SheetKey:
+    """Parse the key of an object in the faces bucket: a face crop or a crop sheet.
+    Raise InvalidKey for anything outside the scheme."""
+    if not isinstance(key, str):
+        raise InvalidKey(f"{key!r} is not a face crop key")
+    match = _KEY.match(key)
+    if not match:
+        raise InvalidKey(f"{key!r} is not a face crop key ({FACES_PREFIX}<stage>/...)")
+    try:
+        validate_slug(match["stage"], what="stage")
+        validate_slug(match["frame"], what="frame id")
+    except InvalidName as exc:
+        raise InvalidKey(str(exc)) from exc
+    try:
+        captured_at = time_from_epoch_ms(int(match["ms"]))
+    except TimeOutOfRange as exc:
+        raise InvalidKey(f"{key!r}: {exc}") from exc
+    hour_path = f"{captured_at:%Y/%m/%d/%H}"
+    if hour_path != f"{match['y']}/{match['m']}/{match['d']}/{match['h']}":
+        raise InvalidKey(f"{key!r}: the date path does not match the timestamp")
+    kind = SheetKey if match["sheet"] else CropKey
+    parsed = kind(match["stage"], captured_at, match["frame"], int(match["i"]))
+    if str(parsed) != key:
+        # Leading zeros: a second spelling of the same crop would be scored twice.
+        raise InvalidKey(f"{key!r} is not in canonical form; it is {str(parsed)!r}")
+    return parsed

@@ -196,14 +196,17 @@ class MosaicAnalyzer:
         self.max_batch = max_tiles
 
     def analyze(self, crops: Sequence[bytes]) -> list[AnalyzedFace]:
+        try:
+            images = [decode_image(crop) for crop in crops]
+        except BadImage as exc:
+            raise AnalyzerError(f"crop is not a usable image: {exc}", transient=False) from exc
+        return self.analyze_decoded(images)
+
+    def analyze_decoded(self, images: Sequence[RGBImage]) -> list[AnalyzedFace]:
+        """``analyze`` for crops the tracker has already decoded (and a sheet's tiles)."""
         results: list[AnalyzedFace] = []
-        for start in range(0, len(crops), self.max_batch):
-            chunk = crops[start : start + self.max_batch]
-            try:
-                images = [decode_image(crop) for crop in chunk]
-            except BadImage as exc:
-                raise AnalyzerError(f"crop is not a usable image: {exc}", transient=False) from exc
-            mosaic = compose(images)
+        for start in range(0, len(images), self.max_batch):
+            mosaic = compose(images[start : start + self.max_batch])
             faces = self.source.detect_faces(encode_within_limit(mosaic.image))
             results.extend(assign_faces(mosaic, faces))
         return results

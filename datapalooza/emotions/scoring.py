@@ -1,6 +1,9 @@
 """The emotion tracker: face crops in, scores, results items and metrics out.
 
 ``score_crops`` is the one function the Lambda handler and the local festival call.
+A delivered object is a face crop (from the endpoint) or a crop sheet (from an edge
+device, ``datapalooza/crop_sheets.py``): a sheet is cut into its crops, each named by
+its face's crop key, and from there every crop goes the same way.
 Every crop ends in exactly one CropStatus, logged with its key; only FAILED crops
 (something that may work on a retry) make their delivery item fail, so SQS redrives
 them and, after the last retry, parks them in the dead-letter queue.
@@ -8,27 +11,33 @@ them and, after the last retry, parks them in the dead-letter queue.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import TypeVar
 
 from datapalooza.constants import (
     CROP_MISSING_METRIC,
     CROP_REJECTED_METRIC,
     NO_FACE_FOUND_METRIC,
 )
+from datapalooza.crop_sheets import SheetError, SheetLayout
 from datapalooza.domain.keys import (
     CAPTURE_WINDOW_FUTURE,
+    SHEET_SUFFIX,
     CropKey,
     InvalidKey,
     InvalidName,
+    SheetKey,
+    parse_object_key,
     validate_slug,
 )
 from datapalooza.emotions.settings import TrackerSettings
-from datapalooza.images import BadImage, decode_image
+from datapalooza.images import BadImage, decode_image, encode_jpeg
 from datapalooza.ports import (
     AnalyzedFace,
     AnalyzerError,
@@ -47,6 +56,7 @@ from datapalooza.ports import (
 from datapalooza.system.storage_errors import is_storage_full
 
 logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 UNKNOWN_CAMERA = "unknown"
 DEFAULT_LEASE_MS = 5 * 60 * 1000
@@ -69,7 +79,8 @@ class CropStatus(StrEnum):
 class CropRef:
     """A crop to score: its object key, the delivery item it came in (an SQS message
     id, or the S3 record's position), its size when the notification says, and its
-    version (S3 version id or ETag; "" where keys are never rewritten)."""
+    version (S3 version id or ETag; "" where keys are never rewritten). A crop cut from
+    a sheet has its face's crop key and the sheet's item and version."""
 
     key: str
     item_id: str
@@ -108,10 +119,22 @@ class ScoringReport:
 class _Pending:
     ref: CropRef
     key: CropKey
-    body: bytes
+    body: bytes | None
+    """The crop's JPEG; None for a tile of a sheet, which exists only decoded."""
     camera: str
     image: RGBImage | None = None
     """The crop decoded when it was checked, kept for a DecodedCropAnalyzer."""
+
+    def jpeg(self) -> bytes:
+        """The crop as JPEG bytes, for an analyzer that reads JPEGs (Rekognition)."""
+        if self.body is None:
+            assert self.image is not None
+            self.body = encode_jpeg(self.image, quality=SHEET_TILE_QUALITY)
+        return self.body
+
+
+SHEET_TILE_QUALITY = 95
+"""A sheet's tile re-encoded for an analyzer that reads JPEG bytes loses next to nothing."""
 
 
 def score_crops(
@@ -132,7 +155,7 @@ def score_crops(
     A crop that raises anything is FAILED on its own; its neighbours are scored. Only a
     full local disk (datapalooza.system.storage_errors) is raised: no crop is to blame for it
     and retrying each would only park them all as dead."""
-    outcomes: dict[int, CropOutcome] = {}
+    outcomes: list[CropOutcome | None] = []
     pending: list[tuple[int, _Pending]] = []
     claimed: list[int] = []
     seen: set[str] = set()
@@ -140,28 +163,38 @@ def score_crops(
     # those pixels instead of decoding the JPEG a second time (half the local tracker's
     # CPU, docs/benchmarks.md).
     keep_images = isinstance(analyzer, DecodedCropAnalyzer)
-    for position, ref in enumerate(refs):
+
+    def take(ref: CropRef, load: Callable[[], _Pending | CropOutcome] | _Pending) -> None:
+        """Give ``ref`` its slot: a duplicate, an earlier outcome, or loaded and pending
+        (``load`` is called only once the crop is claimed)."""
+        position = len(outcomes)
+        outcomes.append(None)
         if ref.key in seen:
             outcomes[position] = CropOutcome(ref, CropStatus.DUPLICATE, "repeated in this batch")
-            continue
+            return
         seen.add(ref.key)
         if ledger is not None:
             earlier = _claim(ref, ledger, lease_ms)
             if earlier is not None:
                 outcomes[position] = earlier
-                continue
+                return
             claimed.append(position)
-        try:
-            loaded = _load(ref, store, settings, keep_image=keep_images)
-        except Exception as exc:  # one crop that breaks a parser never fails its neighbours
-            if is_storage_full(exc):
-                raise
-            logger.exception("crop %s could not be loaded", ref.key, extra={"key": ref.key})
-            loaded = CropOutcome(ref, CropStatus.FAILED, f"could not load the crop: {exc!r}")
+        loaded = load if isinstance(load, _Pending) else _guarded(ref, load)
         if isinstance(loaded, CropOutcome):
             outcomes[position] = loaded
         else:
             pending.append((position, loaded))
+
+    for ref in refs:
+        if not ref.key.endswith(SHEET_SUFFIX):
+            take(ref, functools.partial(_load, ref, store, settings, keep_image=keep_images))
+            continue
+        opened = _guarded(ref, functools.partial(_open_sheet, ref, store, settings))
+        if isinstance(opened, CropOutcome):  # the whole sheet is missing or unusable
+            outcomes.append(opened)
+            continue
+        for tile in opened:
+            take(tile.ref, tile)
 
     batch = max(1, analyzer.max_batch)
     for start in range(0, len(pending), batch):
@@ -169,13 +202,25 @@ def score_crops(
         for position, outcome in _score(chunk, analyzer, results, settings):
             outcomes[position] = outcome
 
-    report = ScoringReport([outcomes[i] for i in range(len(refs))])
+    report = ScoringReport([o for o in outcomes if o is not None])
     for outcome in report.outcomes:
         _log(outcome)
     _emit_metrics(report, metrics)
     if ledger is not None:
-        _settle([outcomes[i] for i in claimed], ledger)
+        _settle([o for i in claimed if (o := outcomes[i]) is not None], ledger)
     return report
+
+
+def _guarded(ref: CropRef, load: Callable[[], _T]) -> _T | CropOutcome:
+    """``load()``, or FAILED for ``ref`` if it raises: one object that breaks a parser
+    never fails its neighbours."""
+    try:
+        return load()
+    except Exception as exc:
+        if is_storage_full(exc):
+            raise
+        logger.exception("crop %s could not be loaded", ref.key, extra={"key": ref.key})
+        return CropOutcome(ref, CropStatus.FAILED, f"could not load the crop: {exc!r}")
 
 
 def _claim(ref: CropRef, ledger: OutcomeLedger, lease_ms: int) -> CropOutcome | None:
@@ -217,6 +262,44 @@ def _load(
         key = CropKey.parse(ref.key)
     except InvalidKey as exc:
         return CropOutcome(ref, CropStatus.REJECTED, f"not a face crop key: {exc}")
+    fetched = _fetch(ref, key, store, settings)
+    if isinstance(fetched, CropOutcome):
+        return fetched
+    body, metadata, image = fetched
+    return _Pending(ref, key, body, _camera(metadata), image if keep_image else None)
+
+
+def _open_sheet(
+    ref: CropRef, store: FaceStore, settings: TrackerSettings
+) -> list[_Pending] | CropOutcome:
+    """A crop sheet's tiles, each a decoded crop under its face's crop key; or the
+    sheet's one outcome when it cannot be read (missing, not a sheet, a bad layout)."""
+    try:
+        key = parse_object_key(ref.key)
+    except InvalidKey as exc:
+        return CropOutcome(ref, CropStatus.REJECTED, f"not a crop sheet key: {exc}")
+    assert isinstance(key, SheetKey)  # the key ends in SHEET_SUFFIX
+    fetched = _fetch(ref, key, store, settings)
+    if isinstance(fetched, CropOutcome):
+        return fetched
+    _, metadata, image = fetched
+    try:
+        layout = SheetLayout.from_metadata(metadata)
+        tiles = layout.cut(image)
+        faces = [key.face(offset) for offset in range(len(tiles))]
+    except (SheetError, ValueError) as exc:  # ValueError: face indexes past the scheme's
+        return CropOutcome(ref, CropStatus.REJECTED, f"not a usable crop sheet: {exc}")
+    camera = _camera(metadata)
+    return [
+        _Pending(CropRef(str(face), ref.item_id, None, ref.version), face, None, camera, tile)
+        for face, tile in zip(faces, tiles, strict=True)
+    ]
+
+
+def _fetch(
+    ref: CropRef, key: CropKey | SheetKey, store: FaceStore, settings: TrackerSettings
+) -> tuple[bytes, Mapping[str, str], RGBImage] | CropOutcome:
+    """The object's bytes, metadata and decoded pixels, checked against the limits."""
     if key.captured_at > datetime.now(UTC) + CAPTURE_WINDOW_FUTURE:
         # No endpoint writes such a key (it refuses the request): someone wrote it past
         # the contract. Scoring it would put a result in the dashboard's future.
@@ -240,7 +323,7 @@ def _load(
         image = decode_image(body, max_bytes=settings.max_crop_bytes)
     except BadImage as exc:
         return CropOutcome(ref, CropStatus.REJECTED, f"{exc.code}: {exc}")
-    return _Pending(ref, key, body, _camera(metadata), image if keep_image else None)
+    return body, metadata, image
 
 
 def _camera(metadata: Mapping[str, str]) -> str:
@@ -264,7 +347,7 @@ def _score(
         if isinstance(analyzer, DecodedCropAnalyzer) and len(images) == len(chunk):
             analyzed = analyzer.analyze_decoded(images)
         else:
-            analyzed = analyzer.analyze([item.body for _, item in chunk])
+            analyzed = analyzer.analyze([item.jpeg() for _, item in chunk])
         if len(analyzed) != len(chunk):
             raise AnalyzerError(
                 f"{analyzer.name} answered {len(analyzed)} results for {len(chunk)} crops",
@@ -389,6 +472,6 @@ def _emit_metrics(report: ScoringReport, metrics: MetricsSink) -> None:
 def _stage_of(key: str) -> str:
     """The stage of a key for counting; keys outside the scheme count under 'invalid'."""
     try:
-        return CropKey.parse(key).stage
+        return parse_object_key(key).stage
     except (ValueError, OverflowError):  # InvalidKey, or a date the calendar cannot hold
         return "invalid"

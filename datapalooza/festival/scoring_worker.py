@@ -60,8 +60,13 @@ class ScoringWorker:
             return 0
         refs = [CropRef(key=n.key, item_id=n.key, size=n.size) for n in pending]
         outcomes = self._track(refs)
-        failed = {o.ref.key: o.detail for o in outcomes if o.status is CropStatus.FAILED}
-        finished = [o.ref.key for o in outcomes if o.status is not CropStatus.FAILED]
+        # A notification names one object: a crop, or a crop sheet whose tiles each have
+        # an outcome. It is done when none of its crops failed.
+        failed: dict[str, str] = {}
+        for outcome in outcomes:
+            if outcome.status is CropStatus.FAILED:
+                failed.setdefault(outcome.ref.item_id, outcome.detail)
+        finished = [n.key for n in pending if n.key not in failed]
         self._notifications.done(finished)
         dead = self._notifications.failed(failed) if failed else []
         for outcome in outcomes:

@@ -1,20 +1,21 @@
-"""The edge Lambda handler with the real detector, storing crops in a DirectoryFaceStore."""
+"""The edge Lambda handler with the real detector, storing crop sheets in a
+DirectoryFaceStore."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore
 from datapalooza.adapters.local.log_publisher import InMemoryPublisher
-from datapalooza.domain.keys import CropKey
+from datapalooza.crop_sheets import CELL_PX, SheetLayout
+from datapalooza.domain.keys import SheetKey, parse_object_key
+from datapalooza.images import decode_image
 from tests.integration.test_camera_endpoint import load_entry, wait_until
 
 
-def test_edge_handler_stores_only_face_crops_with_keys_and_metadata(
+def test_edge_handler_stores_one_crop_sheet_per_frame_of_faces_big_enough(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("AWS_IOT_THING_NAME", raising=False)
@@ -33,18 +34,19 @@ def test_edge_handler_stores_only_face_crops_with_keys_and_metadata(
     finally:
         edge_lambda.stop()
     keys = list(store.keys())
-    assert service.stats.frames == 3
-    assert len(keys) == service.stats.crops >= 6
+    assert service.stats.frames == len(keys) == 3
+    tiles = []
     for key in keys:
-        parsed = CropKey.parse(key)
-        _body, metadata = store.get(key)
-        assert parsed.stage == "dance"
+        parsed = parse_object_key(key)
+        assert isinstance(parsed, SheetKey) and parsed.stage == "dance" and parsed.first == 0
+        body, metadata = store.get(key)
         assert metadata["stage"] == "dance" and metadata["camera"] == "edge-1"
         assert metadata["frame-id"] == parsed.frame_id
-        box = json.loads(metadata["box"])
-        assert 0 <= box["Left"] <= 1 and 0 < box["Width"] <= 1
-        with Image.open(tmp_path / "bucket" / key) as crop:
-            assert crop.format == "JPEG" and min(crop.size) >= 40  # only faces big enough
+        assert "box" not in metadata  # boxes go over MQTT with the detections
+        tiles += SheetLayout.from_metadata(metadata).cut(decode_image(body))
+    assert len(tiles) == service.stats.crops >= 6
+    # Only faces big enough: a 40 px face with its margin stays over 40 px in its cell.
+    assert all(40 <= max(t.shape[:2]) <= CELL_PX and min(t.shape[:2]) >= 40 for t in tiles)
     stats = broker.messages("datapalooza/dance/edge-stats")[-1].payload
     assert stats["Uploaded"] == len(keys) and stats["QueueDepth"] == 0
     assert stats["BytesUploaded"] == sum(len(store.get(k)[0]) for k in keys)

@@ -3,6 +3,7 @@
 import json
 
 import boto3
+import numpy as np
 import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
@@ -18,7 +19,8 @@ KEY = "faces/main/2026/07/04/21/1783198800000-f1-{}.jpg"
 
 def crop(i: int) -> FaceCrop:
     detection = Detection(BoundingBox(0.1, 0.1, 0.2, 0.2), 99.0, 80, crop_key=KEY.format(i))
-    return FaceCrop(detection, b"\xff\xd8jpeg%d" % i, {"stage": "main", "camera": "cam-1"})
+    pixels = np.zeros((80, 80, 3), dtype=np.uint8)
+    return FaceCrop(detection, b"\xff\xd8jpeg%d" % i, {"stage": "main", "camera": "cam-1"}, pixels)
 
 
 def test_directory_store_mirrors_bucket_keys_with_metadata(tmp_path):

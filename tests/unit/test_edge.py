@@ -12,7 +12,7 @@ from datapalooza.adapters.local.log_publisher import InMemoryPublisher
 from datapalooza.detection import DetectorSettings
 from datapalooza.devices.edge import EdgeService, EdgeSettings, EdgeSettingsError
 from datapalooza.domain.backoff import Backoff
-from datapalooza.domain.keys import CropKey
+from datapalooza.domain.keys import SheetKey, parse_object_key
 from datapalooza.testing.fakes import FakeDetector, FakeFaceStore, FakeSource
 
 START = datetime(2026, 7, 4, 20, 0, tzinfo=UTC)
@@ -42,14 +42,15 @@ def make(
     return service, publisher
 
 
-def test_only_crops_big_enough_are_stored_with_keys_and_metadata(tmp_path: Path) -> None:
+def test_only_crops_big_enough_are_stored_one_sheet_per_frame(tmp_path: Path) -> None:
     store = FakeFaceStore()
     service, _ = make(tmp_path, store, frames=3)
     stats = service.run()
     assert (stats.frames, stats.faces, stats.crops, stats.uploaded) == (3, 6, 3, 3)
     for key, (body, metadata) in store.objects.items():
-        parsed = CropKey.parse(key)
-        assert parsed.stage == "main" and parsed.index == 0
+        parsed = parse_object_key(key)
+        assert isinstance(parsed, SheetKey)
+        assert parsed.stage == "main" and parsed.first == 0 and metadata["tiles"].count("x") == 1
         assert body[:2] == b"\xff\xd8"  # a JPEG
         assert metadata["stage"] == "main" and metadata["camera"] == "edge-1"
         assert metadata["frame-id"] == parsed.frame_id

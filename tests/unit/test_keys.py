@@ -2,7 +2,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from datapalooza.domain.keys import CropKey, InvalidKey, InvalidName, validate_slug
+from datapalooza.domain.keys import (
+    CropKey,
+    InvalidKey,
+    InvalidName,
+    SheetKey,
+    parse_object_key,
+    validate_slug,
+)
 
 WHEN = datetime(2026, 7, 4, 21, 5, 9, 123000, tzinfo=UTC)
 
@@ -74,3 +81,40 @@ def test_the_key_time_range_is_2000_to_2100():
     assert CropKey.parse("faces/main/2099/12/31/23/4102444799999-f1-0.jpg").index == 0
     with pytest.raises(ValueError, match="key range"):
         CropKey("main", datetime(2100, 1, 1, tzinfo=UTC), "f1", 0)
+
+
+def test_a_crop_sheet_key_names_its_first_face_and_parses_back():
+    sheet = SheetKey("main-stage", WHEN, "f000042", 100)
+    assert str(sheet) == "faces/main-stage/2026/07/04/21/1783199109123-f000042-100.sheet.jpg"
+    assert parse_object_key(str(sheet)) == sheet
+    assert sheet.face(3) == CropKey("main-stage", WHEN, "f000042", 103)
+    assert parse_object_key(str(sheet.face(3))) == sheet.face(3)
+
+
+def test_a_sheet_key_is_never_taken_for_a_crop_key_or_the_other_way_round():
+    with pytest.raises(InvalidKey, match="crop sheet"):
+        CropKey.parse(str(SheetKey("main", WHEN, "f-12", 0)))
+    # Frame "f-12"'s sheet and frame "f"'s crop 12 are different names.
+    assert str(SheetKey("main", WHEN, "f-12", 0)) != str(CropKey("main", WHEN, "f", 12))
+    assert isinstance(parse_object_key(str(CropKey("main", WHEN, "f", 12))), CropKey)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "faces/main/2026/07/04/21/1783199109123-f1-01.sheet.jpg",  # leading zero
+        "faces/main/2026/07/04/21/1783199109123-f1.sheet.jpg",  # no first index
+        "faces/main/2026/07/04/21/1783199109123-f1-0.sheet.png",
+        "faces/main/2026/07/04/21/1783199109123-f1-0.sheet.sheet.jpg",
+        "faces/main/2026/07/04/21/1783199109123-f1-0.SHEET.jpg",
+    ],
+)
+def test_sheet_keys_outside_the_scheme_are_rejected(key):
+    with pytest.raises(InvalidKey):
+        parse_object_key(key)
+
+
+def test_a_sheet_cannot_name_a_face_past_the_schemes_last_index():
+    sheet = SheetKey("main", WHEN, "f1", 9_999)
+    with pytest.raises(ValueError, match="out of range"):
+        sheet.face(1)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from datapalooza.constants import FACES_PREFIX
-from datapalooza.domain.keys import KEY_TIME_MAX, KEY_TIME_MIN, CropKey, InvalidKey
+from datapalooza.domain.keys import KEY_TIME_MAX, KEY_TIME_MIN, InvalidKey, parse_object_key
 from datapalooza.ports import ObjectMissing, StoreError
 from datapalooza.system.atomic_write import write_atomically
 from datapalooza.system.stale_files import TEMP_GRACE_S, remove_stale_temp_files
@@ -40,8 +40,8 @@ class DirectoryFaceStore:
         )
 
     def _path(self, key: str) -> Path:
-        # Only crop keys are accepted: this is what keeps keys out of arbitrary paths.
-        CropKey.parse(key)
+        # Only crop and crop sheet keys are accepted: this keeps keys out of arbitrary paths.
+        parse_object_key(key)
         return self.root / key
 
     def put(self, key: str, body: bytes, metadata: Mapping[str, str]) -> None:
@@ -100,7 +100,7 @@ class DirectoryFaceStore:
         for path in sorted(base.rglob("*.jpg")):
             key = path.relative_to(self.root).as_posix()
             try:
-                CropKey.parse(key)
+                parse_object_key(key)
             except InvalidKey as exc:
                 log.warning("skipping %s: %s", key, exc)
                 continue

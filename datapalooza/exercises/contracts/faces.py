@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from datapalooza.detection.face_crops import FaceCrop
 from datapalooza.domain.detections import BoundingBox, Detection
 from datapalooza.exercises.checks import Check, Implementation
@@ -21,6 +23,7 @@ def _crops() -> list[FaceCrop]:
             Detection(box, 99.0, 80, crop_key=key),
             b"jpeg-%d" % index,
             {"stage": "main", "camera": "cam-1", "frame": "f000042"},
+            np.zeros((80, 80, 3), dtype=np.uint8),
         )
         for index, key in enumerate(KEYS)
     ]

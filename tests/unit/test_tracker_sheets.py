@@ -1,0 +1,172 @@
+"""score_crops on crop sheets (what an edge device uploads): each tile is scored as the
+crop it is, under its face's crop key; a sheet that cannot be read fails alone."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+import numpy as np
+import pytest
+
+from datapalooza.adapters.local.sqlite_idempotency import SqlitePersistenceLayer
+from datapalooza.constants import CROP_REJECTED_METRIC
+from datapalooza.crop_sheets import build_sheet
+from datapalooza.domain.emotions import Emotion
+from datapalooza.domain.keys import SheetKey
+from datapalooza.emotions import CropRef, CropStatus, TrackerSettings, score_crops
+from datapalooza.emotions.ledger import IdempotencyLedger
+from datapalooza.images import decode_image
+from datapalooza.ports import AnalyzedFace, AnalyzerError, RGBImage
+from datapalooza.testing.fakes import FakeFaceStore, FakeMetricsSink, FakeResultsTable
+from tests.helpers.emotions import T0, crop_key, scores, solid_jpeg
+
+HAPPY = scores(happy=90.0, calm=10.0)
+SAD = scores(sad=80.0, calm=20.0)
+SHADES = (200, 60, 10)  # bright: HAPPY, dark: SAD, near black: no face
+
+
+class ShadeAnalyzer:
+    """Scores a crop by its brightness; records how many crops each call held."""
+
+    name = "shade"
+    unsupported: frozenset[Emotion] = frozenset()
+    max_batch = 8
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+        self.fail_with: AnalyzerError | None = None
+
+    def analyze(self, crops: Sequence[bytes]) -> list[AnalyzedFace]:
+        return self.analyze_decoded([decode_image(crop) for crop in crops])
+
+    def analyze_decoded(self, images: Sequence[RGBImage]) -> list[AnalyzedFace]:
+        self.calls.append(len(images))
+        if self.fail_with is not None:
+            raise self.fail_with
+        return [AnalyzedFace(self._score(float(image.mean()))) for image in images]
+
+    @staticmethod
+    def _score(mean: float):
+        return None if mean < 30 else HAPPY if mean > 100 else SAD
+
+
+class BytesOnly:
+    """An analyzer that reads JPEG bytes only, like Rekognition per crop."""
+
+    name = "bytes"
+    unsupported: frozenset[Emotion] = frozenset()
+    max_batch = 1
+
+    def analyze(self, crops: Sequence[bytes]) -> list[AnalyzedFace]:
+        assert all(crop[:2] == b"\xff\xd8" for crop in crops)
+        return ShadeAnalyzer().analyze(crops)
+
+
+SHEET = str(SheetKey("main", T0, "f1", 0))
+
+
+def put_sheet(store: FakeFaceStore, key: str = SHEET, **metadata: str) -> None:
+    tiles = [np.full((96, 80, 3), shade, dtype=np.uint8) for shade in SHADES]
+    sheet = build_sheet(tiles, quality=90)
+    store.put(
+        key,
+        sheet.jpeg,
+        {"stage": "main", "camera": "edge-1", **sheet.layout.metadata(), **metadata},
+    )
+
+
+def run(store, analyzer, refs, *, ledger=None, results=None, metrics=None):
+    return score_crops(
+        refs,
+        store=store,
+        analyzer=analyzer,
+        results=results or FakeResultsTable(),
+        metrics=metrics or FakeMetricsSink(),
+        settings=TrackerSettings(),
+        ledger=ledger,
+    )
+
+
+def test_each_tile_is_scored_under_its_faces_crop_key_with_the_sheets_item() -> None:
+    store, analyzer, results = FakeFaceStore(), ShadeAnalyzer(), FakeResultsTable()
+    put_sheet(store)
+    report = run(store, analyzer, [CropRef(SHEET, "message-1")], results=results)
+
+    assert [(o.ref.key, o.ref.item_id, o.status) for o in report.outcomes] == [
+        (crop_key(index=0), "message-1", CropStatus.SCORED),
+        (crop_key(index=1), "message-1", CropStatus.SCORED),
+        (crop_key(index=2), "message-1", CropStatus.NO_FACE),
+    ]
+    assert analyzer.calls == [3] and store.gets == 1  # one read, one decode, one call
+    faces = sorted((face.face_key, face.scores, face.camera) for face, _ in results.items.values())
+    assert faces == [(crop_key(index=0), HAPPY, "edge-1"), (crop_key(index=1), SAD, "edge-1")]
+    ttl = {ttl for _, ttl in results.items.values()}
+    assert ttl == {int((T0 + timedelta(days=30)).timestamp())}
+
+
+def test_a_sheet_delivered_again_costs_no_analyzer_call(tmp_path) -> None:
+    store, analyzer = FakeFaceStore(), ShadeAnalyzer()
+    put_sheet(store)
+    ledger = IdempotencyLedger(
+        SqlitePersistenceLayer(tmp_path / "ledger.sqlite"), expires_after_s=3600
+    )
+    run(store, analyzer, [CropRef(SHEET, "m1")], ledger=ledger)
+    again = run(store, analyzer, [CropRef(SHEET, "m2")], ledger=ledger)
+
+    assert [o.status for o in again.outcomes] == [CropStatus.DUPLICATE] * 3
+    assert analyzer.calls == [3]
+
+
+def test_tiles_reach_an_analyzer_that_reads_jpeg_bytes() -> None:
+    store = FakeFaceStore()
+    put_sheet(store)
+    report = run(store, BytesOnly(), [CropRef(SHEET, "m1")])
+    assert [o.status for o in report.outcomes] == [
+        CropStatus.SCORED,
+        CropStatus.SCORED,
+        CropStatus.NO_FACE,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("metadata", "detail"),
+    [
+        ({"tiles": "80x80,80x80"}, "the sheet is 160x160 px; its layout says 160x80"),
+        ({"cell": "eighty"}, "not a whole number"),
+        ({"columns": "9"}, "9 columns for 3 tiles"),
+    ],
+)
+def test_a_sheet_whose_layout_does_not_hold_is_rejected_alone(metadata, detail) -> None:
+    store, analyzer, metrics = FakeFaceStore(), ShadeAnalyzer(), FakeMetricsSink()
+    put_sheet(store, **metadata)
+    store.put(crop_key(index=7), solid_jpeg(200), {"stage": "main", "camera": "cam-1"})
+    report = run(
+        store,
+        analyzer,
+        [CropRef(SHEET, "bad"), CropRef(crop_key(index=7), "good")],
+        metrics=metrics,
+    )
+
+    bad, good = report.outcomes
+    assert (bad.ref.key, bad.status) == (SHEET, CropStatus.REJECTED) and detail in bad.detail
+    assert good.status is CropStatus.SCORED
+    assert report.failed_items == set()  # a retry cannot fix it: counted, not retried
+    assert metrics.unscored == [("main", CROP_REJECTED_METRIC, 1)]
+
+
+def test_a_sheet_that_is_gone_is_missing_and_one_that_is_not_an_image_is_rejected() -> None:
+    store = FakeFaceStore()
+    store.put(SHEET, b"not a jpeg", {"cell": "80", "columns": "1", "tiles": "8x8"})
+    gone = str(SheetKey("main", T0, "f2", 0))
+    report = run(store, ShadeAnalyzer(), [CropRef(SHEET, "a"), CropRef(gone, "b")])
+    assert [o.status for o in report.outcomes] == [CropStatus.REJECTED, CropStatus.MISSING]
+
+
+def test_an_analyzer_outage_fails_the_sheets_item_for_a_retry() -> None:
+    store, analyzer = FakeFaceStore(), ShadeAnalyzer()
+    put_sheet(store)
+    analyzer.fail_with = AnalyzerError("throttled", transient=True)
+    report = run(store, analyzer, [CropRef(SHEET, "message-1")])
+    assert [o.status for o in report.outcomes] == [CropStatus.FAILED] * 3
+    assert report.failed_items == {"message-1"}
