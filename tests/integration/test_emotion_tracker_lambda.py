@@ -19,11 +19,14 @@ from moto import mock_aws
 from datapalooza import constants
 from datapalooza.adapters.aws.lambda_events import CropsFailed
 from datapalooza.adapters.aws.rekognition_analyzer import RekognitionAnalyzer
+from datapalooza.crop_sheets import build_sheet
+from datapalooza.domain.keys import SheetKey
 from datapalooza.emotions import TrackerSettings, aws_scorer
 from datapalooza.emotions.mosaic import MosaicAnalyzer
+from datapalooza.images import decode_image, encode_jpeg
 from datapalooza.settings import SettingsError
 from tests.helpers.dynamodb import create_idempotency_table, create_results_table
-from tests.helpers.emotions import crop_key, mosaic_answer, real_face_crops
+from tests.helpers.emotions import T0, crop_key, mosaic_answer, real_face_crops
 from tests.integration.rekognition_stub import stubbed_rekognition
 
 REPO = Path(__file__).resolve().parents[2]
@@ -438,3 +441,42 @@ def test_a_crop_claimed_by_a_running_invocation_is_retried_not_scored_twice(aws,
         response = handler.handler(event, LambdaContext())
     assert response == {"batchItemFailures": [{"itemIdentifier": ids[crop_key(index=0)]}]}
     assert rekognition.calls == 0
+
+
+def test_an_edge_devices_crop_sheet_is_scored_face_by_face(aws, monkeypatch, capsys):
+    handler = load_handler()
+    crops = [decode_image(crop) for _, crop in real_face_crops()]
+    sheet = build_sheet(crops, quality=75)
+    tiles = sheet.layout.cut(decode_image(sheet.jpeg))
+    names = {"stage": "main", "camera": "edge-1", "frame-id": "f1"}
+    key = str(SheetKey("main", T0, "f1", 0))
+    aws["s3"].put_object(
+        Bucket=BUCKET, Key=key, Body=sheet.jpeg, Metadata={**names, **sheet.layout.metadata()}
+    )
+    broken = str(SheetKey("main", T0, "f2", 0))
+    aws["s3"].put_object(
+        Bucket=BUCKET, Key=broken, Body=sheet.jpeg, Metadata={**names, "cell": "80"}
+    )
+    event = sqs_event(aws)
+    client, rekognition = wire(monkeypatch, handler, mode="mosaic")
+
+    with stubbed_rekognition(client) as stub:
+        # The mosaic the tracker composes from the two tiles (their shapes place them).
+        answer = mosaic_answer([encode_jpeg(t, quality=95) for t in tiles], ["HAPPY", "CALM"])
+        stub.add_response("detect_faces", answer, DETECT)
+        response = handler.handler(event, LambdaContext())
+        stub.assert_no_pending_responses()
+
+    assert response == {"batchItemFailures": []}  # the broken sheet cannot be retried into shape
+    assert rekognition.calls == 1
+    stored = items(aws)
+    assert set(stored) == {crop_key(index=0), crop_key(index=1)}  # the faces' own crop keys
+    assert stored[crop_key(index=0)]["dominant"]["S"] == "HAPPY"
+    assert {item["camera"]["S"] for item in stored.values()} == {"edge-1"}
+    counted = {
+        (d["Stage"], name): d[name]
+        for d in emf(capsys)
+        for name in ("FacesAnalyzed", "CropRejected")
+        if name in d and "Stage" in d
+    }
+    assert counted == {("main", "FacesAnalyzed"): [2.0], ("main", "CropRejected"): [1.0]}

@@ -20,7 +20,15 @@ from PIL import Image
 
 from datapalooza.adapters.aws.lambda_events import MalformedMessage, crop_refs
 from datapalooza.domain.frame_attributes import BadAttributes, FrameAttributes, parse_attributes
-from datapalooza.domain.keys import KEY_TIME_MAX, KEY_TIME_MIN, CropKey, InvalidKey
+from datapalooza.crop_sheets import MAX_CELL_PX, MAX_TILES, SheetError, SheetLayout
+from datapalooza.domain.keys import (
+    KEY_TIME_MAX,
+    KEY_TIME_MIN,
+    CropKey,
+    InvalidKey,
+    SheetKey,
+    parse_object_key,
+)
 from datapalooza.images import MAX_ANALYSED_PIXELS, BadImage, decode_image
 
 NOW = datetime(2026, 7, 18, 21, 30, tzinfo=UTC)
@@ -136,20 +144,44 @@ def test_custom_attributes_parse_or_give_bad_attributes(header):
 
 
 KEY_LIKE = st.from_regex(
-    r"\Afaces/[a-z0-9-]{1,6}/\d{4}/\d{2}/\d{2}/\d{2}/\d{1,15}-[a-z0-9-]{1,6}-\d{1,4}\.jpg\Z"
+    r"\Afaces/[a-z0-9-]{1,6}/\d{4}/\d{2}/\d{2}/\d{2}/\d{1,15}-[a-z0-9-]{1,6}-\d{1,4}"
+    r"(\.sheet)?\.jpg\Z"
 )
 
 
 @given(key=st.one_of(st.text(max_size=120), KEY_LIKE))
 @example(key="faces/main/9999/12/31/23/253402300799999-f1-0.jpg")
 @example(key="faces/main/2026/07/18/21/01784410200000-f1-0.jpg")
-def test_crop_keys_parse_to_their_canonical_form_or_give_invalid_key(key):
+@example(key="faces/main/2026/07/18/21/1784410200000-f1-00.sheet.jpg")
+def test_object_keys_parse_to_their_canonical_form_or_give_invalid_key(key):
     try:
-        parsed = CropKey.parse(key)
+        parsed = parse_object_key(key)
     except InvalidKey as exc:
         assert str(exc)
     else:
         assert str(parsed) == key  # one crop, one key: no two spellings of it
+        assert isinstance(parsed, SheetKey) == key.endswith(".sheet.jpg")
+
+
+TILE_LIKE = st.from_regex(r"\A\d{1,3}x\d{1,3}(,\d{1,3}x\d{1,3}){0,5}\Z")
+
+
+@given(
+    metadata=st.dictionaries(
+        st.sampled_from(["cell", "columns", "tiles", "stage"]),
+        st.one_of(st.text(max_size=30), st.from_regex(r"\A\d{1,4}\Z"), TILE_LIKE),
+    )
+)
+@example(metadata={"cell": "80", "columns": "1", "tiles": "80x80"})
+def test_a_sheet_layout_is_read_or_gives_sheet_error(metadata):
+    try:
+        layout = SheetLayout.from_metadata(metadata)
+    except SheetError as exc:
+        assert str(exc)
+    else:
+        height, width = layout.shape
+        assert 0 < height <= MAX_CELL_PX * MAX_TILES and 0 < width <= MAX_CELL_PX * MAX_TILES
+        assert len(layout.cut(np.zeros((height, width, 3), dtype=np.uint8))) == len(layout.sizes)
 
 
 @given(
