@@ -2,10 +2,10 @@
 datapalooza/{stage}/edge-stats."""
 
 # ``datapalooza edge``: the edge inference Lambda's loop, run locally. Faces are
-# detected on this machine and only the crops are stored: in a directory shaped like the
-# faces bucket (``--store``) or a real bucket (``--bucket``). Exits once every queued
-# crop is uploaded (or ``--drain-timeout`` passes: then the crops stay on disk for the
-# next run and the exit status is 1).
+# detected on this machine and only the crops are stored, one crop sheet per frame: in a
+# directory shaped like the faces bucket (``--store``) or a real bucket (``--bucket``).
+# Exits once every queued sheet is uploaded (or ``--drain-timeout`` passes: then the
+# sheets stay on disk for the next run and the exit status is 1).
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from datapalooza.cli import CliError
 from datapalooza.cli.device_options import add_device_options, check_bounds, device_settings
 from datapalooza.constants import ENV_QUEUE_DIR
 
-HELP = "detect faces on this device and upload only the crops (store and forward)"
+HELP = "detect faces on this device and upload only crop sheets (store and forward)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -94,7 +94,8 @@ def run(args: argparse.Namespace) -> int:
     print(json.dumps(stats.to_json(), sort_keys=True))
     if not stats.drained:
         print(
-            f"datapalooza: {stats.queue_depth} crops are still queued in {settings.queue_dir}; "
+            f"datapalooza: {stats.queue_depth} crop sheets are still queued in "
+            f"{settings.queue_dir}; "
             "they will be uploaded by the next run",
             flush=True,
         )

@@ -1,17 +1,17 @@
-"""Store and forward: an on-disk queue of face crops waiting for upload.
+"""Store and forward: an on-disk queue of objects (key, body, metadata) waiting for upload.
 
-The edge service writes every crop here first and uploads from here, so a crop that was
-captured survives a lost network, a full outage of the store, and a SIGKILL of the
-process. One file per crop, written to a temp file, fsynced and renamed into place: a
-reader never sees half a crop. Names sort in arrival order, so the oldest goes first.
+The edge service writes every crop sheet here first and uploads from here, so a face that
+was captured survives a lost network, a full outage of the store, and a SIGKILL of the
+process. One file per object, written to a temp file, fsynced and renamed into place: a
+reader never sees half an object. Names sort in arrival order, so the oldest goes first.
 
-The queue is bounded by bytes and by age: when full, the oldest crops are dropped first
+The queue is bounded by bytes and by age: when full, the oldest objects are dropped first
 (an old face is worth less than a new one to a live mood dashboard) and ``dropped``
 counts them, persisted across restarts.
 
-Uploading an entry and then removing it is at-least-once; because a crop's key is fixed
-when it is captured, a re-upload after a crash overwrites the same object with the same
-bytes, so the store ends up with each crop exactly once.
+Uploading an entry and then removing it is at-least-once; because an object's key is
+fixed when it is captured, a re-upload after a crash overwrites the same object with the
+same bytes, so the store ends up with each object exactly once.
 """
 
 from __future__ import annotations
@@ -32,19 +32,19 @@ from datapalooza.system.atomic_write import write_atomically
 log = logging.getLogger(__name__)
 
 MAGIC = b"DPQ1"
-SUFFIX = ".crop"
+SUFFIX = ".crop"  # from when entries were single crops: a queue left on disk stays readable
 STATE_FILE = "state.json"
 CORRUPT_DIR = "corrupt"
 _HEADER = struct.Struct(">4sI")
 
 
 class QueueFull(RuntimeError):
-    """A single crop larger than the whole queue's byte budget."""
+    """A single object larger than the whole queue's byte budget."""
 
 
 @dataclass(frozen=True, slots=True)
 class QueueEntry:
-    """One queued crop."""
+    """One queued object."""
 
     name: str
     key: str
@@ -61,7 +61,7 @@ class _Slot:
 
 
 class ForwardQueue:
-    """A FIFO of crops in ``directory``, at most ``max_bytes`` and ``max_age_s`` old."""
+    """A FIFO of objects in ``directory``, at most ``max_bytes`` and ``max_age_s`` old."""
 
     def __init__(
         self,
@@ -108,7 +108,7 @@ class ForwardQueue:
             self._bytes += size
         if self._slots:
             log.info(
-                "queue %s: %d crops (%d bytes) waiting from before",
+                "queue %s: %d objects (%d bytes) waiting from before",
                 self.directory,
                 len(self._slots),
                 self._bytes,
@@ -126,11 +126,11 @@ class ForwardQueue:
 
     # -- writing ------------------------------------------------------------------------
     def push(self, key: str, body: bytes, metadata: Mapping[str, str]) -> str:
-        """Persist one crop (durable once this returns); drop the oldest if over budget."""
+        """Persist one object (durable once this returns); drop the oldest if over budget."""
         header = json.dumps({"key": key, "metadata": dict(metadata)}).encode()
         data = _HEADER.pack(MAGIC, len(header)) + header + body
         if len(data) > self.max_bytes:
-            raise QueueFull(f"crop {key} ({len(data)} bytes) exceeds the queue's {self.max_bytes}")
+            raise QueueFull(f"{key} ({len(data)} bytes) exceeds the queue's {self.max_bytes}")
         with self._lock:
             now = self._clock()
             name = f"{int(now * 1000):013d}-{self._seq:09d}{SUFFIX}"
@@ -145,7 +145,7 @@ class ForwardQueue:
         if dropped:
             self._save_state()
             log.error(
-                "queue over %d bytes: dropped the %d oldest crops (%d dropped in all)",
+                "queue over %d bytes: dropped the %d oldest objects (%d dropped in all)",
                 self.max_bytes,
                 dropped,
                 self.dropped,
@@ -153,7 +153,7 @@ class ForwardQueue:
         return name
 
     def expire(self) -> int:
-        """Drop crops older than ``max_age_s``; return how many."""
+        """Drop objects older than ``max_age_s``; return how many."""
         cutoff = self._clock() - self.max_age_s
         dropped = 0
         with self._lock:
@@ -163,7 +163,7 @@ class ForwardQueue:
         if dropped:
             self._save_state()
             log.error(
-                "queue: dropped %d crops older than %.0fs (%d dropped in all)",
+                "queue: dropped %d objects older than %.0fs (%d dropped in all)",
                 dropped,
                 self.max_age_s,
                 self.dropped,
@@ -185,7 +185,7 @@ class ForwardQueue:
 
     # -- reading ------------------------------------------------------------------------
     def peek(self) -> QueueEntry | None:
-        """The oldest crop, or None when empty. Unreadable entries are set aside."""
+        """The oldest entry, or None when empty. Unreadable entries are set aside."""
         while True:
             with self._lock:
                 if not self._slots:
@@ -214,14 +214,14 @@ class ForwardQueue:
                 self._quarantine(path, str(exc))
 
     def remove(self, entry: QueueEntry) -> None:
-        """Forget an uploaded crop."""
+        """Forget an uploaded entry."""
         with self._lock:
             self._forget(entry)
             (self.directory / entry.name).unlink(missing_ok=True)
 
     def set_aside(self, entry: QueueEntry, why: str) -> None:
-        """Move an entry that can never be uploaded (a key outside the crop scheme) to
-        ``corrupt/`` with the unreadable ones, so it does not block the crops behind it."""
+        """Move an entry that can never be uploaded (a key outside the crop key scheme)
+        to ``corrupt/`` with the unreadable ones, so it does not block the entries behind it."""
         with self._lock:
             self._forget(entry)
         self._quarantine(self.directory / entry.name, why)
