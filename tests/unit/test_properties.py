@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from datapalooza.adapters.aws.lambda_events import MalformedMessage, crop_refs
-from datapalooza.domain.frame_attributes import BadAttributes, FrameAttributes, parse_attributes
 from datapalooza.crop_sheets import MAX_CELL_PX, MAX_TILES, SheetError, SheetLayout
+from datapalooza.domain.frame_attributes import BadAttributes, FrameAttributes, parse_attributes
 from datapalooza.domain.keys import (
     KEY_TIME_MAX,
     KEY_TIME_MIN,
