@@ -232,9 +232,8 @@ def crop_store_cpu_ms(bucket: Path, limit: int = 200) -> float:
 class Viewer:
     """One dashboard page open: polls the API the page polls, every 3 s."""
 
-    def __init__(self, url: str, stages: list[str]) -> None:
+    def __init__(self, url: str) -> None:
         self._client = httpx.Client(base_url=url, timeout=10)
-        self._stages = stages
         self._next = 0.0
 
     def maybe_poll(self) -> None:
@@ -243,8 +242,7 @@ class Viewer:
         self._next = time.monotonic() + DASHBOARD_POLL_S
         for path in ("/api/stages", "/api/best-stage", "/api/status"):
             self._client.get(path)
-        for stage in self._stages:
-            self._client.get(f"/api/stages/{stage}/timeline", params={"minutes": 15})
+        self._client.get("/api/timelines", params={"minutes": 15})
 
     def close(self) -> None:
         self._client.close()
@@ -304,11 +302,7 @@ def _measure(
     baseline: DetectorBaseline,
 ) -> dict:
     layout = festival.layout
-    viewer = (
-        Viewer(festival.dashboard.url, [s.name for s in config.stages])
-        if festival.dashboard
-        else None
-    )
+    viewer = Viewer(festival.dashboard.url) if festival.dashboard else None
     seen: set[str] = set()
     frames_seen: set[tuple[str, str]] = set()
     window_frames: set[tuple[str, str]] = set()

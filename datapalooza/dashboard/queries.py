@@ -77,16 +77,33 @@ def timeline_points(
     return points
 
 
+def recent_window(minutes: int, *, now: datetime) -> tuple[timedelta, datetime, datetime]:
+    """The round bucket for the last ``minutes``, and the window's start and end (the
+    end closes the bucket now is in)."""
+    bucket = nice_bucket(timedelta(minutes=minutes))
+    end = floor_time(now, bucket) + bucket
+    count = math.ceil(minutes * 60 / bucket.total_seconds())
+    return bucket, end - count * bucket, end
+
+
 def recent_timeline(
     results: ResultsReader, stage: str, *, minutes: int, now: datetime
 ) -> tuple[timedelta, list[TimelinePoint]]:
     """The last ``minutes`` of a stage in round buckets, the current one last."""
-    bucket = nice_bucket(timedelta(minutes=minutes))
-    end = floor_time(now, bucket) + bucket
-    count = math.ceil(minutes * 60 / bucket.total_seconds())
-    start = end - count * bucket
+    bucket, start, end = recent_window(minutes, now=now)
     buckets = results.timeline(stage, start, end, bucket=bucket)
     return bucket, timeline_points(buckets, bucket=bucket, now=now)
+
+
+def recent_timelines(
+    results: ResultsReader, stages: Sequence[str], *, minutes: int, now: datetime
+) -> tuple[timedelta, dict[str, list[TimelinePoint]]]:
+    """``recent_timeline`` for each of ``stages``, all read at once."""
+    bucket, start, end = recent_window(minutes, now=now)
+    timelines = results.timelines(start, end, bucket=bucket)
+    return bucket, {
+        stage: timeline_points(timelines.get(stage, []), bucket=bucket, now=now) for stage in stages
+    }
 
 
 def mood_buckets(

@@ -110,6 +110,12 @@ class TimelineResponse(Scored):
     points: list[TimelinePoint]
 
 
+class TimelinesResponse(Scored):
+    minutes: int
+    bucket_seconds: int
+    timelines: list[TimelineResponse]
+
+
 class RankedStage(BaseModel):
     rank: int = Field(ge=1)
     stage: str

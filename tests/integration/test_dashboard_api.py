@@ -190,6 +190,35 @@ def test_the_timeline_agrees_with_the_database(festival: Festival, client: TestC
     assert all(p["mood"] is None and p["mix"] == {} for p in points if not p["faces"])
 
 
+def test_every_stages_timeline_at_once_is_each_stages_timeline(
+    festival: Festival, client: TestClient
+) -> None:
+    festival.faces(
+        "main", HAPPY, count=40, at=NOW - timedelta(seconds=2), every=timedelta(seconds=7)
+    )
+    festival.faces("forest", CALM, count=9, at=NOW - timedelta(seconds=5))
+
+    body = client.get("/api/timelines", params={"minutes": 10}).json()
+
+    assert (body["minutes"], body["bucket_seconds"]) == (10, 10)
+    assert "not feelings" in body["caveat"]
+    by_stage = {t["stage"]: t for t in body["timelines"]}
+    assert sorted(by_stage) == ["forest", "main"]
+    for stage, timeline in by_stage.items():
+        alone = client.get(f"/api/stages/{stage}/timeline", params={"minutes": 10}).json()
+        assert timeline == alone
+
+
+def test_every_stages_timeline_costs_the_same_few_queries_however_many_stages(
+    tmp_path: Path,
+) -> None:
+    few, _ = CountingFestival(tmp_path / "one", stages=1).get("/api/timelines")
+    many, body = CountingFestival(tmp_path / "twelve", stages=12).get("/api/timelines")
+
+    assert many == few <= 2  # the stage names, then every timeline at once
+    assert len(body["timelines"]) == 13
+
+
 def test_best_stage_ranks_the_happiest_crowd_with_enough_faces(
     festival: Festival, client: TestClient
 ) -> None:
@@ -220,6 +249,8 @@ def test_best_stage_with_no_faces_at_all(client: TestClient) -> None:
         ("/api/stages/main/timeline?minutes=0", 422, "invalid_request"),
         ("/api/stages/main/timeline?minutes=1441", 422, "invalid_request"),
         ("/api/stages/main/timeline?minutes=ten", 422, "invalid_request"),
+        ("/api/timelines?minutes=0", 422, "invalid_request"),
+        ("/api/timelines?minutes=1441", 422, "invalid_request"),
         ("/api/stages/main/setlist-report", 404, "no_setlist"),
         ("/api/stages/main/setlist", 404, "no_setlist"),
         ("/api/nothing-here", 404, "not_found"),
@@ -465,6 +496,7 @@ def test_openapi_describes_the_api_with_response_schemas(client: TestClient) -> 
     for path in (
         "/api/stages",
         "/api/stages/{stage}/timeline",
+        "/api/timelines",
         "/api/best-stage",
         "/api/stages/{stage}/setlist-report",
         "/api/status",

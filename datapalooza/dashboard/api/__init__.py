@@ -2,6 +2,7 @@
 
     GET    /api/stages                          each stage's current mood and counters
     GET    /api/stages/{stage}/timeline         emotion mix and faces/minute over time
+    GET    /api/timelines                       the same for every stage at once
     GET    /api/best-stage                      the fans' steady ranking
     GET    /api/stages/{stage}/setlist          the stage's stored setlist
     PUT    /api/stages/{stage}/setlist          store (replace) it; POST does the same

@@ -1,4 +1,4 @@
-"""``/api/stages``: every stage now, and one stage over time."""
+"""``/api/stages``: every stage now, one stage over time, and every stage over time."""
 
 from __future__ import annotations
 
@@ -18,10 +18,16 @@ from datapalooza.dashboard.api.dependencies import (
     Status,
     stored_setlists,
 )
-from datapalooza.dashboard.schemas import StagesResponse, StageSummary, TimelineResponse
+from datapalooza.dashboard.schemas import (
+    StagesResponse,
+    StageSummary,
+    TimelineResponse,
+    TimelinesResponse,
+)
 from datapalooza.domain.moods import EmotionMix
 
 MAX_TIMELINE_MINUTES = 24 * 60
+Minutes = Annotated[int, Query(ge=1, le=MAX_TIMELINE_MINUTES, description="how far back, 1-1440")]
 
 router = APIRouter()
 
@@ -73,9 +79,7 @@ def timeline(
     known: Stages,
     results: Results,
     now: Now,
-    minutes: Annotated[
-        int, Query(ge=1, le=MAX_TIMELINE_MINUTES, description="how far back, 1-1440")
-    ] = 30,
+    minutes: Minutes = 30,
 ) -> TimelineResponse:
     """The emotion mix (percent per expression), mood and faces per minute of the
     last ``minutes``, in round buckets (at most 120 points)."""
@@ -86,4 +90,26 @@ def timeline(
         minutes=minutes,
         bucket_seconds=int(bucket.total_seconds()),
         points=points,
+    )
+
+
+@router.get("/timelines", response_model=TimelinesResponse, summary="Every stage over time")
+def timelines(
+    known: Stages, results: Results, now: Now, minutes: Minutes = 30
+) -> TimelinesResponse:
+    """Each stage's timeline (as ``/stages/{stage}/timeline``) in one answer, read with
+    one query however many stages there are: what the page polls."""
+    bucket, points = queries.recent_timelines(results, known.names(), minutes=minutes, now=now)
+    return TimelinesResponse(
+        minutes=minutes,
+        bucket_seconds=int(bucket.total_seconds()),
+        timelines=[
+            TimelineResponse(
+                stage=stage,
+                minutes=minutes,
+                bucket_seconds=int(bucket.total_seconds()),
+                points=stage_points,
+            )
+            for stage, stage_points in points.items()
+        ],
     )

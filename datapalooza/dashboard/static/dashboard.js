@@ -203,9 +203,9 @@
       renderStage(summary, ranks);
       $("stages").append(card(summary.stage).node);
     }
-    const timelines = await Promise.all(
-      lastStages.map((s) => getJSON(`/api/stages/${encodeURIComponent(s)}/timeline?minutes=${minutes}`)));
-    timelines.forEach((t) => drawTimeline(t.stage, t));
+    // Every stage's timeline in one request (one query), however many stages there are.
+    const all = await getJSON(`/api/timelines?minutes=${minutes}`);
+    all.timelines.filter((t) => lastStages.includes(t.stage)).forEach((t) => drawTimeline(t.stage, t));
     const names = $("stage-names");
     names.replaceChildren(...lastStages.map((s) => { const o = el("option"); o.value = s; return o; }));
     setLive(true, `Live · updated ${clock(stages.generated_at)}`);
