@@ -13,7 +13,13 @@ composed into festival frames), in interleaved rounds (A B, then B A, ...):
   median over the rounds; it cannot be below 1 (the round trip runs the same detector
   on the same frames), so a figure below 1 means the measurement is wrong.
 - Throughput (frames/s) and CPU per frame of the real server with 1 worker against as
-  many workers as this machine has cores, 4 concurrent clients.
+  many workers as this machine has cores, each under CLIENTS_PER_WORKER concurrent
+  clients per worker of the larger server (8 for 2 workers): a load that keeps every
+  worker busy. With fewer clients a worker can sit idle while another has a queue: each
+  new connection goes to whichever worker's event loop accepts it first, busy or not
+  (the inference runs off the loop, which keeps accepting). The same server under 2
+  clients per worker is measured in the same rounds to show that race, and
+  ``accept_race_ceiling`` gives what a queueing model of it predicts.
 - RetinaFace against libfacedetection (CPU per frame, faces found).
 - Memory: resident set size of each worker after warm-up, under 8 concurrent clients
   sending realistic frames, and with pixel bombs sent among them (time and answer of
@@ -28,10 +34,12 @@ Usage: python bench/endpoint.py [--quick]   (part of ``python -m bench``)
 from __future__ import annotations
 
 import argparse
+import heapq
 import http.client
 import io
 import json
 import os
+import random
 import statistics
 import struct
 import subprocess
@@ -134,6 +142,26 @@ def throughput(port: int, pid: int, frames: list[bytes], requests: int, concurre
         }
 
     return arm
+
+
+CLIENTS_PER_WORKER = 4
+
+
+def accept_race_ceiling(clients: int, workers: int, *, requests: int = 50_000) -> float:
+    """Throughput per worker, as a fraction of one saturated worker's, when ``clients``
+    each send a request as soon as their last is answered and every request goes to a
+    worker at random (the accept race), each worker answering its queue in order. A
+    model (service times +-10%, fixed seed), not a measurement."""
+    rng = random.Random(7)
+    free_at = [0.0] * workers
+    arrivals = [(0.0, client) for client in range(clients)]
+    heapq.heapify(arrivals)
+    for _ in range(requests):
+        now, client = heapq.heappop(arrivals)
+        worker = rng.randrange(workers)
+        free_at[worker] = max(now, free_at[worker]) + rng.uniform(0.9, 1.1)
+        heapq.heappush(arrivals, (free_at[worker], client))
+    return requests / max(free_at) / workers
 
 
 def worker_pids(server_pid: int) -> list[int]:
@@ -331,25 +359,36 @@ def scaling(tmp: Path, *, frames: int, requests: int, rounds: int) -> dict[str, 
         for workers in (1, many):
             servers[workers] = start_endpoint(tmp / f"bucket{workers}", workers=workers)
             warm(servers[workers][1], images, workers)
-        runs = interleaved(
-            {
-                f"{w}_workers": throughput(port, process.pid, images, requests)
-                for w, (process, port) in servers.items()
-            },
-            rounds,
-        )
+        clients = CLIENTS_PER_WORKER * many
+        arms = {
+            f"{w}_workers": throughput(port, process.pid, images, requests, clients)
+            for w, (process, port) in servers.items()
+        }
+        few = 2 * many
+        process, port = servers[many]
+        arms[f"{many}_workers_{few}_clients"] = throughput(port, process.pid, images, requests, few)
+        runs = interleaved(arms, rounds)
     finally:
         for process, _ in servers.values():
             stop(process)
     one, more = medians(runs["1_workers"]), medians(runs[f"{many}_workers"])
+    fewer = medians(runs[f"{many}_workers_{few}_clients"])
     ratio = more["fps"]["median"] / one["fps"]["median"]
     return {
         "cores": cores,
         "workers": many,
+        "clients": clients,
         "one_worker": one,
         "many_workers": more,
         "scaling": ratio,
         "scaling_per_core": ratio / many,
+        "few_clients": {
+            "clients": few,
+            "many_workers": fewer,
+            "scaling_per_core": fewer["fps"]["median"] / one["fps"]["median"] / many,
+            "accept_race_model": accept_race_ceiling(few, many),
+        },
+        "accept_race_model": accept_race_ceiling(clients, many),
         "rounds": {k: v for k, v in runs.items()},
     }
 
@@ -423,11 +462,24 @@ def print_tables(result: dict[str, Any]) -> None:
             f"{m(row, 'libfacedetection', 'cpu_ms'):11.1f} {row['faces_libfacedetection']:6.1f}"
         )
     s = result["scaling"]
-    print(f"\nThroughput at 1280x720 (4 concurrent clients, {s['cores']} usable cores)")
-    print(f"{'workers':>8} {'frames/s':>9} {'CPU ms/frame':>13}")
-    for label, row in (("1", s["one_worker"]), (str(s["workers"]), s["many_workers"])):
-        print(f"{label:>8} {row['fps']['median']:9.2f} {row['cpu_ms']['median']:13.1f}")
-    print(f"  scaling {s['scaling']:.2f}x = {s['scaling_per_core']:.2f} per worker")
+    few = s["few_clients"]
+    print(
+        f"\nThroughput at 1280x720 ({s['clients']} concurrent clients, {s['cores']} usable cores)"
+    )
+    print(f"{'workers':>8} {'clients':>8} {'frames/s':>9} {'CPU ms/frame':>13}")
+    for label, clients, row in (
+        ("1", s["clients"], s["one_worker"]),
+        (str(s["workers"]), s["clients"], s["many_workers"]),
+        (str(s["workers"]), few["clients"], few["many_workers"]),
+    ):
+        print(
+            f"{label:>8} {clients:>8} {row['fps']['median']:9.2f} {row['cpu_ms']['median']:13.1f}"
+        )
+    print(
+        f"  scaling {s['scaling']:.2f}x = {s['scaling_per_core']:.2f} per worker "
+        f"(accept-race model {s['accept_race_model']:.2f}); with {few['clients']} clients "
+        f"{few['scaling_per_core']:.2f} (model {few['accept_race_model']:.2f})"
+    )
     memory = result["memory"]
     print_memory(
         [(p["phase"], p["rss_mb"]) for p in memory["phases"]],

@@ -127,21 +127,48 @@ def endpoint_section(r: dict[str, Any]) -> list[str]:
         *_table(["frame", "RetinaFace CPU", "faces", "libfacedetection CPU", "faces"], det),
     ]
     s = r["scaling"]
+    clients = s.get("clients", 4)
     rows = [
-        [str(label), _m(row["fps"]), _m(row["cpu_ms"])]
-        for label, row in ((1, s["one_worker"]), (s["workers"], s["many_workers"]))
+        [str(label), str(n), _m(row["fps"]), _m(row["cpu_ms"])]
+        for label, n, row in (
+            (1, clients, s["one_worker"]),
+            (s["workers"], clients, s["many_workers"]),
+        )
     ]
+    few = s.get("few_clients")
+    if few:
+        rows.append(
+            [
+                str(s["workers"]),
+                str(few["clients"]),
+                _m(few["many_workers"]["fps"]),
+                _m(few["many_workers"]["cpu_ms"]),
+            ]
+        )
     lines += [
-        f"Throughput at 1280x720, 4 concurrent clients, both servers up at once and their "
-        f"rounds interleaved ({s['cores']} usable cores):",
+        f"Throughput at 1280x720, both servers up at once and their rounds interleaved "
+        f"({s['cores']} usable cores), {clients} concurrent clients (each sends its next "
+        "frame when the last is answered, on a new connection):",
         "",
-        *_table(["workers", "frames/s", "CPU ms per frame"], rows),
+        *_table(["workers", "clients", "frames/s", "CPU ms per frame"], rows),
         f"Scaling: {s['scaling']:.2f}x, {s['scaling_per_core']:.2f} of a worker per added "
         "core. Throughput is wall-clock: on a shared machine the other programs take part "
         "of the cores the second worker needs; the CPU per frame shows whether the work "
         "itself grew.",
         "",
     ]
+    if few:
+        lines += [
+            f"With {few['clients']} clients the same server makes "
+            f"{few['scaling_per_core']:.2f} of a worker per core: each new connection goes "
+            "to whichever worker's event loop accepts it first, busy or not, so one worker "
+            "can queue frames while another waits. A queueing model of that race "
+            "(`accept_race_ceiling` in bench/endpoint.py) predicts "
+            f"{few['accept_race_model']:.2f} at {few['clients']} clients and "
+            f"{s['accept_race_model']:.2f} at {clients}: with few cameras a frame may wait "
+            "behind another while a core is free, which costs latency, not capacity.",
+            "",
+        ]
     memory = r.get("memory")
     if memory:
         workers = len(memory["peak_rss_mb"])
@@ -398,13 +425,14 @@ def analysis_section(b: dict[str, Any], *, cores: int) -> list[str]:
         ]
         s = b["endpoint"]["scaling"]
         lines += [
-            f"- **Workers** ({s['scaling_per_core']:.2f} per core): throughput is wall-clock; "
-            f"CPU per frame with {s['workers']} workers "
-            f"({s['many_workers']['cpu_ms']['median']:.1f} ms) against 1 "
-            f"({s['one_worker']['cpu_ms']['median']:.1f} ms) shows whether the work itself "
+            f"- **Workers** ({s['scaling_per_core']:.2f} per core, "
+            f"{s.get('clients', 4)} clients): throughput is wall-clock; CPU per frame with "
+            f"{s['workers']} workers ({s['many_workers']['cpu_ms']['median']:.1f} ms) against "
+            f"1 ({s['one_worker']['cpu_ms']['median']:.1f} ms) shows whether the work itself "
             "grew. On a machine whose other programs keep the cores busy, a second worker "
             "cannot get a second core's worth of time, so this goal can only be judged on "
-            "quiet cores.",
+            "quiet cores. Fewer clients than that leave a worker idle now and then by the "
+            "accept race (see the endpoint section).",
         ]
     if "devices" in b:
         d = b["devices"]
