@@ -15,6 +15,8 @@ most Linux machines; some containers forbid it).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import http.client
 import json
 import shutil
 import signal
@@ -24,8 +26,6 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
-
-import httpx
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -86,8 +86,9 @@ def main() -> None:
         process, port = start_endpoint(Path(tmp) / "bucket", workers=1)
         raw = Path(tmp) / "profile.txt"
         try:
-            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
-                send = round_trip(client)
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            with contextlib.closing(connection):
+                send = round_trip(connection)
                 send(frames[0])  # warm up
                 recorder = subprocess.Popen(
                     [

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
-from datapalooza.adapters.local.crop_notifications import MAX_ATTEMPTS, SqliteCropNotifications
+from datapalooza.adapters.local.crop_notifications import (
+    MAX_ATTEMPTS,
+    Notification,
+    SqliteCropNotifications,
+)
 from datapalooza.emotions.bootstrap import CropScorer
 from datapalooza.emotions.scoring import CropOutcome, CropRef, CropStatus
 from datapalooza.system.storage_errors import is_storage_full, storage_full_detail
@@ -33,8 +39,18 @@ class ScoringCounters:
         return totals
 
 
+BATCHING_WINDOW_S = 0.5
+"""How long the first pending crop may wait for others to fill its batch. The Lambda's
+SQS event source does the same (``datapalooza.deployment``, 5 s there): one analyzer run
+and one set of database writes for many crops instead of one per crop. Crops arrive one
+at a time as the endpoint stores them; in batches of 1-2 the local tracker spent 1.46 ms
+per face, in batches of 16 0.99 ms (docs/benchmarks.md). Half a second is invisible on
+a dashboard that polls every 3 s."""
+
+
 class ScoringWorker:
-    """Scores pending crops in batches until stopped; on stop, drains what is pending."""
+    """Scores pending crops in batches until stopped; on stop, drains what is pending.
+    A batch closes when it is full or when its oldest crop has waited ``window_s``."""
 
     def __init__(
         self,
@@ -43,20 +59,29 @@ class ScoringWorker:
         *,
         batch: int = 64,
         poll_s: float = 0.1,
+        window_s: float = BATCHING_WINDOW_S,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._tracker = tracker
         self._notifications = notifications
+        self._window_s = window_s
+        self._clock = clock
         self._batch = batch
         self._poll_s = poll_s
         self.counters = ScoringCounters()
         self.halted: str | None = None
         """Why the worker stopped on its own (the data directory is full), or None."""
 
-    def run_once(self) -> int:
-        """Score one batch; returns how many notifications it handled."""
+    def run_once(self, *, wait_for_batch: bool = False) -> int:
+        """Score one batch; returns how many notifications it handled. With
+        ``wait_for_batch``, a batch that is neither full nor past its window is left
+        pending (0 handled) to gather more crops."""
         pending = self._notifications.receive(self._batch)
         if not pending:
             self.counters.pending = 0
+            return 0
+        if wait_for_batch and self._window_left_s(pending) > 0:
+            self.counters.pending = len(pending)
             return 0
         refs = [CropRef(key=n.key, item_id=n.key, size=n.size) for n in pending]
         outcomes = self._track(refs)
@@ -85,6 +110,14 @@ class ScoringWorker:
         self.counters.pending = self._notifications.counts()["pending"]
         return len(pending)
 
+    def _window_left_s(self, pending: list[Notification]) -> float:
+        """Seconds until this batch closes: 0 when it is full or its oldest crop has
+        waited the whole window."""
+        if len(pending) >= self._batch:
+            return 0.0
+        oldest_s = min(n.created_ms for n in pending) / 1000
+        return max(0.0, oldest_s + self._window_s - self._clock())
+
     def _track(self, refs: list[CropRef]) -> list[CropOutcome]:
         """The batch's outcomes. The tracker isolates a crop that fails; should the batch
         still raise, each crop is tried alone so only the one that raises fails (with
@@ -109,8 +142,9 @@ class ScoringWorker:
     def run(self, stop: threading.Event, *, drain: threading.Event | None = None) -> None:
         """Work until ``stop``; when ``drain`` is set, finish what is pending, then return."""
         while not stop.is_set():
+            draining = drain is not None and drain.is_set()
             try:
-                handled = self.run_once()
+                handled = self.run_once(wait_for_batch=not draining)
             except Exception as exc:  # the loop never dies: the crops stay pending
                 if is_storage_full(exc):
                     # No retry can help; the crops stay pending for a run with space.
@@ -121,6 +155,6 @@ class ScoringWorker:
                 stop.wait(1.0)
                 continue
             if handled == 0:
-                if drain is not None and drain.is_set():
+                if draining and not self.counters.pending:
                     return
                 stop.wait(self._poll_s)

@@ -2,6 +2,7 @@
 
 import dataclasses
 import sqlite3
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -179,3 +180,29 @@ def test_a_repeated_notification_is_answered_from_the_ledger_whatever_the_outcom
             "SELECT COALESCE(SUM(value), 0) FROM metric_points WHERE metric = 'CropRejected'"
         ).fetchone()[0]
     assert rejected == 1
+
+
+def test_a_batch_waits_for_its_window_unless_it_is_full_or_the_run_drains(tmp_path, festival_crops):
+    """As the Lambda's SQS batching window: one analyzer run for many crops."""
+    bucket, queue = festival_crops  # two crops, announced just now
+    created_s = max(n.created_ms for n in queue.receive(10)) / 1000
+    now = [created_s + 0.1]
+    tracker = local_tracker(tmp_path, bucket)
+    worker = ScoringWorker(tracker, queue, window_s=0.5, clock=lambda: now[0])
+
+    assert worker.run_once(wait_for_batch=True) == 0  # 0.1 s into its 0.5 s window
+    assert queue.counts()["pending"] == 2 and worker.counters.pending == 2
+    now[0] = created_s + 0.6
+    assert worker.run_once(wait_for_batch=True) == 2  # the window has passed
+    assert worker.counters.scored == 2
+
+    queue._conn.execute("UPDATE notifications SET state = 'pending'")
+    full = ScoringWorker(tracker, queue, batch=2, window_s=60, clock=lambda: created_s)
+    assert full.run_once(wait_for_batch=True) == 2  # a full batch does not wait
+
+    queue._conn.execute("UPDATE notifications SET state = 'pending'")
+    draining = ScoringWorker(tracker, queue, window_s=60, clock=lambda: created_s)
+    stop, drain = threading.Event(), threading.Event()
+    drain.set()
+    draining.run(stop, drain=drain)  # returns once nothing is pending
+    assert queue.counts()["pending"] == 0 and draining.counters.duplicate == 2
