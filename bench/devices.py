@@ -33,6 +33,7 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.goals import EDGE_GOAL  # noqa: E402
 from datapalooza.adapters.aws.s3_face_store import S3FaceStore  # noqa: E402
 from datapalooza.adapters.aws.sagemaker_endpoint import SageMakerDetectionEndpoint  # noqa: E402
 from datapalooza.detection import DetectorSettings, load_detector  # noqa: E402
@@ -43,7 +44,6 @@ from datapalooza.sources.synthetic import SyntheticFestivalSource  # noqa: E402
 
 QUALITIES = (75, 80, 85, 90)
 FACES = (5, 10, 14, 20, 30)
-EDGE_GOAL = 0.15
 REGION = "eu-west-1"
 MAX_FRAME_BYTES = 6 * 1024 * 1024  # SageMaker's payload limit, as the camera uses
 

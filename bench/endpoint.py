@@ -55,6 +55,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.goals import OVERHEAD_GOAL, SCALING_GOAL  # noqa: E402
 from bench.measure import CpuWindow, interleaved, summary  # noqa: E402
 from datapalooza.detection import DetectorSettings, load_detector  # noqa: E402
 from datapalooza.images import decode_image, encode_jpeg  # noqa: E402
@@ -62,8 +63,6 @@ from datapalooza.sources.synthetic import SyntheticFestivalSource  # noqa: E402
 from tests.conftest import start_endpoint  # noqa: E402
 
 RESOLUTIONS = [(640, 360), (1280, 720)]
-OVERHEAD_GOAL = 1.15
-SCALING_GOAL = 0.85
 
 
 def crowd_frames(width: int, height: int, count: int) -> list[bytes]:

@@ -16,6 +16,10 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench.goals import CAPACITY_GOAL_CAMERAS, OVERHEAD_GOAL, PIPELINE_GOAL  # noqa: E402
+
 DEFAULT_JSON = REPO / "bench" / "out" / "results.json"
 DEFAULT_OUT = REPO / "docs" / "benchmarks.md"
 PROFILE_JSON = REPO / "bench" / "out" / "profile.json"
@@ -382,7 +386,7 @@ def analysis_section(b: dict[str, Any], *, cores: int) -> list[str]:
         main = b["festival"]["cpu"]
         parts = main["cpu_ms_per_scored_frame"]
         detector = main["detector_cpu_ms_per_frame"]
-        budget = 0.3 * detector
+        budget = (PIPELINE_GOAL - 1) * detector
         extra = main["pipeline_cpu_ms_per_scored_frame"] - detector
         lines += [
             f"- **`up` pipeline** ({main['pipeline_vs_detector']:.2f}x): the goal leaves "
@@ -398,19 +402,20 @@ def analysis_section(b: dict[str, Any], *, cores: int) -> list[str]:
         ]
         source = parts["synthetic_source"]
         pipeline = main["pipeline_cpu_ms_per_scored_frame"]
-        need_now = 20 * (pipeline + source) / 1000
-        need_goal = 20 * (1.3 * detector + source) / 1000
+        n = CAPACITY_GOAL_CAMERAS
+        need_now = n * (pipeline + source) / 1000
+        need_goal = n * (PIPELINE_GOAL * detector + source) / 1000
         lines += [
-            f"- **20 cameras at 1 fps**: each frame costs {pipeline:.1f} ms of pipeline CPU"
+            f"- **{n} cameras at 1 fps**: each frame costs {pipeline:.1f} ms of pipeline CPU"
             f" plus {source:.1f} ms for the synthetic source that stands in "
-            f"for the cameras (on the same cores in `up`), so 20 frames a second need "
-            f"{need_now:.2f} cores today and {need_goal:.2f} even at the 1.3x goal. "
-            f"With {cores} cores that is "
+            f"for the cameras (on the same cores in `up`), so {n} frames a second need "
+            f"{need_now:.2f} cores today and {need_goal:.2f} even at the {PIPELINE_GOAL}x "
+            f"goal. With {cores} cores that is "
             + (
                 "within reach."
                 if need_now < cores
                 else "out of reach: the detector alone at "
-                f"1280x720 takes {20 * detector / 1000:.2f} cores for 20 frames a second."
+                f"1280x720 takes {n * detector / 1000:.2f} cores for {n} frames a second."
             ),
         ]
     if "endpoint" in b:
@@ -418,8 +423,9 @@ def analysis_section(b: dict[str, Any], *, cores: int) -> list[str]:
         detector = top["detector"]["cpu_ms"]["median"]
         decode = top["decode"]["cpu_ms"]["median"]
         lines += [
-            f"- **Endpoint** ({top['overhead_cpu']:.2f}x): 15% of the detector is "
-            f"{0.15 * detector:.1f} ms per frame; decoding the 1280x720 JPEG alone takes "
+            f"- **Endpoint** ({top['overhead_cpu']:.2f}x): {OVERHEAD_GOAL - 1:.0%} of the "
+            f"detector is {(OVERHEAD_GOAL - 1) * detector:.1f} ms per frame; decoding the "
+            "1280x720 JPEG alone takes "
             f"{decode:.1f} ms of it ({decode / detector:.0%} of the detector), before "
             "cropping, storing the crops, HTTP and the client. See the profile below.",
         ]
