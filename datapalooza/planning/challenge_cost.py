@@ -5,9 +5,11 @@ While doing challenge N an attendee has the stacks of challenges 1..N deployed:
 
 1. ``DataPalooza-Challenge1-Endpoint``: the endpoint's instances bill every hour.
 2. + ``DataPalooza-Challenge2-EmotionTracker``: one camera sends a frame every
-   ``camera_interval_s`` through the endpoint; crops go through the tracker.
+   ``camera_interval_s`` through the endpoint, which stores each crop as one S3
+   object; each object goes through the tracker.
 3. + ``DataPalooza-Challenge3-Edge``: the same camera rate on the edge path (the
-   Challenge 2 camera stopped); the endpoint stays deployed.
+   Challenge 2 camera stopped): the device stores one crop sheet per frame, one S3
+   object for all of the frame's crops; the endpoint stays deployed.
 
 ``docs/cost.md`` is ``render_cost_doc()``'s output (a test keeps them equal).
 """

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from datapalooza.deployment import EDGE_STATS_INTERVAL_S, DeploymentShape
+from datapalooza.deployment import EDGE_STATS_INTERVAL_S, TRACKER_TIMEOUT_S, DeploymentShape
 from datapalooza.emotions.rekognition_limits import REKOGNITION_LIMITS
 from datapalooza.planning.prices import Price, PriceTable
 
@@ -30,12 +30,31 @@ DETECT_CPU_S_PER_FRAME = 0.069
 # the machine above. Not measured on SageMaker: taken as equal. Replace it with
 # (CPU per frame there) / DETECT_CPU_S_PER_FRAME once the endpoint's ModelLatency is known.
 TARGET_TO_MEASURED_CPU_RATIO = 1.0
-# Bytes per 1280x720 frame measured by bench/devices.py (docs/challenge3-edge.md):
-# the cloud path sends the whole JPEG (q85); the edge path uploads only the crops.
+# Bytes on the wire per 1280x720 synthetic crowd frame, camera JPEG q85, as botocore
+# prepares each request, measured by bench/devices.py (docs/challenge3-edge.md, "Bytes").
+# The cloud path sends the whole frame to the endpoint: 140,853 B at 6.83 crops per frame.
 CLOUD_FRAME_BYTES = 140_000
-EDGE_CROP_BYTES_PER_FRAME = 20_000
+# The endpoint stores one JPEG per crop (q75, 20% margin): 3,041 B per crop, measured by
+# the same benchmark when edge devices still uploaded one object per crop
+# (docs/benchmarks.md, "Edge bytes").
+CLOUD_CROP_BYTES = 3_041
+# The edge path uploads one crop sheet per frame (datapalooza/crop_sheets.py). Measured on
+# 2026-12-01 on the 2-core Intel Xeon development machine:
+# - the PutObject's request head (request line, SigV4 headers, x-amz-meta-* layout): 1,490 B;
+# - the sheet's JPEG: 836 B + 1,279 B per crop, the line through the cells of 2.83 crops
+#   (4,456 B) and 9.5 crops (12,988 B); the cells between lie within 1% of it. 609 B of
+#   the fixed part are the JPEG's own headers.
+# An edge frame of 6.83 crops sent 11,021 B in all, 7.8% of the cloud path's frame.
+EDGE_SHEET_HEAD_BYTES = 1_490
+EDGE_SHEET_JPEG_FIXED_BYTES = 836
+EDGE_SHEET_BYTES_PER_CROP = 1_279
+EDGE_SHEET_FIXED_BYTES = EDGE_SHEET_HEAD_BYTES + EDGE_SHEET_JPEG_FIXED_BYTES
+# Tiles one crop sheet holds: datapalooza.crop_sheets.MAX_TILES, not imported so that
+# planning needs no image libraries (tests/unit/test_planner.py holds them equal).
+MAX_SHEET_TILES = 100
+# Scoreable faces per frame when none is given: near bench/devices.py's middle crowd
+# (6.83 crops per frame at 14 faces placed).
 MEASURED_CROPS_PER_FRAME = 6.5
-CROP_BYTES = EDGE_CROP_BYTES_PER_FRAME / MEASURED_CROPS_PER_FRAME
 # EMF log bytes per scored face: EmfMetricsSink.record of 50 faces printed 8,849 bytes
 # (measured 2026-11-30; 1 face alone: 779 bytes).
 EMF_BYTES_PER_FACE = 177.0
@@ -47,7 +66,8 @@ TARGET_CPU_UTILISATION = 0.7
 # overridable (--detect-faces-seconds); read the real one from the tracker's Duration.
 DETECT_FACES_SECONDS = 1.0
 # Lambda's SQS poller receives up to 10 messages per ReceiveMessage and deletes them with
-# DeleteMessageBatch (up to 10 per call); S3 sends one message per crop.
+# DeleteMessageBatch (up to 10 per call); S3 sends one message per object (a crop on the
+# cloud path, a crop sheet on the edge path).
 SQS_MESSAGES_PER_RECEIVE = 10
 # Metrics the tracker publishes: per stage 8 emotion types + FacesAnalyzed, CrowdMood,
 # NoFaceFound, CropRejected, CropMissing; per function 6 Crops<Status>, ColdStart and
@@ -151,9 +171,19 @@ def plan_festival(load: FestivalLoad, shape: DeploymentShape, prices: PriceTable
     """Everything the festival needs per second and costs per hour, on ``shape``."""
     frames_per_s = load.cameras * load.fps
     crops_per_s = frames_per_s * load.faces_per_frame
+    # S3 objects: the endpoint stores one per crop. An edge device stores one crop sheet
+    # per frame, and none for a frame without a crop, so never more sheets than crops.
+    if load.path == "cloud":
+        objects_per_s = crops_per_s
+        objects_how = "cloud: one per crop"
+    else:
+        objects_per_s = frames_per_s * min(1.0, load.faces_per_frame)
+        objects_how = "edge: one crop sheet per frame with a crop"
+    crops_per_object = crops_per_s / objects_per_s if objects_per_s else 0.0
     needs: list[Need] = [
         Need("frames_per_s", frames_per_s, "frames/s", "cameras x fps"),
         Need("crops_per_s", crops_per_s, "crops/s", "frames/s x faces per frame"),
+        Need("objects_per_s", objects_per_s, "S3 objects/s", objects_how),
     ]
     items: list[LineItem] = []
     warnings: list[str] = []
@@ -184,26 +214,39 @@ def plan_festival(load: FestivalLoad, shape: DeploymentShape, prices: PriceTable
     else:
         needs.append(Need("endpoint_instances", 0, "instances", "edge path: detection on device"))
 
-    # The tracker Lambda: SQS batches -> invocations -> DetectFaces calls.
-    batch = _batch_size(crops_per_s, shape)
-    invocations_per_s = crops_per_s / batch if crops_per_s else 0.0
+    # The tracker Lambda: one SQS message per object, batches of messages -> invocations,
+    # the crops of a batch (every tile of its sheets) -> DetectFaces calls.
+    batch = _batch_size(objects_per_s, shape)
+    invocations_per_s = objects_per_s / batch if objects_per_s else 0.0
+    crops_per_invocation = batch * crops_per_object
     calls_per_invocation = (
-        math.ceil(batch / shape.tracker_mosaic_size)
+        math.ceil(crops_per_invocation / shape.tracker_mosaic_size)
         if shape.tracker_analyzer_mode == "mosaic"
-        else math.ceil(batch)
+        else math.ceil(crops_per_invocation)
     )
     calls_per_s = invocations_per_s * calls_per_invocation
     invocation_s = calls_per_invocation * load.detect_faces_seconds
     concurrency = invocations_per_s * invocation_s
     needs += [
         Need(
-            "crops_per_invocation",
+            "messages_per_invocation",
             batch,
-            "crops",
-            f"min(batch size {shape.tracker_batch_size}, crops/s x window "
+            "SQS messages",
+            f"min(batch size {shape.tracker_batch_size}, objects/s x window "
             f"{shape.tracker_max_batching_window_s} s)",
         ),
-        Need("lambda_invocations_per_s", invocations_per_s, "invocations/s", "crops/s / batch"),
+        Need(
+            "crops_per_invocation",
+            crops_per_invocation,
+            "crops",
+            f"messages x crops per object ({format_quantity(crops_per_object)})",
+        ),
+        Need(
+            "lambda_invocations_per_s",
+            invocations_per_s,
+            "invocations/s",
+            "objects/s / messages per invocation",
+        ),
         Need(
             "lambda_concurrency",
             concurrency,
@@ -215,7 +258,7 @@ def plan_festival(load: FestivalLoad, shape: DeploymentShape, prices: PriceTable
             "rekognition_calls_per_s",
             calls_per_s,
             "DetectFaces calls/s",
-            f"invocations/s x ceil(batch / mosaic of {shape.tracker_mosaic_size})"
+            f"invocations/s x ceil(crops per invocation / mosaic of {shape.tracker_mosaic_size})"
             if shape.tracker_analyzer_mode == "mosaic"
             else "one call per crop (per-crop mode)",
         ),
@@ -226,6 +269,14 @@ def plan_festival(load: FestivalLoad, shape: DeploymentShape, prices: PriceTable
             f"tracker concurrency {concurrency:,.0f} exceeds the {sqs_limit.value:,.0f} batches "
             f"an SQS event source processes at once ({sqs_limit.source}): raise the batch "
             "size or split the queue"
+        )
+    # Counts the DetectFaces calls only, not the S3 reads or the results writes: a real
+    # invocation takes longer than this.
+    if invocation_s > TRACKER_TIMEOUT_S:
+        warnings.append(
+            f"an invocation makes {calls_per_invocation} DetectFaces calls x "
+            f"{load.detect_faces_seconds:g} s = {invocation_s:,.0f} s, over the tracker's "
+            f"{TRACKER_TIMEOUT_S} s timeout (datapalooza/deployment.py): lower the batch size"
         )
     tps = load.rekognition_tps_quota
     if tps is None:
@@ -241,8 +292,12 @@ def plan_festival(load: FestivalLoad, shape: DeploymentShape, prices: PriceTable
             f"DetectFaces needs {calls_per_s:,.1f} calls/s, above the quota of {tps:g}: "
             "request an increase before the festival"
         )
+    # A batch of crops (cloud path) fills whole mosaics when the batch size is a multiple
+    # of the mosaic size. A batch of sheets holds as many crops as their frames had
+    # faces, which no batch size controls.
     if (
-        shape.tracker_analyzer_mode == "mosaic"
+        load.path == "cloud"
+        and shape.tracker_analyzer_mode == "mosaic"
         and batch >= shape.tracker_mosaic_size
         and shape.tracker_batch_size % shape.tracker_mosaic_size
     ):
@@ -274,28 +329,49 @@ def plan_festival(load: FestivalLoad, shape: DeploymentShape, prices: PriceTable
         ),
     ]
 
-    # Results, crops, queue, metrics.
-    crop_bytes = CROP_BYTES
-    upload_bytes_per_s = (
-        frames_per_s * CLOUD_FRAME_BYTES if load.path == "cloud" else crops_per_s * crop_bytes
-    )
-    stored_gb = crops_per_s * crop_bytes * 86_400 * shape.faces_expire_days / GB
-    sqs_requests_per_s = crops_per_s * (1 + 2 / SQS_MESSAGES_PER_RECEIVE)
+    # Results, stored objects, queue, metrics. S3 requests and SQS messages go by object;
+    # results items and EMF log lines by crop.
+    if load.path == "cloud":
+        stored_object = "crop"
+        upload_bytes_per_s = frames_per_s * CLOUD_FRAME_BYTES
+        upload_how = f"cloud: frames x {CLOUD_FRAME_BYTES:,} B to the endpoint (bench/devices.py)"
+        stored_bytes_per_s = crops_per_s * CLOUD_CROP_BYTES
+        stored_how = f"crop JPEGs: crops x {CLOUD_CROP_BYTES:,} B"
+    else:
+        stored_object = "crop sheet"
+        upload_bytes_per_s = (
+            objects_per_s * EDGE_SHEET_FIXED_BYTES + crops_per_s * EDGE_SHEET_BYTES_PER_CROP
+        )
+        upload_how = (
+            f"edge: one PutObject per sheet, sheets x {EDGE_SHEET_FIXED_BYTES:,} B (request "
+            f"head and JPEG) + crops x {EDGE_SHEET_BYTES_PER_CROP:,} B (bench/devices.py)"
+        )
+        stored_bytes_per_s = (
+            objects_per_s * EDGE_SHEET_JPEG_FIXED_BYTES + crops_per_s * EDGE_SHEET_BYTES_PER_CROP
+        )
+        stored_how = (
+            f"sheet JPEGs: sheets x {EDGE_SHEET_JPEG_FIXED_BYTES:,} B + crops x "
+            f"{EDGE_SHEET_BYTES_PER_CROP:,} B"
+        )
+    stored_gb = stored_bytes_per_s * 86_400 * shape.faces_expire_days / GB
+    sqs_requests_per_s = objects_per_s * (1 + 2 / SQS_MESSAGES_PER_RECEIVE)
     metrics = load.stages * METRICS_PER_STAGE + FUNCTION_METRICS
     needs += [
         Need("dynamodb_writes_per_s", crops_per_s, "write request units/s", "one item per face"),
-        Need("s3_puts_per_s", crops_per_s, "PUT/s", "one object per crop"),
-        Need("s3_gets_per_s", crops_per_s, "GET/s", "the tracker reads each crop once"),
+        Need("s3_puts_per_s", objects_per_s, "PUT/s", "one per object"),
+        Need("s3_gets_per_s", objects_per_s, "GET/s", "the tracker reads each object once"),
+        Need("upload_bytes_per_s", upload_bytes_per_s, "bytes/s", upload_how),
         Need(
-            "upload_bytes_per_s",
-            upload_bytes_per_s,
-            "bytes/s",
-            f"cloud: frames x {CLOUD_FRAME_BYTES:,} B to the endpoint; "
-            f"edge: crops x {CROP_BYTES:,.0f} B to S3 (bench/devices.py)",
+            "crops_stored_gb",
+            stored_gb,
+            "GB",
+            f"{stored_how}, kept {shape.faces_expire_days} day(s)",
         ),
-        Need("crops_stored_gb", stored_gb, "GB", f"kept {shape.faces_expire_days} day(s)"),
         Need(
-            "sqs_requests_per_s", sqs_requests_per_s, "requests/s", "send + receive/10 + delete/10"
+            "sqs_requests_per_s",
+            sqs_requests_per_s,
+            "requests/s",
+            "per object: send + receive/10 + delete/10",
         ),
         Need("cloudwatch_metrics", metrics, "custom metrics", f"{load.stages} stage(s)"),
         Need("greengrass_core_devices", load.cameras, "devices", "one core device per camera"),
@@ -312,19 +388,19 @@ def plan_festival(load: FestivalLoad, shape: DeploymentShape, prices: PriceTable
         ),
         LineItem(
             "S3",
-            "PUT requests (crops)",
-            crops_per_s * SECONDS_PER_HOUR,
+            f"PUT requests ({stored_object}s)",
+            objects_per_s * SECONDS_PER_HOUR,
             prices.price("s3.put_request"),
         ),
         LineItem(
             "S3",
             "GET requests (tracker)",
-            crops_per_s * SECONDS_PER_HOUR,
+            objects_per_s * SECONDS_PER_HOUR,
             prices.price("s3.get_request"),
         ),
         LineItem(
             "S3",
-            "crop storage (GB-month, steady state)",
+            f"{stored_object} storage (GB-month, steady state)",
             stored_gb / HOURS_PER_MONTH,
             prices.price("s3.storage.gb_month"),
         ),
@@ -366,6 +442,9 @@ def plan_festival(load: FestivalLoad, shape: DeploymentShape, prices: PriceTable
         f"DetectFaces latency {load.detect_faces_seconds} s per call (ASSUMED: not "
         "measurable offline)",
         "every crop holds one scoreable face (one results item each)",
+        "one S3 object per crop on the cloud path; one crop sheet per frame on the edge "
+        f"path (a sheet holds up to {MAX_SHEET_TILES} crops, faces per frame at most "
+        f"{REKOGNITION_LIMITS.max_faces})",
         "a batch fills to the batch size or to what arrives within the window (one poller)",
     )
     return FestivalPlan(
@@ -380,10 +459,11 @@ def plan_festival(load: FestivalLoad, shape: DeploymentShape, prices: PriceTable
     )
 
 
-def _batch_size(crops_per_s: float, shape: DeploymentShape) -> float:
-    """Crops per invocation: a batch closes when full or when the window ends."""
+def _batch_size(objects_per_s: float, shape: DeploymentShape) -> float:
+    """SQS messages (one per S3 object) per invocation: a batch closes when full or when
+    the window ends."""
     return float(
-        max(1.0, min(shape.tracker_batch_size, crops_per_s * shape.tracker_max_batching_window_s))
+        max(1.0, min(shape.tracker_batch_size, objects_per_s * shape.tracker_max_batching_window_s))
     )
 
 

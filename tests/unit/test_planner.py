@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from datapalooza import crop_sheets
 from datapalooza.deployment import DeploymentShape
+from datapalooza.emotions.rekognition_limits import REKOGNITION_LIMITS
 from datapalooza.planning import planner
 from datapalooza.planning.planner import FestivalLoad, PlanError, format_plan, plan_festival
 from datapalooza.planning.prices import PRICES_FILE, PricesError, load_prices
@@ -22,13 +24,15 @@ def test_200_cameras_at_1_fps_cloud_path_by_hand() -> None:
     shape = DeploymentShape()
     plan = plan_festival(FestivalLoad(cameras=200, fps=1.0, faces_per_frame=6.5), shape, PRICES)
 
-    # frames/s = 200 x 1 = 200; crops/s = 200 x 6.5 = 1300
+    # frames/s = 200 x 1 = 200; crops/s = 200 x 6.5 = 1300; one S3 object per crop
     assert plan.need("frames_per_s") == 200
     assert plan.need("crops_per_s") == 1300
+    assert plan.need("objects_per_s") == 1300
     # endpoint CPU = 200 x 0.069 s x ratio 1.0 = 13.8 CPU-s/s; one ml.m5.large gives
     # 2 vCPUs x 0.7 = 1.4 -> 13.8 / 1.4 = 9.857 -> 10 instances
     assert plan.need("endpoint_instances") == 10
-    # batch = min(50, 1300 x 5) = 50 crops; invocations = 1300 / 50 = 26/s
+    # batch = min(50, 1300 x 5) = 50 messages of 1 crop; invocations = 1300 / 50 = 26/s
+    assert plan.need("messages_per_invocation") == 50
     assert plan.need("crops_per_invocation") == 50
     assert plan.need("lambda_invocations_per_s") == 26
     # DetectFaces calls per invocation = ceil(50 / 36) = 2 -> 26 x 2 = 52 calls/s
@@ -40,6 +44,8 @@ def test_200_cameras_at_1_fps_cloud_path_by_hand() -> None:
     assert plan.need("s3_puts_per_s") == plan.need("s3_gets_per_s") == 1300
     # cloud path uploads whole frames: 200 x 140,000 B = 28,000,000 B/s
     assert plan.need("upload_bytes_per_s") == 28_000_000
+    # stored: 1300 crops/s x 3,041 B x 86,400 s (1 day) / 1024^3 = 318.1 GB
+    assert plan.need("crops_stored_gb") == pytest.approx(1300 * 3041 * 86_400 / 1024**3)
     # SQS: 1300 sends + 1300/10 receives + 1300/10 deletes = 1560 requests/s
     assert plan.need("sqs_requests_per_s") == pytest.approx(1560)
     # metrics: 1 stage x 13 + 8 function-level = 21
@@ -68,20 +74,98 @@ def test_200_cameras_at_1_fps_cloud_path_by_hand() -> None:
     )
 
 
-def test_edge_path_needs_no_endpoint_and_uploads_crops_only() -> None:
+def test_edge_path_needs_no_endpoint_and_uploads_one_crop_sheet_per_frame() -> None:
     plan = plan_festival(
         FestivalLoad(cameras=10, fps=2.0, path="edge", faces_per_frame=6.5),
         DeploymentShape(),
         PRICES,
     )
-    # crops/s = 10 x 2 x 6.5 = 130; bytes = 130 x (20,000 / 6.5) = 400,000 B/s
+    # frames/s = 10 x 2 = 20; crops/s = 20 x 6.5 = 130; one sheet per frame = 20 objects/s
     assert plan.need("endpoint_instances") == 0
-    assert plan.need("upload_bytes_per_s") == pytest.approx(400_000)
     assert not [item for item in plan.items if item.service == "SageMaker"]
+    assert plan.need("objects_per_s") == 20
+    assert plan.need("s3_puts_per_s") == plan.need("s3_gets_per_s") == 20
+    # SQS: 20 sends + 20/10 receives + 20/10 deletes = 24 requests/s
+    assert plan.need("sqs_requests_per_s") == pytest.approx(24)
+    # bytes = 20 sheets x (1,490 B head + 836 B) + 130 crops x 1,279 B
+    #       = 46,520 + 166,270 = 212,790 B/s (10,639.5 B per frame)
+    assert plan.need("upload_bytes_per_s") == pytest.approx(212_790)
+    # stored: the sheets' JPEGs, 20 x 836 + 130 x 1,279 = 182,990 B/s for 1 day
+    assert plan.need("crops_stored_gb") == pytest.approx(182_990 * 86_400 / 1024**3)
+    # batch = min(50, 20 sheets/s x 5 s) = 50 messages x 6.5 crops = 325 crops;
+    # invocations = 20 / 50 = 0.4/s; ceil(325 / 36) = 10 mosaics each -> 4 calls/s
+    assert plan.need("messages_per_invocation") == 50
+    assert plan.need("crops_per_invocation") == pytest.approx(325)
+    assert plan.need("lambda_invocations_per_s") == pytest.approx(0.4)
+    assert plan.need("rekognition_calls_per_s") == pytest.approx(4)
+    # results items and EMF bytes stay per crop
+    assert plan.need("dynamodb_writes_per_s") == 130
+    costs = {item.what: item.cost_per_hour for item in plan.items}
+    # 20 x 3600 = 72,000 PUT x $0.005 / 1000 = $0.36
+    assert costs["PUT requests (crop sheets)"] == pytest.approx(0.36)
+    assert "crop sheet storage (GB-month, steady state)" in costs
+    assert [a for a in plan.assumptions if "one crop sheet per frame on the edge path" in a]
+
+
+@pytest.mark.parametrize(
+    ("mode", "cloud_calls", "edge_calls"),
+    [
+        # one call per crop: 1300 crops/s on both paths
+        ("per-crop", 1300, 1300),
+        # cloud: 26 invocations/s x ceil(50 crops / 36) = 52;
+        # edge: 4 invocations/s x ceil(50 sheets x 6.5 crops / 36) = 4 x 10 = 40
+        ("mosaic", 52, 40),
+    ],
+)
+def test_edge_puts_one_object_per_frame_and_cloud_one_per_crop(
+    mode: str, cloud_calls: float, edge_calls: float
+) -> None:
+    shape = DeploymentShape(tracker_analyzer_mode=mode)
+    cloud, edge = (
+        plan_festival(FestivalLoad(cameras=200, fps=1.0, path=path), shape, PRICES)
+        for path in planner.PATHS
+    )
+    # 200 frames/s x 6.5 faces = 1300 crops/s on both paths
+    assert cloud.need("s3_puts_per_s") == cloud.need("crops_per_s") == 1300
+    assert edge.need("s3_puts_per_s") == edge.need("frames_per_s") == 200
+    assert cloud.need("rekognition_calls_per_s") == pytest.approx(cloud_calls)
+    assert edge.need("rekognition_calls_per_s") == pytest.approx(edge_calls)
+    # every crop is still scored and written once, whichever object carried it
+    for plan in (cloud, edge):
+        assert plan.need("dynamodb_writes_per_s") == plan.need("crops_per_s") == 1300
+    emf_cloud, emf_edge = (
+        next(i.quantity_per_hour for i in p.items if i.what == "EMF log ingestion (GB)")
+        for p in (cloud, edge)
+    )
+    assert emf_cloud == emf_edge
+
+
+def test_a_frame_without_a_face_uploads_no_sheet() -> None:
+    plan = plan_festival(
+        FestivalLoad(cameras=10, fps=1.0, path="edge", faces_per_frame=0),
+        DeploymentShape(),
+        PRICES,
+    )
+    assert plan.need("s3_puts_per_s") == 0
+    assert plan.need("upload_bytes_per_s") == 0
+    assert plan.need("rekognition_calls_per_s") == 0
+
+
+def test_invocation_time_is_checked_against_the_tracker_timeout() -> None:
+    shape = DeploymentShape()
+    usual = plan_festival(FestivalLoad(cameras=200, fps=1, path="edge"), shape, PRICES)
+    assert not [w for w in usual.warnings if "timeout" in w]
+    # 50 sheets of 100 crops = 5,000 crops -> ceil(5000 / 36) = 139 calls x 1 s > 60 s
+    crowded = plan_festival(
+        FestivalLoad(cameras=200, fps=1, path="edge", faces_per_frame=100), shape, PRICES
+    )
+    assert [w for w in crowded.warnings if "139 DetectFaces calls" in w and "60 s timeout" in w]
+    # a sheet's crop count is not the batch size's to fix: no mosaic-multiple advice
+    assert not [w for w in crowded.warnings if "multiple of the mosaic" in w]
 
 
 def test_a_trickle_makes_small_batches_within_the_window() -> None:
-    # 1 camera at 0.5 fps x 6.5 = 3.25 crops/s; batch = min(50, 3.25 x 5 s) = 16.25;
+    # 1 camera at 0.5 fps x 6.5 = 3.25 crops/s; batch = min(50, 3.25 x 5 s) = 16.25 crops;
     # invocations = 3.25 / 16.25 = 0.2/s; one mosaic call each -> 0.2 calls/s
     plan = plan_festival(FestivalLoad(cameras=1, fps=0.5), DeploymentShape(), PRICES)
     assert plan.need("crops_per_invocation") == pytest.approx(16.25)
@@ -131,11 +215,28 @@ def test_bad_input_names_the_flag(kwargs: dict[str, object], flag: str) -> None:
         FestivalLoad(**kwargs)  # type: ignore[arg-type]
 
 
-def test_measured_crop_bytes_come_from_the_edge_figure() -> None:
-    assert (
-        pytest.approx(planner.EDGE_CROP_BYTES_PER_FRAME)
-        == planner.CROP_BYTES * planner.MEASURED_CROPS_PER_FRAME
+def test_measured_sheet_bytes_reproduce_the_edge_figures() -> None:
+    # bench/devices.py, camera q85: sheet JPEGs of 4,456 B at 2.83 crops and 12,988 B at
+    # 9.5 crops (the line's two points), 9,528 B at 6.83; 11,021 B on the wire at 6.83.
+    def sheet_jpeg(crops: float) -> float:
+        return planner.EDGE_SHEET_JPEG_FIXED_BYTES + crops * planner.EDGE_SHEET_BYTES_PER_CROP
+
+    assert sheet_jpeg(2.83) == pytest.approx(4_456, abs=2)
+    assert sheet_jpeg(9.5) == pytest.approx(12_988, abs=2)
+    assert sheet_jpeg(6.83) == pytest.approx(9_528, rel=0.01)
+    assert planner.EDGE_SHEET_FIXED_BYTES == (
+        planner.EDGE_SHEET_HEAD_BYTES + planner.EDGE_SHEET_JPEG_FIXED_BYTES
     )
+    on_the_wire = planner.EDGE_SHEET_HEAD_BYTES + sheet_jpeg(6.83)
+    assert on_the_wire == pytest.approx(11_021, rel=0.01)
+    assert on_the_wire < 0.15 * planner.CLOUD_FRAME_BYTES
+
+
+def test_one_sheet_holds_every_face_of_a_frame() -> None:
+    # The planner counts one sheet per frame: the most faces per frame it accepts fit
+    # one sheet, and its copy of the sheet's tile limit is the real one.
+    assert planner.MAX_SHEET_TILES == crop_sheets.MAX_TILES
+    assert REKOGNITION_LIMITS.max_faces <= planner.MAX_SHEET_TILES
 
 
 def test_format_plan_shows_missing_prices_and_assumptions() -> None:
