@@ -31,7 +31,13 @@ class CropScorer:
     settings: TrackerSettings
     ledger: OutcomeLedger | None = None
 
-    def score(self, refs: Sequence[CropRef], *, lease_ms: int = DEFAULT_LEASE_MS) -> ScoringReport:
+    def score(
+        self,
+        refs: Sequence[CropRef],
+        *,
+        lease_ms: int = DEFAULT_LEASE_MS,
+        time_left_ms: Callable[[], int] | None = None,
+    ) -> ScoringReport:
         return score_crops(
             refs,
             store=self.store,
@@ -41,6 +47,7 @@ class CropScorer:
             settings=self.settings,
             ledger=self.ledger,
             lease_ms=lease_ms,
+            time_left_ms=time_left_ms,
         )
 
 

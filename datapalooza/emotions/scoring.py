@@ -59,6 +59,12 @@ logger = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 UNKNOWN_CAMERA = "unknown"
+RESERVE_MS = 15_000
+"""An analyzer call is started only while this much of the caller's time is left (the
+Lambda's remaining time): one DetectFaces call with its throttling retries (5 tries,
+backoff capped at 5 s) and the writes after it fit in it. Crops not reached by then are
+FAILED and come back in another invocation, instead of the whole batch timing out: an
+edge device's sheets can hold up to 100 faces each."""
 DEFAULT_LEASE_MS = 5 * 60 * 1000
 """How long a claim on a crop lasts when the caller does not say (the Lambda passes
 its remaining time): after it, another delivery of the crop may score it."""
@@ -147,14 +153,17 @@ def score_crops(
     settings: TrackerSettings,
     ledger: OutcomeLedger | None = None,
     lease_ms: int = DEFAULT_LEASE_MS,
+    time_left_ms: Callable[[], int] | None = None,
 ) -> ScoringReport:
     """Score every crop, write one results item per new face, emit metrics once.
 
     With a ``ledger``, each crop is claimed first: one already settled is a DUPLICATE
     that costs no analyzer call; every outcome but FAILED is settled in it afterwards.
-    A crop that raises anything is FAILED on its own; its neighbours are scored. Only a
-    full local disk (datapalooza.system.storage_errors) is raised: no crop is to blame for it
-    and retrying each would only park them all as dead."""
+    A crop that raises anything is FAILED on its own; its neighbours are scored. With
+    ``time_left_ms``, no analyzer call starts with less than RESERVE_MS left: the crops
+    not reached are FAILED, so their items come back. Only a full local disk
+    (datapalooza.system.storage_errors) is raised: no crop is to blame for it and
+    retrying each would only park them all as dead."""
     outcomes: list[CropOutcome | None] = []
     pending: list[tuple[int, _Pending]] = []
     claimed: list[int] = []
@@ -198,6 +207,12 @@ def score_crops(
 
     batch = max(1, analyzer.max_batch)
     for start in range(0, len(pending), batch):
+        if time_left_ms is not None and time_left_ms() < RESERVE_MS:
+            for position, item in pending[start:]:
+                outcomes[position] = CropOutcome(
+                    item.ref, CropStatus.FAILED, "out of time in this invocation: retried"
+                )
+            break
         chunk = pending[start : start + batch]
         for position, outcome in _score(chunk, analyzer, results, settings):
             outcomes[position] = outcome

@@ -480,3 +480,27 @@ def test_an_edge_devices_crop_sheet_is_scored_face_by_face(aws, monkeypatch, cap
         if name in d and "Stage" in d
     }
     assert counted == {("main", "FacesAnalyzed"): [2.0], ("main", "CropRejected"): [1.0]}
+
+
+@dataclasses.dataclass
+class ShortOfTime(LambdaContext):
+    remaining_ms: int = 5_000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+def test_an_invocation_short_of_time_starts_no_call_and_returns_its_crops(aws, monkeypatch):
+    handler = load_handler()
+    astronaut, hopper = (crop for _, crop in real_face_crops())
+    put_crops(aws, astronaut, hopper)
+    event = sqs_event(aws)
+    ids = {r["messageId"] for r in event["Records"][1:]}  # [0] is S3's test event
+    client, rekognition = wire(monkeypatch, handler, mode="mosaic")
+
+    with stubbed_rekognition(client) as stub:
+        response = handler.handler(event, ShortOfTime())
+        stub.assert_no_pending_responses()
+
+    assert rekognition.calls == 0 and items(aws) == {}
+    assert {f["itemIdentifier"] for f in response["batchItemFailures"]} == ids

@@ -16,6 +16,7 @@ from datapalooza.domain.emotions import Emotion
 from datapalooza.domain.keys import SheetKey
 from datapalooza.emotions import CropRef, CropStatus, TrackerSettings, score_crops
 from datapalooza.emotions.ledger import IdempotencyLedger
+from datapalooza.emotions.scoring import RESERVE_MS
 from datapalooza.images import decode_image
 from datapalooza.ports import AnalyzedFace, AnalyzerError, RGBImage
 from datapalooza.testing.fakes import FakeFaceStore, FakeMetricsSink, FakeResultsTable
@@ -170,3 +171,43 @@ def test_an_analyzer_outage_fails_the_sheets_item_for_a_retry() -> None:
     report = run(store, analyzer, [CropRef(SHEET, "message-1")])
     assert [o.status for o in report.outcomes] == [CropStatus.FAILED] * 3
     assert report.failed_items == {"message-1"}
+
+
+def test_crops_not_reached_before_the_time_runs_out_come_back_and_are_not_lost(
+    tmp_path,
+) -> None:
+    """A batch of big sheets must not time the whole invocation out: the analyzer calls
+    that fit are made, the rest of the crops fail their items and come back."""
+    store, analyzer = FakeFaceStore(), ShadeAnalyzer()
+    analyzer.max_batch = 1  # one call per crop, as Rekognition per crop
+    put_sheet(store)
+    left = iter([60_000, 20_000, RESERVE_MS - 1])  # 40 s pass in the first call
+    ledger = IdempotencyLedger(
+        SqlitePersistenceLayer(tmp_path / "ledger.sqlite"), expires_after_s=3600
+    )
+    report = score_crops(
+        [CropRef(SHEET, "message-1")],
+        store=store,
+        analyzer=analyzer,
+        results=FakeResultsTable(),
+        metrics=FakeMetricsSink(),
+        settings=TrackerSettings(),
+        ledger=ledger,
+        time_left_ms=lambda: next(left),
+    )
+
+    assert [o.status for o in report.outcomes] == [
+        CropStatus.SCORED,
+        CropStatus.SCORED,
+        CropStatus.FAILED,
+    ]
+    assert "out of time" in report.outcomes[2].detail
+    assert analyzer.calls == [1, 1] and report.failed_items == {"message-1"}
+    # The redelivered sheet scores only the face that was not reached.
+    again = run(store, analyzer, [CropRef(SHEET, "message-1")], ledger=ledger)
+    assert [o.status for o in again.outcomes] == [
+        CropStatus.DUPLICATE,
+        CropStatus.DUPLICATE,
+        CropStatus.NO_FACE,
+    ]
+    assert analyzer.calls == [1, 1, 1]

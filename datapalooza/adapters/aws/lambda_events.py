@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -134,7 +134,7 @@ def handle_s3_event(
     nothing) and finally sends it to the function's on-failure destination.
     """
     refs = crop_refs(event, item_id=None, bucket=tracker.settings.faces_bucket)
-    report = tracker.score(refs, lease_ms=_lease_ms(context))
+    report = tracker.score(refs, lease_ms=_lease_ms(context), time_left_ms=_clock(context))
     record_summary(metrics, report)
     failed = [o.ref.key for o in report.outcomes if o.ref.item_id in report.failed_items]
     if failed:
@@ -160,7 +160,9 @@ def handle_sqs_batch(
         except MalformedMessage as exc:
             logger.error("message %s is not an S3 notification: %s", record.message_id, exc)
             malformed[record.message_id] = str(exc)
-    report: ScoringReport = tracker.score(refs, lease_ms=_lease_ms(context))
+    report: ScoringReport = tracker.score(
+        refs, lease_ms=_lease_ms(context), time_left_ms=_clock(context)
+    )
     record_summary(metrics, report)
     failed = report.failed_items
 
@@ -186,6 +188,13 @@ def handle_sqs_batch(
         )
     )
     return response
+
+
+def _clock(context: LambdaContext | None) -> Callable[[], int] | None:
+    """The invocation's remaining milliseconds, asked as scoring goes (None outside
+    Lambda): the tracker starts no analyzer call it may not have time to finish."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return remaining if callable(remaining) else None
 
 
 def _lease_ms(context: LambdaContext | None) -> int:
