@@ -38,7 +38,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between frames")
     parser.add_argument("--data-dir", type=Path, help="where crops and results live")
     parser.add_argument("--endpoint-port", type=int, help="endpoint port (default: a free one)")
-    parser.add_argument("--endpoint-workers", type=int, default=2, help="endpoint processes")
+    parser.add_argument(
+        "--endpoint-workers",
+        type=int,
+        help="endpoint processes (default: as many as the cameras need, at most one per core)",
+    )
     parser.add_argument("--no-dashboard", action="store_true", help="run the pipeline only")
     parser.add_argument(
         "--keep-hours",

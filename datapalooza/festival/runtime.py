@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import os
 import shutil
 import tempfile
 import threading
@@ -47,6 +49,7 @@ from datapalooza.festival.config import FestivalConfig, StageConfig
 from datapalooza.festival.layout import DataLayout
 from datapalooza.festival.run_lock import RunLock, RunLocked
 from datapalooza.festival.scoring_worker import ScoringWorker
+from datapalooza.planning.planner import DETECT_CPU_S_PER_FRAME, TARGET_CPU_UTILISATION
 from datapalooza.sources.base import InvalidSourceSpec, SourceUnavailable
 from datapalooza.sources.spec import open_source
 from datapalooza.system.atomic_write import write_atomically
@@ -77,13 +80,25 @@ class FestivalOptions:
     host: str = "127.0.0.1"
     port: int = 8000
     endpoint_port: int | None = None
-    endpoint_workers: int = 2
+    endpoint_workers: int | None = None
+    """None: as many as the cloud cameras' frames need (``endpoint_workers_for``)."""
     interval_s: float = 1.0
     duration_s: float | None = None
     dashboard: bool = True
     drain_timeout_s: float = 120.0
     keep_crops_hours: float = 24.0
     """Face crops older than this are deleted, as the bucket's lifecycle rule does."""
+
+
+def endpoint_workers_for(cloud_cameras: int, interval_s: float) -> int:
+    """Endpoint worker processes for this many cameras, each sending a frame every
+    ``interval_s``: the festival planner's rule for SageMaker instances (the CPU a frame
+    costs, measured here, kept under 70% of a core), at least 1 and at most one per
+    core. An idle worker still holds a model (~230 MB) and wakes 10 times a second."""
+    frames_per_s = cloud_cameras / interval_s
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    need = frames_per_s * DETECT_CPU_S_PER_FRAME / TARGET_CPU_UTILISATION
+    return max(1, min(cores or 1, math.ceil(need)))
 
 
 @dataclass(slots=True)
@@ -309,6 +324,11 @@ class Festival:
 
     def _start_endpoint(self) -> ChildServer:
         port = self.options.endpoint_port or free_port()
+        workers = self.options.endpoint_workers or endpoint_workers_for(
+            sum(1 for s in self.options.config.stages if s.path == "cloud"),
+            self.options.interval_s,
+        )
+        log.info("endpoint: %d worker process(es)", workers)
         server = ChildServer(
             "face-detection endpoint",
             [
@@ -316,7 +336,7 @@ class Festival:
                 "--port",
                 str(port),
                 "--workers",
-                str(self.options.endpoint_workers),
+                str(workers),
                 "--store",
                 str(self.layout.bucket),
             ],
