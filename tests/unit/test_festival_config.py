@@ -84,14 +84,15 @@ def test_status_line_shows_progress_per_stage_and_the_tracker():
     ).summary(status)
 
 
-def test_the_endpoint_gets_the_workers_its_cameras_need_by_the_planners_rule(monkeypatch):
+def test_the_endpoint_gets_the_workers_its_cameras_need(monkeypatch):
     from datapalooza.festival import runtime
 
     monkeypatch.setattr(runtime.os, "sched_getaffinity", lambda _: {0, 1, 2, 3})
-    # 69 ms of CPU per frame, a worker kept under 70% busy: 10 frames/s per worker.
+    # 69 ms of CPU per frame, a worker kept under half busy: 7.2 frames/s per worker.
     assert runtime.endpoint_workers_for(4, 1.0) == 1
-    assert runtime.endpoint_workers_for(10, 1.0) == 1
-    assert runtime.endpoint_workers_for(11, 1.0) == 2
+    assert runtime.endpoint_workers_for(7, 1.0) == 1
+    assert runtime.endpoint_workers_for(8, 1.0) == 2
+    assert runtime.endpoint_workers_for(10, 1.0) == 2
     assert runtime.endpoint_workers_for(4, 0.3) == 2  # 13 frames/s
     assert runtime.endpoint_workers_for(200, 1.0) == 4  # one per core at most
     assert runtime.endpoint_workers_for(0, 1.0) == 1  # an edge-only festival never asks
