@@ -58,7 +58,7 @@ class ScoringWorker:
         notifications: SqliteCropNotifications,
         *,
         batch: int = 64,
-        poll_s: float = 0.1,
+        poll_s: float = 0.25,
         window_s: float = BATCHING_WINDOW_S,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -68,6 +68,9 @@ class ScoringWorker:
         self._clock = clock
         self._batch = batch
         self._poll_s = poll_s
+        """How often an idle worker looks for new crops. A batch's window runs from its
+        oldest crop's arrival, so looking less often than the window delays nothing."""
+        self._next_look_s = poll_s
         self.counters = ScoringCounters()
         self.halted: str | None = None
         """Why the worker stopped on its own (the data directory is full), or None."""
@@ -79,9 +82,12 @@ class ScoringWorker:
         pending = self._notifications.receive(self._batch)
         if not pending:
             self.counters.pending = 0
+            self._next_look_s = self._poll_s
             return 0
-        if wait_for_batch and self._window_left_s(pending) > 0:
+        left_s = self._window_left_s(pending)
+        if wait_for_batch and left_s > 0:
             self.counters.pending = len(pending)
+            self._next_look_s = min(left_s, self._poll_s)
             return 0
         refs = [CropRef(key=n.key, item_id=n.key, size=n.size) for n in pending]
         outcomes = self._track(refs)
@@ -157,4 +163,4 @@ class ScoringWorker:
             if handled == 0:
                 if draining and not self.counters.pending:
                     return
-                stop.wait(self._poll_s)
+                stop.wait(self._next_look_s)
