@@ -121,6 +121,10 @@ class ScoringReport:
         return {status.value: self.counts.get(status, 0) for status in CropStatus}
 
 
+SHEET_TILE_QUALITY = 95
+"""A sheet's tile re-encoded for an analyzer that reads JPEG bytes loses next to nothing."""
+
+
 @dataclass(slots=True)
 class _Pending:
     ref: CropRef
@@ -137,10 +141,6 @@ class _Pending:
             assert self.image is not None
             self.body = encode_jpeg(self.image, quality=SHEET_TILE_QUALITY)
         return self.body
-
-
-SHEET_TILE_QUALITY = 95
-"""A sheet's tile re-encoded for an analyzer that reads JPEG bytes loses next to nothing."""
 
 
 def score_crops(
