@@ -68,7 +68,11 @@ from datapalooza.adapters.local.sqlite_results_table import SqliteResultsTable  
 from datapalooza.detection import DetectorSettings, load_detector  # noqa: E402
 from datapalooza.domain.keys import CropKey  # noqa: E402
 from datapalooza.festival.config import default_config  # noqa: E402
-from datapalooza.festival.runtime import Festival, FestivalOptions  # noqa: E402
+from datapalooza.festival.runtime import (  # noqa: E402
+    Festival,
+    FestivalOptions,
+    endpoint_workers_for,
+)
 from datapalooza.sources.spec import open_source  # noqa: E402
 from datapalooza.sources.synthetic import SyntheticFestivalSource  # noqa: E402
 from datapalooza.system.network import free_port  # noqa: E402
@@ -292,6 +296,7 @@ def run(cameras: int, *, seconds: float, warmup_s: float, dashboard: bool = True
         result["detector_cpu_ms"] = result_baseline
         result["detector_frames"] = len(baseline.samples)
         result["tracker_counters"] = status.get("tracker", {})
+        result["endpoint_workers"] = endpoint_workers_for(cameras, options.interval_s)
     return _parts(result, cameras=cameras, seconds=seconds)
 
 
@@ -419,6 +424,7 @@ def _parts(r: dict[str, Any], *, cameras: int, seconds: float) -> dict[str, Any]
     ratio = pipeline / r["detector_cpu_ms"]
     return {
         "cameras": cameras,
+        "endpoint_workers": r["endpoint_workers"],
         "seconds": seconds,
         "window_s": r["window_s"],
         "frames_captured": r["frames_captured"],

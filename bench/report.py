@@ -308,7 +308,7 @@ def festival_section(r: dict[str, Any]) -> list[str]:
         "## Local festival (`bench/festival.py`)",
         "",
         f"`datapalooza up` wiring with {main['cameras']} cameras at 1 fps (1280x720 "
-        f"synthetic frames, cloud path, endpoint with 2 workers, one dashboard viewer), "
+        f"synthetic frames, cloud path, {_endpoint_size(main)}, one dashboard viewer), "
         f"{main['window_s']:.0f} s window after a warm-up: {main['frames_scored']} frames "
         f"scored ({main['frames_captured']} captured). CPU ms per **scored** frame:",
         "",
@@ -331,6 +331,7 @@ def festival_section(r: dict[str, Any]) -> list[str]:
         rows = [
             [
                 c["cameras"],
+                c.get("endpoint_workers", "-"),
                 f"{c['scored_fps_per_camera']:.2f}",
                 f"{c['latency_median_s']:.2f}" if c["latency_median_s"] is not None else "-",
                 f"{c['latency_p90_s']:.2f}" if c["latency_p90_s"] is not None else "-",
@@ -344,6 +345,7 @@ def festival_section(r: dict[str, Any]) -> list[str]:
             *_table(
                 [
                     "cameras",
+                    "endpoint workers",
                     "scored frames/s per camera",
                     "median latency s",
                     "p90 latency s",
@@ -353,6 +355,11 @@ def festival_section(r: dict[str, Any]) -> list[str]:
             ),
         ]
     return lines
+
+
+def _endpoint_size(run: dict[str, Any]) -> str:
+    workers = run.get("endpoint_workers")
+    return f"endpoint with {workers} worker(s) as `up` sizes it" if workers else "endpoint"
 
 
 def profile_section() -> list[str]:
