@@ -77,6 +77,8 @@ def run(args: argparse.Namespace) -> int:
         raise CliError("--duration must be positive")
     if args.keep_hours <= 0:
         raise CliError("--keep-hours must be positive")
+    if args.endpoint_workers is not None and args.endpoint_workers < 1:
+        raise CliError("--endpoint-workers must be at least 1")
     options = FestivalOptions(
         data_dir=data_dir,
         config=config,

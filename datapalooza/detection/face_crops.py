@@ -119,9 +119,7 @@ def pack_sheets(crops: Sequence[FaceCrop], *, quality: int) -> list[SheetObject]
         part = crops[first : first + MAX_TILES]
         key = CropKey.parse(part[0].key)
         sheet = build_sheet([crop.pixels for crop in part], quality=quality)
-        common = {
-            name: part[0].metadata[name] for name in ("stage", "camera", "frame-id", "model-id")
-        }
+        common = {name: part[0].metadata[name] for name in SHEET_METADATA}
         sheets.append(
             SheetObject(
                 key=str(SheetKey(key.stage, key.captured_at, key.frame_id, key.index)),

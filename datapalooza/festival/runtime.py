@@ -101,9 +101,10 @@ def endpoint_workers_for(cloud_cameras: int, interval_s: float) -> int:
     ``interval_s``: the CPU a frame costs (measured here, as the festival planner uses
     it) over LOCAL_WORKER_UTILISATION of a core, at least 1 and at most one per core.
     An idle worker still holds a model (~230 MB) and wakes 10 times a second."""
-    frames_per_s = cloud_cameras / interval_s
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    need = frames_per_s * DETECT_CPU_S_PER_FRAME / LOCAL_WORKER_UTILISATION
+    if interval_s <= 0:  # frames as fast as the cameras can: every core
+        return max(1, cores or 1)
+    need = cloud_cameras / interval_s * DETECT_CPU_S_PER_FRAME / LOCAL_WORKER_UTILISATION
     return max(1, min(cores or 1, math.ceil(need)))
 
 
@@ -330,10 +331,10 @@ class Festival:
 
     def _start_endpoint(self) -> ChildServer:
         port = self.options.endpoint_port or free_port()
-        workers = self.options.endpoint_workers or endpoint_workers_for(
-            sum(1 for s in self.options.config.stages if s.path == "cloud"),
-            self.options.interval_s,
-        )
+        workers = self.options.endpoint_workers
+        if workers is None:
+            cloud_cameras = sum(1 for s in self.options.config.stages if s.path == "cloud")
+            workers = endpoint_workers_for(cloud_cameras, self.options.interval_s)
         log.info("endpoint: %d worker process(es)", workers)
         server = ChildServer(
             "face-detection endpoint",

@@ -72,3 +72,10 @@ def test_device_programs_take_the_device_settings_from_the_same_options(
         "source": "dir:frames",
         "interval_s": 0.5,
     }
+
+
+def test_up_refuses_fewer_than_one_endpoint_worker(tmp_path, capsys) -> None:
+    code = main(["up", "--data-dir", str(tmp_path), "--endpoint-workers", "0"])
+    assert code == 2
+    assert "--endpoint-workers must be at least 1" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())  # refused before anything started

@@ -96,3 +96,4 @@ def test_the_endpoint_gets_the_workers_its_cameras_need(monkeypatch):
     assert runtime.endpoint_workers_for(4, 0.3) == 2  # 13 frames/s
     assert runtime.endpoint_workers_for(200, 1.0) == 4  # one per core at most
     assert runtime.endpoint_workers_for(0, 1.0) == 1  # an edge-only festival never asks
+    assert runtime.endpoint_workers_for(4, 0.0) == 4  # --interval 0: as fast as they can

@@ -100,15 +100,13 @@ def timelines(
     """Each stage's timeline (as ``/stages/{stage}/timeline``) in one answer, read with
     one query however many stages there are: what the page polls."""
     bucket, points = queries.recent_timelines(results, known.names(), minutes=minutes, now=now)
+    seconds = int(bucket.total_seconds())
     return TimelinesResponse(
         minutes=minutes,
-        bucket_seconds=int(bucket.total_seconds()),
+        bucket_seconds=seconds,
         timelines=[
             TimelineResponse(
-                stage=stage,
-                minutes=minutes,
-                bucket_seconds=int(bucket.total_seconds()),
-                points=stage_points,
+                stage=stage, minutes=minutes, bucket_seconds=seconds, points=stage_points
             )
             for stage, stage_points in points.items()
         ],
