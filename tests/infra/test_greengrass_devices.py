@@ -234,6 +234,8 @@ def test_the_edge_device_writes_only_its_own_stages_crops(synth: Synth) -> None:
     bucket = "arn:aws:s3:::datapalooza-faces-111122223333-eu-west-1/"
     stage = synth.settings.edge_stage
     assert _policy_allows(statements, "s3:PutObject", f"{bucket}faces/{stage}/2026/01/01/x.jpg")
+    sheet = f"faces/{stage}/2026/07/18/21/1784410200000-f000001-0.sheet.jpg"
+    assert _policy_allows(statements, "s3:PutObject", f"{bucket}{sheet}")  # what it uploads
     assert not _policy_allows(statements, "s3:PutObject", f"{bucket}faces/other/2026/x.jpg")
     assert not _policy_allows(statements, "s3:PutObject", f"{bucket}faces/{stage}x/2026/x.jpg")
     assert [s["Action"] for s in statements] == ["s3:PutObject"]  # nothing else

@@ -4,12 +4,14 @@ the endpoint and the Greengrass devices."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from aws_cdk.assertions import Match
 
 from datapalooza import constants
 from datapalooza.domain.emotions import EXPRESSION_CAVEAT, Emotion
+from datapalooza.domain.keys import CropKey, SheetKey
 from tests.infra.conftest import Synth, endpoint_template, resources
 
 
@@ -275,3 +277,14 @@ def test_endpoint_log_group_is_the_stacks_with_retention_and_goes_with_it(synth:
     # SageMaker would create a never-expiring group itself if the endpoint came first.
     (endpoint,) = resources(template, "AWS::SageMaker::Endpoint").values()
     assert logical_id in endpoint["DependsOn"]
+
+
+def test_crops_and_edge_crop_sheets_both_reach_the_tracker(synth: Synth) -> None:
+    """S3 announces an object only if its key passes every filter rule: a crop sheet's
+    key (``.sheet.jpg``) must pass them as a crop's does."""
+    (notifications,) = resources(synth.tracker.to_json(), "Custom::S3BucketNotifications").values()
+    (queue,) = notifications["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
+    rules = {r["Name"]: r["Value"] for r in queue["Filter"]["Key"]["FilterRules"]}
+    moment = datetime(2026, 7, 18, 21, 30, tzinfo=UTC)
+    for key in (str(CropKey("main", moment, "f1", 3)), str(SheetKey("main", moment, "f1", 0))):
+        assert key.startswith(rules["prefix"]) and key.endswith(rules.get("suffix", ""))
