@@ -21,12 +21,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from datapalooza.dashboard.bootstrap import create_app
     from datapalooza.dashboard.settings import DashboardSettings
     from datapalooza.settings import SettingsError
     from datapalooza.system.http_limits import ServerLimits
+    from datapalooza.system.http_server import serve
 
     try:
         settings = DashboardSettings.from_env(
@@ -46,12 +45,5 @@ def run(args: argparse.Namespace) -> int:
     print(f"Dashboard on http://{args.host}:{args.port}/ (data: {settings.data_dir})", flush=True)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print("warning: reachable from other machines; the dashboard has no login", flush=True)
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_level="warning",
-        access_log=False,
-        **limits.uvicorn_options(),
-    )
+    serve(app, host=args.host, port=args.port, limits=limits)
     return 0

@@ -25,10 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from datapalooza.settings import SettingsError
     from datapalooza.system.http_limits import ServerLimits
+    from datapalooza.system.http_server import serve
 
     try:
         limits = ServerLimits.from_env(os.environ)
@@ -53,14 +52,12 @@ def run(args: argparse.Namespace) -> int:
             args.store.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise CliError(f"cannot create --store {args.store}: {exc}") from exc
-    uvicorn.run(
+    serve(
         "datapalooza.endpoint.worker:create_worker_app",
         factory=True,
         host=args.host,
         port=args.port,
         workers=args.workers,
-        log_level="warning",
-        access_log=False,
-        **limits.uvicorn_options(),
+        limits=limits,
     )
     return 0
