@@ -69,8 +69,9 @@ class AppSettings:
     endpoint_min_instances: int = 1
     endpoint_max_instances: int = 1
     # Invocations per instance per minute that scaling holds the variant at: one
-    # ml.m5.large detects ~20 frames/s (2 vCPUs / 0.069 s, datapalooza/planning/planner.py),
-    # so 600 a minute keeps it near half of that.
+    # ml.m5.large's 2 workers take ~16.8 frames/s (each frame holds a worker for 0.069 s
+    # of CPU and ~0.05 s of crop puts, datapalooza/planning/planner.py), so 600 a minute
+    # keeps it near 60% of that.
     endpoint_target_invocations_per_instance: int = 600
     # Serverless inference instead of instances when > 0 (memory in MB); see
     # SERVERLESS_MEMORY_SIZES_MB for the sizes SageMaker allows.

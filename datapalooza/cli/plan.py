@@ -13,6 +13,7 @@ from datapalooza.planning.planner import (
     DETECT_FACES_SECONDS,
     MEASURED_CROPS_PER_FRAME,
     PATHS,
+    S3_PUT_SECONDS,
     FestivalLoad,
     PlanError,
     format_plan,
@@ -39,6 +40,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=DETECT_FACES_SECONDS,
         help=f"DetectFaces latency per call (default {DETECT_FACES_SECONDS}, an assumption)",
+    )
+    parser.add_argument(
+        "--s3-put-seconds",
+        type=float,
+        default=S3_PUT_SECONDS,
+        help=f"S3 PutObject latency per crop (default {S3_PUT_SECONDS}, an assumption)",
     )
     parser.add_argument(
         "--rekognition-tps", type=float, help="your account's DetectFaces TPS quota"
@@ -70,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
             stages=args.stages,
             detect_faces_seconds=args.detect_faces_seconds,
             rekognition_tps_quota=args.rekognition_tps,
+            s3_put_seconds=args.s3_put_seconds,
         )
         print(format_plan(plan_festival(load, shape, prices)))
     except (PlanError, PricesError) as exc:

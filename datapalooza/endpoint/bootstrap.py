@@ -26,7 +26,11 @@ def build_endpoint_model(model_dir: str | None, env: Mapping[str, str]) -> Endpo
     detector = load_detector(settings)
     store = build_store(env)
     logger.info("loaded %s (store: %s) from %s", detector.model_id, type(store).__name__, model_dir)
-    return EndpointModel(detector=detector, settings=settings, store=store)
+    # A bucket across the network takes several puts at once; a directory, one by one.
+    puts_at_once = int(getattr(store, "puts_at_once", 1))
+    return EndpointModel(
+        detector=detector, settings=settings, store=store, puts_at_once=puts_at_once
+    )
 
 
 def build_store(env: Mapping[str, str]) -> FaceStore | None:

@@ -36,6 +36,8 @@ class EndpointModel:
     detector: FaceDetector
     settings: DetectorSettings
     store: FaceStore | None
+    puts_at_once: int = 1
+    """Crop puts ``store_crops`` runs at the same time (see S3FaceStore.puts_at_once)."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,7 @@ def _predict(request: FrameRequest, model: EndpointModel) -> dict[str, Any]:
             face["CropKey"] = None
         result["CropCount"] = 0
     else:
-        store_crops(crops, model.store)
+        store_crops(crops, model.store, at_once=model.puts_at_once)
     return result
 
 

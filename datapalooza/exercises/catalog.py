@@ -67,6 +67,8 @@ EXERCISES: tuple[Exercise, ...] = (
             "store.put(key, body, metadata) raises StoreError when the bucket fails.",
             "Remember what you wrote: on a failure, store.delete(key) each of them, then",
             "raise the original error. A delete can fail too; log it and go on.",
+            "at_once lets the shipped code put several crops at a time; one by one passes",
+            "every check.",
         ),
         checks=faces.CHECKS,
     ),

@@ -62,6 +62,16 @@ EMF_BYTES_PER_FACE = 177.0
 # --- Stated assumptions -----------------------------------------------------------------
 # Keep each endpoint instance below this CPU share, so that scaling out has time to act.
 TARGET_CPU_UTILISATION = 0.7
+# A PutObject of one crop (about 3 KB) from the endpoint: S3 gives "tens of milliseconds"
+# as the usual median for requests under 512 KB (https://docs.aws.amazon.com/whitepapers/
+# latest/s3-optimizing-performance-best-practices/timeouts-and-retries-for-latency-
+# sensitive-applications.html). Not measured here (no AWS): an assumption, printed as
+# such and overridable (--s3-put-seconds); read the real one from the endpoint's
+# ModelLatency less its CPU time.
+S3_PUT_SECONDS = 0.05
+# Crops the endpoint puts at the same time: S3FaceStore.puts_at_once, not imported so that
+# planning needs no AWS libraries (tests/unit/test_planner.py holds them equal).
+ENDPOINT_PUTS_AT_ONCE = 8
 # DetectFaces latency cannot be measured here (no AWS): an assumption, printed as such and
 # overridable (--detect-faces-seconds); read the real one from the tracker's Duration.
 DETECT_FACES_SECONDS = 1.0
@@ -94,6 +104,7 @@ class FestivalLoad:
     stages: int = 1
     detect_faces_seconds: float = DETECT_FACES_SECONDS
     rekognition_tps_quota: float | None = None
+    s3_put_seconds: float = S3_PUT_SECONDS
 
     def __post_init__(self) -> None:
         _check(1 <= self.cameras <= 100_000, "cameras", "1-100000")
@@ -106,6 +117,7 @@ class FestivalLoad:
         )
         _check(1 <= self.stages <= 1000, "stages", "1-1000")
         _check(0 < self.detect_faces_seconds <= 60, "detect-faces-seconds", "0-60")
+        _check(0 <= self.s3_put_seconds <= 10, "s3-put-seconds", "0-10")
         if self.rekognition_tps_quota is not None:
             _check(self.rekognition_tps_quota > 0, "rekognition-tps", "more than 0")
 
@@ -188,19 +200,25 @@ def plan_festival(load: FestivalLoad, shape: DeploymentShape, prices: PriceTable
     items: list[LineItem] = []
     warnings: list[str] = []
 
-    # Endpoint (cloud path only): CPU per frame against the instances' vCPUs.
+    # Endpoint (cloud path only). The SageMaker PyTorch container runs one worker per
+    # vCPU (TorchServe's default_workers_per_model, which sagemaker-pytorch-inference-
+    # toolkit leaves unset unless SAGEMAKER_MODEL_SERVER_WORKERS is given), and a worker
+    # holds one frame at a time: for its CPU time, then while the frame's crops are put,
+    # ENDPOINT_PUTS_AT_ONCE at a time, each round a network round trip.
     instances = 0
     if load.path == "cloud":
         vcpus = prices.vcpus(shape.endpoint_instance_type)
-        cpu_per_s = frames_per_s * DETECT_CPU_S_PER_FRAME * TARGET_TO_MEASURED_CPU_RATIO
-        instances = max(1, math.ceil(cpu_per_s / (vcpus * TARGET_CPU_UTILISATION)))
+        put_rounds = math.ceil(load.faces_per_frame / ENDPOINT_PUTS_AT_ONCE)
+        busy_s = endpoint_busy_s(load.faces_per_frame, load.s3_put_seconds)
+        instances = max(1, math.ceil(frames_per_s * busy_s / (vcpus * TARGET_CPU_UTILISATION)))
         needs.append(
             Need(
                 "endpoint_instances",
                 instances,
                 shape.endpoint_instance_type,
-                f"ceil(frames/s x {DETECT_CPU_S_PER_FRAME} CPU-s x ratio "
-                f"{TARGET_TO_MEASURED_CPU_RATIO} / ({vcpus} vCPUs x {TARGET_CPU_UTILISATION}))",
+                f"ceil(frames/s x ({DETECT_CPU_S_PER_FRAME} CPU-s x ratio "
+                f"{TARGET_TO_MEASURED_CPU_RATIO} + {put_rounds} round(s) of crop puts x "
+                f"{load.s3_put_seconds:g} s) / ({vcpus} workers x {TARGET_CPU_UTILISATION}))",
             )
         )
         items.append(
@@ -438,9 +456,11 @@ def plan_festival(load: FestivalLoad, shape: DeploymentShape, prices: PriceTable
     assumptions = (
         f"endpoint CPU per frame {DETECT_CPU_S_PER_FRAME} s measured here; target/measured "
         f"vCPU ratio {TARGET_TO_MEASURED_CPU_RATIO} (not measured on SageMaker); instances "
-        f"kept below {TARGET_CPU_UTILISATION:.0%} CPU",
+        f"kept below {TARGET_CPU_UTILISATION:.0%} busy, one endpoint worker per vCPU",
         f"DetectFaces latency {load.detect_faces_seconds} s per call (ASSUMED: not "
         "measurable offline)",
+        f"S3 PutObject of a crop {load.s3_put_seconds} s, {ENDPOINT_PUTS_AT_ONCE} at a time "
+        "(ASSUMED: S3's 'tens of milliseconds' for small requests; not measurable offline)",
         "every crop holds one scoreable face (one results item each)",
         "one S3 object per crop on the cloud path; one crop sheet per frame on the edge "
         f"path (a sheet holds up to {MAX_SHEET_TILES} crops, faces per frame at most "
@@ -457,6 +477,13 @@ def plan_festival(load: FestivalLoad, shape: DeploymentShape, prices: PriceTable
         warnings=tuple(warnings),
         assumptions=assumptions,
     )
+
+
+def endpoint_busy_s(faces_per_frame: float, s3_put_seconds: float = S3_PUT_SECONDS) -> float:
+    """Seconds an endpoint worker is held by one frame: its CPU, then one network round
+    trip per ENDPOINT_PUTS_AT_ONCE crops stored."""
+    put_rounds = math.ceil(faces_per_frame / ENDPOINT_PUTS_AT_ONCE)
+    return DETECT_CPU_S_PER_FRAME * TARGET_TO_MEASURED_CPU_RATIO + put_rounds * s3_put_seconds
 
 
 def _batch_size(objects_per_s: float, shape: DeploymentShape) -> float:

@@ -209,3 +209,16 @@ def test_pruning_drops_what_no_program_loads_and_keeps_what_they_do(tmp_path: Pa
         (tmp_path / name).write_text("")
     prune(tmp_path)
     assert {name: (tmp_path / name).exists() for name in files} == files
+
+
+def test_the_default_scaling_target_is_below_what_an_instance_takes() -> None:
+    # Target tracking never adds an instance if the target is more than one can take:
+    # invocations per instance then stop growing while the queue grows.
+    from datapalooza.planning import planner
+    from datapalooza.planning.prices import load_prices
+
+    settings = AppSettings()
+    workers = load_prices("us-east-1").vcpus(settings.endpoint_instance_type)
+    busy_s = planner.endpoint_busy_s(planner.MEASURED_CROPS_PER_FRAME)
+    takes_per_minute = 60 * workers / busy_s * planner.TARGET_CPU_UTILISATION
+    assert settings.endpoint_target_invocations_per_instance < takes_per_minute

@@ -1,13 +1,16 @@
 """FaceStore adapters: the directory that mirrors the bucket, and S3 (moto)."""
 
 import json
+import threading
 
 import boto3
 import numpy as np
 import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from moto import mock_aws
 
+from datapalooza import constants
 from datapalooza.adapters.aws.s3_face_store import S3FaceStore
 from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore
 from datapalooza.detection.face_crops import FaceCrop, store_crops
@@ -150,3 +153,46 @@ def test_directory_store_expires_old_hours_like_the_bucket_lifecycle(tmp_path):
     assert list(store.keys()) == [recent]
     assert not (tmp_path / old).parent.exists()  # the crop and its metadata are gone
     assert (tmp_path / recent).is_file()
+
+
+@mock_aws
+def test_s3_store_takes_a_frames_crops_several_at_a_time_all_or_none():
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="faces")
+    store = S3FaceStore(s3, "faces")
+    frame = [crop(i) for i in range(10)]
+    store_crops(frame, store, at_once=store.puts_at_once)
+    listed = s3.list_objects_v2(Bucket="faces")
+    assert sorted(o["Key"] for o in listed["Contents"]) == sorted(c.key for c in frame)
+
+    real_put, lock, calls = s3.put_object, threading.Lock(), {"n": 0}
+
+    def flaky_put(**kwargs):
+        with lock:
+            calls["n"] += 1
+            failing = calls["n"] == 4
+        if failing:
+            raise ClientError({"Error": {"Code": "SlowDown", "Message": "slow"}}, "PutObject")
+        return real_put(**kwargs)
+
+    s3.put_object = flaky_put
+    for c in frame:
+        s3.delete_object(Bucket="faces", Key=c.key)
+    with pytest.raises(StoreError, match="SlowDown"):
+        store_crops(frame, store, at_once=store.puts_at_once)
+    assert s3.list_objects_v2(Bucket="faces")["KeyCount"] == 0
+
+
+@mock_aws
+def test_the_endpoint_puts_crops_several_at_a_time_to_a_bucket_and_one_by_one_to_a_directory(
+    tmp_path, monkeypatch
+):
+    from datapalooza.endpoint.bootstrap import build_endpoint_model
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")  # what SageMaker's container sets
+    to_bucket = build_endpoint_model(None, {constants.ENV_FACES_BUCKET: "faces"})
+    to_directory = build_endpoint_model(None, {constants.ENV_DATA_DIR: str(tmp_path)})
+    assert isinstance(to_bucket.store, S3FaceStore)
+    assert to_bucket.puts_at_once == S3FaceStore.puts_at_once > 1
+    assert isinstance(to_directory.store, DirectoryFaceStore)
+    assert to_directory.puts_at_once == 1

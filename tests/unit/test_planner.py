@@ -28,9 +28,10 @@ def test_200_cameras_at_1_fps_cloud_path_by_hand() -> None:
     assert plan.need("frames_per_s") == 200
     assert plan.need("crops_per_s") == 1300
     assert plan.need("objects_per_s") == 1300
-    # endpoint CPU = 200 x 0.069 s x ratio 1.0 = 13.8 CPU-s/s; one ml.m5.large gives
-    # 2 vCPUs x 0.7 = 1.4 -> 13.8 / 1.4 = 9.857 -> 10 instances
-    assert plan.need("endpoint_instances") == 10
+    # a worker holds a frame for 0.069 s of CPU (x ratio 1.0) plus ceil(6.5 / 8) = 1 round
+    # of crop puts x 0.05 s = 0.119 s; 200 x 0.119 = 23.8 worker-s/s; one ml.m5.large has
+    # 2 workers (one per vCPU) x 0.7 = 1.4 -> 23.8 / 1.4 = 17 instances
+    assert plan.need("endpoint_instances") == 17
     # batch = min(50, 1300 x 5) = 50 messages of 1 crop; invocations = 1300 / 50 = 26/s
     assert plan.need("messages_per_invocation") == 50
     assert plan.need("crops_per_invocation") == 50
@@ -52,8 +53,8 @@ def test_200_cameras_at_1_fps_cloud_path_by_hand() -> None:
     assert plan.need("cloudwatch_metrics") == 21
 
     costs = {item.what: item.cost_per_hour for item in plan.items}
-    # 10 instance-hours x $0.115 = $1.15
-    assert costs["ml.m5.large instance-hours"] == pytest.approx(1.15)
+    # 17 instance-hours x $0.115 = $1.955
+    assert costs["ml.m5.large instance-hours"] == pytest.approx(1.955)
     # 52 calls/s x 3600 = 187,200 images x $0.001 = $187.20
     assert costs["DetectFaces images"] == pytest.approx(187.2)
     # 26 x 3600 = 93,600 requests x $0.20 / 1M = $0.01872
@@ -275,3 +276,35 @@ def test_running_a_festival_page_shows_the_real_output() -> None:
     quoted = page.split("$ datapalooza plan --cameras 200 --fps 1\n", 1)[1].split("\n```", 1)[0]
     plan = plan_festival(FestivalLoad(cameras=200, fps=1), DeploymentShape(), PRICES)
     assert quoted == format_plan(plan)
+
+
+def test_an_endpoint_worker_is_held_for_its_cpu_and_for_each_round_of_crop_puts() -> None:
+    shape = DeploymentShape()
+
+    def instances(**load: float) -> int:
+        plan = plan_festival(FestivalLoad(cameras=100, fps=1.0, **load), shape, PRICES)
+        return int(plan.need("endpoint_instances"))
+
+    # CPU alone: 100 x 0.069 = 6.9 worker-s/s / (2 workers x 0.7) = 4.93 -> 5
+    assert instances(faces_per_frame=6.5, s3_put_seconds=0.0) == 5
+    # 8 crops are one round of puts: 100 x (0.069 + 0.05) = 11.9 / 1.4 = 8.5 -> 9
+    assert instances(faces_per_frame=8, s3_put_seconds=0.05) == 9
+    # 20 crops are 3 rounds: 100 x (0.069 + 3 x 0.05) = 21.9 / 1.4 = 15.64 -> 16
+    assert instances(faces_per_frame=20, s3_put_seconds=0.05) == 16
+    # no faces, no puts: the CPU alone
+    assert instances(faces_per_frame=0, s3_put_seconds=0.05) == 5
+
+
+def test_the_planners_puts_at_once_are_the_endpoints() -> None:
+    from datapalooza.adapters.aws.s3_face_store import S3FaceStore
+
+    assert S3FaceStore.puts_at_once == planner.ENDPOINT_PUTS_AT_ONCE
+
+
+def test_the_s3_put_assumption_is_checked_and_printed() -> None:
+    with pytest.raises(PlanError, match="s3-put-seconds"):
+        FestivalLoad(cameras=1, fps=1.0, s3_put_seconds=-1.0)
+    plan = plan_festival(
+        FestivalLoad(cameras=10, fps=1.0, s3_put_seconds=0.08), DeploymentShape(), PRICES
+    )
+    assert "S3 PutObject of a crop 0.08 s, 8 at a time (ASSUMED" in format_plan(plan)
