@@ -37,7 +37,10 @@ class S3FaceStore:
     requests under 512 KB (https://docs.aws.amazon.com/whitepapers/latest/
     s3-optimizing-performance-best-practices/timeouts-and-retries-for-latency-sensitive-
     applications.html). At most botocore's default connection pool (10), so no put
-    waits for a connection (tests/unit/test_face_crop_puts.py)."""
+    waits for a connection (tests/unit/test_face_crop_puts.py). The puts share this
+    store's one client, which boto3 makes safe across threads once created
+    (https://boto3.amazonaws.com/v1/documentation/api/latest/guide/clients.html,
+    "Multithreading or multiprocessing with clients")."""
 
     def __init__(self, client: Any, bucket: str) -> None:
         self._s3 = client
