@@ -4,7 +4,9 @@ several reader processes on the same file."""
 from __future__ import annotations
 
 import multiprocessing
-from datetime import timedelta
+import random
+import sqlite3
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -170,3 +172,149 @@ def test_one_writer_and_several_reader_processes(tmp_path):
     for seen in results:
         assert seen == sorted(seen)  # each reader sees committed rows only, never fewer
     assert SqliteResultsTable(path).emotion_mix("main", T0, T0 + timedelta(hours=1)).faces == 300
+
+
+# --- The per-second sums (face_seconds) against the faces themselves --------------------
+
+
+def _random_faces(seed: int, count: int = 300) -> list[ScoredFace]:
+    """Faces over ten minutes at any millisecond, some with a few expressions scored and
+    some with none dominant (a tie), on three stages."""
+    rng = random.Random(seed)
+    faces = []
+    for index in range(count):
+        emotions = rng.sample([e.value.lower() for e in Emotion], rng.randint(1, 8))
+        values = {name: float(rng.randint(0, 100)) for name in emotions}
+        stage = rng.choice(["main", "side", "tent"])
+        faces.append(face(stage, rng.randint(0, 600_000) / 1000, index, **values))
+    return faces
+
+
+def _expected_mix(faces: list[ScoredFace]) -> tuple[int, float, dict, dict]:
+    """A window's summary computed face by face in Python: the oracle."""
+    means = {}
+    for emotion in Emotion:
+        scored = [f.scores.scores[emotion] for f in faces if emotion in f.scores.scores]
+        if scored:
+            means[emotion] = sum(scored) / len(scored)
+    dominant: dict = {}
+    for f in faces:
+        if f.scores.dominant is not None:
+            dominant[f.scores.dominant] = dominant.get(f.scores.dominant, 0) + 1
+    mood = sum(f.scores.valence for f in faces) / len(faces)
+    return len(faces), mood, means, dominant
+
+
+def _assert_mix_is(mix, faces: list[ScoredFace]) -> None:
+    count, mood, means, dominant = _expected_mix(faces)
+    assert mix.faces == count
+    assert mix.mood == pytest.approx(mood)
+    assert mix.mean_scores == pytest.approx(means)
+    assert mix.dominant_counts == dominant
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_summaries_read_from_the_per_second_sums_are_the_faces_own(tmp_path, seed):
+    faces = _random_faces(seed)
+    table = SqliteResultsTable(tmp_path / "festival.db")
+    for f in faces:
+        table.put_if_new(f, ttl_epoch_s=TTL)
+    rng = random.Random(seed)
+    windows = [(0, 600_001), (1_500, 61_500), (60_000, 120_000)]  # ms from T0
+    windows += [tuple(sorted(rng.sample(range(600_001), 2))) for _ in range(8)]
+    for start_ms, end_ms in windows:
+        start, end = T0 + timedelta(milliseconds=start_ms), T0 + timedelta(milliseconds=end_ms)
+        inside = [f for f in faces if start <= f.captured_at < end]
+        mixes = table.emotion_mixes(start, end)
+        assert sorted(mixes) == sorted({f.stage for f in inside})
+        for stage, mix in mixes.items():
+            _assert_mix_is(mix, [f for f in inside if f.stage == stage])
+        if inside:
+            _assert_mix_is(
+                table.emotion_mix(inside[0].stage, start, end),
+                [f for f in inside if f.stage == inside[0].stage],
+            )
+    for bucket_s, start_s in ((10, 0), (60, 0), (7, 3), (2.5, 1)):  # whole seconds or not
+        bucket = timedelta(seconds=bucket_s)
+        start, end = T0 + timedelta(seconds=start_s), T0 + timedelta(seconds=600.5)
+        for stage, points in table.timelines(start, end, bucket=bucket).items():
+            for point in points:
+                inside = [
+                    f
+                    for f in faces
+                    if f.stage == stage and point.start <= f.captured_at < point.start + bucket
+                ]
+                assert point.faces == len(inside)
+                if inside:
+                    assert point.mood == pytest.approx(_expected_mix(inside)[1])
+                    assert point.mean_scores == pytest.approx(_expected_mix(inside)[2])
+    table.close()
+
+
+def test_a_data_directory_from_before_the_sums_is_read_right_then_summed_once(tmp_path):
+    path = tmp_path / "festival.db"
+    faces = _random_faces(7, count=120)
+    writer = SqliteResultsTable(path)
+    for f in faces:
+        writer.put_if_new(f, ttl_epoch_s=TTL)
+    writer.close()
+    with sqlite3.connect(path) as old:  # what a data directory from before holds
+        old.execute("DELETE FROM face_seconds")
+        old.execute("DELETE FROM rollups")
+    start, end = T0, T0 + timedelta(minutes=11)
+
+    reader = SqliteResultsTable(path, read_only=True)  # no writer yet: reads the faces
+    stages = sorted({f.stage for f in faces})
+    last = {s: max(f.captured_at for f in faces if f.stage == s) for s in stages}
+    assert reader.stages() == stages
+    assert reader.last_seen() == last
+    _assert_mix_is(
+        reader.emotion_mixes(start, end)["main"], [f for f in faces if f.stage == "main"]
+    )
+    SqliteResultsTable(path).close()  # the first writer sums what is there, once
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT SUM(faces) FROM face_seconds").fetchone()[0] == len(faces)
+        assert db.execute("SELECT COUNT(*) FROM rollups").fetchone()[0] == 1
+    fresh = SqliteResultsTable(path, read_only=True)
+    assert fresh.stages() == stages
+    assert fresh.last_seen() == last
+    _assert_mix_is(fresh.emotion_mixes(start, end)["main"], [f for f in faces if f.stage == "main"])
+    SqliteResultsTable(path).close()  # a second writer does not count them again
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT SUM(faces) FROM face_seconds").fetchone()[0] == len(faces)
+    reader.close()
+    fresh.close()
+
+
+def test_a_duplicate_face_adds_nothing_and_purged_faces_leave_the_sums(tmp_path):
+    table = SqliteResultsTable(tmp_path / "festival.db")
+    early = face("main", 1.2, 0, happy=90, calm=10)
+    late = face("main", 1.7, 1, sad=80)
+    assert table.put_if_new(early, ttl_epoch_s=TTL)
+    assert not table.put_if_new(early, ttl_epoch_s=TTL)
+    assert table.put_if_new(late, ttl_epoch_s=TTL + 3600)
+    window = (T0, T0 + timedelta(minutes=1))
+    _assert_mix_is(table.emotion_mixes(*window)["main"], [early, late])
+
+    assert table.purge_expired(datetime.fromtimestamp(TTL + 1, tz=UTC)) == 1
+    _assert_mix_is(table.emotion_mixes(*window)["main"], [late])
+    assert table.purge_expired(datetime.fromtimestamp(TTL + 3601, tz=UTC)) == 1
+    assert table.emotion_mixes(*window) == {}
+    assert table.timelines(*window, bucket=timedelta(seconds=10)) == {}
+    table.close()
+
+
+def test_whole_seconds_are_read_from_the_sums_not_the_faces(tmp_path):
+    path = tmp_path / "festival.db"
+    table = SqliteResultsTable(path)
+    for index in range(50):
+        table.put_if_new(face("main", 2 + index, index, happy=90), ttl_epoch_s=TTL)
+    with sqlite3.connect(path) as db:  # the rows go; only their seconds' sums are left
+        db.execute("DELETE FROM faces")
+    whole = table.emotion_mixes(T0, T0 + timedelta(minutes=1))
+    assert whole["main"].faces == 50
+    points = table.timelines(T0, T0 + timedelta(minutes=1), bucket=timedelta(seconds=10))
+    assert sum(p.faces for p in points["main"]) == 50
+    # A part-second at a window's end is read from the faces themselves.
+    assert table.emotion_mixes(T0 + timedelta(seconds=2.5), T0 + timedelta(seconds=3)) == {}
+    table.close()

@@ -26,8 +26,38 @@ from datapalooza.ports import ScoredFace
 
 _EMOTION_COLUMNS = {emotion: emotion.value.lower() for emotion in Emotion}
 _SCORE_COLUMNS = ", ".join(_EMOTION_COLUMNS.values())
-_MEAN_COLUMNS = ", ".join(f"AVG({c})" for c in _EMOTION_COLUMNS.values())
-_MEAN_F_COLUMNS = ", ".join(f"AVG(f.{c})" for c in _EMOTION_COLUMNS.values())
+
+# The sums a summary of any set of faces is made of: faces, the sum of their moods, per
+# expression the sum of its scores and how many faces have one, and per expression how
+# many faces it was the dominant one of. SQL that sums raw face rows into them:
+_SUM_COLUMN_TYPES = (
+    ("faces", "INTEGER"),
+    ("mood_sum", "REAL"),
+    *((f"{c}_sum", "REAL") for c in _EMOTION_COLUMNS.values()),
+    *((f"{c}_n", "INTEGER") for c in _EMOTION_COLUMNS.values()),
+    *((f"{c}_dominant", "INTEGER") for c in _EMOTION_COLUMNS.values()),
+)
+_SUM_COLUMNS = ", ".join(name for name, _ in _SUM_COLUMN_TYPES)
+_FACE_SUM_EXPRESSIONS = (
+    "COUNT(*)",
+    "TOTAL(mood)",
+    *(f"TOTAL({c})" for c in _EMOTION_COLUMNS.values()),
+    *(f"COUNT({c})" for c in _EMOTION_COLUMNS.values()),
+    *(f"TOTAL(dominant = '{e.value}')" for e in _EMOTION_COLUMNS),
+)
+_SUMS_OF_FACES = ", ".join(_FACE_SUM_EXPRESSIONS)
+_SUMS_OF_FACES_NAMED = ", ".join(
+    f"{expression} AS {name}"
+    for expression, (name, _) in zip(_FACE_SUM_EXPRESSIONS, _SUM_COLUMN_TYPES, strict=True)
+)
+_SUMS_OF_SECONDS = ", ".join(f"TOTAL({name})" for name, _ in _SUM_COLUMN_TYPES)
+_ROLLUP = "face_seconds"
+_ADD_TO_SECOND = (
+    f"INSERT INTO face_seconds (stage, second, {_SUM_COLUMNS})"
+    f" VALUES (?, ?, {', '.join('?' * len(_SUM_COLUMN_TYPES))})"
+    " ON CONFLICT (stage, second) DO UPDATE SET "
+    + ", ".join(f"{name} = {name} + excluded.{name}" for name, _ in _SUM_COLUMN_TYPES)
+)
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS faces (
@@ -44,6 +74,17 @@ CREATE TABLE IF NOT EXISTS faces (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS faces_stage_time ON faces (stage, captured_at_ms);
 CREATE INDEX IF NOT EXISTS faces_time ON faces (captured_at_ms);
+-- Per stage and second of capture, the sums every summary is made of (see _Sums), kept
+-- with each face written: a timeline reads one row per second, not one per face.
+CREATE TABLE IF NOT EXISTS face_seconds (
+    stage TEXT NOT NULL,
+    second INTEGER NOT NULL,
+    {", ".join(f"{c} {kind} NOT NULL" for c, kind in _SUM_COLUMN_TYPES)},
+    PRIMARY KEY (stage, second)
+) WITHOUT ROWID;
+-- A row here says face_seconds holds every face of the table (a data directory from
+-- before the rollup gets it built once, by the first writer that opens it).
+CREATE TABLE IF NOT EXISTS rollups (name TEXT PRIMARY KEY);
 """
 
 
@@ -64,6 +105,53 @@ def _mix(values: Sequence[Any]) -> dict[Emotion, float]:
         for emotion, value in zip(_EMOTION_COLUMNS, values, strict=True)
         if value is not None
     }
+
+
+@dataclass(frozen=True, slots=True)
+class _Sums:
+    """What a summary of some faces is made of (``_SUM_COLUMN_TYPES``, in its order):
+    sums add up across seconds and buckets, means do not."""
+
+    values: tuple[float, ...]
+
+    @classmethod
+    def of_face(cls, face: ScoredFace) -> _Sums:
+        scores = [face.scores.scores.get(emotion) for emotion in _EMOTION_COLUMNS]
+        dominant = face.scores.dominant
+        return cls(
+            (
+                1,
+                face.scores.valence,
+                *(0.0 if score is None else score for score in scores),
+                *(0 if score is None else 1 for score in scores),
+                *(1 if emotion is dominant else 0 for emotion in _EMOTION_COLUMNS),
+            )
+        )
+
+    def __add__(self, other: _Sums) -> _Sums:
+        return _Sums(tuple(a + b for a, b in zip(self.values, other.values, strict=True)))
+
+    @property
+    def faces(self) -> int:
+        return int(self.values[0])
+
+    def means(self) -> tuple[float, list[float | None]]:
+        """The mean mood, and the mean score of each expression (None: no face had one)."""
+        count = len(_EMOTION_COLUMNS)
+        sums, scored = self.values[2 : 2 + count], self.values[2 + count : 2 + 2 * count]
+        return self.values[1] / self.faces, [
+            total / n if n else None for total, n in zip(sums, scored, strict=True)
+        ]
+
+    def mix(self) -> EmotionMix:
+        mood, means = self.means()
+        dominant = self.values[2 + 2 * len(_EMOTION_COLUMNS) :]
+        return EmotionMix(
+            self.faces,
+            mood,
+            _mix(means),
+            {e: int(n) for e, n in zip(_EMOTION_COLUMNS, dominant, strict=True) if n},
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,66 +197,87 @@ class SqliteResultsTable(SqliteFile):
 
     def __init__(self, path: Path, *, read_only: bool = False) -> None:
         super().__init__(path, _SCHEMA, read_only=read_only)
+        self._rollup_ready = False
+        if not read_only:
+            self._build_rollup()
+
+    def _build_rollup(self) -> None:
+        """Sum the faces already stored into face_seconds, once per data directory."""
+        with self._transaction() as conn:
+            if conn.execute("SELECT 1 FROM rollups WHERE name = ?", [_ROLLUP]).fetchone():
+                return
+            conn.execute("DELETE FROM face_seconds")
+            conn.execute(
+                f"INSERT INTO face_seconds (stage, second, {_SUM_COLUMNS})"
+                f" SELECT stage, captured_at_ms / 1000, {_SUMS_OF_FACES} FROM faces GROUP BY 1, 2"
+            )
+            conn.execute("INSERT INTO rollups (name) VALUES (?)", [_ROLLUP])
 
     # ResultsTable port ------------------------------------------------------------
 
     def put_if_new(self, face: ScoredFace, *, ttl_epoch_s: int) -> bool:
+        """The face's row, and its second's sums with it (one transaction)."""
         dominant = face.scores.dominant
         values = [face.scores.scores.get(emotion) for emotion in _EMOTION_COLUMNS]
-        inserted = self._execute(
-            f"INSERT OR IGNORE INTO faces (stage, sort_key, face_key, captured_at_ms, camera,"
-            f" dominant, mood, {_SCORE_COLUMNS}, expires_at)"
-            f" VALUES (?, ?, ?, ?, ?, ?, ?, {', '.join('?' * len(values))}, ?)",
-            [
-                face.stage,
-                face.sort_key,
-                face.face_key,
-                _ms(face.captured_at),
-                face.camera,
-                dominant.value if dominant else None,
-                face.scores.valence,
-                *values,
-                ttl_epoch_s,
-            ],
-        )
+        captured_ms = _ms(face.captured_at)
+        with self._transaction() as conn:
+            inserted = conn.execute(
+                f"INSERT OR IGNORE INTO faces (stage, sort_key, face_key, captured_at_ms,"
+                f" camera, dominant, mood, {_SCORE_COLUMNS}, expires_at)"
+                f" VALUES (?, ?, ?, ?, ?, ?, ?, {', '.join('?' * len(values))}, ?)",
+                [
+                    face.stage,
+                    face.sort_key,
+                    face.face_key,
+                    captured_ms,
+                    face.camera,
+                    dominant.value if dominant else None,
+                    face.scores.valence,
+                    *values,
+                    ttl_epoch_s,
+                ],
+            ).rowcount
+            if inserted == 1:
+                sums = _Sums.of_face(face).values
+                conn.execute(_ADD_TO_SECOND, [face.stage, captured_ms // 1000, *sums])
         return inserted == 1
 
     def purge_expired(self, now: datetime) -> int:
-        """Delete rows past their TTL (what DynamoDB's TTL does in AWS); returns how many."""
-        return self._execute("DELETE FROM faces WHERE expires_at < ?", [int(now.timestamp())])
+        """Delete rows past their TTL (what DynamoDB's TTL does in AWS), taking them out
+        of their seconds' sums; returns how many."""
+        cutoff = int(now.timestamp())
+        subtract = ", ".join(
+            f"{name} = face_seconds.{name} - gone.{name}" for name, _ in _SUM_COLUMN_TYPES
+        )
+        with self._transaction() as conn:
+            conn.execute(
+                f"UPDATE face_seconds SET {subtract} FROM (SELECT stage, captured_at_ms / 1000"
+                f" AS second, {_SUMS_OF_FACES_NAMED} FROM faces WHERE expires_at < ?"
+                " GROUP BY 1, 2) AS gone"
+                " WHERE face_seconds.stage = gone.stage AND face_seconds.second = gone.second",
+                [cutoff],
+            )
+            conn.execute("DELETE FROM face_seconds WHERE faces <= 0")
+            return int(conn.execute("DELETE FROM faces WHERE expires_at < ?", [cutoff]).rowcount)
 
     # ResultsReader port, then reads for tests and benchmarks ----------------------------
 
     def stages(self) -> list[str]:
-        """Every stage with at least one scored face, sorted."""
-        return [row[0] for row in self._query("SELECT DISTINCT stage FROM faces ORDER BY stage")]
+        """Every stage with at least one scored face, sorted (from the per-second sums
+        once built: a row per second, where the faces' index has a row per face)."""
+        table = "face_seconds" if self._rollup_built() else "faces"
+        return [row[0] for row in self._query(f"SELECT DISTINCT stage FROM {table} ORDER BY stage")]
 
     def emotion_mix(self, stage: str, start: datetime, end: datetime) -> EmotionMix:
         """Faces of ``stage`` captured in [start, end), summarised."""
-        where, params = (
-            "stage = ? AND captured_at_ms >= ? AND captured_at_ms < ?",
-            [stage, _ms(start), _ms(end)],
-        )
-        return self._mix_where(where, params)
+        found = self._sums(_ms(start), _ms(end), stage=stage).get((stage, 0))
+        return found.mix() if found else EmotionMix(0, None)
 
     def emotion_mixes(self, start: datetime, end: datetime) -> dict[str, EmotionMix]:
-        """Every stage's faces captured in [start, end), summarised, in two queries
-        however many stages there are; stages without faces there are left out."""
-        where, params = "captured_at_ms >= ? AND captured_at_ms < ?", [_ms(start), _ms(end)]
-        rows = self._query(
-            f"SELECT stage, COUNT(*), AVG(mood), {_MEAN_COLUMNS} FROM faces WHERE {where}"
-            " GROUP BY stage ORDER BY stage",
-            params,
-        )
-        counts = self._dominant_counts_by_stage(
-            f"SELECT stage, dominant FROM faces WHERE {where}", params
-        )
-        return {
-            str(row[0]): EmotionMix(
-                int(row[1]), float(row[2]), _mix(row[3:]), counts.get(str(row[0]), {})
-            )
-            for row in rows
-        }
+        """Every stage's faces captured in [start, end), summarised, in at most three
+        queries however many stages there are; stages without faces there are left out."""
+        found = self._sums(_ms(start), _ms(end))
+        return {stage: sums.mix() for (stage, _), sums in sorted(found.items())}
 
     def timeline(
         self,
@@ -191,9 +300,17 @@ class SqliteResultsTable(SqliteFile):
         return {stage: grid.fill(found) for stage, found in self._bucket_rows(grid).items()}
 
     def last_seen(self) -> dict[str, datetime]:
-        """When each stage with faces last saw one, in one query (the stage-and-time
-        index answers it without touching the rows)."""
-        rows = self._query("SELECT stage, MAX(captured_at_ms) FROM faces GROUP BY stage")
+        """When each stage with faces last saw one, in one query: each stage's last second
+        from the per-second sums, then its faces of that second from the stage-and-time
+        index (without the sums, the whole index)."""
+        if self._rollup_built():
+            rows = self._query(
+                "SELECT f.stage, MAX(f.captured_at_ms) FROM faces AS f JOIN"
+                " (SELECT stage, MAX(second) AS last FROM face_seconds GROUP BY stage) AS s"
+                " ON f.stage = s.stage AND f.captured_at_ms >= s.last * 1000 GROUP BY f.stage"
+            )
+        else:
+            rows = self._query("SELECT stage, MAX(captured_at_ms) FROM faces GROUP BY stage")
         return {str(stage): _time(int(last)) for stage, last in rows}
 
     def recent_faces(
@@ -225,56 +342,80 @@ class SqliteResultsTable(SqliteFile):
 
     # helpers --------------------------------------------------------------------------
 
-    def _mix_where(self, where: str, params: list[Any]) -> EmotionMix:
-        row = self._query(
-            f"SELECT COUNT(*), AVG(mood), {_MEAN_COLUMNS} FROM faces WHERE {where}", params
-        )[0]
-        faces = int(row[0])
-        if faces == 0:
-            return EmotionMix(0, None)
-        return EmotionMix(faces, float(row[1]), _mix(row[2:]), self._dominant_counts(where, params))
-
-    def _dominant_counts(self, where: str, params: list[Any]) -> dict[Emotion, int]:
-        rows = self._query(
-            f"SELECT dominant, COUNT(*) FROM faces WHERE {where} AND dominant IS NOT NULL"
-            " GROUP BY dominant",
-            params,
-        )
-        return {Emotion(name): int(count) for name, count in rows}
-
     def _bucket_rows(
         self, grid: _Grid, *, stage: str | None = None
     ) -> dict[str, dict[int, Sequence[Any]]]:
         """Per stage (or only ``stage``) and bucket index with faces: (faces, mood, mean
         scores)."""
+        found: dict[str, dict[int, Sequence[Any]]] = {}
+        for (name, index), sums in sorted(
+            self._sums(grid.start_ms, grid.end_ms, width=grid.width, stage=stage).items()
+        ):
+            mood, means = sums.means()
+            found.setdefault(name, {})[index] = (sums.faces, mood, *means)
+        return found
+
+    def _sums(
+        self, start_ms: int, end_ms: int, *, width: int | None = None, stage: str | None = None
+    ) -> dict[tuple[str, int], _Sums]:
+        """The sums of the faces captured in [start_ms, end_ms), per stage (or only
+        ``stage``) and bucket of ``width`` ms from ``start_ms`` (one bucket, 0, without).
+
+        Whole seconds are read from face_seconds, a row per second instead of a row per
+        face, when its buckets hold whole seconds; the part-seconds at the ends, and any
+        other range, from the faces themselves."""
+        aligned = width is None or (start_ms % 1000 == 0 and width % 1000 == 0)
+        first_s, last_s = -(-start_ms // 1000), end_ms // 1000
+        if not (aligned and first_s < last_s and self._rollup_built()):
+            return self._face_sums(start_ms, end_ms, start_ms, width=width, stage=stage)
+        found = self._second_sums(first_s, last_s, start_ms, width=width, stage=stage)
+        for part in (
+            self._face_sums(start_ms, first_s * 1000, start_ms, width=width, stage=stage),
+            self._face_sums(last_s * 1000, end_ms, start_ms, width=width, stage=stage),
+        ):
+            for key, sums in part.items():
+                found[key] = found[key] + sums if key in found else sums
+        return found
+
+    def _face_sums(
+        self, start_ms: int, end_ms: int, origin: int, *, width: int | None, stage: str | None
+    ) -> dict[tuple[str, int], _Sums]:
+        if start_ms >= end_ms:
+            return {}
+        bucket = "0" if width is None else f"(captured_at_ms - {int(origin)}) / {int(width)}"
         where = "captured_at_ms >= ? AND captured_at_ms < ?"
-        params: list[Any] = [grid.start_ms, grid.end_ms]
+        params: list[Any] = [start_ms, end_ms]
         if stage is not None:
             where, params = f"stage = ? AND {where}", [stage, *params]
         rows = self._query(
-            f"SELECT stage, (captured_at_ms - ?) / ?, COUNT(*), AVG(mood), {_MEAN_COLUMNS}"
-            f" FROM faces WHERE {where} GROUP BY 1, 2 ORDER BY 1, 2",
-            [grid.start_ms, grid.width, *params],
-        )
-        found: dict[str, dict[int, Sequence[Any]]] = {}
-        for row in rows:
-            found.setdefault(str(row[0]), {})[int(row[1])] = row[2:]
-        return found
-
-    def _dominant_counts_by_stage(
-        self, faces: str, params: list[Any]
-    ) -> dict[str, dict[Emotion, int]]:
-        """How often each expression was dominant, per stage, among the ``(stage,
-        dominant)`` rows that the query ``faces`` selects."""
-        rows = self._query(
-            f"SELECT stage, dominant, COUNT(*) FROM ({faces}) WHERE dominant IS NOT NULL"
-            " GROUP BY stage, dominant",
+            f"SELECT stage, {bucket}, {_SUMS_OF_FACES} FROM faces WHERE {where} GROUP BY 1, 2",
             params,
         )
-        counts: dict[str, dict[Emotion, int]] = {}
-        for stage, name, count in rows:
-            counts.setdefault(str(stage), {})[Emotion(name)] = int(count)
-        return counts
+        return {(str(r[0]), int(r[1])): _Sums(tuple(r[2:])) for r in rows if r[2]}
+
+    def _second_sums(
+        self, first_s: int, last_s: int, origin: int, *, width: int | None, stage: str | None
+    ) -> dict[tuple[str, int], _Sums]:
+        bucket = "0" if width is None else f"(second * 1000 - {int(origin)}) / {int(width)}"
+        where = "second >= ? AND second < ?"
+        params: list[Any] = [first_s, last_s]
+        if stage is not None:
+            where, params = f"stage = ? AND {where}", [stage, *params]
+        rows = self._query(
+            f"SELECT stage, {bucket}, {_SUMS_OF_SECONDS} FROM face_seconds WHERE {where}"
+            " GROUP BY 1, 2",
+            params,
+        )
+        return {(str(r[0]), int(r[1])): _Sums(tuple(r[2:])) for r in rows if r[2]}
+
+    def _rollup_built(self) -> bool:
+        """Whether face_seconds holds every face (a reader opened before the first
+        writer built it reads the faces themselves until then)."""
+        if not self._rollup_ready:
+            self._rollup_ready = (
+                self._query_one("SELECT 1 FROM rollups WHERE name = ?", [_ROLLUP]) is not None
+            )
+        return self._rollup_ready
 
     def _faces(
         self, where: str, params: list[Any], *, order: str, limit: int | None
