@@ -14,7 +14,8 @@ from __future__ import annotations
 import functools
 import logging
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -60,11 +61,12 @@ _T = TypeVar("_T")
 
 UNKNOWN_CAMERA = "unknown"
 RESERVE_MS = 15_000
-"""An analyzer call is started only while this much of the caller's time is left (the
-Lambda's remaining time): one DetectFaces call with its throttling retries (5 tries,
-backoff capped at 5 s) and the writes after it fit in it. Crops not reached by then are
-FAILED and come back in another invocation, instead of the whole batch timing out: an
-edge device's sheets can hold up to 100 faces each."""
+"""A round of crops (one analyzer batch) is started only while this much of the
+caller's time (the Lambda's remaining time) is left beyond the longest round so far:
+one DetectFaces call with its throttling retries (5 tries, backoff capped at 5 s) and
+the writes after it fit in it. Crops not reached by then are FAILED and come back in
+another invocation, instead of the whole batch timing out: an edge device's sheets can
+hold up to 100 faces each, and every face costs a claim, a result and a settle."""
 DEFAULT_LEASE_MS = 5 * 60 * 1000
 """How long a claim on a crop lasts when the caller does not say (the Lambda passes
 its remaining time): after it, another delivery of the crop may score it."""
@@ -157,73 +159,150 @@ def score_crops(
 ) -> ScoringReport:
     """Score every crop, write one results item per new face, emit metrics once.
 
-    With a ``ledger``, each crop is claimed first: one already settled is a DUPLICATE
-    that costs no analyzer call; every outcome but FAILED is settled in it afterwards.
-    A crop that raises anything is FAILED on its own; its neighbours are scored. With
-    ``time_left_ms``, no analyzer call starts with less than RESERVE_MS left: the crops
-    not reached are FAILED, so their items come back. Only a full local disk
+    The crops go in rounds of one analyzer batch: each crop of a round is claimed and
+    loaded, the round's crops are scored and written, and its claims are settled. With
+    a ``ledger``, a crop already settled is a DUPLICATE that costs no analyzer call;
+    every outcome but FAILED is settled in it. A crop that raises anything is FAILED on
+    its own; its neighbours are scored. With ``time_left_ms``, a round starts only while
+    RESERVE_MS and the longest round so far are left (``_Deadline``): the crops not
+    reached are FAILED without being claimed, so their items come back and the
+    invocation never times out as a whole. Only a full local disk
     (datapalooza.system.storage_errors) is raised: no crop is to blame for it and
     retrying each would only park them all as dead."""
     outcomes: list[CropOutcome | None] = []
-    pending: list[tuple[int, _Pending]] = []
-    claimed: list[int] = []
     seen: set[str] = set()
     # Every crop is decoded once, to check it; an analyzer that scores decoded crops gets
     # those pixels instead of decoding the JPEG a second time (half the local tracker's
     # CPU, docs/benchmarks.md).
     keep_images = isinstance(analyzer, DecodedCropAnalyzer)
+    work = _Work(refs, store, settings, keep_images=keep_images, outcomes=outcomes)
+    deadline = _Deadline(time_left_ms)
+    batch = max(1, analyzer.max_batch)
 
-    def take(ref: CropRef, load: Callable[[], _Pending | CropOutcome] | _Pending) -> None:
-        """Give ``ref`` its slot: a duplicate, an earlier outcome, or loaded and pending
-        (``load`` is called only once the crop is claimed)."""
+    def take(
+        ref: CropRef,
+        load: Callable[[], _Pending | CropOutcome] | _Pending,
+        pending: list[tuple[int, _Pending]],
+    ) -> int | None:
+        """Give ``ref`` its slot: a duplicate, an earlier outcome, or loaded and added to
+        ``pending`` (``load`` is called only once the crop is claimed). Returns the slot
+        when the crop is claimed in the ledger."""
         position = len(outcomes)
         outcomes.append(None)
         if ref.key in seen:
             outcomes[position] = CropOutcome(ref, CropStatus.DUPLICATE, "repeated in this batch")
-            return
+            return None
         seen.add(ref.key)
         if ledger is not None:
             earlier = _claim(ref, ledger, lease_ms)
             if earlier is not None:
                 outcomes[position] = earlier
-                return
-            claimed.append(position)
+                return None
         loaded = load if isinstance(load, _Pending) else _guarded(ref, load)
         if isinstance(loaded, CropOutcome):
             outcomes[position] = loaded
         else:
             pending.append((position, loaded))
+        return position if ledger is not None else None
 
-    for ref in refs:
-        if not ref.key.endswith(SHEET_SUFFIX):
-            take(ref, functools.partial(_load, ref, store, settings, keep_image=keep_images))
-            continue
-        opened = _guarded(ref, functools.partial(_open_sheet, ref, store, settings))
-        if isinstance(opened, CropOutcome):  # the whole sheet is missing or unusable
-            outcomes.append(opened)
-            continue
-        for tile in opened:
-            take(tile.ref, tile)
-
-    batch = max(1, analyzer.max_batch)
-    for start in range(0, len(pending), batch):
-        if time_left_ms is not None and time_left_ms() < RESERVE_MS:
-            for position, item in pending[start:]:
-                outcomes[position] = CropOutcome(
-                    item.ref, CropStatus.FAILED, "out of time in this invocation: retried"
-                )
+    while work.left():
+        if not deadline.allows_round():
+            work.fail_rest("out of time in this invocation: retried")
             break
-        chunk = pending[start : start + batch]
-        for position, outcome in _score(chunk, analyzer, results, settings):
-            outcomes[position] = outcome
+        with deadline.round():
+            pending: list[tuple[int, _Pending]] = []
+            claimed = []
+            for _ in range(batch):
+                item = work.next()
+                if item is None:
+                    break
+                position = take(*item, pending)
+                if position is not None:
+                    claimed.append(position)
+            if pending:
+                for position, outcome in _score(pending, analyzer, results, settings):
+                    outcomes[position] = outcome
+            if ledger is not None:
+                _settle([o for i in claimed if (o := outcomes[i]) is not None], ledger)
 
     report = ScoringReport([o for o in outcomes if o is not None])
     for outcome in report.outcomes:
         _log(outcome)
     _emit_metrics(report, metrics)
-    if ledger is not None:
-        _settle([o for i in claimed if (o := outcomes[i]) is not None], ledger)
     return report
+
+
+class _Work:
+    """The crops of a delivery in order, a crop sheet opened (fetched, cut) only when
+    its turn comes; an object that cannot be opened gets its outcome in ``outcomes``."""
+
+    def __init__(
+        self,
+        refs: Sequence[CropRef],
+        store: FaceStore,
+        settings: TrackerSettings,
+        *,
+        keep_images: bool,
+        outcomes: list[CropOutcome | None],
+    ) -> None:
+        self._refs = list(refs)
+        self._next_ref = 0
+        self._tiles: list[_Pending] = []
+        self._store, self._settings, self._keep = store, settings, keep_images
+        self._outcomes = outcomes
+
+    def left(self) -> bool:
+        return bool(self._tiles) or self._next_ref < len(self._refs)
+
+    def next(self) -> tuple[CropRef, Callable[[], _Pending | CropOutcome] | _Pending] | None:
+        while not self._tiles:
+            if self._next_ref >= len(self._refs):
+                return None
+            ref = self._refs[self._next_ref]
+            self._next_ref += 1
+            if not ref.key.endswith(SHEET_SUFFIX):
+                return ref, functools.partial(
+                    _load, ref, self._store, self._settings, keep_image=self._keep
+                )
+            opened = _guarded(ref, functools.partial(_open_sheet, ref, self._store, self._settings))
+            if isinstance(opened, CropOutcome):  # the whole sheet is missing or unusable
+                self._outcomes.append(opened)
+                continue
+            self._tiles = opened
+        tile = self._tiles.pop(0)
+        return tile.ref, tile
+
+    def fail_rest(self, reason: str) -> None:
+        """FAILED for every crop not reached: a sheet's remaining tiles, then each
+        object not opened yet (unclaimed: nothing to release)."""
+        rest = [tile.ref for tile in self._tiles] + self._refs[self._next_ref :]
+        self._outcomes.extend(CropOutcome(ref, CropStatus.FAILED, reason) for ref in rest)
+        self._tiles, self._next_ref = [], len(self._refs)
+
+
+class _Deadline:
+    """When to stop starting rounds: while RESERVE_MS and the longest round so far are
+    left of the caller's time (a Lambda's remaining time). A round's claims, reads,
+    analyzer call, results writes and settles are all round trips, so a batch of big
+    crop sheets cannot spend the reserve on claims and time out while settling them."""
+
+    def __init__(self, time_left_ms: Callable[[], int] | None) -> None:
+        self._time_left_ms = time_left_ms
+        self._longest_ms = 0
+
+    def allows_round(self) -> bool:
+        if self._time_left_ms is None:
+            return True
+        return self._time_left_ms() >= RESERVE_MS + self._longest_ms
+
+    @contextmanager
+    def round(self) -> Iterator[None]:
+        if self._time_left_ms is None:
+            yield
+            return
+        before = self._time_left_ms()
+        yield
+        self._longest_ms = max(self._longest_ms, before - self._time_left_ms())
 
 
 def _guarded(ref: CropRef, load: Callable[[], _T]) -> _T | CropOutcome:

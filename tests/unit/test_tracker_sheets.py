@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,10 +14,9 @@ from datapalooza.adapters.local.sqlite_idempotency import SqlitePersistenceLayer
 from datapalooza.constants import CROP_REJECTED_METRIC
 from datapalooza.crop_sheets import build_sheet
 from datapalooza.domain.emotions import Emotion
-from datapalooza.domain.keys import SheetKey
+from datapalooza.domain.keys import SHEET_SUFFIX, SheetKey
 from datapalooza.emotions import CropRef, CropStatus, TrackerSettings, score_crops
 from datapalooza.emotions.ledger import IdempotencyLedger
-from datapalooza.emotions.scoring import RESERVE_MS
 from datapalooza.images import decode_image
 from datapalooza.ports import AnalyzedFace, AnalyzerError, RGBImage
 from datapalooza.testing.fakes import FakeFaceStore, FakeMetricsSink, FakeResultsTable
@@ -173,28 +173,79 @@ def test_an_analyzer_outage_fails_the_sheets_item_for_a_retry() -> None:
     assert report.failed_items == {"message-1"}
 
 
-def test_crops_not_reached_before_the_time_runs_out_come_back_and_are_not_lost(
-    tmp_path,
-) -> None:
-    """A batch of big sheets must not time the whole invocation out: the analyzer calls
-    that fit are made, the rest of the crops fail their items and come back."""
-    store, analyzer = FakeFaceStore(), ShadeAnalyzer()
-    analyzer.max_batch = 1  # one call per crop, as Rekognition per crop
-    put_sheet(store)
-    left = iter([60_000, 20_000, RESERVE_MS - 1])  # 40 s pass in the first call
-    ledger = IdempotencyLedger(
-        SqlitePersistenceLayer(tmp_path / "ledger.sqlite"), expires_after_s=3600
-    )
-    report = score_crops(
-        [CropRef(SHEET, "message-1")],
+class LambdaClock:
+    """A Lambda's remaining time that the tracker's round trips spend: ``spend`` ms per
+    analyzer call and per ledger write (a claim, a settle), as DynamoDB and Rekognition
+    answers take their time. ``lowest`` is the least time ever left."""
+
+    def __init__(self, left_ms: int) -> None:
+        self.left_ms = left_ms
+        self.lowest = left_ms
+
+    def spend(self, ms: int) -> None:
+        self.left_ms -= ms
+        self.lowest = min(self.lowest, self.left_ms)
+
+    def __call__(self) -> int:
+        return self.left_ms
+
+
+class SlowAnalyzer(ShadeAnalyzer):
+    def __init__(self, clock: LambdaClock, call_ms: int) -> None:
+        super().__init__()
+        self._clock, self._call_ms = clock, call_ms
+
+    def analyze_decoded(self, images: Sequence[RGBImage]) -> list[AnalyzedFace]:
+        self._clock.spend(self._call_ms)
+        return super().analyze_decoded(images)
+
+
+class SlowLedger(IdempotencyLedger):
+    def __init__(self, path: Path, clock: LambdaClock, write_ms: int) -> None:
+        super().__init__(SqlitePersistenceLayer(path), expires_after_s=3600)
+        self._clock, self._write_ms = clock, write_ms
+
+    def claim(self, key: str, version: str, *, lease_ms: int) -> str | None:
+        self._clock.spend(self._write_ms)
+        return super().claim(key, version, lease_ms=lease_ms)
+
+    def settle(self, key: str, version: str, outcome: str) -> None:
+        self._clock.spend(self._write_ms)
+        super().settle(key, version, outcome)
+
+    def release(self, key: str, version: str) -> None:
+        self._clock.spend(self._write_ms)
+        super().release(key, version)
+
+
+def score_in_time(store, analyzer, refs, ledger, clock):
+    return score_crops(
+        refs,
         store=store,
         analyzer=analyzer,
         results=FakeResultsTable(),
         metrics=FakeMetricsSink(),
         settings=TrackerSettings(),
         ledger=ledger,
-        time_left_ms=lambda: next(left),
+        time_left_ms=clock,
     )
+
+
+def test_crops_not_reached_before_the_time_runs_out_come_back_and_are_not_lost(
+    tmp_path,
+) -> None:
+    """A batch of big sheets must not time the whole invocation out: the rounds that fit
+    are made, the rest of the crops fail their items and come back."""
+    store = FakeFaceStore()
+    put_sheet(store)
+    # 48 s left, 15 s per call: rounds at 48 and 33 s left (>= 15 + 15), not at 18 s.
+    clock = LambdaClock(48_000)
+    analyzer = SlowAnalyzer(clock, call_ms=15_000)
+    analyzer.max_batch = 1  # one call per crop, as Rekognition per crop
+    ledger = IdempotencyLedger(
+        SqlitePersistenceLayer(tmp_path / "ledger.sqlite"), expires_after_s=3600
+    )
+    report = score_in_time(store, analyzer, [CropRef(SHEET, "message-1")], ledger, clock)
 
     assert [o.status for o in report.outcomes] == [
         CropStatus.SCORED,
@@ -211,3 +262,34 @@ def test_crops_not_reached_before_the_time_runs_out_come_back_and_are_not_lost(
         CropStatus.NO_FACE,
     ]
     assert analyzer.calls == [1, 1, 1]
+
+
+def test_a_batch_of_crowded_sheets_never_outlasts_the_invocation(tmp_path) -> None:
+    """Fifty sheets of 100 faces, every claim and settle a 10 ms round trip and every
+    call 1 s: claiming them all would take 50 s before any call, and settling them as
+    long again. The tracker works in rounds and stops starting them in time: it never
+    runs out of the Lambda's 60 s, scores what fits, and the rest comes back unclaimed."""
+    store = FakeFaceStore()
+    refs = []
+    for index in range(50):
+        key = str(SheetKey("main", T0, f"f{index}", 0))
+        tiles = [np.full((96, 80, 3), 150, dtype=np.uint8)] * 100
+        sheet = build_sheet(tiles, quality=75)
+        store.put(key, sheet.jpeg, {"stage": "main", "camera": "edge-1", **sheet.layout.metadata()})
+        refs.append(CropRef(key, f"message-{index}"))
+    clock = LambdaClock(60_000)
+    analyzer = SlowAnalyzer(clock, call_ms=1_000)
+    analyzer.max_batch = 36  # a Rekognition mosaic
+    ledger = SlowLedger(tmp_path / "ledger.sqlite", clock, write_ms=10)
+
+    report = score_in_time(store, analyzer, refs, ledger, clock)
+
+    assert clock.lowest >= 0  # never timed out
+    scored = [o for o in report.outcomes if o.status is CropStatus.SCORED]
+    failed = [o for o in report.outcomes if o.status is CropStatus.FAILED]
+    assert len(scored) >= 36 * 10  # the rounds that fit were made
+    assert failed and all("out of time" in o.detail for o in failed)
+    assert len(scored) + sum(100 if o.ref.key.endswith(SHEET_SUFFIX) else 1 for o in failed) == 5000
+    # What was not reached comes back: its items fail, the sheets done are not retried.
+    done = {o.ref.item_id for o in scored} - report.failed_items
+    assert report.failed_items and done
