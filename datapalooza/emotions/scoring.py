@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -247,7 +247,7 @@ class _Work:
     ) -> None:
         self._refs = list(refs)
         self._next_ref = 0
-        self._tiles: list[_Pending] = []
+        self._tiles: deque[_Pending] = deque()
         self._store, self._settings, self._keep = store, settings, keep_images
         self._outcomes = outcomes
 
@@ -268,8 +268,8 @@ class _Work:
             if isinstance(opened, CropOutcome):  # the whole sheet is missing or unusable
                 self._outcomes.append(opened)
                 continue
-            self._tiles = opened
-        tile = self._tiles.pop(0)
+            self._tiles = deque(opened)
+        tile = self._tiles.popleft()
         return tile.ref, tile
 
     def fail_rest(self, reason: str) -> None:
@@ -277,7 +277,7 @@ class _Work:
         object not opened yet (unclaimed: nothing to release)."""
         rest = [tile.ref for tile in self._tiles] + self._refs[self._next_ref :]
         self._outcomes.extend(CropOutcome(ref, CropStatus.FAILED, reason) for ref in rest)
-        self._tiles, self._next_ref = [], len(self._refs)
+        self._tiles, self._next_ref = deque(), len(self._refs)
 
 
 class _Deadline:

@@ -208,7 +208,7 @@ def plan_festival(load: FestivalLoad, shape: DeploymentShape, prices: PriceTable
     instances = 0
     if load.path == "cloud":
         vcpus = prices.vcpus(shape.endpoint_instance_type)
-        put_rounds = math.ceil(load.faces_per_frame / ENDPOINT_PUTS_AT_ONCE)
+        put_rounds = _put_rounds(load.faces_per_frame)
         busy_s = endpoint_busy_s(load.faces_per_frame, load.s3_put_seconds)
         instances = max(1, math.ceil(frames_per_s * busy_s / (vcpus * TARGET_CPU_UTILISATION)))
         needs.append(
@@ -482,8 +482,13 @@ def plan_festival(load: FestivalLoad, shape: DeploymentShape, prices: PriceTable
 def endpoint_busy_s(faces_per_frame: float, s3_put_seconds: float = S3_PUT_SECONDS) -> float:
     """Seconds an endpoint worker is held by one frame: its CPU, then one network round
     trip per ENDPOINT_PUTS_AT_ONCE crops stored."""
-    put_rounds = math.ceil(faces_per_frame / ENDPOINT_PUTS_AT_ONCE)
-    return DETECT_CPU_S_PER_FRAME * TARGET_TO_MEASURED_CPU_RATIO + put_rounds * s3_put_seconds
+    cpu_s = DETECT_CPU_S_PER_FRAME * TARGET_TO_MEASURED_CPU_RATIO
+    return cpu_s + _put_rounds(faces_per_frame) * s3_put_seconds
+
+
+def _put_rounds(faces_per_frame: float) -> int:
+    """Round trips to S3 that storing a frame's crops takes, ENDPOINT_PUTS_AT_ONCE at a time."""
+    return math.ceil(faces_per_frame / ENDPOINT_PUTS_AT_ONCE)
 
 
 def _batch_size(objects_per_s: float, shape: DeploymentShape) -> float:

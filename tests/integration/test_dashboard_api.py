@@ -131,18 +131,27 @@ class CountingFestival(Festival):
         return len(statements), body
 
 
+def statements_for_one_and_twelve_stages(
+    tmp_path: Path, url: str, *, window_seconds: int = 60
+) -> tuple[int, int, Any]:
+    """How many SQL statements ``url`` costs with one busy stage and with twelve, and
+    the answer with twelve."""
+    few, _ = CountingFestival(tmp_path / "one", stages=1, window_seconds=window_seconds).get(url)
+    many, body = CountingFestival(
+        tmp_path / "twelve", stages=12, window_seconds=window_seconds
+    ).get(url)
+    return few, many, body
+
+
 @pytest.mark.parametrize("window_seconds", [60, 300])
 def test_stages_cost_the_same_few_queries_however_many_stages_there_are(
     tmp_path: Path, window_seconds: int
 ) -> None:
     """/api/stages reads every stage at once: its SQL statements do not grow with the
     stages (one or two queries per stage made a big festival's page slow)."""
-    few, _ = CountingFestival(tmp_path / "one", stages=1, window_seconds=window_seconds).get(
-        "/api/stages"
+    few, many, body = statements_for_one_and_twelve_stages(
+        tmp_path, "/api/stages", window_seconds=window_seconds
     )
-    many, body = CountingFestival(
-        tmp_path / "twelve", stages=12, window_seconds=window_seconds
-    ).get("/api/stages")
 
     assert many == few <= (4 if window_seconds == 60 else 6)
     summaries = body["stages"]
@@ -160,8 +169,7 @@ def test_stages_cost_the_same_few_queries_however_many_stages_there_are(
 def test_the_best_stage_costs_the_same_few_queries_however_many_stages_there_are(
     tmp_path: Path,
 ) -> None:
-    few, _ = CountingFestival(tmp_path / "one", stages=1).get("/api/best-stage")
-    many, body = CountingFestival(tmp_path / "twelve", stages=12).get("/api/best-stage")
+    few, many, body = statements_for_one_and_twelve_stages(tmp_path, "/api/best-stage")
 
     # The ranking's buckets at once; the first read also asks whether the per-second
     # sums are built, and the part-second at the window's end is read from the faces.
@@ -214,8 +222,7 @@ def test_every_stages_timeline_at_once_is_each_stages_timeline(
 def test_every_stages_timeline_costs_the_same_few_queries_however_many_stages(
     tmp_path: Path,
 ) -> None:
-    few, _ = CountingFestival(tmp_path / "one", stages=1).get("/api/timelines")
-    many, body = CountingFestival(tmp_path / "twelve", stages=12).get("/api/timelines")
+    few, many, body = statements_for_one_and_twelve_stages(tmp_path, "/api/timelines")
 
     # The stage names, then every timeline at once (and whether the per-second sums
     # are built, asked once by each reader).
