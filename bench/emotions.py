@@ -24,7 +24,6 @@ import io
 import json
 import random
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -37,7 +36,7 @@ import boto3  # noqa: E402
 from botocore.stub import ANY, Stubber  # noqa: E402
 from PIL import Image, ImageEnhance, ImageOps  # noqa: E402
 
-from bench.measure import interleaved, summary  # noqa: E402
+from bench.measure import interleaved, scratch_dir, summary  # noqa: E402
 from datapalooza.adapters.aws.rekognition_analyzer import RekognitionAnalyzer  # noqa: E402
 from datapalooza.adapters.local.onnx_emotion_analyzer import OnnxEmotionAnalyzer  # noqa: E402
 from datapalooza.domain.keys import CropKey  # noqa: E402
@@ -191,7 +190,7 @@ def local_analyzer(crops: list[bytes], *, sizes: Sequence[int], rounds: int) -> 
     model only on decoded crops, and the analyzer from JPEG bytes."""
     images = [decode_image(c) for c in crops]
     out: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory() as tmp:
+    with scratch_dir() as tmp:
         analyzers = {
             size: OnnxEmotionAnalyzer(
                 cache_dir=Path(tmp), threads=1, max_batch=len(crops), inference_batch=size
@@ -222,7 +221,7 @@ def local_analyzer(crops: list[bytes], *, sizes: Sequence[int], rounds: int) -> 
 def local_tracker_rates(crops: list[bytes], *, batches: Sequence[int], rounds: int):
     """The whole local tracker (directory store, ONNX, SQLite results + metrics), the
     tracker's batch (crops per call) swept, interleaved."""
-    with tempfile.TemporaryDirectory() as tmp:
+    with scratch_dir() as tmp:
         counter = iter(range(10**6))
 
         def arm_for(batch: int) -> Callable[[], dict[str, float]]:

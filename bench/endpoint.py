@@ -44,7 +44,6 @@ import statistics
 import struct
 import subprocess
 import sys
-import tempfile
 import time
 import zlib
 from collections.abc import Callable, Sequence
@@ -56,7 +55,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.goals import OVERHEAD_GOAL, SCALING_GOAL  # noqa: E402
-from bench.measure import CpuWindow, interleaved, summary  # noqa: E402
+from bench.measure import CpuWindow, interleaved, scratch_dir, summary  # noqa: E402
 from datapalooza.detection import DetectorSettings, load_detector  # noqa: E402
 from datapalooza.images import decode_image, encode_jpeg  # noqa: E402
 from datapalooza.sources.synthetic import SyntheticFestivalSource  # noqa: E402
@@ -396,7 +395,7 @@ def run(*, quick: bool = False) -> dict[str, Any]:
     # Nine rounds, and 48 requests a throughput round: both goals sit within the spread
     # of five 24-request rounds (per-core scaling read 0.79 to 0.94 across runs).
     rounds = 2 if quick else 9
-    with tempfile.TemporaryDirectory() as tmp:
+    with scratch_dir() as tmp:
         lat = latency(Path(tmp), frames_per_resolution=2 if quick else 6, rounds=rounds)
         scale = scaling(
             Path(tmp), frames=2 if quick else 6, requests=4 if quick else 48, rounds=rounds

@@ -36,7 +36,6 @@ import functools
 import json
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from collections import defaultdict
@@ -57,7 +56,12 @@ from bench.goals import (  # noqa: E402
     CAPACITY_GOAL_SCORED_SHARE,
     PIPELINE_GOAL,
 )
-from bench.measure import python_thread_names, thread_cpu_s, tree_cpu_s  # noqa: E402
+from bench.measure import (  # noqa: E402
+    python_thread_names,
+    scratch_dir,
+    thread_cpu_s,
+    tree_cpu_s,
+)
 from datapalooza.adapters.local.crop_notifications import (  # noqa: E402
     NotifyingFaceStore,
     SqliteCropNotifications,
@@ -225,7 +229,7 @@ def crop_store_cpu_ms(bucket: Path, limit: int = 200) -> float:
             break
     if not crops:
         return 0.0
-    with tempfile.TemporaryDirectory() as tmp:
+    with scratch_dir() as tmp:
         notifications = SqliteCropNotifications(Path(tmp) / "n.db")
         store = NotifyingFaceStore(DirectoryFaceStore(Path(tmp) / "bucket"), notifications)
         started = time.thread_time()
@@ -257,7 +261,7 @@ class Viewer:
 
 def run(cameras: int, *, seconds: float, warmup_s: float, dashboard: bool = True) -> dict:
     config = default_config(cameras)
-    with tempfile.TemporaryDirectory() as tmp:
+    with scratch_dir() as tmp:
         options = FestivalOptions(
             data_dir=Path(tmp),
             config=config,

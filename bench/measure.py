@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
 import statistics
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -23,6 +25,16 @@ from typing import Any
 
 PROC = Path("/proc")
 TICKS_PER_S = os.sysconf("SC_CLK_TCK")
+
+SCRATCH_ROOT = Path(
+    os.environ.get("BENCH_SCRATCH") or Path(__file__).resolve().parent / "out" / "scratch"
+)
+"""Where benchmarks keep the files they write (BENCH_SCRATCH overrides): beside the
+repository, as ``up`` keeps its data in the user's data directory, rather than in the
+system temp directory, which is a RAM disk on many machines (cheaper per file than
+where ``up`` writes) and another place on the disk on others. Creating a file costs
+kernel CPU that varies with the directory and the moment (this VM: 0.02 to 0.35 ms
+for a crop-sized file within one hour), so ``machine_state`` records it each run."""
 
 
 def _stat_fields(path: Path) -> list[str] | None:
@@ -150,8 +162,53 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def scratch_dir() -> tempfile.TemporaryDirectory[str]:
+    """A fresh directory under SCRATCH_ROOT, removed when its ``with`` block ends."""
+    SCRATCH_ROOT.mkdir(parents=True, exist_ok=True)
+    return tempfile.TemporaryDirectory(dir=SCRATCH_ROOT, prefix="run-")
+
+
+CREATE_PROBE_FILES = 300
+CREATE_PROBE_BYTES = 3000  # about one face crop's JPEG
+
+
+def file_create_ms(parent: Path) -> float | None:
+    """CPU ms (user + kernel, this thread) to create, write and close one crop-sized file
+    in a new directory under ``parent``; None where ``parent`` cannot be written."""
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        probe = Path(tempfile.mkdtemp(dir=parent, prefix="create-probe-"))
+    except OSError:
+        return None
+    data = b"\0" * CREATE_PROBE_BYTES
+    try:
+        started = time.thread_time()
+        for i in range(CREATE_PROBE_FILES):
+            fd = os.open(probe / f"{i}.jpg", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            try:
+                os.write(fd, data)
+            finally:
+                os.close(fd)
+        return 1000 * (time.thread_time() - started) / CREATE_PROBE_FILES
+    finally:
+        shutil.rmtree(probe, ignore_errors=True)
+
+
+def file_create_costs() -> dict[str, float | None]:
+    """``file_create_ms`` where the benchmarks write, where ``up`` keeps its data (the
+    parent of the user's data directory) and in the system temp directory."""
+    from datapalooza.festival.layout import default_data_dir
+
+    return {
+        "scratch": file_create_ms(SCRATCH_ROOT),
+        "up_data": file_create_ms(default_data_dir().parent),
+        "system_temp": file_create_ms(Path(tempfile.gettempdir())),
+    }
+
+
 def machine_state() -> dict[str, Any]:
-    """What the figures were taken on: cores, CPU model, load average at that moment."""
+    """What the figures were taken on: cores, CPU model, load average at that moment,
+    and what creating a file costs where the benchmarks and ``up`` write."""
     try:
         load = list(os.getloadavg())
     except OSError:
@@ -164,4 +221,5 @@ def machine_state() -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "time_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "file_create_ms": file_create_costs(),
     }

@@ -22,7 +22,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -31,7 +30,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.endpoint import crowd_frames, round_trip, stop  # noqa: E402
-from bench.measure import thread_cpu_s  # noqa: E402
+from bench.measure import scratch_dir, thread_cpu_s  # noqa: E402
 from tests.conftest import start_endpoint  # noqa: E402
 
 DEFAULT_OUT = REPO / "bench" / "out" / "profile.json"
@@ -82,7 +81,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args()
     frames = crowd_frames(1280, 720, 6)
-    with tempfile.TemporaryDirectory() as tmp:
+    with scratch_dir() as tmp:
         process, port = start_endpoint(Path(tmp) / "bucket", workers=1)
         raw = Path(tmp) / "profile.txt"
         try:

@@ -52,6 +52,23 @@ def machine_section(results: dict[str, Any]) -> list[str]:
         f"{', '.join(map(str, after['load_average']))} after (the load after includes the "
         "benchmark's own processes)",
     ]
+    creates = before.get("file_create_ms") or {}
+    if creates.get("scratch") is not None:
+        where = {
+            "scratch": "the benchmarks' scratch directory (bench/out/scratch)",
+            "up_data": "beside `up`'s data directory",
+            "system_temp": "the system temp directory",
+        }
+        costs = ", ".join(
+            f"{creates[name]:.3f} ms in {label}"
+            for name, label in where.items()
+            if creates.get(name) is not None
+        )
+        lines.append(
+            f"- CPU to create one crop-sized file: {costs}. The crop store creates two files "
+            "per crop, so the benchmarks write where `up` does, not to the temp directory "
+            "(bench/measure.py, `SCRATCH_ROOT`)"
+        )
     # Only the load before the run says what else was running: the suite itself keeps
     # both cores busy, so the load after is high on a quiet machine too.
     if load and load[0] > 0.5 * cores:

@@ -53,6 +53,10 @@ def test_quick_suite_writes_every_figure(quick_results: tuple[dict, str]) -> Non
     assert set(results["benchmarks"]) == {"endpoint", "emotions", "devices", "festival"}
     machine = results["machine_before"]
     assert machine["cores"] >= 1 and machine["cpu_model"] and len(machine["load_average"]) == 3
+    # File creation is measured where the benchmarks write and where `up` writes, and shown.
+    creates = machine["file_create_ms"]
+    assert positive(creates["scratch"]) and positive(creates["up_data"])
+    assert "CPU to create one crop-sized file" in page
 
     endpoint = results["benchmarks"]["endpoint"]
     top = endpoint["latency"]["1280x720"]
