@@ -11,9 +11,10 @@ from datapalooza.deployment import DeploymentShape
 from datapalooza.planning.challenge_cost import challenge_costs, format_challenges
 from datapalooza.planning.planner import (
     DETECT_FACES_SECONDS,
+    DYNAMODB_REQUEST_SECONDS,
     MEASURED_CROPS_PER_FRAME,
     PATHS,
-    S3_PUT_SECONDS,
+    S3_REQUEST_SECONDS,
     FestivalLoad,
     PlanError,
     format_plan,
@@ -42,10 +43,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"DetectFaces latency per call (default {DETECT_FACES_SECONDS}, an assumption)",
     )
     parser.add_argument(
-        "--s3-put-seconds",
+        "--s3-request-seconds",
         type=float,
-        default=S3_PUT_SECONDS,
-        help=f"S3 PutObject latency per crop (default {S3_PUT_SECONDS}, an assumption)",
+        default=S3_REQUEST_SECONDS,
+        help="S3 latency per crop or sheet put or read "
+        f"(default {S3_REQUEST_SECONDS}, an assumption)",
+    )
+    parser.add_argument(
+        "--dynamodb-request-seconds",
+        type=float,
+        default=DYNAMODB_REQUEST_SECONDS,
+        help=f"DynamoDB latency per write (default {DYNAMODB_REQUEST_SECONDS}, an assumption)",
     )
     parser.add_argument(
         "--rekognition-tps", type=float, help="your account's DetectFaces TPS quota"
@@ -77,7 +85,8 @@ def run(args: argparse.Namespace) -> int:
             stages=args.stages,
             detect_faces_seconds=args.detect_faces_seconds,
             rekognition_tps_quota=args.rekognition_tps,
-            s3_put_seconds=args.s3_put_seconds,
+            s3_request_seconds=args.s3_request_seconds,
+            dynamodb_request_seconds=args.dynamodb_request_seconds,
         )
         print(format_plan(plan_festival(load, shape, prices)))
     except (PlanError, PricesError) as exc:

@@ -30,6 +30,10 @@ class CropScorer:
     metrics: MetricsSink
     settings: TrackerSettings
     ledger: OutcomeLedger | None = None
+    at_once: int = 1
+    """Crops of a round claimed, loaded, written and settled at the same time
+    (``score_crops``): several for the Lambda's network round trips, one for local
+    files and SQLite, whose work is CPU."""
 
     def score(
         self,
@@ -48,6 +52,7 @@ class CropScorer:
             ledger=self.ledger,
             lease_ms=lease_ms,
             time_left_ms=time_left_ms,
+            at_once=self.at_once,
         )
 
 
@@ -63,6 +68,7 @@ def aws_scorer(
     import boto3
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
+    from datapalooza.adapters.aws.calls_at_once import CALLS_AT_ONCE
     from datapalooza.adapters.aws.dynamo_results_table import DynamoResultsTable
     from datapalooza.adapters.aws.emf_metrics_sink import EmfMetricsSink
     from datapalooza.adapters.aws.rekognition_analyzer import rekognition_client
@@ -83,6 +89,9 @@ def aws_scorer(
         metrics=EmfMetricsSink(namespace=settings.metric_namespace),
         settings=settings,
         ledger=IdempotencyLedger(layer, expires_after_s=settings.idempotency_ttl_s),
+        # Each of the three clients (S3, the results table's and the ledger's DynamoDB)
+        # takes CALLS_AT_ONCE requests at a time within its own connection pool.
+        at_once=CALLS_AT_ONCE,
     )
 
 

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import TypeVar
+from typing import TypeAlias, TypeVar
 
 from datapalooza.constants import (
     CROP_MISSING_METRIC,
@@ -54,6 +54,7 @@ from datapalooza.ports import (
     ScoredFace,
     StoreError,
 )
+from datapalooza.system.overlap import Each, one_by_one, overlapping
 from datapalooza.system.storage_errors import is_storage_full
 
 logger = logging.getLogger(__name__)
@@ -145,6 +146,10 @@ class _Pending:
         return self.body
 
 
+_Loader: TypeAlias = Callable[[], _Pending | CropOutcome] | _Pending
+"""A crop's pixels: a sheet's tile, already cut, or how to fetch and check a crop."""
+
+
 def score_crops(
     refs: Sequence[CropRef],
     *,
@@ -156,6 +161,7 @@ def score_crops(
     ledger: OutcomeLedger | None = None,
     lease_ms: int = DEFAULT_LEASE_MS,
     time_left_ms: Callable[[], int] | None = None,
+    at_once: int = 1,
 ) -> ScoringReport:
     """Score every crop, write one results item per new face, emit metrics once.
 
@@ -166,9 +172,11 @@ def score_crops(
     its own; its neighbours are scored. With ``time_left_ms``, a round starts only while
     RESERVE_MS and the longest round so far are left (``_Deadline``): the crops not
     reached are FAILED without being claimed, so their items come back and the
-    invocation never times out as a whole. Only a full local disk
-    (datapalooza.system.storage_errors) is raised: no crop is to blame for it and
-    retrying each would only park them all as dead."""
+    invocation never times out as a whole. Up to ``at_once`` of a round's crops are
+    claimed and loaded, written and settled at the same time
+    (datapalooza.system.overlap): the Lambda's are network round trips. Only a full
+    local disk (datapalooza.system.storage_errors) is raised: no crop is to blame for
+    it and retrying each would only park them all as dead."""
     outcomes: list[CropOutcome | None] = []
     seen: set[str] = set()
     # Every crop is decoded once, to check it; an analyzer that scores decoded crops gets
@@ -179,51 +187,52 @@ def score_crops(
     deadline = _Deadline(time_left_ms)
     batch = max(1, analyzer.max_batch)
 
-    def take(
-        ref: CropRef,
-        load: Callable[[], _Pending | CropOutcome] | _Pending,
-        pending: list[tuple[int, _Pending]],
-    ) -> int | None:
-        """Give ``ref`` its slot: a duplicate, an earlier outcome, or loaded and added to
-        ``pending`` (``load`` is called only once the crop is claimed). Returns the slot
-        when the crop is claimed in the ledger."""
-        position = len(outcomes)
-        outcomes.append(None)
-        if ref.key in seen:
-            outcomes[position] = CropOutcome(ref, CropStatus.DUPLICATE, "repeated in this batch")
-            return None
-        seen.add(ref.key)
+    def open_crop(item: tuple[CropRef, _Loader]) -> tuple[bool, _Pending | CropOutcome]:
+        """Claim the crop (True when this call now holds it), then load it: its pixels,
+        or its outcome (earlier, or why it cannot be scored)."""
+        ref, load = item
         if ledger is not None:
             earlier = _claim(ref, ledger, lease_ms)
             if earlier is not None:
-                outcomes[position] = earlier
-                return None
+                return False, earlier
         loaded = load if isinstance(load, _Pending) else _guarded(ref, load)
-        if isinstance(loaded, CropOutcome):
-            outcomes[position] = loaded
-        else:
-            pending.append((position, loaded))
-        return position if ledger is not None else None
+        return ledger is not None, loaded
 
-    while work.left():
-        if not deadline.allows_round():
-            work.fail_rest("out of time in this invocation: retried")
-            break
-        with deadline.round():
-            pending: list[tuple[int, _Pending]] = []
-            claimed = []
-            for _ in range(batch):
-                item = work.next()
-                if item is None:
-                    break
-                position = take(*item, pending)
-                if position is not None:
-                    claimed.append(position)
-            if pending:
-                for position, outcome in _score(pending, analyzer, results, settings):
-                    outcomes[position] = outcome
-            if ledger is not None:
-                _settle([o for i in claimed if (o := outcomes[i]) is not None], ledger)
+    with overlapping(at_once) as each:
+        while work.left():
+            if not deadline.allows_round():
+                work.fail_rest("out of time in this invocation: retried")
+                break
+            with deadline.round():
+                positions, items = [], []
+                for _ in range(batch):
+                    item = work.next()
+                    if item is None:
+                        break
+                    ref = item[0]
+                    outcomes.append(None)
+                    if ref.key in seen:
+                        outcomes[-1] = CropOutcome(
+                            ref, CropStatus.DUPLICATE, "repeated in this batch"
+                        )
+                        continue
+                    seen.add(ref.key)
+                    positions.append(len(outcomes) - 1)
+                    items.append(item)
+                pending: list[tuple[int, _Pending]] = []
+                claimed = []
+                for position, (held, loaded) in zip(positions, each(open_crop, items), strict=True):
+                    if held:
+                        claimed.append(position)
+                    if isinstance(loaded, CropOutcome):
+                        outcomes[position] = loaded
+                    else:
+                        pending.append((position, loaded))
+                if pending:
+                    for position, outcome in _score(pending, analyzer, results, settings, each):
+                        outcomes[position] = outcome
+                if ledger is not None:
+                    _settle([o for i in claimed if (o := outcomes[i]) is not None], ledger, each)
 
     report = ScoringReport([o for o in outcomes if o is not None])
     for outcome in report.outcomes:
@@ -254,7 +263,7 @@ class _Work:
     def left(self) -> bool:
         return bool(self._tiles) or self._next_ref < len(self._refs)
 
-    def next(self) -> tuple[CropRef, Callable[[], _Pending | CropOutcome] | _Pending] | None:
+    def next(self) -> tuple[CropRef, _Loader] | None:
         while not self._tiles:
             if self._next_ref >= len(self._refs):
                 return None
@@ -333,8 +342,8 @@ def _claim(ref: CropRef, ledger: OutcomeLedger, lease_ms: int) -> CropOutcome | 
     return CropOutcome(ref, CropStatus.DUPLICATE, f"already handled: {earlier}")
 
 
-def _settle(outcomes: Sequence[CropOutcome], ledger: OutcomeLedger) -> None:
-    for outcome in outcomes:
+def _settle(outcomes: Sequence[CropOutcome], ledger: OutcomeLedger, each: Each) -> None:
+    def settle(outcome: CropOutcome) -> None:
         ref = outcome.ref
         try:
             if outcome.status is CropStatus.FAILED:
@@ -347,6 +356,8 @@ def _settle(outcomes: Sequence[CropOutcome], ledger: OutcomeLedger) -> None:
             # The outcome stands (a scored crop's results item is written once anyway,
             # by its conditional write); only the next duplicate costs a call.
             logger.exception("could not record the outcome of %s", ref.key)
+
+    each(settle, outcomes)
 
 
 def _load(
@@ -433,6 +444,7 @@ def _score(
     analyzer: EmotionAnalyzer,
     results: ResultsTable,
     settings: TrackerSettings,
+    each: Each = one_by_one,
     *,
     isolating: bool = False,
 ) -> list[tuple[int, CropOutcome]]:
@@ -460,17 +472,18 @@ def _score(
             # failing, ends in the dead-letter queue where someone can look at it.
             status = CropStatus.FAILED if isolating else CropStatus.REJECTED
             return [(pos, CropOutcome(item.ref, status, f"{analyzer.name}: {exc}"))]
-        return _isolate(chunk, analyzer, results, settings, exc)
+        return _isolate(chunk, analyzer, results, settings, each, exc)
     except Exception as exc:  # an unexpected analyzer bug must not lose the batch
         logger.exception("analyzer %s failed on %d crops", analyzer.name, len(chunk))
         if len(chunk) == 1:
             ((pos, item),) = chunk
             return [(pos, CropOutcome(item.ref, CropStatus.FAILED, repr(exc)))]
-        return _isolate(chunk, analyzer, results, settings, exc)
-    return [
-        (position, _record(item, face, results, settings))
-        for (position, item), face in zip(chunk, analyzed, strict=True)
-    ]
+        return _isolate(chunk, analyzer, results, settings, each, exc)
+    recorded = each(
+        lambda pair: _record(pair[0][1], pair[1], results, settings),
+        list(zip(chunk, analyzed, strict=True)),
+    )
+    return [(position, outcome) for (position, _), outcome in zip(chunk, recorded, strict=True)]
 
 
 def _isolate(
@@ -478,6 +491,7 @@ def _isolate(
     analyzer: EmotionAnalyzer,
     results: ResultsTable,
     settings: TrackerSettings,
+    each: Each,
     error: Exception,
 ) -> list[tuple[int, CropOutcome]]:
     """A call over several crops failed for a reason one crop may cause (a mosaic
@@ -492,8 +506,8 @@ def _isolate(
     )
     middle = len(chunk) // 2
     return [
-        *_score(chunk[:middle], analyzer, results, settings, isolating=True),
-        *_score(chunk[middle:], analyzer, results, settings, isolating=True),
+        *_score(chunk[:middle], analyzer, results, settings, each, isolating=True),
+        *_score(chunk[middle:], analyzer, results, settings, each, isolating=True),
     ]
 
 

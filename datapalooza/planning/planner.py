@@ -62,16 +62,33 @@ EMF_BYTES_PER_FACE = 177.0
 # --- Stated assumptions -----------------------------------------------------------------
 # Keep each endpoint instance below this CPU share, so that scaling out has time to act.
 TARGET_CPU_UTILISATION = 0.7
-# A PutObject of one crop (about 3 KB) from the endpoint: S3 gives "tens of milliseconds"
-# as the usual median for requests under 512 KB (https://docs.aws.amazon.com/whitepapers/
-# latest/s3-optimizing-performance-best-practices/timeouts-and-retries-for-latency-
-# sensitive-applications.html). Not measured here (no AWS): an assumption, printed as
-# such and overridable (--s3-put-seconds); read the real one from the endpoint's
-# ModelLatency less its CPU time.
-S3_PUT_SECONDS = 0.05
-# Crops the endpoint puts at the same time: S3FaceStore.puts_at_once, not imported so that
-# planning needs no AWS libraries (tests/unit/test_planner.py holds them equal).
-ENDPOINT_PUTS_AT_ONCE = 8
+# One S3 request for a crop or a crop sheet (a PutObject from the endpoint, a GetObject
+# from the tracker): S3 gives "tens of milliseconds" as the usual median for requests
+# under 512 KB (https://docs.aws.amazon.com/whitepapers/latest/s3-optimizing-performance-
+# best-practices/timeouts-and-retries-for-latency-sensitive-applications.html). Not
+# measured here (no AWS): an assumption, printed as such and overridable
+# (--s3-request-seconds); read the real one from the endpoint's ModelLatency less its
+# CPU time.
+S3_REQUEST_SECONDS = 0.05
+# One DynamoDB write (the tracker's claim, results item and settle of a crop): DynamoDB
+# is "typically in the single digit milliseconds" (https://docs.aws.amazon.com/
+# whitepapers/latest/comparing-dynamodb-and-hbase-for-nosql/amazon-dynamodb-architecture-
+# overview.html); rounded up to 10 ms for the HTTPS round trip from a Lambda. Not
+# measured here: printed as an assumption, overridable (--dynamodb-request-seconds).
+DYNAMODB_REQUEST_SECONDS = 0.01
+# DynamoDB writes per scored face: the claim (a conditional PutItem on the idempotency
+# table), the results item (a conditional PutItem) and the settle (an UpdateItem of the
+# claim), datapalooza/emotions/scoring.py. Each item is under 1 KB, so each write is one
+# write request unit ("A standard write request unit can write an item up to 1 KB",
+# https://aws.amazon.com/dynamodb/pricing/on-demand/); a conditional write that is
+# refused (a duplicate) consumes one too (https://docs.aws.amazon.com/amazondynamodb/
+# latest/developerguide/read-write-operations.html#write-operation-consumption).
+DYNAMODB_WRITES_PER_FACE = 3
+# Requests one client makes at the same time (the endpoint's crop puts, a tracker
+# round's claims, reads and writes): datapalooza.adapters.aws.calls_at_once.CALLS_AT_ONCE,
+# not imported so that planning needs no AWS libraries (tests/unit/test_planner.py holds
+# them equal).
+AWS_CALLS_AT_ONCE = 8
 # DetectFaces latency cannot be measured here (no AWS): an assumption, printed as such and
 # overridable (--detect-faces-seconds); read the real one from the tracker's Duration.
 DETECT_FACES_SECONDS = 1.0
@@ -104,7 +121,8 @@ class FestivalLoad:
     stages: int = 1
     detect_faces_seconds: float = DETECT_FACES_SECONDS
     rekognition_tps_quota: float | None = None
-    s3_put_seconds: float = S3_PUT_SECONDS
+    s3_request_seconds: float = S3_REQUEST_SECONDS
+    dynamodb_request_seconds: float = DYNAMODB_REQUEST_SECONDS
 
     def __post_init__(self) -> None:
         _check(1 <= self.cameras <= 100_000, "cameras", "1-100000")
@@ -117,7 +135,8 @@ class FestivalLoad:
         )
         _check(1 <= self.stages <= 1000, "stages", "1-1000")
         _check(0 < self.detect_faces_seconds <= 60, "detect-faces-seconds", "0-60")
-        _check(0 <= self.s3_put_seconds <= 10, "s3-put-seconds", "0-10")
+        _check(0 <= self.s3_request_seconds <= 10, "s3-request-seconds", "0-10")
+        _check(0 <= self.dynamodb_request_seconds <= 10, "dynamodb-request-seconds", "0-10")
         if self.rekognition_tps_quota is not None:
             _check(self.rekognition_tps_quota > 0, "rekognition-tps", "more than 0")
 
@@ -204,12 +223,12 @@ def plan_festival(load: FestivalLoad, shape: DeploymentShape, prices: PriceTable
     # vCPU (TorchServe's default_workers_per_model, which sagemaker-pytorch-inference-
     # toolkit leaves unset unless SAGEMAKER_MODEL_SERVER_WORKERS is given), and a worker
     # holds one frame at a time: for its CPU time, then while the frame's crops are put,
-    # ENDPOINT_PUTS_AT_ONCE at a time, each round a network round trip.
+    # AWS_CALLS_AT_ONCE at a time, each round a network round trip.
     instances = 0
     if load.path == "cloud":
         vcpus = prices.vcpus(shape.endpoint_instance_type)
-        put_rounds = _put_rounds(load.faces_per_frame)
-        busy_s = endpoint_busy_s(load.faces_per_frame, load.s3_put_seconds)
+        put_rounds = _rounds_of_calls(load.faces_per_frame)
+        busy_s = endpoint_busy_s(load.faces_per_frame, load.s3_request_seconds)
         instances = max(1, math.ceil(frames_per_s * busy_s / (vcpus * TARGET_CPU_UTILISATION)))
         needs.append(
             Need(
@@ -218,7 +237,7 @@ def plan_festival(load: FestivalLoad, shape: DeploymentShape, prices: PriceTable
                 shape.endpoint_instance_type,
                 f"ceil(frames/s x ({DETECT_CPU_S_PER_FRAME} CPU-s x ratio "
                 f"{TARGET_TO_MEASURED_CPU_RATIO} + {put_rounds} round(s) of crop puts x "
-                f"{load.s3_put_seconds:g} s) / ({vcpus} workers x {TARGET_CPU_UTILISATION}))",
+                f"{load.s3_request_seconds:g} s) / ({vcpus} workers x {TARGET_CPU_UTILISATION}))",
             )
         )
         items.append(
@@ -243,7 +262,15 @@ def plan_festival(load: FestivalLoad, shape: DeploymentShape, prices: PriceTable
         else math.ceil(crops_per_invocation)
     )
     calls_per_s = invocations_per_s * calls_per_invocation
-    invocation_s = calls_per_invocation * load.detect_faces_seconds
+    calls_s = calls_per_invocation * load.detect_faces_seconds
+    round_trips_s = tracker_round_trips_s(
+        crops_per_invocation,
+        round_size=shape.tracker_mosaic_size if shape.tracker_analyzer_mode == "mosaic" else 1,
+        sheets=batch if load.path == "edge" else 0.0,
+        s3_request_seconds=load.s3_request_seconds,
+        dynamodb_request_seconds=load.dynamodb_request_seconds,
+    )
+    invocation_s = calls_s + round_trips_s
     concurrency = invocations_per_s * invocation_s
     needs += [
         Need(
@@ -266,11 +293,18 @@ def plan_festival(load: FestivalLoad, shape: DeploymentShape, prices: PriceTable
             "objects/s / messages per invocation",
         ),
         Need(
+            "lambda_invocation_s",
+            invocation_s,
+            "s per invocation",
+            f"{calls_per_invocation} DetectFaces calls x {load.detect_faces_seconds:g} s + "
+            f"{round_trips_s:.2f} s of S3 reads and DynamoDB writes, {AWS_CALLS_AT_ONCE} at a "
+            "time in each round",
+        ),
+        Need(
             "lambda_concurrency",
             concurrency,
             "concurrent executions",
-            f"invocations/s x {calls_per_invocation} DetectFaces calls x "
-            f"{load.detect_faces_seconds} s (Little's law)",
+            "invocations/s x s per invocation (Little's law)",
         ),
         Need(
             "rekognition_calls_per_s",
@@ -288,13 +322,12 @@ def plan_festival(load: FestivalLoad, shape: DeploymentShape, prices: PriceTable
             f"an SQS event source processes at once ({sqs_limit.source}): raise the batch "
             "size or split the queue"
         )
-    # Counts the DetectFaces calls only, not the S3 reads or the results writes: a real
-    # invocation takes longer than this.
     if invocation_s > TRACKER_TIMEOUT_S:
         warnings.append(
-            f"an invocation makes {calls_per_invocation} DetectFaces calls x "
-            f"{load.detect_faces_seconds:g} s = {invocation_s:,.0f} s, over the tracker's "
-            f"{TRACKER_TIMEOUT_S} s timeout (datapalooza/deployment.py): lower the batch size"
+            f"an invocation takes {invocation_s:,.0f} s ({calls_per_invocation} DetectFaces "
+            f"calls x {load.detect_faces_seconds:g} s and {round_trips_s:,.1f} s of reads and "
+            f"writes), over the tracker's {TRACKER_TIMEOUT_S} s timeout "
+            "(datapalooza/deployment.py): lower the batch size"
         )
     tps = load.rekognition_tps_quota
     if tps is None:
@@ -375,7 +408,12 @@ def plan_festival(load: FestivalLoad, shape: DeploymentShape, prices: PriceTable
     sqs_requests_per_s = objects_per_s * (1 + 2 / SQS_MESSAGES_PER_RECEIVE)
     metrics = load.stages * METRICS_PER_STAGE + FUNCTION_METRICS
     needs += [
-        Need("dynamodb_writes_per_s", crops_per_s, "write request units/s", "one item per face"),
+        Need(
+            "dynamodb_writes_per_s",
+            crops_per_s * DYNAMODB_WRITES_PER_FACE,
+            "write request units/s",
+            f"{DYNAMODB_WRITES_PER_FACE} per face: claim, results item, settle",
+        ),
         Need("s3_puts_per_s", objects_per_s, "PUT/s", "one per object"),
         Need("s3_gets_per_s", objects_per_s, "GET/s", "the tracker reads each object once"),
         Need("upload_bytes_per_s", upload_bytes_per_s, "bytes/s", upload_how),
@@ -400,8 +438,8 @@ def plan_festival(load: FestivalLoad, shape: DeploymentShape, prices: PriceTable
     items += [
         LineItem(
             "DynamoDB",
-            "on-demand writes",
-            crops_per_s * SECONDS_PER_HOUR,
+            "on-demand writes (results and idempotency tables)",
+            crops_per_s * DYNAMODB_WRITES_PER_FACE * SECONDS_PER_HOUR,
             prices.price("dynamodb.on_demand.write_request_unit"),
         ),
         LineItem(
@@ -459,8 +497,10 @@ def plan_festival(load: FestivalLoad, shape: DeploymentShape, prices: PriceTable
         f"kept below {TARGET_CPU_UTILISATION:.0%} busy, one endpoint worker per vCPU",
         f"DetectFaces latency {load.detect_faces_seconds} s per call (ASSUMED: not "
         "measurable offline)",
-        f"S3 PutObject of a crop {load.s3_put_seconds} s, {ENDPOINT_PUTS_AT_ONCE} at a time "
-        "(ASSUMED: S3's 'tens of milliseconds' for small requests; not measurable offline)",
+        f"S3 request for a crop or sheet {load.s3_request_seconds} s, DynamoDB write "
+        f"{load.dynamodb_request_seconds} s; {AWS_CALLS_AT_ONCE} at a time per client (ASSUMED: "
+        "S3's 'tens of milliseconds' for small requests, DynamoDB's 'single digit "
+        "milliseconds'; not measurable offline)",
         "every crop holds one scoreable face (one results item each)",
         "one S3 object per crop on the cloud path; one crop sheet per frame on the edge "
         f"path (a sheet holds up to {MAX_SHEET_TILES} crops, faces per frame at most "
@@ -479,16 +519,41 @@ def plan_festival(load: FestivalLoad, shape: DeploymentShape, prices: PriceTable
     )
 
 
-def endpoint_busy_s(faces_per_frame: float, s3_put_seconds: float = S3_PUT_SECONDS) -> float:
+def endpoint_busy_s(
+    faces_per_frame: float, s3_request_seconds: float = S3_REQUEST_SECONDS
+) -> float:
     """Seconds an endpoint worker is held by one frame: its CPU, then one network round
-    trip per ENDPOINT_PUTS_AT_ONCE crops stored."""
+    trip per AWS_CALLS_AT_ONCE crops stored."""
     cpu_s = DETECT_CPU_S_PER_FRAME * TARGET_TO_MEASURED_CPU_RATIO
-    return cpu_s + _put_rounds(faces_per_frame) * s3_put_seconds
+    return cpu_s + _rounds_of_calls(faces_per_frame) * s3_request_seconds
 
 
-def _put_rounds(faces_per_frame: float) -> int:
-    """Round trips to S3 that storing a frame's crops takes, ENDPOINT_PUTS_AT_ONCE at a time."""
-    return math.ceil(faces_per_frame / ENDPOINT_PUTS_AT_ONCE)
+def _rounds_of_calls(calls: float) -> int:
+    """Round trips that ``calls`` requests take, AWS_CALLS_AT_ONCE at a time."""
+    return math.ceil(calls / AWS_CALLS_AT_ONCE)
+
+
+def tracker_round_trips_s(
+    crops: float,
+    *,
+    round_size: int,
+    sheets: float = 0.0,
+    s3_request_seconds: float = S3_REQUEST_SECONDS,
+    dynamodb_request_seconds: float = DYNAMODB_REQUEST_SECONDS,
+) -> float:
+    """Seconds a tracker invocation waits on S3 and DynamoDB besides its DetectFaces
+    calls (datapalooza.emotions.scoring.score_crops). Its ``crops`` go in rounds of
+    ``round_size`` (one analyzer call's). In a round every crop is claimed and then read
+    (a DynamoDB write, an S3 GET), its results item written and its claim settled (a
+    write each), each step AWS_CALLS_AT_ONCE crops at a time. ``sheets`` crop sheets
+    (the edge path) are read one after another instead, and their crops need no read
+    of their own."""
+    if crops <= 0:
+        return 0.0
+    full, rest = divmod(crops, round_size)
+    steps = full * _rounds_of_calls(round_size) + _rounds_of_calls(rest)
+    read_s = 0.0 if sheets else s3_request_seconds
+    return steps * (3 * dynamodb_request_seconds + read_s) + sheets * s3_request_seconds
 
 
 def _batch_size(objects_per_s: float, shape: DeploymentShape) -> float:

@@ -17,6 +17,7 @@ from botocore.stub import ANY
 from moto import mock_aws
 
 from datapalooza import constants
+from datapalooza.adapters.aws.calls_at_once import CALLS_AT_ONCE
 from datapalooza.adapters.aws.lambda_events import CropsFailed
 from datapalooza.adapters.aws.rekognition_analyzer import RekognitionAnalyzer
 from datapalooza.crop_sheets import build_sheet
@@ -98,6 +99,8 @@ def wire(monkeypatch, module, *, mode: str, max_attempts: int = 5):
         max_attempts=max_attempts,
     )
     tracker = aws_scorer(settings)
+    # The Lambda's claims, reads and writes run side by side: every test here does so on moto.
+    assert tracker.at_once == CALLS_AT_ONCE > 1
     client = boto3.client("rekognition")
     rekognition = RekognitionAnalyzer(
         client,

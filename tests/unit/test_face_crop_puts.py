@@ -10,6 +10,7 @@ import botocore.endpoint
 import numpy as np
 import pytest
 
+from datapalooza.adapters.aws.calls_at_once import CALLS_AT_ONCE
 from datapalooza.adapters.aws.s3_face_store import S3FaceStore
 from datapalooza.detection.face_crops import FaceCrop, store_crops
 from datapalooza.domain.detections import BoundingBox, Detection
@@ -118,7 +119,8 @@ def test_no_crops_no_puts_and_no_threads() -> None:
     assert threading.active_count() == before
 
 
-def test_the_buckets_puts_at_once_fit_in_botocores_default_connection_pool() -> None:
-    # More puts than pooled connections would make the extra ones open and drop a
+def test_calls_at_once_fit_in_botocores_default_connection_pool() -> None:
+    # More requests than pooled connections would make the extra ones open and drop a
     # connection each time (urllib3 "Connection pool is full, discarding connection").
-    assert 1 < S3FaceStore.puts_at_once <= botocore.endpoint.MAX_POOL_CONNECTIONS
+    assert 1 < CALLS_AT_ONCE <= botocore.endpoint.MAX_POOL_CONNECTIONS
+    assert S3FaceStore.puts_at_once == CALLS_AT_ONCE

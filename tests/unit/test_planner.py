@@ -38,10 +38,15 @@ def test_200_cameras_at_1_fps_cloud_path_by_hand() -> None:
     assert plan.need("lambda_invocations_per_s") == 26
     # DetectFaces calls per invocation = ceil(50 / 36) = 2 -> 26 x 2 = 52 calls/s
     assert plan.need("rekognition_calls_per_s") == 52
-    # concurrency = 26 invocations/s x (2 calls x 1.0 s) = 52
-    assert plan.need("lambda_concurrency") == 52
-    # DynamoDB: one write per face = 1300/s; S3: 1300 PUT/s and 1300 GET/s
-    assert plan.need("dynamodb_writes_per_s") == 1300
+    # an invocation: 2 calls x 1.0 s, and rounds of 36 and 14 crops, each crop claimed and
+    # read, written, settled 8 at a time: ceil(36 / 8) + ceil(14 / 8) = 5 + 2 = 7 steps of
+    # (3 DynamoDB writes x 0.01 s + 1 S3 GET x 0.05 s) = 7 x 0.08 = 0.56 s -> 2.56 s
+    assert plan.need("lambda_invocation_s") == pytest.approx(2.56)
+    # concurrency = 26 invocations/s x 2.56 s = 66.56
+    assert plan.need("lambda_concurrency") == pytest.approx(66.56)
+    # DynamoDB: 3 writes per face (claim, results item, settle) = 3900/s;
+    # S3: 1300 PUT/s and 1300 GET/s
+    assert plan.need("dynamodb_writes_per_s") == 3900
     assert plan.need("s3_puts_per_s") == plan.need("s3_gets_per_s") == 1300
     # cloud path uploads whole frames: 200 x 140,000 B = 28,000,000 B/s
     assert plan.need("upload_bytes_per_s") == 28_000_000
@@ -59,10 +64,10 @@ def test_200_cameras_at_1_fps_cloud_path_by_hand() -> None:
     assert costs["DetectFaces images"] == pytest.approx(187.2)
     # 26 x 3600 = 93,600 requests x $0.20 / 1M = $0.01872
     assert costs["tracker requests"] == pytest.approx(0.01872)
-    # 52 concurrent x 1 GB x 3600 s = 187,200 GB-s x $0.0000133334 = $2.49601
-    assert costs["tracker GB-seconds (1024 MB, arm64)"] == pytest.approx(2.49601, rel=1e-5)
-    # 1300 x 3600 = 4,680,000 writes x $0.625 / 1M = $2.925
-    assert costs["on-demand writes"] == pytest.approx(2.925)
+    # 66.56 concurrent x 1 GB x 3600 s = 239,616 GB-s x $0.0000133334 = $3.19489
+    assert costs["tracker GB-seconds (1024 MB, arm64)"] == pytest.approx(3.19489, rel=1e-5)
+    # 3900 x 3600 = 14,040,000 writes x $0.625 / 1M = $8.775
+    assert costs["on-demand writes (results and idempotency tables)"] == pytest.approx(8.775)
     # 4,680,000 PUT x $0.005 / 1000 = $23.40; GET x $0.0004 / 1000 = $1.872
     assert costs["PUT requests (crops)"] == pytest.approx(23.4)
     assert costs["GET requests (tracker)"] == pytest.approx(1.872)
@@ -99,8 +104,8 @@ def test_edge_path_needs_no_endpoint_and_uploads_one_crop_sheet_per_frame() -> N
     assert plan.need("crops_per_invocation") == pytest.approx(325)
     assert plan.need("lambda_invocations_per_s") == pytest.approx(0.4)
     assert plan.need("rekognition_calls_per_s") == pytest.approx(4)
-    # results items and EMF bytes stay per crop
-    assert plan.need("dynamodb_writes_per_s") == 130
+    # DynamoDB writes (3 per face) and EMF bytes stay per crop
+    assert plan.need("dynamodb_writes_per_s") == 390
     costs = {item.what: item.cost_per_hour for item in plan.items}
     # 20 x 3600 = 72,000 PUT x $0.005 / 1000 = $0.36
     assert costs["PUT requests (crop sheets)"] == pytest.approx(0.36)
@@ -133,7 +138,7 @@ def test_edge_puts_one_object_per_frame_and_cloud_one_per_crop(
     assert edge.need("rekognition_calls_per_s") == pytest.approx(edge_calls)
     # every crop is still scored and written once, whichever object carried it
     for plan in (cloud, edge):
-        assert plan.need("dynamodb_writes_per_s") == plan.need("crops_per_s") == 1300
+        assert plan.need("dynamodb_writes_per_s") == 3 * plan.need("crops_per_s") == 3900
     emf_cloud, emf_edge = (
         next(i.quantity_per_hour for i in p.items if i.what == "EMF log ingestion (GB)")
         for p in (cloud, edge)
@@ -286,25 +291,68 @@ def test_an_endpoint_worker_is_held_for_its_cpu_and_for_each_round_of_crop_puts(
         return int(plan.need("endpoint_instances"))
 
     # CPU alone: 100 x 0.069 = 6.9 worker-s/s / (2 workers x 0.7) = 4.93 -> 5
-    assert instances(faces_per_frame=6.5, s3_put_seconds=0.0) == 5
+    assert instances(faces_per_frame=6.5, s3_request_seconds=0.0) == 5
     # 8 crops are one round of puts: 100 x (0.069 + 0.05) = 11.9 / 1.4 = 8.5 -> 9
-    assert instances(faces_per_frame=8, s3_put_seconds=0.05) == 9
+    assert instances(faces_per_frame=8, s3_request_seconds=0.05) == 9
     # 20 crops are 3 rounds: 100 x (0.069 + 3 x 0.05) = 21.9 / 1.4 = 15.64 -> 16
-    assert instances(faces_per_frame=20, s3_put_seconds=0.05) == 16
+    assert instances(faces_per_frame=20, s3_request_seconds=0.05) == 16
     # no faces, no puts: the CPU alone
-    assert instances(faces_per_frame=0, s3_put_seconds=0.05) == 5
+    assert instances(faces_per_frame=0, s3_request_seconds=0.05) == 5
 
 
-def test_the_planners_puts_at_once_are_the_endpoints() -> None:
+def test_the_planners_calls_at_once_are_the_aws_adapters() -> None:
+    from datapalooza.adapters.aws.calls_at_once import CALLS_AT_ONCE
     from datapalooza.adapters.aws.s3_face_store import S3FaceStore
 
-    assert S3FaceStore.puts_at_once == planner.ENDPOINT_PUTS_AT_ONCE
+    assert S3FaceStore.puts_at_once == CALLS_AT_ONCE == planner.AWS_CALLS_AT_ONCE
 
 
-def test_the_s3_put_assumption_is_checked_and_printed() -> None:
-    with pytest.raises(PlanError, match="s3-put-seconds"):
-        FestivalLoad(cameras=1, fps=1.0, s3_put_seconds=-1.0)
+def test_the_latency_assumptions_are_checked_and_printed() -> None:
+    with pytest.raises(PlanError, match="s3-request-seconds"):
+        FestivalLoad(cameras=1, fps=1.0, s3_request_seconds=-1.0)
+    with pytest.raises(PlanError, match="dynamodb-request-seconds"):
+        FestivalLoad(cameras=1, fps=1.0, dynamodb_request_seconds=11.0)
     plan = plan_festival(
-        FestivalLoad(cameras=10, fps=1.0, s3_put_seconds=0.08), DeploymentShape(), PRICES
+        FestivalLoad(cameras=10, fps=1.0, s3_request_seconds=0.08, dynamodb_request_seconds=0.02),
+        DeploymentShape(),
+        PRICES,
     )
-    assert "S3 PutObject of a crop 0.08 s, 8 at a time (ASSUMED" in format_plan(plan)
+    assert (
+        "S3 request for a crop or sheet 0.08 s, DynamoDB write 0.02 s; 8 at a time per client "
+        "(ASSUMED" in format_plan(plan)
+    )
+
+
+@pytest.mark.parametrize(
+    ("crops", "round_size", "sheets", "seconds"),
+    [
+        # cloud, mosaic of 36: rounds of 36 + 14 -> 5 + 2 = 7 steps x (3 x 0.01 + 0.05)
+        (50, 36, 0, 7 * 0.08),
+        # cloud, per-crop mode: every round is one crop, nothing side by side: 50 steps
+        (50, 1, 0, 50 * 0.08),
+        # edge: 50 sheets read one by one (50 x 0.05 = 2.5 s); 325 crops in rounds of 36:
+        # 9 full (9 x 5 = 45 steps) + 1 of 1 (1 step) = 46 x 3 writes x 0.01 = 1.38 s
+        (325, 36, 50, 2.5 + 46 * 0.03),
+        (0, 36, 0, 0.0),
+    ],
+)
+def test_tracker_round_trips_by_hand(
+    crops: float, round_size: int, sheets: float, seconds: float
+) -> None:
+    assert planner.tracker_round_trips_s(
+        crops,
+        round_size=round_size,
+        sheets=sheets,
+        s3_request_seconds=0.05,
+        dynamodb_request_seconds=0.01,
+    ) == pytest.approx(seconds)
+
+
+def test_slow_writes_alone_can_overrun_the_tracker_timeout() -> None:
+    # 50 crops per-crop: 50 rounds x (3 writes x 1 s + a 0.05 s read) = 152.5 s of round
+    # trips next to 50 calls x 0.1 s
+    shape = DeploymentShape(tracker_analyzer_mode="per-crop")
+    slow = FestivalLoad(cameras=200, fps=1, detect_faces_seconds=0.1, dynamodb_request_seconds=1)
+    plan = plan_festival(slow, shape, PRICES)
+    assert plan.need("lambda_invocation_s") == pytest.approx(5 + 152.5)
+    assert [w for w in plan.warnings if "152.5 s of reads and writes" in w]

@@ -7,6 +7,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from datapalooza.adapters.aws.calls_at_once import CALLS_AT_ONCE
 from datapalooza.ports import ObjectMissing, StoreError
 
 # Errors where retrying later can succeed; anything else (AccessDenied, NoSuchBucket,
@@ -31,16 +32,9 @@ class S3FaceStore:
     """FaceStore: objects in one S3 bucket, encrypted at rest, with the crop's
     metadata as S3 user metadata."""
 
-    puts_at_once = 8
+    puts_at_once = CALLS_AT_ONCE
     """Crops of one frame the endpoint puts at the same time (``store_crops``): each
-    PutObject waits a network round trip, "tens of milliseconds" at the median for
-    requests under 512 KB (https://docs.aws.amazon.com/whitepapers/latest/
-    s3-optimizing-performance-best-practices/timeouts-and-retries-for-latency-sensitive-
-    applications.html). At most botocore's default connection pool (10), so no put
-    waits for a connection (tests/unit/test_face_crop_puts.py). The puts share this
-    store's one client, which boto3 makes safe across threads once created
-    (https://boto3.amazonaws.com/v1/documentation/api/latest/guide/clients.html,
-    "Multithreading or multiprocessing with clients")."""
+    PutObject waits a network round trip (datapalooza/adapters/aws/calls_at_once.py)."""
 
     def __init__(self, client: Any, bucket: str) -> None:
         self._s3 = client
