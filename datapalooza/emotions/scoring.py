@@ -183,7 +183,6 @@ def score_crops(
     # those pixels instead of decoding the JPEG a second time (half the local tracker's
     # CPU, docs/benchmarks.md).
     keep_images = isinstance(analyzer, DecodedCropAnalyzer)
-    work = _Work(refs, store, settings, keep_images=keep_images, outcomes=outcomes)
     deadline = _Deadline(time_left_ms)
     batch = max(1, analyzer.max_batch)
 
@@ -199,6 +198,15 @@ def score_crops(
         return ledger is not None, loaded
 
     with overlapping(at_once) as each:
+        work = _Work(
+            refs,
+            store,
+            settings,
+            keep_images=keep_images,
+            outcomes=outcomes,
+            each=each,
+            at_once=at_once,
+        )
         while work.left():
             if not deadline.allows_round():
                 work.fail_rest("out of time in this invocation: retried")
@@ -242,8 +250,9 @@ def score_crops(
 
 
 class _Work:
-    """The crops of a delivery in order, a crop sheet opened (fetched, cut) only when
-    its turn comes; an object that cannot be opened gets its outcome in ``outcomes``."""
+    """The crops of a delivery in order. Crop sheets are opened (fetched, cut) only when
+    their turn comes, up to ``at_once`` consecutive ones at the same time with ``each``;
+    an object that cannot be opened gets its outcome in ``outcomes`` in its place."""
 
     def __init__(
         self,
@@ -253,40 +262,68 @@ class _Work:
         *,
         keep_images: bool,
         outcomes: list[CropOutcome | None],
+        each: Each = one_by_one,
+        at_once: int = 1,
     ) -> None:
         self._refs = list(refs)
         self._next_ref = 0
-        self._tiles: deque[_Pending] = deque()
+        self._opened: deque[_Pending | CropOutcome] = deque()
         self._store, self._settings, self._keep = store, settings, keep_images
         self._outcomes = outcomes
+        self._each, self._at_once = each, at_once
 
     def left(self) -> bool:
-        return bool(self._tiles) or self._next_ref < len(self._refs)
+        return bool(self._opened) or self._next_ref < len(self._refs)
 
     def next(self) -> tuple[CropRef, _Loader] | None:
-        while not self._tiles:
-            if self._next_ref >= len(self._refs):
-                return None
-            ref = self._refs[self._next_ref]
-            self._next_ref += 1
-            if not ref.key.endswith(SHEET_SUFFIX):
-                return ref, functools.partial(
-                    _load, ref, self._store, self._settings, keep_image=self._keep
-                )
-            opened = _guarded(ref, functools.partial(_open_sheet, ref, self._store, self._settings))
-            if isinstance(opened, CropOutcome):  # the whole sheet is missing or unusable
-                self._outcomes.append(opened)
+        while True:
+            if not self._opened:
+                if self._next_ref >= len(self._refs):
+                    return None
+                ref = self._refs[self._next_ref]
+                if not ref.key.endswith(SHEET_SUFFIX):
+                    self._next_ref += 1
+                    return ref, functools.partial(
+                        _load, ref, self._store, self._settings, keep_image=self._keep
+                    )
+                self._open_sheets()
+            entry = self._opened.popleft()
+            if isinstance(entry, CropOutcome):  # the whole sheet is missing or unusable
+                self._outcomes.append(entry)
                 continue
-            self._tiles = deque(opened)
-        tile = self._tiles.popleft()
-        return tile.ref, tile
+            return entry.ref, entry
+
+    def _open_sheets(self) -> None:
+        """Open the next run of consecutive sheets, up to ``at_once``, side by side."""
+        sheets: list[CropRef] = []
+        while (
+            len(sheets) < self._at_once
+            and self._next_ref < len(self._refs)
+            and self._refs[self._next_ref].key.endswith(SHEET_SUFFIX)
+        ):
+            sheets.append(self._refs[self._next_ref])
+            self._next_ref += 1
+        for opened in self._each(self._open, sheets):
+            if isinstance(opened, CropOutcome):
+                self._opened.append(opened)
+            else:
+                self._opened.extend(opened)
+
+    def _open(self, ref: CropRef) -> list[_Pending] | CropOutcome:
+        return _guarded(ref, functools.partial(_open_sheet, ref, self._store, self._settings))
 
     def fail_rest(self, reason: str) -> None:
-        """FAILED for every crop not reached: a sheet's remaining tiles, then each
-        object not opened yet (unclaimed: nothing to release)."""
-        rest = [tile.ref for tile in self._tiles] + self._refs[self._next_ref :]
+        """FAILED for every crop not reached: the tiles of sheets opened, then each
+        object not opened yet (unclaimed: nothing to release). A sheet opened but found
+        unusable keeps its own outcome."""
+        for entry in self._opened:
+            if isinstance(entry, CropOutcome):
+                self._outcomes.append(entry)
+            else:
+                self._outcomes.append(CropOutcome(entry.ref, CropStatus.FAILED, reason))
+        rest = self._refs[self._next_ref :]
         self._outcomes.extend(CropOutcome(ref, CropStatus.FAILED, reason) for ref in rest)
-        self._tiles, self._next_ref = deque(), len(self._refs)
+        self._opened, self._next_ref = deque(), len(self._refs)
 
 
 class _Deadline:

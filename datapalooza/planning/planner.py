@@ -546,14 +546,15 @@ def tracker_round_trips_s(
     ``round_size`` (one analyzer call's). In a round every crop is claimed and then read
     (a DynamoDB write, an S3 GET), its results item written and its claim settled (a
     write each), each step AWS_CALLS_AT_ONCE crops at a time. ``sheets`` crop sheets
-    (the edge path) are read one after another instead, and their crops need no read
-    of their own."""
+    (the edge path) are read instead, AWS_CALLS_AT_ONCE at a time, and their crops need
+    no read of their own."""
     if crops <= 0:
         return 0.0
     full, rest = divmod(crops, round_size)
     steps = full * _rounds_of_calls(round_size) + _rounds_of_calls(rest)
     read_s = 0.0 if sheets else s3_request_seconds
-    return steps * (3 * dynamodb_request_seconds + read_s) + sheets * s3_request_seconds
+    sheet_reads_s = _rounds_of_calls(sheets) * s3_request_seconds
+    return steps * (3 * dynamodb_request_seconds + read_s) + sheet_reads_s
 
 
 def _batch_size(objects_per_s: float, shape: DeploymentShape) -> float:

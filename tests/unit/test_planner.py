@@ -330,9 +330,9 @@ def test_the_latency_assumptions_are_checked_and_printed() -> None:
         (50, 36, 0, 7 * 0.08),
         # cloud, per-crop mode: every round is one crop, nothing side by side: 50 steps
         (50, 1, 0, 50 * 0.08),
-        # edge: 50 sheets read one by one (50 x 0.05 = 2.5 s); 325 crops in rounds of 36:
-        # 9 full (9 x 5 = 45 steps) + 1 of 1 (1 step) = 46 x 3 writes x 0.01 = 1.38 s
-        (325, 36, 50, 2.5 + 46 * 0.03),
+        # edge: 50 sheets read 8 at a time (ceil(50 / 8) = 7 x 0.05 = 0.35 s); 325 crops in
+        # rounds of 36: 9 full (9 x 5 = 45 steps) + 1 of 1 (1 step) = 46 x 3 writes x 0.01
+        (325, 36, 50, 0.35 + 46 * 0.03),
         (0, 36, 0, 0.0),
     ],
 )

@@ -3,6 +3,7 @@ crop it is, under its face's crop key; a sheet that cannot be read fails alone."
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -293,3 +294,45 @@ def test_a_batch_of_crowded_sheets_never_outlasts_the_invocation(tmp_path) -> No
     # What was not reached comes back: its items fail, the sheets done are not retried.
     done = {o.ref.item_id for o in scored} - report.failed_items
     assert report.failed_items and done
+
+
+class MeetingStore(FakeFaceStore):
+    """Every read waits until ``size`` reads are under way: one after another, the first
+    never returns (the barrier breaks after its timeout and the sheet fails)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.barrier = threading.Barrier(size, timeout=5)
+
+    def get(self, key: str) -> tuple[bytes, dict[str, str]]:
+        self.barrier.wait()
+        return super().get(key)
+
+
+def test_consecutive_sheets_are_opened_side_by_side_and_keep_their_order() -> None:
+    keys = [str(SheetKey("main", T0, f"f{i}", 0)) for i in range(4)]
+    refs = [CropRef(key, f"message-{i}") for i, key in enumerate(keys)]
+
+    def outcomes(store: FakeFaceStore, at_once: int) -> list[tuple[str, CropStatus]]:
+        for key in keys[:2] + keys[3:]:  # the third sheet is gone
+            put_sheet(store, key)
+        report = score_crops(
+            refs,
+            store=store,
+            analyzer=ShadeAnalyzer(),
+            results=FakeResultsTable(),
+            metrics=FakeMetricsSink(),
+            settings=TrackerSettings(),
+            at_once=at_once,
+        )
+        return [(o.ref.key, o.status) for o in report.outcomes]
+
+    side_by_side = outcomes(MeetingStore(len(keys)), len(keys))
+    assert side_by_side == outcomes(FakeFaceStore(), 1)
+    assert [status for _, status in side_by_side] == [
+        *[CropStatus.SCORED, CropStatus.SCORED, CropStatus.NO_FACE] * 2,
+        CropStatus.MISSING,  # in the missing sheet's place
+        CropStatus.SCORED,
+        CropStatus.SCORED,
+        CropStatus.NO_FACE,
+    ]
