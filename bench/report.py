@@ -37,6 +37,18 @@ def _m(stat: dict[str, Any]) -> str:
     return f"{stat['median']:.1f} ({stat['min']:.1f}-{stat['max']:.1f})"
 
 
+def _crop_files(festival: dict[str, Any]) -> str:
+    """Why the crop store costs what it does in this run: its two files per crop, and
+    what creating one cost the kernel right after the run."""
+    created = festival.get("file_create_ms")
+    if created is None:
+        return ""
+    return (
+        f": {festival['crop_store_endpoint_ms_per_crop']:.2f} ms a crop, two files each, "
+        f"when creating one file cost {created:.2f} ms of CPU"
+    )
+
+
 def machine_section(results: dict[str, Any]) -> list[str]:
     before, after = results["machine_before"], results["machine_after"]
     cores = before["usable_cores"]
@@ -55,19 +67,20 @@ def machine_section(results: dict[str, Any]) -> list[str]:
     creates = before.get("file_create_ms") or {}
     if creates.get("scratch") is not None:
         where = {
-            "scratch": "the benchmarks' scratch directory (bench/out/scratch)",
+            "scratch": "in the benchmarks' scratch directory (bench/out/scratch)",
             "up_data": "beside `up`'s data directory",
-            "system_temp": "the system temp directory",
+            "system_temp": "in the system temp directory",
         }
         costs = ", ".join(
-            f"{creates[name]:.3f} ms in {label}"
+            f"{creates[name]:.3f} ms {label}"
             for name, label in where.items()
             if creates.get(name) is not None
         )
         lines.append(
-            f"- CPU to create one crop-sized file: {costs}. The crop store creates two files "
-            "per crop, so the benchmarks write where `up` does, not to the temp directory "
-            "(bench/measure.py, `SCRATCH_ROOT`)"
+            f"- CPU to create one crop-sized file, before the run: {costs}. The crop store "
+            "creates two files per crop, so the benchmarks write where `up` does, not to "
+            "the temp directory (bench/measure.py, `SCRATCH_ROOT`); this cost moves with "
+            "the machine's state, so the festival measures it again next to its crop store"
         )
     # Only the load before the run says what else was running: the suite itself keeps
     # both cores busy, so the load after is high on a quiet machine too.
@@ -419,7 +432,8 @@ def analysis_section(b: dict[str, Any], *, cores: int) -> list[str]:
             f"({parts['camera']:.1f} ms) and the endpoint's decode (see the endpoint's "
             f"decode column) are what the cloud path needs for any frame, and the tracker "
             f"scores every crop ({parts['tracker']:.1f} ms); crop files and notifications "
-            f"({parts['crop_store']:.1f} ms), the database ({parts['database']:.1f} ms) and "
+            f"({parts['crop_store']:.1f} ms{_crop_files(main)}), the database "
+            f"({parts['database']:.1f} ms) and "
             f"one dashboard viewer ({parts['dashboard']:.1f} ms) share the rest. Fixed "
             "per-second costs (idle servers, status loop, the viewer) weigh more per frame "
             "with fewer cameras.",
