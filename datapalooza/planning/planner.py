@@ -603,9 +603,10 @@ def format_plan(plan: FestivalPlan) -> str:
 
 
 def format_quantity(value: float) -> str:
-    """A count as an integer, a small figure to 4 significant digits, else to 0.1."""
-    if value == int(value):
-        return f"{int(value):,}"
+    """A count as an integer (a float a rounding error away from one too: 1300 / 72 x
+    3600 is 65,000.000000000007), a small figure to 4 significant digits, else to 0.1."""
+    if math.isclose(value, round(value), rel_tol=1e-12, abs_tol=1e-9):
+        return f"{round(value):,}"
     return f"{value:,.4g}" if abs(value) < 10 else f"{value:,.1f}"
 
 

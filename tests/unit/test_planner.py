@@ -20,7 +20,7 @@ PRICES = load_prices("us-east-1")
 
 
 def test_200_cameras_at_1_fps_cloud_path_by_hand() -> None:
-    # Given the deployed shape: batch 50, window 5 s, mosaic 36, 1024 MB arm64, ml.m5.large.
+    # Given the deployed shape: batch 72, window 5 s, mosaic 36, 1024 MB arm64, ml.m5.large.
     shape = DeploymentShape()
     plan = plan_festival(FestivalLoad(cameras=200, fps=1.0, faces_per_frame=6.5), shape, PRICES)
 
@@ -32,18 +32,18 @@ def test_200_cameras_at_1_fps_cloud_path_by_hand() -> None:
     # of crop puts x 0.05 s = 0.119 s; 200 x 0.119 = 23.8 worker-s/s; one ml.m5.large has
     # 2 workers (one per vCPU) x 0.7 = 1.4 -> 23.8 / 1.4 = 17 instances
     assert plan.need("endpoint_instances") == 17
-    # batch = min(50, 1300 x 5) = 50 messages of 1 crop; invocations = 1300 / 50 = 26/s
-    assert plan.need("messages_per_invocation") == 50
-    assert plan.need("crops_per_invocation") == 50
-    assert plan.need("lambda_invocations_per_s") == 26
-    # DetectFaces calls per invocation = ceil(50 / 36) = 2 -> 26 x 2 = 52 calls/s
-    assert plan.need("rekognition_calls_per_s") == 52
-    # an invocation: 2 calls x 1.0 s, and rounds of 36 and 14 crops, each crop claimed and
-    # read, written, settled 8 at a time: ceil(36 / 8) + ceil(14 / 8) = 5 + 2 = 7 steps of
-    # (3 DynamoDB writes x 0.01 s + 1 S3 GET x 0.05 s) = 7 x 0.08 = 0.56 s -> 2.56 s
-    assert plan.need("lambda_invocation_s") == pytest.approx(2.56)
-    # concurrency = 26 invocations/s x 2.56 s = 66.56
-    assert plan.need("lambda_concurrency") == pytest.approx(66.56)
+    # batch = min(72, 1300 x 5) = 72 messages of 1 crop; invocations = 1300 / 72 = 18.06/s
+    assert plan.need("messages_per_invocation") == 72
+    assert plan.need("crops_per_invocation") == 72
+    assert plan.need("lambda_invocations_per_s") == pytest.approx(1300 / 72)
+    # DetectFaces calls per invocation = ceil(72 / 36) = 2 -> 18.06 x 2 = 36.11 calls/s
+    assert plan.need("rekognition_calls_per_s") == pytest.approx(1300 / 72 * 2)
+    # an invocation: 2 calls x 1.0 s, and two rounds of 36 crops, each crop claimed and
+    # read, written, settled 8 at a time: 2 x ceil(36 / 8) = 10 steps of
+    # (3 DynamoDB writes x 0.01 s + 1 S3 GET x 0.05 s) = 10 x 0.08 = 0.8 s -> 2.8 s
+    assert plan.need("lambda_invocation_s") == pytest.approx(2.8)
+    # concurrency = 18.06 invocations/s x 2.8 s = 50.56
+    assert plan.need("lambda_concurrency") == pytest.approx(1300 / 72 * 2.8)
     # DynamoDB: 3 writes per face (claim, results item, settle) = 3900/s;
     # S3: 1300 PUT/s and 1300 GET/s
     assert plan.need("dynamodb_writes_per_s") == 3900
@@ -60,12 +60,12 @@ def test_200_cameras_at_1_fps_cloud_path_by_hand() -> None:
     costs = {item.what: item.cost_per_hour for item in plan.items}
     # 17 instance-hours x $0.115 = $1.955
     assert costs["ml.m5.large instance-hours"] == pytest.approx(1.955)
-    # 52 calls/s x 3600 = 187,200 images x $0.001 = $187.20
-    assert costs["DetectFaces images"] == pytest.approx(187.2)
-    # 26 x 3600 = 93,600 requests x $0.20 / 1M = $0.01872
-    assert costs["tracker requests"] == pytest.approx(0.01872)
-    # 66.56 concurrent x 1 GB x 3600 s = 239,616 GB-s x $0.0000133334 = $3.19489
-    assert costs["tracker GB-seconds (1024 MB, arm64)"] == pytest.approx(3.19489, rel=1e-5)
+    # 36.11 calls/s x 3600 = 130,000 images x $0.001 = $130.00
+    assert costs["DetectFaces images"] == pytest.approx(130.0)
+    # 18.06 x 3600 = 65,000 requests x $0.20 / 1M = $0.013
+    assert costs["tracker requests"] == pytest.approx(0.013)
+    # 50.56 concurrent x 1 GB x 3600 s = 182,000 GB-s x $0.0000133334 = $2.42668
+    assert costs["tracker GB-seconds (1024 MB, arm64)"] == pytest.approx(2.42668, rel=1e-5)
     # 3900 x 3600 = 14,040,000 writes x $0.625 / 1M = $8.775
     assert costs["on-demand writes (results and idempotency tables)"] == pytest.approx(8.775)
     # 4,680,000 PUT x $0.005 / 1000 = $23.40; GET x $0.0004 / 1000 = $1.872
@@ -98,12 +98,12 @@ def test_edge_path_needs_no_endpoint_and_uploads_one_crop_sheet_per_frame() -> N
     assert plan.need("upload_bytes_per_s") == pytest.approx(212_790)
     # stored: the sheets' JPEGs, 20 x 836 + 130 x 1,279 = 182,990 B/s for 1 day
     assert plan.need("crops_stored_gb") == pytest.approx(182_990 * 86_400 / 1024**3)
-    # batch = min(50, 20 sheets/s x 5 s) = 50 messages x 6.5 crops = 325 crops;
-    # invocations = 20 / 50 = 0.4/s; ceil(325 / 36) = 10 mosaics each -> 4 calls/s
-    assert plan.need("messages_per_invocation") == 50
-    assert plan.need("crops_per_invocation") == pytest.approx(325)
-    assert plan.need("lambda_invocations_per_s") == pytest.approx(0.4)
-    assert plan.need("rekognition_calls_per_s") == pytest.approx(4)
+    # batch = min(72, 20 sheets/s x 5 s) = 72 messages x 6.5 crops = 468 crops;
+    # invocations = 20 / 72 = 0.278/s; ceil(468 / 36) = 13 mosaics each -> 3.61 calls/s
+    assert plan.need("messages_per_invocation") == 72
+    assert plan.need("crops_per_invocation") == pytest.approx(468)
+    assert plan.need("lambda_invocations_per_s") == pytest.approx(20 / 72)
+    assert plan.need("rekognition_calls_per_s") == pytest.approx(20 / 72 * 13)
     # DynamoDB writes (3 per face) and EMF bytes stay per crop
     assert plan.need("dynamodb_writes_per_s") == 390
     costs = {item.what: item.cost_per_hour for item in plan.items}
@@ -118,9 +118,9 @@ def test_edge_path_needs_no_endpoint_and_uploads_one_crop_sheet_per_frame() -> N
     [
         # one call per crop: 1300 crops/s on both paths
         ("per-crop", 1300, 1300),
-        # cloud: 26 invocations/s x ceil(50 crops / 36) = 52;
-        # edge: 4 invocations/s x ceil(50 sheets x 6.5 crops / 36) = 4 x 10 = 40
-        ("mosaic", 52, 40),
+        # cloud: 1300 / 72 = 18.06 invocations/s x ceil(72 crops / 36) = 36.11;
+        # edge: 200 / 72 = 2.78 invocations/s x ceil(72 sheets x 6.5 crops / 36) = 2.78 x 13
+        ("mosaic", 1300 / 72 * 2, 200 / 72 * 13),
     ],
 )
 def test_edge_puts_one_object_per_frame_and_cloud_one_per_crop(
@@ -161,17 +161,17 @@ def test_invocation_time_is_checked_against_the_tracker_timeout() -> None:
     shape = DeploymentShape()
     usual = plan_festival(FestivalLoad(cameras=200, fps=1, path="edge"), shape, PRICES)
     assert not [w for w in usual.warnings if "timeout" in w]
-    # 50 sheets of 100 crops = 5,000 crops -> ceil(5000 / 36) = 139 calls x 1 s > 60 s
+    # 72 sheets of 100 crops = 7,200 crops -> 7200 / 36 = 200 calls x 1 s > 60 s
     crowded = plan_festival(
         FestivalLoad(cameras=200, fps=1, path="edge", faces_per_frame=100), shape, PRICES
     )
-    assert [w for w in crowded.warnings if "139 DetectFaces calls" in w and "60 s timeout" in w]
+    assert [w for w in crowded.warnings if "200 DetectFaces calls" in w and "60 s timeout" in w]
     # a sheet's crop count is not the batch size's to fix: no mosaic-multiple advice
     assert not [w for w in crowded.warnings if "multiple of the mosaic" in w]
 
 
 def test_a_trickle_makes_small_batches_within_the_window() -> None:
-    # 1 camera at 0.5 fps x 6.5 = 3.25 crops/s; batch = min(50, 3.25 x 5 s) = 16.25 crops;
+    # 1 camera at 0.5 fps x 6.5 = 3.25 crops/s; batch = min(72, 3.25 x 5 s) = 16.25 crops;
     # invocations = 3.25 / 16.25 = 0.2/s; one mosaic call each -> 0.2 calls/s
     plan = plan_festival(FestivalLoad(cameras=1, fps=0.5), DeploymentShape(), PRICES)
     assert plan.need("crops_per_invocation") == pytest.approx(16.25)
@@ -190,20 +190,27 @@ def test_quota_warnings() -> None:
     under = plan_festival(
         FestivalLoad(cameras=200, fps=1, rekognition_tps_quota=100), shape, PRICES
     )
-    over = plan_festival(FestivalLoad(cameras=200, fps=1, rekognition_tps_quota=50), shape, PRICES)
+    # 36.1 calls/s
+    over = plan_festival(FestivalLoad(cameras=200, fps=1, rekognition_tps_quota=30), shape, PRICES)
     assert not [w for w in under.warnings if "quota" in w]
-    assert [w for w in over.warnings if "above the quota of 50" in w]
+    assert [w for w in over.warnings if "above the quota of 30" in w]
     # 1000 SQS batches at once is Lambda's ceiling: 2000 cameras x 10 fps breaks it.
     huge = plan_festival(FestivalLoad(cameras=2000, fps=10), shape, PRICES)
     assert [w for w in huge.warnings if "exceeds the 1,000 batches" in w]
 
 
-def test_a_multiple_of_the_mosaic_needs_no_warning() -> None:
-    shape = DeploymentShape(tracker_batch_size=72)
+def test_the_deployed_batch_fills_whole_mosaics_and_another_batch_is_warned_of() -> None:
+    shape = DeploymentShape()
+    assert shape.tracker_batch_size % shape.tracker_mosaic_size == 0
     plan = plan_festival(FestivalLoad(cameras=200, fps=1), shape, PRICES)
-    # 1300 / 72 = 18.06 invocations/s x ceil(72 / 36) = 2 full mosaics each = 36.1 calls/s
-    assert plan.need("rekognition_calls_per_s") == pytest.approx(1300 / 72 * 2)
     assert not [w for w in plan.warnings if "multiple of the mosaic" in w]
+    # batch 50: 1300 / 50 = 26 invocations/s x ceil(50 / 36) = 2 calls = 52 calls/s, the
+    # second call of each batch with 14 faces
+    fifty = plan_festival(
+        FestivalLoad(cameras=200, fps=1), DeploymentShape(tracker_batch_size=50), PRICES
+    )
+    assert fifty.need("rekognition_calls_per_s") == 52
+    assert [w for w in fifty.warnings if "makes 2 calls where 1.39 would do" in w]
 
 
 @pytest.mark.parametrize(
@@ -349,10 +356,26 @@ def test_tracker_round_trips_by_hand(
 
 
 def test_slow_writes_alone_can_overrun_the_tracker_timeout() -> None:
-    # 50 crops per-crop: 50 rounds x (3 writes x 1 s + a 0.05 s read) = 152.5 s of round
-    # trips next to 50 calls x 0.1 s
+    # 72 crops per-crop: 72 rounds x (3 writes x 1 s + a 0.05 s read) = 219.6 s of round
+    # trips next to 72 calls x 0.1 s
     shape = DeploymentShape(tracker_analyzer_mode="per-crop")
     slow = FestivalLoad(cameras=200, fps=1, detect_faces_seconds=0.1, dynamodb_request_seconds=1)
     plan = plan_festival(slow, shape, PRICES)
-    assert plan.need("lambda_invocation_s") == pytest.approx(5 + 152.5)
-    assert [w for w in plan.warnings if "152.5 s of reads and writes" in w]
+    assert plan.need("lambda_invocation_s") == pytest.approx(7.2 + 219.6)
+    assert [w for w in plan.warnings if "219.6 s of reads and writes" in w]
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (1300 / 72 * 3600, "65,000"),  # 65,000.000000000007: a count, not 65,000.0
+        (4_680_000.0, "4,680,000"),
+        (0.02877, "0.02877"),
+        (318.14, "318.1"),
+        (50.5556, "50.6"),
+    ],
+)
+def test_quantities_are_shown_as_counts_unless_they_have_a_fraction(
+    value: float, shown: str
+) -> None:
+    assert planner.format_quantity(value) == shown
