@@ -212,21 +212,7 @@ def score_crops(
                 work.fail_rest("out of time in this invocation: retried")
                 break
             with deadline.round():
-                positions, items = [], []
-                for _ in range(batch):
-                    item = work.next()
-                    if item is None:
-                        break
-                    ref = item[0]
-                    outcomes.append(None)
-                    if ref.key in seen:
-                        outcomes[-1] = CropOutcome(
-                            ref, CropStatus.DUPLICATE, "repeated in this batch"
-                        )
-                        continue
-                    seen.add(ref.key)
-                    positions.append(len(outcomes) - 1)
-                    items.append(item)
+                positions, items = _next_round(work, batch, seen, outcomes)
                 pending: list[tuple[int, _Pending]] = []
                 claimed = []
                 for position, (held, loaded) in zip(positions, each(open_crop, items), strict=True):
@@ -247,6 +233,27 @@ def score_crops(
         _log(outcome)
     _emit_metrics(report, metrics)
     return report
+
+
+def _next_round(
+    work: _Work, batch: int, seen: set[str], outcomes: list[CropOutcome | None]
+) -> tuple[list[int], list[tuple[CropRef, _Loader]]]:
+    """The next ``batch`` crops, each given its slot in ``outcomes``: a crop already seen
+    in this delivery gets DUPLICATE there; the others are returned with their slots."""
+    positions, items = [], []
+    for _ in range(batch):
+        item = work.next()
+        if item is None:
+            break
+        ref = item[0]
+        outcomes.append(None)
+        if ref.key in seen:
+            outcomes[-1] = CropOutcome(ref, CropStatus.DUPLICATE, "repeated in this batch")
+            continue
+        seen.add(ref.key)
+        positions.append(len(outcomes) - 1)
+        items.append(item)
+    return positions, items
 
 
 class _Work:

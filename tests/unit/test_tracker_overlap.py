@@ -93,22 +93,26 @@ def put_crops(store: FakeFaceStore, count: int) -> tuple[list[CropRef], dict[byt
     return refs, answers
 
 
+def score(refs, store, analyzer, ledger, *, at_once: int, results=None):
+    return score_crops(
+        refs,
+        store=store,
+        analyzer=analyzer,
+        results=FakeResultsTable() if results is None else results,
+        metrics=FakeMetricsSink(),
+        settings=TrackerSettings(),
+        ledger=ledger,
+        at_once=at_once,
+    )
+
+
 def test_a_rounds_claims_reads_writes_and_settles_run_side_by_side() -> None:
     meeting = Meeting()
     store, results, ledger = MeetingStore(meeting), MeetingResults(meeting), DictLedger(meeting)
     refs, answers = put_crops(store, ROUND)
     analyzer = FakeAnalyzer(answers, max_batch=ROUND)
 
-    report = score_crops(
-        refs,
-        store=store,
-        analyzer=analyzer,
-        results=results,
-        metrics=FakeMetricsSink(),
-        settings=TrackerSettings(),
-        ledger=ledger,
-        at_once=ROUND,
-    )
+    report = score(refs, store, analyzer, ledger, at_once=ROUND, results=results)
 
     assert [o.status for o in report.outcomes] == [CropStatus.SCORED] * ROUND
     assert sorted(set(meeting.met)) == ["claim", "get", "result", "settle"]
@@ -119,7 +123,7 @@ def test_a_rounds_claims_reads_writes_and_settles_run_side_by_side() -> None:
 
 def mixed_batch() -> tuple[list[CropRef], FakeFaceStore, FakeAnalyzer, DictLedger]:
     """Scored, no face, missing, not an image, repeated in the batch, already settled,
-    in three rounds of 4."""
+    in two rounds of 4."""
     store = FakeFaceStore()
     refs, answers = put_crops(store, 7)
     answers.pop(solid_jpeg(40 + 10 * 2))  # no face in crop 2
@@ -137,18 +141,7 @@ def test_side_by_side_gives_the_outcomes_one_by_one_gives(at_once: int) -> None:
     for n in (1, at_once):
         refs, store, analyzer, ledger = mixed_batch()
         results = FakeResultsTable()
-        reports.append(
-            score_crops(
-                refs,
-                store=store,
-                analyzer=analyzer,
-                results=results,
-                metrics=FakeMetricsSink(),
-                settings=TrackerSettings(),
-                ledger=ledger,
-                at_once=n,
-            )
-        )
+        reports.append(score(refs, store, analyzer, ledger, at_once=n, results=results))
         tables.append(sorted(results.items))
     one, many = reports
     assert [(o.ref, o.status) for o in many.outcomes] == [(o.ref, o.status) for o in one.outcomes]
@@ -175,16 +168,7 @@ def test_a_failing_read_among_side_by_side_ones_fails_that_crop_only() -> None:
     store = FlakyStore()
     refs, answers = put_crops(store, 4)
     ledger = DictLedger()
-    report = score_crops(
-        refs,
-        store=store,
-        analyzer=FakeAnalyzer(answers, max_batch=4),
-        results=FakeResultsTable(),
-        metrics=FakeMetricsSink(),
-        settings=TrackerSettings(),
-        ledger=ledger,
-        at_once=4,
-    )
+    report = score(refs, store, FakeAnalyzer(answers, max_batch=4), ledger, at_once=4)
     statuses = [o.status for o in report.outcomes]
     assert statuses == [CropStatus.SCORED, CropStatus.FAILED, CropStatus.SCORED, CropStatus.SCORED]
     assert report.failed_items == {"m1"}
