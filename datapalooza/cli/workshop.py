@@ -26,6 +26,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     chosen.add_argument("--team", action="append", default=[], help="a team (repeatable)")
     chosen.add_argument("--all", action="store_true", help="every team")
     teardown.add_argument("--dry-run", action="store_true", help="print, remove nothing")
+    teardown.add_argument(
+        "--teams-at-once",
+        type=int,
+        default=None,
+        metavar="N",
+        help="teams removed at the same time (default 4, at most 32)",
+    )
     for sub in (status, teardown):
         sub.add_argument("--region", help="AWS Region (default: your profile's)")
         sub.add_argument("--profile", help="AWS profile (default: environment / default)")
@@ -61,8 +68,17 @@ def run_status(args: argparse.Namespace) -> int:
 
 
 def run_teardown(args: argparse.Namespace) -> int:
-    from datapalooza.workshop.teardown import WorkshopClients, format_report, teardown
+    from datapalooza.workshop.teardown import (
+        TEAMS_AT_ONCE,
+        TEAMS_AT_ONCE_MAX,
+        WorkshopClients,
+        format_report,
+        teardown,
+    )
 
+    teams_at_once = TEAMS_AT_ONCE if args.teams_at_once is None else args.teams_at_once
+    if not 1 <= teams_at_once <= TEAMS_AT_ONCE_MAX:
+        raise CliError(f"--teams-at-once: expected 1-{TEAMS_AT_ONCE_MAX}, not {teams_at_once}")
     session = _session(args)
     clients = WorkshopClients(
         cloudformation=session.client("cloudformation"),
@@ -71,7 +87,13 @@ def run_teardown(args: argparse.Namespace) -> int:
         logs=session.client("logs"),
     )
     with _aws_errors():
-        report = teardown(clients, teams=args.team, all_teams=args.all, dry_run=args.dry_run)
+        report = teardown(
+            clients,
+            teams=args.team,
+            all_teams=args.all,
+            dry_run=args.dry_run,
+            teams_at_once=teams_at_once,
+        )
     print(format_report(report, dry_run=args.dry_run))
     return 1 if report.failed else 0
 

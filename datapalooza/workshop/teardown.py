@@ -14,12 +14,15 @@ Per team, in this order:
    when the device first connected) and the endpoint's log group, which SageMaker
    creates itself.
 
-Everything that is already gone counts as removed ("already gone"), so a second run is
-harmless; ``dry_run`` only reads.
+Teams are removed TEAMS_AT_ONCE at a time: they share nothing, and one after another a
+class waited for every team's endpoint and stacks to be deleted in turn. Everything that
+is already gone counts as removed ("already gone"), so a second run is harmless;
+``dry_run`` only reads.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
@@ -28,9 +31,18 @@ from typing import Any
 from botocore.exceptions import ClientError, WaiterError
 
 from datapalooza.naming import endpoint_log_group
+from datapalooza.system.overlap import overlapping
 from datapalooza.workshop.inventory import TeamStack, find_team_stacks
 
 GONE_CODES = frozenset({"ResourceNotFoundException", "NotFoundException"})
+TEAMS_AT_ONCE = 4
+"""Teams removed at the same time (each team's stacks still one after another, in
+dependency order). Kept small: CloudFormation caps how many resources an account's stack
+operations may involve at a time in a Region ("Resources in concurrent stack
+operations", https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/
+cloudformation-limits.html; read yours with DescribeAccountLimits), and a team's stacks
+hold a few dozen. A team refused for it fails alone, and a second run finishes it."""
+TEAMS_AT_ONCE_MAX = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +63,11 @@ class TeardownReport:
     removed: list[Removal] = field(default_factory=list)
     already_gone: list[Removal] = field(default_factory=list)
     failed: list[tuple[Removal, str]] = field(default_factory=list)
+
+    def add(self, other: TeardownReport) -> None:
+        self.removed += other.removed
+        self.already_gone += other.already_gone
+        self.failed += other.failed
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,22 +97,39 @@ def teardown(
     dry_run: bool = False,
     echo: Callable[[str], None] = print,
     waiter_delay_s: int = 15,
+    teams_at_once: int = TEAMS_AT_ONCE,
 ) -> TeardownReport:
-    """Remove the chosen teams' DataPalooza resources; ``echo`` is told each step."""
+    """Remove the chosen teams' DataPalooza resources, ``teams_at_once`` teams at a time;
+    ``echo`` is told each step (every line names its team). The report lists the teams'
+    removals in team order, whichever finished first."""
+    if not 1 <= teams_at_once <= TEAMS_AT_ONCE_MAX:
+        raise ValueError(f"teams at once: expected 1-{TEAMS_AT_ONCE_MAX}, not {teams_at_once}")
     report = TeardownReport()
     found = find_team_stacks(clients.cloudformation)
     chosen = choose_teams(found, teams=teams, all_teams=all_teams)
     for team in sorted(set(teams) - set(found)):
         echo(f"{team}: no DataPalooza stacks (nothing to remove)")
     for team in chosen:
-        stacks = found[team]
-        plan = _plan(team, stacks)
+        plan = _plan(team, found[team])
         report.planned += plan
         for removal in plan:
             echo(f"{'would remove' if dry_run else 'will remove'} {removal}")
-        if dry_run:
-            continue
-        _remove_team(clients, team, stacks, report, echo, waiter_delay_s)
+    if dry_run:
+        return report
+    lock = threading.Lock()
+
+    def say(line: str) -> None:
+        with lock:  # whole lines, whichever team's thread says them
+            echo(line)
+
+    def remove(team: str) -> TeardownReport:
+        own = TeardownReport()
+        _remove_team(clients, team, found[team], own, say, waiter_delay_s)
+        return own
+
+    with overlapping(teams_at_once) as each:
+        for own in each(remove, chosen):
+            report.add(own)
     return report
 
 

@@ -279,7 +279,10 @@ def _expect_default_team_removed(aws: dict[str, Stubber]) -> None:
 
 
 def _run(aws: dict[str, Stubber], **kwargs: Any) -> tuple[Any, list[str]]:
+    """Teardown against the stubs, one team at a time: the Stubber answers calls in the
+    order they are queued (tests/unit/test_workshop_teardown.py runs teams side by side)."""
     lines: list[str] = []
+    kwargs.setdefault("teams_at_once", 1)
     report = teardown(_clients(aws), echo=lines.append, waiter_delay_s=0, **kwargs)
     return report, lines
 
@@ -406,6 +409,16 @@ def test_teardown_needs_a_team_or_all(capsys: pytest.CaptureFixture[str]) -> Non
     with pytest.raises(SystemExit):
         main(["workshop", "teardown", "--region", REGION])
     assert "one of the arguments --team --all is required" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("teams_at_once", ["0", "33"])
+def test_teams_at_once_is_checked_before_aws_is_asked(
+    teams_at_once: str, no_credentials: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["workshop", "teardown", "--all", "--teams-at-once", teams_at_once]
+    assert main([*argv, "--region", REGION]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"datapalooza: error: --teams-at-once: expected 1-32, not {teams_at_once}"
 
 
 class _StubbedSession:

@@ -1,0 +1,106 @@
+"""Teardown removes teams side by side: each team's stacks in dependency order, the
+teams at the same time (up to teams_at_once), the report in team order."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from datapalooza import constants
+from datapalooza.naming import TeamNames
+from datapalooza.workshop.teardown import TEAMS_AT_ONCE, WorkshopClients, teardown
+
+TEAMS = ("ana", "ben", "cho", "dev")
+
+
+def team_stacks(team: str) -> list[dict[str, Any]]:
+    """Challenge 1 and 2 stacks of ``team``, tagged as the CDK app tags them."""
+    names = TeamNames(team)
+    return [
+        {
+            "StackName": names.stack(challenge),
+            "StackStatus": "CREATE_COMPLETE",
+            "CreationTime": "2026-12-01T08:00:00Z",
+            "Tags": [
+                {"Key": constants.TEAM_TAG, "Value": team},
+                {"Key": constants.CHALLENGE_TAG, "Value": str(challenge)},
+            ],
+            "Outputs": [],
+        }
+        for challenge in (1, 2)
+    ]
+
+
+class CloudFormation:
+    """Lists the teams' stacks; deleting one waits until ``meet`` deletions are under
+    way at the same time (a barrier: one team after another, the first never returns)."""
+
+    def __init__(self, meet: int) -> None:
+        self.barrier = threading.Barrier(meet, timeout=5)
+        self.deleted: list[str] = []
+        self._lock = threading.Lock()
+
+    def get_paginator(self, name: str) -> Any:
+        assert name == "describe_stacks"
+        stacks = [stack for team in TEAMS for stack in team_stacks(team)]
+
+        class Pages:
+            def paginate(self) -> list[dict[str, Any]]:
+                return [{"Stacks": stacks}]
+
+        return Pages()
+
+    def delete_stack(self, StackName: str) -> None:
+        self.barrier.wait()
+        with self._lock:
+            self.deleted.append(StackName)
+
+    def get_waiter(self, name: str) -> Any:
+        class Done:
+            def wait(self, **_: Any) -> None:
+                return None
+
+        return Done()
+
+
+class Logs:
+    def delete_log_group(self, **_: Any) -> None:
+        return None
+
+
+def clients(cloudformation: CloudFormation) -> WorkshopClients:
+    return WorkshopClients(cloudformation=cloudformation, iot=None, greengrass=None, logs=Logs())
+
+
+def test_teams_are_removed_side_by_side_each_in_dependency_order() -> None:
+    cloudformation = CloudFormation(meet=len(TEAMS))
+    lines: list[str] = []
+    report = teardown(
+        clients(cloudformation),
+        all_teams=True,
+        echo=lines.append,
+        waiter_delay_s=0,
+        teams_at_once=len(TEAMS),
+    )
+    assert not report.failed
+    assert [str(r) for r in report.removed] == [
+        f"{team}: stack {TeamNames(team).stack(challenge)}"
+        for team in TEAMS
+        for challenge in (2, 1)  # Challenge 2 first: it depends on Challenge 1
+    ]
+    for team in TEAMS:
+        order = [TeamNames(team).stack(2), TeamNames(team).stack(1)]
+        assert [name for name in cloudformation.deleted if name in order] == order
+    # every line is whole and names its team
+    removed = [line for line in lines if line.startswith("removed ")]
+    assert len(removed) == 2 * len(TEAMS)
+    assert all(line.split(" ")[1].rstrip(":") in TEAMS for line in removed)
+
+
+def test_teams_at_once_is_bounded() -> None:
+    assert 1 < TEAMS_AT_ONCE <= 32
+    for wrong in (0, 33):
+        with pytest.raises(ValueError, match="teams at once"):
+            teardown(clients(CloudFormation(meet=1)), all_teams=True, teams_at_once=wrong)
