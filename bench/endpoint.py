@@ -12,6 +12,9 @@ composed into festival frames), in interleaved rounds (A B, then B A, ...):
   Overhead = round trip CPU per frame / detector CPU per frame, in each round, then the
   median over the rounds; it cannot be below 1 (the round trip runs the same detector
   on the same frames), so a figure below 1 means the measurement is wrong.
+- Where a request's CPU goes: the server's request handling (input_fn, find_faces,
+  store_crops, output_fn) run in this process in the same rounds, part by part, and
+  the round trip's CPU outside it (HTTP, the hand-off to the request thread, the client).
 - Throughput (frames/s) and CPU per frame of the real server with 1 worker against as
   many workers as this machine has cores, each under CLIENTS_PER_WORKER concurrent
   clients per worker of the larger server (8 for 2 workers): a load that keeps every
@@ -37,6 +40,7 @@ import argparse
 import heapq
 import http.client
 import io
+import itertools
 import json
 import os
 import random
@@ -56,8 +60,12 @@ sys.path.insert(0, str(REPO))
 
 from bench.goals import OVERHEAD_GOAL, SCALING_GOAL  # noqa: E402
 from bench.measure import CpuWindow, interleaved, scratch_dir, summary  # noqa: E402
+from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore  # noqa: E402
 from datapalooza.detection import DetectorSettings, load_detector  # noqa: E402
+from datapalooza.detection.face_crops import find_faces, store_crops  # noqa: E402
+from datapalooza.endpoint.handlers import input_fn, model_fn, output_fn  # noqa: E402
 from datapalooza.images import decode_image, encode_jpeg  # noqa: E402
+from datapalooza.ports import RawFace, RGBImage  # noqa: E402
 from datapalooza.sources.synthetic import SyntheticFestivalSource  # noqa: E402
 from tests.conftest import start_endpoint  # noqa: E402
 
@@ -83,6 +91,65 @@ def per_frame(fn: Callable[[Any], object], items: Sequence[Any], pids: Sequence[
             "cpu_ms": 1000 * window.cpu_s / len(items),
             "wall_ms": 1000 * window.wall_s / len(items),
         }
+
+    return arm
+
+
+HANDLER_PARTS = ("decode", "detect", "crops", "store", "json")
+
+
+class TimedDetector:
+    """A detector that adds the thread CPU of its detect() calls to ``cpu_s``."""
+
+    def __init__(self, detector: Any) -> None:
+        self._detector = detector
+        self.model_id = detector.model_id
+        self.cpu_s = 0.0
+
+    def detect(self, image: RGBImage) -> list[RawFace]:
+        started = time.thread_time()
+        try:
+            return list(self._detector.detect(image))
+        finally:
+            self.cpu_s += time.thread_time() - started
+
+
+def handler_parts(frames: Sequence[bytes], store_root: Path) -> Callable[[], dict[str, float]]:
+    """A measuring arm: what the server's request handler does with each frame, run in
+    this process part by part, thread CPU ms per frame: ``decode`` (input_fn), ``detect``,
+    ``crops`` (cut and JPEG-encode, find_faces less its detect), ``store`` (the local
+    crop store, two files a crop), ``json`` (output_fn); ``cpu_ms`` is their sum."""
+    model = model_fn(None, {})
+    detector = TimedDetector(model.detector)
+    store = DirectoryFaceStore(store_root)
+    frame_ids = itertools.count()
+
+    def arm() -> dict[str, float]:
+        spent = dict.fromkeys(HANDLER_PARTS, 0.0)
+        for body in frames:
+            attributes = f"stage=main,camera=bench,frame-id=h{next(frame_ids)}"
+            started = time.thread_time()
+            request = input_fn(body, "image/jpeg", attributes)
+            decoded = time.thread_time()
+            detector.cpu_s = 0.0
+            frame, crops = find_faces(
+                request.image,
+                detector=detector,
+                settings=model.settings,
+                attributes=request.attributes,
+            )
+            found = time.thread_time()
+            store_crops(crops, store)
+            stored = time.thread_time()
+            output_fn(frame.to_json(), None)
+            answered = time.thread_time()
+            spent["decode"] += decoded - started
+            spent["detect"] += detector.cpu_s
+            spent["crops"] += found - decoded - detector.cpu_s
+            spent["store"] += stored - found
+            spent["json"] += answered - stored
+        per_frame = {f"{part}_ms": 1000 * s / len(frames) for part, s in spent.items()}
+        return {**per_frame, "cpu_ms": sum(per_frame.values())}
 
     return arm
 
@@ -319,12 +386,19 @@ def latency(tmp: Path, *, frames_per_resolution: int, rounds: int) -> dict[str, 
                     {
                         "detector": per_frame(retina.detect, images),
                         "round_trip": per_frame(send, frames, pids=[process.pid]),
+                        "handler": handler_parts(frames, tmp / f"handler{width}"),
                         "decode": per_frame(lambda f: decode_image(f, "image/jpeg"), frames),
                         "libfacedetection": per_frame(libfd.detect, images),
                     },
                     rounds,
                 )
                 row = {name: medians(r) for name, r in runs.items()}
+                # What the round trip spends outside the handler's own parts (HTTP, the
+                # hand-off to the request thread, the client), round by round.
+                row["outside_handler_ms"] = statistics.median(
+                    trip["cpu_ms"] - handled["cpu_ms"]
+                    for trip, handled in zip(runs["round_trip"], runs["handler"], strict=True)
+                )
                 # Each round's round trip against the same round's detector (they run
                 # next to each other in either order), then the median: a machine whose
                 # speed drifts between rounds moves both sides of a round alike.
@@ -452,6 +526,12 @@ def print_tables(result: dict[str, Any]) -> None:
             f"{m(row, 'detector', 'wall_ms'):8.1f} {m(row, 'round_trip', 'wall_ms'):8.1f} "
             f"{row['overhead_wall']:8.2f}x"
         )
+    print("\nWhere a request's CPU goes (handler parts in this process; median CPU ms/frame)")
+    print(f"{'frame':>10} " + " ".join(f"{p:>7}" for p in (*HANDLER_PARTS, "handler", "outside")))
+    for frame, row in result["latency"].items():
+        cells = [m(row, "handler", f"{part}_ms") for part in HANDLER_PARTS]
+        cells += [m(row, "handler", "cpu_ms"), row["outside_handler_ms"]]
+        print(f"{frame:>10} " + " ".join(f"{c:7.1f}" for c in cells))
     print("\nDetectors side by side (CPU ms per frame, mean faces found per frame)")
     print(f"{'frame':>10} {'retinaface':>11} {'faces':>6} {'libfacedet':>11} {'faces':>6}")
     for frame, row in result["latency"].items():

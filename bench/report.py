@@ -37,6 +37,26 @@ def _m(stat: dict[str, Any]) -> str:
     return f"{stat['median']:.1f} ({stat['min']:.1f}-{stat['max']:.1f})"
 
 
+def _parts(row: dict[str, Any]) -> list[str]:
+    """The handler's parts, in the order bench/endpoint.py measured them."""
+    return [key.removesuffix("_ms") for key in row["handler"] if key != "cpu_ms"]
+
+
+def _endpoint_parts(top: dict[str, Any]) -> str:
+    """The request's parts beside the detector, from the in-process split."""
+    if "handler" not in top:
+        return ""
+    handler = top["handler"]
+    parts = {part: handler[f"{part}_ms"]["median"] for part in _parts(top) if part != "detect"}
+    listed = ", ".join(f"{part} {ms:.1f}" for part, ms in parts.items())
+    total = sum(parts.values()) + top["outside_handler_ms"]
+    return (
+        f" (split in process: {listed} and {top['outside_handler_ms']:.1f} outside the "
+        f"handler, {total:.1f} ms in all against the detector's "
+        f"{handler['detect_ms']['median']:.1f} in the same rounds)"
+    )
+
+
 def _crop_files(festival: dict[str, Any]) -> str:
     """Why the crop store costs what it does in this run: its two files per crop, and
     what creating one cost the kernel right after the run."""
@@ -145,6 +165,37 @@ def endpoint_section(r: dict[str, Any]) -> list[str]:
             rows,
         ),
     ]
+    parts = [
+        [
+            frame,
+            *(f"{row['handler'][f'{part}_ms']['median']:.1f}" for part in _parts(row)),
+            f"{row['handler']['cpu_ms']['median']:.1f}",
+            f"{row['outside_handler_ms']:.1f}",
+            f"{row['round_trip']['cpu_ms']['median']:.1f}",
+        ]
+        for frame, row in r["latency"].items()
+        if "handler" in row
+    ]
+    if parts:
+        lines += [
+            "Where a request's CPU goes: the server's request handling run in the benchmark's "
+            "process part by part, in the same interleaved rounds (median CPU ms per frame). "
+            "`crops` cuts and JPEG-encodes the faces, `store` writes them to the local crop "
+            "store (two files a crop), and `outside` is the round trip's CPU less the "
+            "handler's, round by round: HTTP, the hand-off to the request thread and the "
+            "client.",
+            "",
+            *_table(
+                [
+                    "frame",
+                    *_parts(next(iter(r["latency"].values()))),
+                    "handler",
+                    "outside",
+                    "round trip",
+                ],
+                parts,
+            ),
+        ]
     det = [
         [
             frame,
@@ -465,7 +516,8 @@ def analysis_section(b: dict[str, Any], *, cores: int) -> list[str]:
             f"detector is {(OVERHEAD_GOAL - 1) * detector:.1f} ms per frame; decoding the "
             "1280x720 JPEG alone takes "
             f"{decode:.1f} ms of it ({decode / detector:.0%} of the detector), before "
-            "cropping, storing the crops, HTTP and the client. See the profile below.",
+            f"cropping, storing the crops, HTTP and the client{_endpoint_parts(top)}. See "
+            "the profile below.",
         ]
         s = b["endpoint"]["scaling"]
         lines += [

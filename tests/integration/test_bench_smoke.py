@@ -63,6 +63,11 @@ def test_quick_suite_writes_every_figure(quick_results: tuple[dict, str]) -> Non
     for arm in ("detector", "round_trip", "decode"):
         assert positive(top[arm]["cpu_ms"]["median"]) and positive(top[arm]["wall_ms"]["median"])
         assert top[arm]["cpu_ms"]["rounds"] == 2  # interleaved, repeated
+    # The request's parts, measured in process next to the round trip, and shown.
+    for part in ("decode", "detect", "crops", "store", "json"):
+        assert positive(top["handler"][f"{part}_ms"]["median"])
+    assert math.isfinite(top["outside_handler_ms"])
+    assert "Where a request's CPU goes" in page
     # Each round's round trip over the same round's detector, then the median.
     assert len(top["overhead_cpu_by_round"]) == 2
     assert top["overhead_cpu"] == pytest.approx(statistics.median(top["overhead_cpu_by_round"]))
