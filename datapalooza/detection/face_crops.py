@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 
 from datapalooza.crop_sheets import MAX_TILES, build_sheet
@@ -17,6 +17,7 @@ from datapalooza.domain.frame_attributes import FrameAttributes
 from datapalooza.domain.keys import CropKey, SheetKey, epoch_ms, validate_slug
 from datapalooza.images import crop_with_margin, encode_jpeg
 from datapalooza.ports import FaceDetector, FaceStore, RGBImage, StoreError
+from datapalooza.system.overlap import overlapping
 
 logger = logging.getLogger(__name__)
 
@@ -135,49 +136,37 @@ def pack_sheets(crops: Sequence[FaceCrop], *, quality: int) -> list[SheetObject]
 def store_crops(crops: Sequence[FaceCrop], store: FaceStore, *, at_once: int = 1) -> None:
     """Store every crop or none: on a failure, remove what this call wrote, then raise.
 
-    Up to ``at_once`` puts run at the same time. The endpoint's S3 bucket takes several
-    (``S3FaceStore.puts_at_once``): each PutObject waits tens of milliseconds on the
-    network, and one after another they held the endpoint's worker for all of them."""
+    Up to ``at_once`` puts run at the same time (datapalooza.system.overlap). The
+    endpoint's S3 bucket takes several (``S3FaceStore.puts_at_once``): each PutObject
+    waits tens of milliseconds on the network, and one after another they held the
+    endpoint's worker for all of them. After the first failure no further put starts;
+    the error is raised once the puts under way have finished, so none is still writing
+    during the rollback. An error that is not a StoreError (a bug) is raised as it is."""
     written: list[str] = []
-    try:
-        if at_once > 1 and len(crops) > 1:
-            _put_concurrently(crops, store, at_once=at_once, written=written)
-        else:
-            for crop in crops:
-                store.put(crop.key, crop.jpeg, crop.metadata)
-                written.append(crop.key)
-    except StoreError:
-        for key in written:
-            try:
-                store.delete(key)
-            except StoreError:
-                # Keep going: the lifecycle rule expires anything we could not remove.
-                logger.exception("could not roll back crop %s", key)
-        raise
+    failed = threading.Event()
 
+    def put(crop: FaceCrop) -> StoreError | None:
+        if failed.is_set():
+            return None
+        try:
+            store.put(crop.key, crop.jpeg, crop.metadata)
+        except StoreError as exc:
+            failed.set()
+            return exc
+        except BaseException:
+            failed.set()
+            raise
+        written.append(crop.key)
+        return None
 
-def _put_concurrently(
-    crops: Sequence[FaceCrop], store: FaceStore, *, at_once: int, written: list[str]
-) -> None:
-    """Put every crop, up to ``at_once`` at a time, adding each key written to
-    ``written``. After the first StoreError no further put starts; the error is raised
-    once the puts under way have finished, so none is still writing during a rollback."""
-    failure: StoreError | None = None
-    with ThreadPoolExecutor(max_workers=min(at_once, len(crops))) as pool:
-        futures = {
-            pool.submit(store.put, crop.key, crop.jpeg, crop.metadata): crop.key for crop in crops
-        }
-        for future in as_completed(futures):
-            if future.cancelled():
-                continue
-            error = future.exception()
-            if error is None:
-                written.append(futures[future])
-                continue
-            for queued in futures:
-                queued.cancel()  # only those not started yet
-            if not isinstance(error, StoreError):
-                raise error  # a bug, not the bucket: raised as a sequential put would be
-            failure = failure or error
-    if failure is not None:
-        raise failure
+    with overlapping(at_once) as each:
+        errors = [error for error in each(put, crops) if error is not None]
+    if not errors:
+        return
+    for key in written:
+        try:
+            store.delete(key)
+        except StoreError:
+            # Keep going: the lifecycle rule expires anything we could not remove.
+            logger.exception("could not roll back crop %s", key)
+    raise errors[0]
