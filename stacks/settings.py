@@ -194,7 +194,9 @@ class AppSettings:
         )
         _check(1 <= self.access_logs_expire_days <= 3650, "access_logs_expire_days", "1-3650")
         _check(1 <= self.results_ttl_days <= 365, "results_ttl_days", "1-365")
-        # Lambda's limits for SQS event sources with a batching window.
+        # Lambda's limits for SQS event sources: batch size 1-10, up to 10,000 with a
+        # batching window, which is 0-5 minutes (SqsEventSourceProps, https://docs.aws.
+        # amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_lambda_event_sources.SqsEventSourceProps.html).
         _check(1 <= self.tracker_batch_size <= 10_000, "tracker_batch_size", "1-10000")
         _check(
             0 <= self.tracker_max_batching_window_s <= 300,

@@ -62,6 +62,11 @@ def test_an_inference_image_of_unknown_c_library_is_refused_naming_its_key() -> 
 def test_batching_window_is_required_for_batches_over_ten() -> None:
     with pytest.raises(SettingsError, match="tracker_max_batching_window_s"):
         AppSettings(tracker_batch_size=50, tracker_max_batching_window_s=0)
+    with pytest.raises(SettingsError, match="tracker_batch_size"):
+        AppSettings(tracker_batch_size=10_001)
+    # The deployed default (two mosaics of crops) is over ten and so comes with a window.
+    default = AppSettings()
+    assert default.tracker_batch_size > 10 and 1 <= default.tracker_max_batching_window_s <= 300
 
 
 def test_function_packages_use_the_projects_exact_pins() -> None:
