@@ -26,15 +26,26 @@ from typing import Any
 PROC = Path("/proc")
 TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 
-SCRATCH_ROOT = Path(
-    os.environ.get("BENCH_SCRATCH") or Path(__file__).resolve().parent / "out" / "scratch"
-)
-"""Where benchmarks keep the files they write (BENCH_SCRATCH overrides): beside the
-repository, as ``up`` keeps its data in the user's data directory, rather than in the
-system temp directory, which is a RAM disk on many machines (cheaper per file than
-where ``up`` writes) and another place on the disk on others. Creating a file costs
-kernel CPU that varies with the directory and the moment (this VM: 0.02 to 0.35 ms
-for a crop-sized file within one hour), so ``machine_state`` records it each run."""
+REPO_OUT = Path(__file__).resolve().parent / "out"
+"""Where the suite writes its results (bench/out), inside the repository."""
+
+
+def default_scratch_root() -> Path:
+    from datapalooza.festival.layout import default_data_dir
+
+    return default_data_dir().parent / "datapalooza-bench"
+
+
+SCRATCH_ROOT = Path(os.environ.get("BENCH_SCRATCH") or default_scratch_root())
+"""Where benchmarks keep the files they write (BENCH_SCRATCH overrides): beside ``up``'s
+data directory (e.g. ~/.local/share/datapalooza-bench), so a crop written by a benchmark
+costs what one written by ``up`` does. Creating a file costs kernel CPU that depends on
+where the directory lies on the disk and on the moment: on this VM, one ext4 file
+system, a crop-sized file cost 0.02 to 0.06 ms beside ``up``'s data and in the temp
+directory but 0.2 to 0.55 ms under the repository (/work), where these benchmarks
+once wrote and charged the crop store four to ten times what ``up`` pays. The system
+temp directory is no stand-in either: it is a RAM disk on many machines.
+``machine_state`` records the cost in each place every run."""
 
 
 def _stat_fields(path: Path) -> list[str] | None:
@@ -196,13 +207,15 @@ def file_create_ms(parent: Path) -> float | None:
 
 def file_create_costs() -> dict[str, float | None]:
     """``file_create_ms`` where the benchmarks write, where ``up`` keeps its data (the
-    parent of the user's data directory) and in the system temp directory."""
+    parent of the user's data directory), in the system temp directory and under the
+    repository (bench/out): what a crop costs differs between them (SCRATCH_ROOT)."""
     from datapalooza.festival.layout import default_data_dir
 
     return {
         "scratch": file_create_ms(SCRATCH_ROOT),
         "up_data": file_create_ms(default_data_dir().parent),
         "system_temp": file_create_ms(Path(tempfile.gettempdir())),
+        "repository": file_create_ms(REPO_OUT),
     }
 
 

@@ -88,9 +88,10 @@ def machine_section(results: dict[str, Any]) -> list[str]:
     creates = before.get("file_create_ms") or {}
     if creates.get("scratch") is not None:
         where = {
-            "scratch": "in the benchmarks' scratch directory (bench/out/scratch)",
+            "scratch": "in the benchmarks' scratch directory",
             "up_data": "beside `up`'s data directory",
             "system_temp": "in the system temp directory",
+            "repository": "under the repository (bench/out)",
         }
         costs = ", ".join(
             f"{creates[name]:.3f} ms {label}"
@@ -99,9 +100,10 @@ def machine_section(results: dict[str, Any]) -> list[str]:
         )
         lines.append(
             f"- CPU to create one crop-sized file, before the run: {costs}. The crop store "
-            "creates two files per crop, so the benchmarks write where `up` does, not to "
-            "the temp directory (bench/measure.py, `SCRATCH_ROOT`); this cost moves with "
-            "the machine's state, so the festival measures it again next to its crop store"
+            "creates two files per crop, so the benchmarks write beside `up`'s data "
+            "directory, where `up` writes, not to the temp directory or the repository "
+            "(bench/measure.py, `SCRATCH_ROOT`); this cost moves with the machine's state, "
+            "so the festival measures it again next to its crop store"
         )
     # Only the load before the run says what else was running: the suite itself keeps
     # both cores busy, so the load after is high on a quiet machine too.
