@@ -38,14 +38,14 @@ def default_scratch_root() -> Path:
 
 SCRATCH_ROOT = Path(os.environ.get("BENCH_SCRATCH") or default_scratch_root())
 """Where benchmarks keep the files they write (BENCH_SCRATCH overrides): beside ``up``'s
-data directory (e.g. ~/.local/share/datapalooza-bench), so a crop written by a benchmark
-costs what one written by ``up`` does. Creating a file costs kernel CPU that depends on
-where the directory lies on the disk and on the moment: on this VM, one ext4 file
-system, a crop-sized file cost 0.02 to 0.06 ms beside ``up``'s data and in the temp
-directory but 0.2 to 0.55 ms under the repository (/work), where these benchmarks
-once wrote and charged the crop store four to ten times what ``up`` pays. The system
-temp directory is no stand-in either: it is a RAM disk on many machines.
-``machine_state`` records the cost in each place every run."""
+data directory (e.g. ~/.local/share/datapalooza-bench), so the crops a benchmark writes
+land where ``up``'s do. Creating a file costs kernel CPU that moves with the directory's
+place on the disk and with the moment: on this VM, one ext4 file system, a crop-sized
+file cost from 0.02 to 0.55 ms, each of the repository, ``up``'s data and the temp
+directory being the cheapest at one moment and the dearest minutes later (most after
+many files were deleted). No other place stands in for ``up``'s, and the system temp
+directory is a RAM disk on many machines. ``machine_state`` records the cost in each
+place every run."""
 
 
 def _stat_fields(path: Path) -> list[str] | None:
