@@ -35,3 +35,24 @@ def test_only_the_composition_root_of_the_dashboard_imports_adapters() -> None:
         if any(m.startswith("datapalooza.adapters") for m in imported_modules(path))
     }
     assert naming_adapters == {COMPOSITION_ROOT}
+
+
+def test_dependencies_that_only_pick_from_the_state_run_on_the_event_loop() -> None:
+    # A plain ``def`` dependency is a thread-pool hand-off per request: together they
+    # cost each API call about a millisecond of CPU. Only those that read files stay off
+    # the loop.
+    import inspect
+
+    from datapalooza.dashboard.api import dependencies
+
+    reads_files = {"pipeline_status"}
+    providers = {
+        name: function
+        for name, function in vars(dependencies).items()
+        if inspect.isfunction(function)
+        and function.__module__ == dependencies.__name__
+        and name != "stored_setlists"  # a helper the routes call, not a dependency
+    }
+    assert {"dashboard_state", "settings", "now", "known_stages"} <= set(providers)
+    for name, function in providers.items():
+        assert inspect.iscoroutinefunction(function) == (name not in reads_files), name

@@ -1,5 +1,10 @@
 """What the routes are given (FastAPI dependencies), all read from the one
-``DashboardState`` the composition root puts on ``app.state.dashboard``."""
+``DashboardState`` the composition root puts on ``app.state.dashboard``.
+
+Dependencies that only pick a value from the state are ``async def``: FastAPI runs a
+plain ``def`` dependency in its thread pool, a hand-off per dependency per request
+that cost every API call about a millisecond of CPU (bench/festival.py, dashboard
+line). Those that read files (the pipeline's status) stay ``def``, off the event loop."""
 
 from __future__ import annotations
 
@@ -36,7 +41,7 @@ class DashboardState:
     time_context: Callable[[], TimeContext]
 
 
-def dashboard_state(request: Request) -> DashboardState:
+async def dashboard_state(request: Request) -> DashboardState:
     state: DashboardState = request.app.state.dashboard
     return state
 
@@ -44,28 +49,28 @@ def dashboard_state(request: Request) -> DashboardState:
 State = Annotated[DashboardState, Depends(dashboard_state)]
 
 
-def settings(state: State) -> DashboardSettings:
+async def settings(state: State) -> DashboardSettings:
     return state.settings
 
 
-def results_reader(state: State) -> ResultsReader:
+async def results_reader(state: State) -> ResultsReader:
     return state.results
 
 
-def setlist_store(state: State) -> SetlistStore:
+async def setlist_store(state: State) -> SetlistStore:
     return state.setlists
 
 
-def ranker(state: State) -> BestStageRanker:
+async def ranker(state: State) -> BestStageRanker:
     return state.ranker
 
 
-def now(state: State) -> datetime:
+async def now(state: State) -> datetime:
     """The request's time, read once so every part of an answer agrees."""
     return state.clock()
 
 
-def time_context(state: State) -> TimeContext:
+async def time_context(state: State) -> TimeContext:
     """What HH:MM times in a request mean unless it says: today, this machine's zone."""
     return state.time_context()
 
@@ -126,7 +131,7 @@ class KnownStages:
         return stage
 
 
-def known_stages(state: State, moment: Now) -> KnownStages:
+async def known_stages(state: State, moment: Now) -> KnownStages:
     return KnownStages(
         results=state.results, setlists=state.setlists, status_path=state.status_path, now=moment
     )
