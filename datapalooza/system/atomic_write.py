@@ -6,8 +6,9 @@ writer killed mid-write leaves a temp file named with ``prefix``, which
 ``stale_files.remove_stale_temp_files`` sweeps at the next start.
 
 ``write_new`` creates a file that nothing reads yet, in place: half the directory
-operations of a temp file and a rename. A crop's metadata is written so, before the
-crop itself is renamed into place (``DirectoryFaceStore.put``).
+operations of a temp file and a rename. ``create_or_replace`` does that for a new file
+and replaces an existing one atomically: the local crop store writes each crop and its
+metadata so, and announces the crop only once both are whole (``DirectoryFaceStore``).
 
 Both create files readable by their owner only (mode 0o600), as ``tempfile.mkstemp``
 did: a face crop is never readable by other users of the machine.
@@ -71,6 +72,14 @@ def write_new(path: Path, data: bytes) -> bool:
         path.unlink(missing_ok=True)
         raise
     return True
+
+
+def create_or_replace(path: Path, data: bytes, *, prefix: str = ".tmp-", suffix: str = "") -> None:
+    """``write_new`` when ``path`` is new; otherwise ``write_atomically``, so a file
+    that readers may already know is never seen half replaced, and one a crash cut
+    short is written whole."""
+    if not write_new(path, data):
+        write_atomically(path, data, prefix=prefix, suffix=suffix)
 
 
 def _create_temp(directory: Path, prefix: str, suffix: str) -> tuple[int, Path]:

@@ -13,7 +13,7 @@ import pytest
 
 from datapalooza.adapters.local.directory_face_store import METADATA_SUFFIX, DirectoryFaceStore
 from datapalooza.system import atomic_write
-from datapalooza.system.atomic_write import write_atomically, write_new
+from datapalooza.system.atomic_write import create_or_replace, write_atomically, write_new
 from tests.helpers.emotions import crop_key
 
 
@@ -83,6 +83,19 @@ def test_a_failed_write_new_removes_what_it_wrote(tmp_path, monkeypatch):
     assert not target.exists()  # so the next put creates it afresh
 
 
+def test_create_or_replace_creates_in_place_and_replaces_by_rename(tmp_path):
+    target = tmp_path / "crop.jpg"
+    create_or_replace(target, b"first", suffix=".jpg")
+    first = target.stat().st_ino
+    with target.open("rb") as reader:  # a reader that opened the file before
+        create_or_replace(target, b"second", suffix=".jpg")
+        assert reader.read() == b"first"  # still the old file whole, not a rewrite of it
+    assert target.read_bytes() == b"second"
+    assert target.stat().st_ino != first
+    assert mode(target) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["crop.jpg"]
+
+
 def test_crops_and_their_metadata_are_readable_by_their_owner_only(tmp_path):
     store = DirectoryFaceStore(tmp_path)
     key = crop_key(index=0)
@@ -107,6 +120,17 @@ def test_a_sidecar_a_crash_cut_short_is_replaced_by_the_next_put(tmp_path):
         crop.name,
         crop.name + METADATA_SUFFIX,
     ]
+
+
+def test_a_crop_a_crash_cut_short_is_replaced_by_the_next_put(tmp_path):
+    # Killed mid-crop: never announced, so the tracker never read it; the retry of the
+    # same frame writes it whole.
+    store = DirectoryFaceStore(tmp_path)
+    key = crop_key(index=0)
+    store.put(key, b"\xff\xd8 whole jpeg", {"camera": "cam-1"})
+    (tmp_path / key).write_bytes(b"\xff\xd8 ha")
+    store.put(key, b"\xff\xd8 whole jpeg", {"camera": "cam-1"})
+    assert store.get(key) == (b"\xff\xd8 whole jpeg", {"camera": "cam-1"})
 
 
 def test_putting_a_stored_key_again_replaces_crop_and_metadata_whole(tmp_path):
