@@ -59,7 +59,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.goals import OVERHEAD_GOAL, SCALING_GOAL  # noqa: E402
-from bench.measure import CpuWindow, interleaved, scratch_dir, summary  # noqa: E402
+from bench.measure import CpuWindow, interleaved, scratch_dir, summary, thread_kernel_s  # noqa: E402
 from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore  # noqa: E402
 from datapalooza.detection import DetectorSettings, load_detector  # noqa: E402
 from datapalooza.detection.face_crops import find_faces, store_crops  # noqa: E402
@@ -118,7 +118,9 @@ def handler_parts(frames: Sequence[bytes], store_root: Path) -> Callable[[], dic
     """A measuring arm: what the server's request handler does with each frame, run in
     this process part by part, thread CPU ms per frame: ``decode`` (input_fn), ``detect``,
     ``crops`` (cut and JPEG-encode, find_faces less its detect), ``store`` (the local
-    crop store, two files a crop), ``json`` (output_fn); ``cpu_ms`` is their sum."""
+    crop store, two files a crop), ``json`` (output_fn); ``cpu_ms`` is their sum.
+    ``store_kernel_ms`` is the part of ``store`` spent in the kernel (creating the
+    files) and ``crops_per_frame`` how many crops it wrote."""
     model = model_fn(None, {})
     detector = TimedDetector(model.detector)
     store = DirectoryFaceStore(store_root)
@@ -126,6 +128,7 @@ def handler_parts(frames: Sequence[bytes], store_root: Path) -> Callable[[], dic
 
     def arm() -> dict[str, float]:
         spent = dict.fromkeys(HANDLER_PARTS, 0.0)
+        store_kernel_s, crops_stored = 0.0, 0
         for body in frames:
             attributes = f"stage=main,camera=bench,frame-id=h{next(frame_ids)}"
             started = time.thread_time()
@@ -138,9 +141,11 @@ def handler_parts(frames: Sequence[bytes], store_root: Path) -> Callable[[], dic
                 settings=model.settings,
                 attributes=request.attributes,
             )
-            found = time.thread_time()
+            found, kernel_before = time.thread_time(), thread_kernel_s()
             store_crops(crops, store)
             stored = time.thread_time()
+            store_kernel_s += thread_kernel_s() - kernel_before
+            crops_stored += len(crops)
             output_fn(frame.to_json(), None)
             answered = time.thread_time()
             spent["decode"] += decoded - started
@@ -149,7 +154,12 @@ def handler_parts(frames: Sequence[bytes], store_root: Path) -> Callable[[], dic
             spent["store"] += stored - found
             spent["json"] += answered - stored
         per_frame = {f"{part}_ms": 1000 * s / len(frames) for part, s in spent.items()}
-        return {**per_frame, "cpu_ms": sum(per_frame.values())}
+        return {
+            **per_frame,
+            "cpu_ms": sum(per_frame.values()),
+            "store_kernel_ms": 1000 * store_kernel_s / len(frames),
+            "crops_per_frame": crops_stored / len(frames),
+        }
 
     return arm
 
@@ -526,11 +536,16 @@ def print_tables(result: dict[str, Any]) -> None:
             f"{m(row, 'detector', 'wall_ms'):8.1f} {m(row, 'round_trip', 'wall_ms'):8.1f} "
             f"{row['overhead_wall']:8.2f}x"
         )
-    print("\nWhere a request's CPU goes (handler parts in this process; median CPU ms/frame)")
-    print(f"{'frame':>10} " + " ".join(f"{p:>7}" for p in (*HANDLER_PARTS, "handler", "outside")))
+    print(
+        "\nWhere a request's CPU goes (handler parts in this process; median CPU ms/frame;"
+        " kernel: the store's part in the kernel, creating files)"
+    )
+    columns = (*HANDLER_PARTS, "handler", "outside", "kernel")
+    print(f"{'frame':>10} " + " ".join(f"{p:>7}" for p in columns))
     for frame, row in result["latency"].items():
         cells = [m(row, "handler", f"{part}_ms") for part in HANDLER_PARTS]
         cells += [m(row, "handler", "cpu_ms"), row["outside_handler_ms"]]
+        cells += [m(row, "handler", "store_kernel_ms")]
         print(f"{frame:>10} " + " ".join(f"{c:7.1f}" for c in cells))
     print("\nDetectors side by side (CPU ms per frame, mean faces found per frame)")
     print(f"{'frame':>10} {'retinaface':>11} {'faces':>6} {'libfacedet':>11} {'faces':>6}")

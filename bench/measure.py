@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import platform
+import resource
 import shutil
 import statistics
 import tempfile
@@ -88,6 +89,12 @@ def descendants(pid: int) -> list[int]:
 def tree_cpu_s(pid: int) -> float:
     """CPU seconds of ``pid`` and its live descendants."""
     return sum(process_cpu_s(p) for p in descendants(pid))
+
+
+def thread_kernel_s() -> float:
+    """Kernel (system) CPU seconds of the calling thread so far: the part of its CPU
+    that creating files costs, which moves with the machine's state (SCRATCH_ROOT)."""
+    return resource.getrusage(resource.RUSAGE_THREAD).ru_stime
 
 
 def thread_cpu_s(pid: int | None = None) -> dict[int, float]:

@@ -77,6 +77,11 @@ def test_quick_suite_writes_every_figure(quick_results: tuple[dict, str]) -> Non
         assert positive(top["handler"][f"{part}_ms"]["median"])
     assert math.isfinite(top["outside_handler_ms"])
     assert "Where a request's CPU goes" in page
+    # The store's part in the kernel (creating files) is within the store's CPU, and shown.
+    handler = top["handler"]
+    assert 0 <= handler["store_kernel_ms"]["median"] <= handler["store_ms"]["max"]
+    assert positive(handler["crops_per_frame"]["median"])
+    assert "store in kernel" in page
     # Each round's round trip over the same round's detector, then the median.
     assert len(top["overhead_cpu_by_round"]) == 2
     assert top["overhead_cpu"] == pytest.approx(statistics.median(top["overhead_cpu_by_round"]))
@@ -110,6 +115,8 @@ def test_quick_suite_writes_every_figure(quick_results: tuple[dict, str]) -> Non
         "dashboard",
     } <= set(parts)
     assert festival["frames_scored"] > 0
+    store_ms = festival["crop_store_endpoint_ms_per_crop"]
+    assert positive(store_ms) and 0 <= festival["crop_store_kernel_ms_per_crop"] <= store_ms
     assert festival["pipeline_vs_detector"] == pytest.approx(
         festival["pipeline_cpu_ms_per_scored_frame"] / festival["detector_cpu_ms_per_frame"]
     )
