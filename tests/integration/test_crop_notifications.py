@@ -12,7 +12,7 @@ from datapalooza.adapters.local.crop_notifications import (
     NotifyingFaceStore,
     SqliteCropNotifications,
 )
-from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore
+from datapalooza.adapters.local.directory_face_store import METADATA_FILE, DirectoryFaceStore
 from datapalooza.adapters.local.sqlite_results_table import SqliteResultsTable
 from datapalooza.detection.face_crops import store_crops
 from datapalooza.emotions.bootstrap import local_scorer
@@ -123,11 +123,12 @@ def test_a_crop_deleted_before_scoring_is_counted_missing_not_retried(tmp_path, 
 
 
 def test_a_crop_that_raises_fails_alone_with_its_reason_then_is_parked(tmp_path, festival_crops):
-    """A crop whose metadata sidecar is corrupt made every batch raise: the worker
+    """A crop whose stored metadata is corrupt made every batch raise: the worker
     retried the same batch forever and scored nothing more."""
     bucket, queue = festival_crops
     poisoned, healthy = (n.key for n in queue.receive(2))
-    (bucket / (poisoned + ".meta.json")).write_text("{not json")
+    with sqlite3.connect(bucket / METADATA_FILE) as tampered:
+        tampered.execute("UPDATE objects SET metadata = '{not json' WHERE key = ?", (poisoned,))
     worker = ScoringWorker(local_tracker(tmp_path, bucket), queue)
 
     worker.run_once()

@@ -9,6 +9,7 @@ from botocore.config import Config
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore
 from datapalooza.domain.keys import CropKey
 from tests.conftest import grace_hopper_path, to_bytes
 from tests.helpers.processes import run_datapalooza
@@ -50,7 +51,7 @@ def test_a_portrait_returns_the_face_and_its_stored_crop(client, grace_hopper_jp
     assert (key.stage, key.frame_id) == ("main", "f9")
     stored = client.store / face["CropKey"]
     assert stored.is_file()
-    meta = json.loads(stored.with_name(stored.name + ".meta.json").read_text())
+    meta = DirectoryFaceStore(client.store).get(face["CropKey"])[1]
     assert meta["camera"] == "cam-1" and meta["frame-id"] == "f9"
 
 

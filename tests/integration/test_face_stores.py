@@ -74,7 +74,8 @@ def test_a_failed_batch_leaves_no_half_written_crops(tmp_path):
     with pytest.raises(StoreError):
         store_crops([crop(0), crop(1), crop(2)], FailingAfter(inner, fail_at=3))
     assert list(inner.keys()) == []
-    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+    assert [p for p in (tmp_path / "faces").rglob("*") if p.is_file()] == []
+    assert inner._objects().get(KEY.format(0)) is None  # its metadata went too
 
 
 @mock_aws
