@@ -118,7 +118,7 @@ def handler_parts(frames: Sequence[bytes], store_root: Path) -> Callable[[], dic
     """A measuring arm: what the server's request handler does with each frame, run in
     this process part by part, thread CPU ms per frame: ``decode`` (input_fn), ``detect``,
     ``crops`` (cut and JPEG-encode, find_faces less its detect), ``store`` (the local
-    crop store, two files a crop), ``json`` (output_fn); ``cpu_ms`` is their sum.
+    crop store: a file and a metadata row a crop), ``json`` (output_fn); ``cpu_ms`` is their sum.
     ``store_kernel_ms`` is the part of ``store`` spent in the kernel (creating the
     files) and ``crops_per_frame`` how many crops it wrote."""
     model = model_fn(None, {})

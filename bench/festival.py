@@ -300,7 +300,7 @@ def run(cameras: int, *, seconds: float, warmup_s: float, dashboard: bool = True
                 result_baseline = baseline.stop()
                 status = festival.shutdown(drain=False)
         # The kernel's cost of creating a file moves with the machine's state, and the
-        # crop store creates two per crop: measured here, next to the replay.
+        # crop store creates one per crop: measured here, next to the replay.
         result["file_create_ms"] = file_create_ms(festival.layout.bucket.parent)
         (
             result["crop_store_endpoint_ms_per_crop"],

@@ -77,7 +77,7 @@ def _endpoint_parts(top: dict[str, Any]) -> str:
 
 
 def _crop_files(festival: dict[str, Any]) -> str:
-    """Why the crop store costs what it does in this run: its two files per crop, and
+    """Why the crop store costs what it does in this run: its file per crop, and
     what creating one cost the kernel right after the run."""
     created = festival.get("file_create_ms")
     if created is None:
@@ -85,8 +85,8 @@ def _crop_files(festival: dict[str, Any]) -> str:
     kernel = festival.get("crop_store_kernel_ms_per_crop")
     in_kernel = "" if kernel is None else f", {kernel:.2f} ms of it in the kernel"
     return (
-        f": {festival['crop_store_endpoint_ms_per_crop']:.2f} ms a crop{in_kernel}, two "
-        f"files each, when creating one file cost {created:.2f} ms of CPU"
+        f": {festival['crop_store_endpoint_ms_per_crop']:.2f} ms a crop{in_kernel}, a file "
+        f"and a metadata row each, when creating one file cost {created:.2f} ms of CPU"
     )
 
 
@@ -120,7 +120,7 @@ def machine_section(results: dict[str, Any]) -> list[str]:
         )
         lines.append(
             f"- CPU to create one crop-sized file, before the run: {costs}. The crop store "
-            "creates two files per crop, so the benchmarks write beside `up`'s data "
+            "creates a file per crop, so the benchmarks write beside `up`'s data "
             "directory, where `up` writes, not to the temp directory or the repository "
             "(bench/measure.py, `SCRATCH_ROOT`); this cost moves with the machine's state, "
             "so the festival measures it again next to its crop store"
@@ -207,8 +207,8 @@ def endpoint_section(r: dict[str, Any]) -> list[str]:
             "Where a request's CPU goes: the server's request handling run in the benchmark's "
             "process part by part, in the same interleaved rounds (median CPU ms per frame). "
             "`crops` cuts and JPEG-encodes the faces, `store` writes them to the local crop "
-            "store (two files a crop), and `outside` is the round trip's CPU less the "
-            "handler's, round by round: HTTP, the hand-off to the request thread and the "
+            "store (a file and a metadata row a crop), and `outside` is the round trip's CPU "
+            "less the handler's, round by round: HTTP, the hand-off to the request thread and the "
             "client. `store in kernel` is the part of `store` the kernel spent creating the "
             "files: it moves with the machine's state, not with our code.",
             "",
