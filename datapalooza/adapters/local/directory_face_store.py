@@ -106,12 +106,6 @@ class DirectoryFaceStore:
                 self._metadata = ObjectMetadata(self.root / METADATA_FILE)
             return self._metadata
 
-    def close(self) -> None:
-        with self._opening:
-            if self._metadata is not None:
-                self._metadata.close()
-                self._metadata = None
-
     def put(self, key: str, body: bytes, metadata: Mapping[str, str]) -> None:
         path = self._path(key)
         try:
@@ -192,7 +186,10 @@ class DirectoryFaceStore:
 
 
 def _transient(exc: BaseException) -> bool:
-    """Whether a retry may succeed: a full disk freed, a busy file released."""
+    """Whether a retry may succeed: a full disk freed (storage_errors says which errors
+    mean full), an I/O hiccup passed, a busy file released."""
+    if is_storage_full(exc):
+        return True
     if isinstance(exc, OSError):
-        return exc.errno in (errno.ENOSPC, errno.EIO, errno.EAGAIN, errno.EDQUOT, errno.EFBIG)
-    return is_storage_full(exc) or isinstance(exc, sqlite3.OperationalError)
+        return exc.errno in (errno.EIO, errno.EAGAIN)
+    return isinstance(exc, sqlite3.OperationalError)
