@@ -44,6 +44,8 @@ def test_output_is_rekognition_shaped_and_never_confused(analyzer):
     for face in faces:
         assert set(face.scores.scores) == set(Emotion) - {Emotion.CONFUSED}
         assert sum(face.scores.scores.values()) == pytest.approx(100.0, abs=0.1)
+        # Plain floats within 0-100: what SQLite, JSON and EmotionScores take.
+        assert all(type(v) is float and 0.0 <= v <= 100.0 for v in face.scores.scores.values())
     assert analyzer.unsupported == frozenset({Emotion.CONFUSED})
 
 

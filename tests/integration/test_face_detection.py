@@ -33,6 +33,33 @@ def test_retinaface_reports_landmarks_inside_the_box(astronaut_rgb):
         assert face.box.top <= lm.y <= face.box.top + face.box.height
 
 
+def test_retinaface_clips_landmarks_that_fall_outside_the_frame():
+    # The wheel's own Face and Point types, as its postprocess builds them: a face cut by
+    # the frame's left and bottom edges, with points the model placed beyond them.
+    from retinaface.types import Face, Point
+
+    from datapalooza.detection.retinaface_detector import RetinaFaceDetector
+
+    face = Face(
+        0.9,
+        -20,
+        600,
+        80,
+        160,
+        [Point(-8, 640), Point(30, 641), Point(10, 700), Point(-3, 730), Point(35, 800)],
+    )
+    raw = RetinaFaceDetector._to_raw(face, 1280, 720)
+    assert [(lm.x, lm.y) for lm in raw.landmarks] == [
+        (0.0, 640 / 720),
+        (30 / 1280, 641 / 720),
+        (10 / 1280, 700 / 720),
+        (0.0, 1.0),
+        (35 / 1280, 1.0),
+    ]
+    assert all(type(lm.x) is float and type(lm.y) is float for lm in raw.landmarks)
+    assert raw.box.left == 0.0 and raw.box.top + raw.box.height == 1.0
+
+
 def test_no_faces_is_a_valid_empty_answer():
     blank = np.full((360, 640, 3), 90, np.uint8)
     assert load_detector(DetectorSettings()).detect(blank) == []

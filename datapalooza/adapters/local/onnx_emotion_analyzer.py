@@ -112,14 +112,10 @@ class OnnxEmotionAnalyzer:
 
     def _scores(self, batch: npt.NDArray[np.float32]) -> list[EmotionScores]:
         (probabilities,) = self._session.run(None, {self._input: batch})
+        # Clipped as one array, then Python floats (np.clip per value cost 50 µs a face).
+        percents = np.clip(100.0 * np.asarray(probabilities, dtype=np.float64), 0.0, 100.0)
         return [
-            EmotionScores(
-                {
-                    emotion: float(np.clip(100.0 * p, 0.0, 100.0))
-                    for emotion, p in zip(FER_CLASSES, row, strict=True)
-                }
-            )
-            for row in np.asarray(probabilities, dtype=np.float64)
+            EmotionScores(dict(zip(FER_CLASSES, row, strict=True))) for row in percents.tolist()
         ]
 
 
