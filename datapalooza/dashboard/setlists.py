@@ -50,10 +50,18 @@ MAX_SET_LENGTH = timedelta(hours=24)
 MAX_FILE_BYTES = 256 * 1024
 DEFAULT_SINGLE_TRACK = timedelta(minutes=4)
 
-_CLOCK = re.compile(r"^(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?$")
+# A time of day on the 24-hour clock, or on the 12-hour clock with AM or PM ("9:05 PM",
+# "9:05pm", "9:05 p.m."), as a browser in a 12-hour locale shows and artists type.
+_MERIDIEM = r"[AaPp]\.?[Mm]\.?"
+_CLOCK_TEXT = rf"\d{{1,2}}:\d{{2}}(?::\d{{2}})?(?:\s*{_MERIDIEM}(?=\s|$))?"
+_CLOCK = re.compile(
+    rf"^(?P<h>\d{{1,2}}):(?P<m>\d{{2}})(?::(?P<s>\d{{2}}))?(?:\s*(?P<meridiem>{_MERIDIEM}))?$"
+)
 # A title may follow its time after a dash or bar: "21:05 - Title", "21:05 \u2013 Title".
+# AM or PM right after a time is the time's: "9:05 AM Radio" is AM Radio at 9:05 AM; a
+# title that starts with AM or PM takes a dash ("09:05 - AM Radio").
 _LINE = re.compile(
-    r"^\s*(?P<start>\d{1,2}:\d{2}(?::\d{2})?|\d{4}-\d{2}-\d{2}T\S+)"
+    rf"^\s*(?P<start>{_CLOCK_TEXT}|\d{{4}}-\d{{2}}-\d{{2}}T\S+)"
     r"\s+(?:[-\u2013\u2014|]\s*)?(?P<title>.+?)\s*$"
 )
 _END_TITLES = {"end", "(end)", "end of set"}
@@ -147,11 +155,16 @@ def build_setlist(
 
 
 def _resolve(value: str, context: TimeContext, *, after: datetime | None, where: str) -> datetime:
-    """An absolute time from ``HH:MM[:SS]`` (rolling past midnight after ``after``) or ISO."""
+    """An absolute time from ``HH:MM[:SS]``, with AM or PM for the 12-hour clock
+    (rolling past midnight after ``after``), or ISO."""
     text = str(value).strip()
     clock = _CLOCK.match(text)
     if clock:
         hour, minute, second = int(clock["h"]), int(clock["m"]), int(clock["s"] or 0)
+        if clock["meridiem"]:
+            if not 1 <= hour <= 12:
+                raise SetlistError(f"{where}: {text!r} is not a time of day (AM/PM hours are 1-12)")
+            hour = hour % 12 + (12 if clock["meridiem"][0] in "Pp" else 0)
         if hour > 23 or minute > 59 or second > 59:
             raise SetlistError(f"{where}: {text!r} is not a time of day")
         moment = datetime.combine(context.day, time(hour, minute, second), tzinfo=context.zone)
@@ -166,7 +179,7 @@ def _resolve(value: str, context: TimeContext, *, after: datetime | None, where:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise SetlistError(
-            f"{where}: {text!r} is not a time: use HH:MM or an ISO time like "
+            f"{where}: {text!r} is not a time: use HH:MM, H:MM PM or an ISO time like "
             "2025-07-19T21:05:00+02:00"
         ) from None
     if moment.tzinfo is None:
@@ -191,7 +204,7 @@ def parse_lines(stage: str, text: str, *, context: TimeContext, artist: str = ""
             raise SetlistError(f"line {number}: nothing may follow the end line")
         match = _LINE.match(line)
         if not match:
-            raise SetlistError(f"line {number}: {line!r} is not 'HH:MM Title'")
+            raise SetlistError(f"line {number}: {line!r} is not 'HH:MM Title' (or 'H:MM PM Title')")
         if match["title"].strip().lower() in _END_TITLES:
             end = match["start"]
         else:

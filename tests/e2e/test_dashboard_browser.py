@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import random
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -229,3 +230,65 @@ def save_screenshot(png: bytes, path: Path) -> None:
         small = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT)
         small.save(path, format="PNG", optimize=True)
     assert path.stat().st_size < SCREENSHOT_LIMIT
+
+
+def test_a_stored_setlist_loads_and_saves_back_unchanged_in_a_12_hour_locale(
+    festival: tuple[str, DataLayout, CrowdWriter],
+) -> None:
+    """An artist whose browser shows the 12-hour clock loads the stored set, and saves
+    it again (to fix a title, say): nothing moves. The page writes the times as the
+    parser reads them (24-hour, seconds kept), and a title that starts with AM keeps it
+    behind a dash instead of being read as the time's AM."""
+    from zoneinfo import ZoneInfo
+
+    import httpx
+    from playwright.sync_api import expect, sync_playwright
+
+    url, _, _ = festival
+    zone = ZoneInfo("America/New_York")
+    now = datetime.now(zone).replace(microsecond=0)
+    first = (now - timedelta(minutes=9)).replace(second=30)
+    starts = [first, first + timedelta(minutes=3), first + timedelta(minutes=6)]
+    end = first + timedelta(minutes=10)
+    text = (
+        f"{starts[0]:%H:%M:%S} Slow Burner\n{starts[1]:%H:%M:%S} - AM Radio\n"
+        f"{starts[2]:%H:%M:%S} Big Single\n{end:%H:%M:%S} end"
+    )
+    stored = httpx.put(
+        f"{url}/api/stages/forest/setlist",
+        json={
+            "artist": "The Hypotheticals",
+            "text": text,
+            "timezone": "America/New_York",
+            "date": f"{first:%Y-%m-%d}",
+        },
+    )
+    assert stored.status_code == 200, stored.text
+    before = stored.json()
+    assert [t["title"] for t in before["tracks"]] == ["Slow Burner", "AM Radio", "Big Single"]
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(locale="en-US", timezone_id="America/New_York")
+            page = context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(url)
+            # The page itself shows this locale's 12-hour clock.
+            expect(page.locator("#live")).to_contain_text(
+                re.compile(r"\d{1,2}:\d{2}:\d{2}[\s\u202f]?[AP]M"), timeout=15_000
+            )
+            page.click('a.tab[data-view="artists"]')
+            page.fill("#sl-stage", "forest")
+            page.click("#sl-load")
+            expect(page.locator("#sl-message")).to_contain_text("Loaded the stored setlist")
+            assert page.input_value("#sl-text") == text
+            assert page.input_value("#sl-date") == f"{first:%Y-%m-%d}"
+            page.click("#setlist-form button[type=submit]")
+            expect(page.locator("#sl-message")).to_contain_text("Saved 3 tracks for forest")
+            after = httpx.get(f"{url}/api/stages/forest/setlist").json()
+            assert after == before
+            assert errors == []
+        finally:
+            browser.close()

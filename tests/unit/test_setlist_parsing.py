@@ -89,6 +89,44 @@ def test_pasted_lines_with_an_end_line() -> None:
     assert setlist.end == at(21, 18) and not setlist.end_assumed
 
 
+def test_pasted_lines_on_the_12_hour_clock() -> None:
+    # As a browser in a 12-hour locale shows times, and artists there type them.
+    text = """
+    11:50 PM Opening Jam
+    11:55pm Second Song
+    11:58 p.m. - Third Song
+    12:01 AM - AM Radio
+    12:04 a.m. end
+    """
+    setlist = parse_lines("main", text, context=CTX)
+    assert [(t.title, t.start) for t in setlist.tracks] == [
+        ("Opening Jam", at(23, 50)),
+        ("Second Song", at(23, 55)),
+        ("Third Song", at(23, 58)),
+        ("AM Radio", at(0, 1, day=20)),
+    ]
+    assert setlist.end == at(0, 4, day=20)
+
+
+@pytest.mark.parametrize(
+    ("start", "expected"),
+    [("12:00 AM", (0, 0)), ("12:30 PM", (12, 30)), ("1:05 PM", (13, 5)), ("9:05 am", (9, 5))],
+)
+def test_am_and_pm_hours(start: str, expected: tuple[int, int]) -> None:
+    (track,) = build_setlist("main", [("A", start)], context=CTX).tracks
+    assert track.start == at(*expected)
+
+
+def test_am_or_pm_right_after_a_time_is_the_times() -> None:
+    # "9:05 AM Radio" is a track called Radio; a title starting with AM takes a dash.
+    (read,) = parse_lines("main", "9:05 AM Radio", context=CTX).tracks
+    (kept,) = parse_lines("main", "09:05 - AM Radio", context=CTX).tracks
+    assert (read.title, read.start) == ("Radio", at(9, 5))
+    assert (kept.title, kept.start) == ("AM Radio", at(9, 5))
+    (pmx,) = parse_lines("main", "21:05 PMX Tour", context=CTX).tracks
+    assert pmx.title == "PMX Tour"  # only a whole word is AM or PM
+
+
 def test_a_yaml_document_with_unquoted_times_and_its_own_date() -> None:
     # YAML reads an unquoted 21:05 as the sexagesimal number 1265: it still means 21:05.
     document = yaml.safe_load(
@@ -130,6 +168,8 @@ def test_stored_form_round_trips() -> None:
         ([("A", "21:10"), ("B", "21:05")], None, "not after the track before it"),
         ([("A", "21:10"), ("B", "21:10")], None, "not after the track before it"),
         ([("A", "25:00")], None, "not a time of day"),
+        ([("A", "13:05 PM")], None, "AM/PM hours are 1-12"),
+        ([("A", "0:05 AM")], None, "AM/PM hours are 1-12"),
         ([("A", "nine pm")], None, "is not a time"),
         ([("A", "21:00")], "20:59", "not after the last track starts"),
         (

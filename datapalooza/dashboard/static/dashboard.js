@@ -46,6 +46,12 @@
     return `${t.getFullYear()}-${pad(t.getMonth() + 1)}-${pad(t.getDate())} ` +
       `${pad(t.getHours())}:${pad(t.getMinutes())}:${pad(t.getSeconds())}`;
   }
+  // A setlist line's time as the parser reads it back, whatever the viewer's locale:
+  // 24-hour HH:MM, with :SS only when a track starts within a minute.
+  function setlistTime(iso) {
+    const [, time] = localTime(iso).split(" ");
+    return time.endsWith(":00") ? time.slice(0, 5) : time;
+  }
   function el(tag, className, text) {
     const node = document.createElement(tag);
     if (className) node.className = className;
@@ -175,7 +181,8 @@
       paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", font: FONT,
       margin: { l: 38, r: 42, t: 8, b: 30 }, height: 250, hovermode: "x unified",
       showlegend: true, legend: { orientation: "h", y: -0.22, font: { size: 10 } },
-      xaxis: { type: "date", gridcolor: "rgba(255,255,255,0.06)" },
+      // Times only: Plotly's default puts the date under the first tick, into the legend.
+      xaxis: { type: "date", tickformat: "%H:%M", hoverformat: "%H:%M:%S", gridcolor: "rgba(255,255,255,0.06)" },
       yaxis: { title: { text: "expression mix %" , font: { size: 10 } }, range: [0, 100], gridcolor: "rgba(255,255,255,0.08)", ticksuffix: "" },
       yaxis2: { title: { text: "faces/min", font: { size: 10 } }, overlaying: "y", side: "right", rangemode: "tozero", showgrid: false },
     };
@@ -306,11 +313,13 @@
     try {
       const setlist = await getJSON(`/api/stages/${encodeURIComponent(stage)}/setlist`);
       $("sl-artist").value = setlist.artist;
-      const lines = setlist.tracks.map((t) => `${hhmm(t.start)} ${t.title}`);
+      // A title that starts like a separator or with AM/PM keeps it behind a dash.
+      const line = (time, title) => `${time} ${/^([-\u2013\u2014|]|[AaPp]\.?[Mm]\.?(\s|$))/.test(title) ? "- " : ""}${title}`;
+      const lines = setlist.tracks.map((t) => line(setlistTime(t.start), t.title));
       const last = setlist.tracks[setlist.tracks.length - 1];
-      if (!setlist.end_assumed) lines.push(`${hhmm(last.end)} end`);
+      if (!setlist.end_assumed) lines.push(`${setlistTime(last.end)} end`);
       $("sl-text").value = lines.join("\n");
-      $("sl-date").value = setlist.tracks[0].start.slice(0, 10);
+      $("sl-date").value = localTime(setlist.tracks[0].start).slice(0, 10);  // the viewer's day
       message("Loaded the stored setlist.", "ok");
     } catch (error) {
       message(error.message, "error");
