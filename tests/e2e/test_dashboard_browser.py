@@ -279,6 +279,9 @@ def test_a_stored_setlist_loads_and_saves_back_unchanged_in_a_12_hour_locale(
             expect(page.locator("#live")).to_contain_text(
                 re.compile(r"\d{1,2}:\d{2}:\d{2}[\s\u202f]?[AP]M"), timeout=15_000
             )
+            # So do the charts' time axes: times only, no date running into the legend.
+            tick = page.locator('.stage-card[data-stage="forest"] .xtick text').first
+            expect(tick).to_have_text(re.compile(r"^\d{1,2}:\d{2} [AP]M$"), timeout=15_000)
             page.click('a.tab[data-view="artists"]')
             page.fill("#sl-stage", "forest")
             page.click("#sl-load")

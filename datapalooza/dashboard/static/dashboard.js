@@ -22,6 +22,7 @@
   let lastStages = [];
   let reportStage = "";
   let busy = false;
+  let again = false;
 
   // ---- helpers ---------------------------------------------------------------
   async function getJSON(url) {
@@ -39,6 +40,10 @@
   const moodClass = (m) => (m === null || m === undefined ? "" : m >= 10 ? "mood-pos" : m <= -10 ? "mood-neg" : "");
   const clock = (iso) => new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
   const hhmm = (iso) => new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  const TWELVE_HOUR = ["h11", "h12"].includes(
+    new Intl.DateTimeFormat([], { hour: "numeric" }).resolvedOptions().hourCycle);
+  const AXIS_TIME = TWELVE_HOUR
+    ? { tick: "%-I:%M %p", hover: "%-I:%M:%S %p" } : { tick: "%H:%M", hover: "%H:%M:%S" };
   // plotly.js drops a time's UTC offset: hand it wall-clock times in the viewer's zone.
   function localTime(iso) {
     const t = new Date(iso);
@@ -167,22 +172,28 @@
 
   function drawTimeline(stage, timeline) {
     const c = card(stage);
-    const x = timeline.points.map((p) => localTime(p.start));
-    const traces = EMOTIONS.filter((e) => timeline.points.some((p) => (p.mix[e] || 0) > 0)).map((e) => ({
-      x, y: timeline.points.map((p) => (p.faces ? p.mix[e] || 0 : null)),
+    // A bucket that began less than 10 s ago holds a few seconds of faces, and not even
+    // those yet (they are about a second behind the cameras): drawn, it would end the
+    // chart in a drop every bucket. It is left out until it has run 10 s or is complete.
+    const settling = (p) => !p.complete && (p.faces === 0 || Date.now() - Date.parse(p.start) < 10000);
+    const points = timeline.points.filter((p, i, all) => i < all.length - 1 || !settling(p));
+    const x = points.map((p) => localTime(p.start));
+    const traces = EMOTIONS.filter((e) => points.some((p) => (p.mix[e] || 0) > 0)).map((e) => ({
+      x, y: points.map((p) => (p.faces ? p.mix[e] || 0 : null)),
       name: title(e), type: "scatter", mode: "lines", stackgroup: "mix", line: { width: 0.5, color: COLORS[e] },
       fillcolor: COLORS[e] + "cc", hovertemplate: "%{y:.0f}%", connectgaps: false,
     }));
     traces.push({
-      x, y: timeline.points.map((p) => p.faces_per_minute), name: "Faces / min", yaxis: "y2",
+      x, y: points.map((p) => p.faces_per_minute), name: "Faces / min", yaxis: "y2",
       type: "scatter", mode: "lines", line: { color: "#ffffff", width: 2, dash: "dot" }, hovertemplate: "%{y:.0f}/min",
     });
     const layout = {
       paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", font: FONT,
       margin: { l: 38, r: 42, t: 8, b: 30 }, height: 250, hovermode: "x unified",
       showlegend: true, legend: { orientation: "h", y: -0.22, font: { size: 10 } },
-      // Times only: Plotly's default puts the date under the first tick, into the legend.
-      xaxis: { type: "date", tickformat: "%H:%M", hoverformat: "%H:%M:%S", gridcolor: "rgba(255,255,255,0.06)" },
+      // Times only (Plotly's default puts the date under the first tick, into the legend),
+      // on the viewer's clock like the rest of the page.
+      xaxis: { type: "date", tickformat: AXIS_TIME.tick, hoverformat: AXIS_TIME.hover, gridcolor: "rgba(255,255,255,0.06)" },
       yaxis: { title: { text: "expression mix %" , font: { size: 10 } }, range: [0, 100], gridcolor: "rgba(255,255,255,0.08)", ticksuffix: "" },
       yaxis2: { title: { text: "faces/min", font: { size: 10 } }, overlaying: "y", side: "right", rangemode: "tozero", showgrid: false },
     };
@@ -328,7 +339,7 @@
 
   // ---- loop ---------------------------------------------------------------------
   async function tick() {
-    if (busy) return;
+    if (busy) return;  // a poll while the last refresh is on its way: skip it
     busy = true;
     try {
       if (!$("view-fans").hidden) await refreshFans();
@@ -337,13 +348,19 @@
       setLive(false, `Connection lost (${error.message}) — retrying`);
     } finally {
       busy = false;
+      if (again) { again = false; tick(); }
     }
   }
 
   $("setlist-form").addEventListener("submit", saveSetlist);
   $("sl-load").addEventListener("click", loadStored);
   $("sl-stage").addEventListener("change", refreshReport);
-  $("minutes").addEventListener("change", tick);
+  // A new window of minutes while a refresh is on its way refreshes again right after it,
+  // instead of leaving the old window drawn until the next poll.
+  function refreshNow() {
+    if (busy) again = true; else tick();
+  }
+  $("minutes").addEventListener("change", refreshNow);
   $("sl-date").value = new Date().toLocaleDateString("sv");  // YYYY-MM-DD, local day
   showView();
   tick();
