@@ -46,8 +46,8 @@ async def put_setlist(
     default: DefaultTimeContext,
 ) -> SetlistOut:
     """Store a stage's setlist (replacing any). Send ``tracks`` as a list of
-    ``{title, start}``, or ``text`` with one ``HH:MM Title`` per line and a last
-    ``HH:MM end`` line; HH:MM times are on ``date`` in ``timezone``."""
+    ``{title, start}``, or ``text`` with one ``HH:MM Title`` (or ``H:MM PM Title``) per
+    line and a last ``HH:MM end`` line; clock times are on ``date`` in ``timezone``."""
     known.checked(stage, must_exist=False)
     setlist = _parse_body(stage, body, default)
     await run_in_threadpool(setlists.save, setlist)
