@@ -242,4 +242,27 @@ def machine_state() -> dict[str, Any]:
         "platform": platform.platform(),
         "time_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "file_create_ms": file_create_costs(),
+        "scratch_mount": mount_of(SCRATCH_ROOT),
     }
+
+
+def mount_of(path: Path, mounts: Path = Path("/proc/self/mounts")) -> dict[str, Any] | None:
+    """The file system ``path`` is on (the longest mount point above it): its type and
+    mount options, e.g. ext4 with ``discard``, under which freeing blocks is dear and
+    creating a file after many were deleted costs many times more. None off Linux."""
+    try:
+        lines = mounts.read_text().splitlines()
+    except OSError:
+        return None
+    target = path.resolve()
+    best: dict[str, Any] | None = None
+    for line in lines:
+        fields = line.split()
+        if len(fields) < 4:
+            continue
+        point = Path(fields[1].replace("\\040", " "))
+        if (target == point or point in target.parents) and (
+            best is None or len(point.parts) > len(Path(best["mount_point"]).parts)
+        ):
+            best = {"mount_point": str(point), "type": fields[2], "options": fields[3].split(",")}
+    return best

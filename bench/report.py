@@ -125,6 +125,18 @@ def machine_section(results: dict[str, Any]) -> list[str]:
             "(bench/measure.py, `SCRATCH_ROOT`); this cost moves with the machine's state, "
             "so the festival measures it again next to its crop store"
         )
+    mount = before.get("scratch_mount")
+    if mount:
+        discard = (
+            " (online `discard`: the kernel trims freed blocks as files are deleted, and "
+            "creating a file after many were deleted costs several times more)"
+            if "discard" in mount["options"]
+            else ""
+        )
+        lines.append(
+            f"- the scratch directory's file system: {mount['type']} on {mount['mount_point']}, "
+            f"mounted {','.join(mount['options'])}{discard}"
+        )
     # Only the load before the run says what else was running: the suite itself keeps
     # both cores busy, so the load after is high on a quiet machine too.
     if load and load[0] > 0.5 * cores:

@@ -14,7 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from bench.measure import default_scratch_root, interleaved, thread_cpu_s, tree_cpu_s
+from bench.measure import (
+    default_scratch_root,
+    interleaved,
+    mount_of,
+    thread_cpu_s,
+    tree_cpu_s,
+)
 from bench.profile import parse_collapsed
 
 REPO = Path(__file__).resolve().parents[2]
@@ -66,6 +72,10 @@ def test_quick_suite_writes_every_figure(quick_results: tuple[dict, str]) -> Non
     creates = machine["file_create_ms"]
     assert all(positive(creates[place]) for place in ("scratch", "up_data", "repository"))
     assert "CPU to create one crop-sized file" in page
+    # And the file system it is on, with its mount options (e.g. online discard).
+    mount = machine["scratch_mount"]
+    assert mount["type"] and mount["options"]
+    assert f"the scratch directory's file system: {mount['type']}" in page
 
     endpoint = results["benchmarks"]["endpoint"]
     top = endpoint["latency"]["1280x720"]
@@ -176,3 +186,21 @@ def test_profile_parses_collapsed_stacks() -> None:
     assert inclusive["app.py:main"] == 40 and inclusive["det.py:detect"] == 30
     own, _, total = parse_collapsed(text, within="det.py:detect")
     assert total == 30 and set(own) == {"ort.py:run"}
+
+
+def test_mount_of_finds_the_innermost_file_system(tmp_path: Path) -> None:
+    mounts = tmp_path / "mounts"
+    mounts.write_text(
+        "/dev/vda / ext4 rw,relatime,discard 0 0\n"
+        "tmpfs /run/user tmpfs rw,nosuid 0 0\n"
+        "/dev/vdb /srv/my\\040data xfs rw,noatime 0 0\n"
+        "broken line\n"
+    )
+    assert mount_of(Path("/srv/my data/festival"), mounts) == {
+        "mount_point": "/srv/my data",
+        "type": "xfs",
+        "options": ["rw", "noatime"],
+    }
+    assert mount_of(Path("/run/user/0"), mounts)["type"] == "tmpfs"
+    assert mount_of(Path("/home/x"), mounts)["options"] == ["rw", "relatime", "discard"]
+    assert mount_of(Path("/home/x"), tmp_path / "missing") is None
