@@ -205,6 +205,9 @@ def test_a_stage_name_that_is_not_a_slug_is_refused() -> None:
     [
         ("21:00 A\n21:10 end\n21:20 B", "line 3: nothing may follow the end line"),
         ("just words", "not 'HH:MM Title'"),
+        # The API's 20,000 characters in one line, spaces inside: refused for its title
+        # (the lazy title pattern that took 0.5 s to match this is gone).
+        ("21:00 " + "x" + " " * 9_994 + "y" + " " * 9_999, "longer than 200"),
         ("", "no tracks"),
     ],
 )
