@@ -79,12 +79,24 @@ class CameraCounters(LoopCounters):
     sent: int = 0
     published: int = 0
     faces: int = 0
+    crops: int = 0
+    """Faces the endpoint cropped and stored: the others were too small to score."""
     bytes_sent: int = 0
     endpoint_errors: int = 0
     throttled: int = 0
     timeouts: int = 0
     publish_errors: int = 0
     errors_by_kind: dict[str, int] = field(default_factory=dict)
+
+    def count_answer(self, answer: Mapping[str, Any]) -> None:
+        """The faces the endpoint found in a frame and how many it cropped. An answer
+        whose counts are not counts is counted from its own list of faces: it is never
+        a reason to stop the camera."""
+        faces = answer.get("Faces")
+        listed = faces if isinstance(faces, list) else []
+        cropped = sum(1 for f in listed if isinstance(f, dict) and f.get("CropKey"))
+        self.faces += _count(answer.get("FaceCount"), len(listed))
+        self.crops += _count(answer.get("CropCount"), cropped)
 
 
 class CameraService:
@@ -143,7 +155,7 @@ class CameraService:
             return False
         self.counters.sent += 1
         self.counters.bytes_sent += len(jpeg)
-        self.counters.faces += int(answer.get("FaceCount", len(answer.get("Faces", []))))
+        self.counters.count_answer(answer)
         try:
             self._publisher.publish(self.topic, answer)
         except Exception as exc:  # any publisher failure: count, keep going
@@ -184,3 +196,10 @@ class CameraService:
 
     def close(self) -> None:
         self._loop.close()
+
+
+def _count(value: Any, fallback: int) -> int:
+    """A count from the endpoint's answer if it is a non-negative int, else ``fallback``."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return fallback

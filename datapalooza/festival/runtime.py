@@ -118,7 +118,7 @@ class StageRunner:
         if isinstance(self.service, CameraService):
             c = self.service.counters
             frames, faces, errors = c.frames, c.faces, c.endpoint_errors + c.source_errors
-            extra: dict[str, Any] = {"sent": c.sent, "last_error": c.last_error}
+            extra: dict[str, Any] = {"crops": c.crops, "sent": c.sent, "last_error": c.last_error}
         else:
             s = self.service.stats
             frames, faces = s.frames, s.faces

@@ -50,7 +50,9 @@ class StatusLine:
         for name, s in status.get("stages", {}).items():
             lines.append(
                 f"  {name:<10} {s['path']:<5} frames {s['frames']:>5}  faces {s['faces']:>6}"
-                f"  scored {s.get('scored', 0):>6}  errors {s['errors']}"
+                # Faces under the minimum crop size are found but never cropped or scored.
+                + (f"  cropped {s['crops']:>6}" if "crops" in s else "")
+                + f"  scored {s.get('scored', 0):>6}  errors {s['errors']}"
             )
         t = status.get("tracker", {})
         lines.append(

@@ -76,7 +76,8 @@ class FakeEndpoint:
             "Camera": camera,
             "FrameId": frame_id,
             "FaceCount": 2,
-            "Faces": [{}, {}],
+            "CropCount": 1,
+            "Faces": [{"CropKey": f"faces/{stage}/{frame_id}-0.jpg"}, {"CropKey": None}],
         }
 
 

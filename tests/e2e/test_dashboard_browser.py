@@ -162,6 +162,8 @@ def test_dashboard_live_in_a_browser(
             assert page.locator("#ranking li").first.get_attribute("data-stage") == "main"
             expect(page.locator("#caveat")).to_contain_text(EXPRESSION_CAVEAT)
             expect(page.locator("#pipeline")).to_contain_text("Pipeline running")
+            # 3 stages x (2,160 faces found - 2,100 cropped): found but too small to score.
+            expect(page.locator("#pipeline")).to_contain_text("too small to score 180")
             page.evaluate("window.__sameDocument = true")
 
             # When: forest's crowd lights up and main's turns sour, for real, in the table

@@ -45,6 +45,29 @@ def test_each_frame_is_sent_with_stage_camera_and_frame_id_and_published() -> No
     messages = pub.messages("datapalooza/main/detections")
     assert [m.payload["FrameId"] for m in messages] == ["f000001", "f000002", "f000003"]
     assert (counters.sent, counters.published, counters.faces) == (3, 3, 6)
+    assert counters.crops == 3  # one face a frame was big enough to crop
+
+
+@pytest.mark.parametrize(
+    ("answer", "faces", "crops"),
+    [
+        ({"FaceCount": 3, "CropCount": 2, "Faces": []}, 3, 2),
+        # Counts missing or not counts: the answer's own faces are counted instead.
+        ({"Faces": [{"CropKey": "k"}, {"CropKey": None}, {}]}, 3, 1),
+        ({"FaceCount": "3", "CropCount": -1, "Faces": [{"CropKey": "k"}]}, 1, 1),
+        ({"FaceCount": True, "CropCount": 2.5, "Faces": "not a list"}, 0, 0),
+    ],
+)
+def test_counts_come_from_the_answer_and_never_stop_the_camera(
+    answer: dict[str, Any], faces: int, crops: int
+) -> None:
+    class Answering(FakeEndpoint):
+        def detect(self, frame_jpeg: bytes, **kwargs: Any) -> dict[str, Any]:
+            return answer
+
+    svc, _ = service(Answering())
+    counters = svc.run(max_frames=1)
+    assert (counters.published, counters.faces, counters.crops) == (1, faces, crops)
 
 
 def test_endpoint_down_for_a_while_camera_keeps_running_and_resumes(

@@ -70,7 +70,14 @@ def test_status_line_shows_progress_per_stage_and_the_tracker():
     status = {
         "elapsed_s": 12,
         "stages": {
-            "main": {"frames": 12, "faces": 140, "errors": 0, "path": "cloud", "scored": 80},
+            "main": {
+                "frames": 12,
+                "faces": 140,
+                "crops": 85,
+                "errors": 0,
+                "path": "cloud",
+                "scored": 80,
+            },
             "tent": {"frames": 11, "faces": 90, "errors": 2, "path": "edge"},
         },
         "tracker": {"scored": 120, "no_face": 3, "pending": 4},
@@ -79,9 +86,10 @@ def test_status_line_shows_progress_per_stage_and_the_tracker():
     assert "main: 12 frames 140 faces 80 scored" in text
     assert "tent: 11 frames 90 faces 0 scored 2 errors" in text
     assert "scored 120" in text and "pending 4" in text
-    assert "facial expressions" in StatusLine.render.__globals__["StatusLine"](
-        __import__("io").StringIO()
-    ).summary(status)
+    summary = StatusLine(__import__("io").StringIO()).summary(status)
+    assert "facial expressions" in summary
+    assert "faces    140  cropped     85  scored     80" in summary
+    assert "faces     90  scored      0" in summary  # no crop count: no column
 
 
 def test_the_endpoint_gets_the_workers_its_cameras_need(monkeypatch):

@@ -90,9 +90,16 @@
       p.append(label + " ", el("b", "", String(value)));
       return p;
     };
-    let frames = 0, faces = 0;
-    for (const counters of Object.values(status.stages)) { frames += counters.frames; faces += counters.faces; }
+    let frames = 0, faces = 0, crops = 0;
+    const stages = Object.values(status.stages);
+    for (const counters of stages) { frames += counters.frames; faces += counters.faces; crops += counters.crops || 0; }
     strip.append(pill("Pipeline running · frames", frames), pill("faces found", faces));
+    // Faces under the detector's minimum size are found but not cropped, so never scored.
+    if (stages.length && stages.every((c) => Number.isInteger(c.crops)) && faces > crops) {
+      const small = pill("too small to score", faces - crops);
+      small.title = "faces found but smaller than the minimum crop size: counted, not cropped or scored";
+      strip.append(small);
+    }
     if (status.tracker) {
       strip.append(pill("scored", status.tracker.scored), pill("waiting to be scored", status.tracker.pending));
       if (status.tracker.failed) strip.append(pill("failed", status.tracker.failed));

@@ -56,6 +56,10 @@ def sends_and_publishes(step: Implementation, workdir: Path) -> None:
         f"{counters.published}/{counters.faces}; expected 1/1/1/2"
     )
     assert counters.bytes_sent == len(call["jpeg"]), "bytes_sent does not count the JPEG sent"
+    assert counters.crops == 1, (
+        f"counters.crops = {counters.crops}; expected 1 (of the 2 faces, the endpoint cropped 1:"
+        " self.counters.count_answer(answer) counts both)"
+    )
 
 
 def survives_an_outage(step: Implementation, workdir: Path) -> None:
