@@ -88,6 +88,9 @@ DEFAULT_MIN_FACE_PX: Final = 40
 # The smallest face worth cropping, in pixels: below 1 means nothing, and a minimum
 # above 1000 would drop every face of a 1920x1080 crowd shot.
 MIN_FACE_PX_RANGE: Final = (1, 1000)
+# How many faces the endpoint reports in one frame at most (DetectorSettings.max_faces);
+# a camera takes no larger count from an answer.
+MAX_FACES_RANGE: Final = (1, 10_000)
 DEFAULT_ENDPOINT_NAME: Final = "datapalooza-face-detection"
 
 # The workshop's challenges: 1 the endpoint, 2 the emotion tracker, 3 the edge.

@@ -42,7 +42,7 @@ class DetectorSettings:
         check_range("nms_threshold", self.nms_threshold, 0.0, 1.0)
         check_range("min_face_px", self.min_face_px, *constants.MIN_FACE_PX_RANGE)
         check_range("crop_margin", self.crop_margin, 0.0, 2.0)
-        check_range("max_faces", self.max_faces, 1, 10_000)
+        check_range("max_faces", self.max_faces, *constants.MAX_FACES_RANGE)
         check_range("threads", self.threads, 1, 256)
         check_range("jpeg_quality", self.jpeg_quality, 1, 100)
 

@@ -199,7 +199,7 @@ class CameraService:
 
 
 def _count(value: Any, fallback: int) -> int:
-    """A count from the endpoint's answer if it is a non-negative int, else ``fallback``."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    return fallback
+    """A count from the endpoint's answer if it is an int from 0 to the most faces an
+    endpoint reports in a frame (constants.MAX_FACES_RANGE), else ``fallback``."""
+    is_count = isinstance(value, int) and not isinstance(value, bool)
+    return value if is_count and 0 <= value <= constants.MAX_FACES_RANGE[1] else fallback

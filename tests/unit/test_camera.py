@@ -56,6 +56,8 @@ def test_each_frame_is_sent_with_stage_camera_and_frame_id_and_published() -> No
         ({"Faces": [{"CropKey": "k"}, {"CropKey": None}, {}]}, 3, 1),
         ({"FaceCount": "3", "CropCount": -1, "Faces": [{"CropKey": "k"}]}, 1, 1),
         ({"FaceCount": True, "CropCount": 2.5, "Faces": "not a list"}, 0, 0),
+        # Above the most faces an endpoint reports in a frame (constants.MAX_FACES_RANGE).
+        ({"FaceCount": 10_001, "CropCount": 10**18, "Faces": [{"CropKey": "k"}]}, 1, 1),
     ],
 )
 def test_counts_come_from_the_answer_and_never_stop_the_camera(
