@@ -60,7 +60,7 @@ sys.path.insert(0, str(REPO))
 
 from bench.goals import OVERHEAD_GOAL, SCALING_GOAL  # noqa: E402
 from bench.measure import CpuWindow, interleaved, scratch_dir, summary, thread_kernel_s  # noqa: E402
-from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore  # noqa: E402
+from datapalooza.adapters.local.sqlite_face_store import SqliteFaceStore  # noqa: E402
 from datapalooza.detection import DetectorSettings, load_detector  # noqa: E402
 from datapalooza.detection.face_crops import find_faces, store_crops  # noqa: E402
 from datapalooza.devices.camera import CameraSettings  # noqa: E402
@@ -126,12 +126,12 @@ def handler_parts(frames: Sequence[bytes], store_root: Path) -> Callable[[], dic
     """A measuring arm: what the server's request handler does with each frame, run in
     this process part by part, thread CPU ms per frame: ``decode`` (input_fn), ``detect``,
     ``crops`` (cut and JPEG-encode, find_faces less its detect), ``store`` (the local
-    crop store: a file and a metadata row a crop), ``json`` (output_fn); ``cpu_ms`` is their sum.
-    ``store_kernel_ms`` is the part of ``store`` spent in the kernel (creating the
-    files) and ``crops_per_frame`` how many crops it wrote."""
+    crop store: a row of its SQLite file a crop), ``json`` (output_fn); ``cpu_ms`` is their
+    sum. ``store_kernel_ms`` is the part of ``store`` spent in the kernel and
+    ``crops_per_frame`` how many crops it wrote."""
     model = model_fn(None, {})
     detector = TimedDetector(model.detector)
-    store = DirectoryFaceStore(store_root)
+    store = SqliteFaceStore(store_root)
     frame_ids = itertools.count()
 
     def arm() -> dict[str, float]:
@@ -546,7 +546,7 @@ def print_tables(result: dict[str, Any]) -> None:
         )
     print(
         "\nWhere a request's CPU goes (handler parts in this process; median CPU ms/frame;"
-        " kernel: the store's part in the kernel, creating files)"
+        " kernel: the store's part in the kernel)"
     )
     columns = (*HANDLER_PARTS, "handler", "outside", "kernel")
     print(f"{'frame':>10} " + " ".join(f"{p:>7}" for p in columns))

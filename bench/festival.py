@@ -68,7 +68,7 @@ from datapalooza.adapters.local.crop_notifications import (  # noqa: E402
     NotifyingFaceStore,
     SqliteCropNotifications,
 )
-from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore  # noqa: E402
+from datapalooza.adapters.local.sqlite_face_store import SqliteFaceStore  # noqa: E402
 from datapalooza.adapters.local.sqlite_metrics_sink import SqliteMetricsSink  # noqa: E402
 from datapalooza.adapters.local.sqlite_results_table import SqliteResultsTable  # noqa: E402
 from datapalooza.detection import DetectorSettings, load_detector  # noqa: E402
@@ -88,10 +88,10 @@ DASHBOARD_POLL_S = 3.0  # the page's POLL_MS
 METERED: dict[str, list[tuple[type, str]]] = {
     "source": [(SyntheticFestivalSource, "read")],
     "crop_store": [
-        (DirectoryFaceStore, "get"),
-        (DirectoryFaceStore, "put"),
-        (DirectoryFaceStore, "exists"),
-        (DirectoryFaceStore, "delete"),
+        (SqliteFaceStore, "get"),
+        (SqliteFaceStore, "put"),
+        (SqliteFaceStore, "exists"),
+        (SqliteFaceStore, "delete"),
         (SqliteCropNotifications, "receive"),
         (SqliteCropNotifications, "done"),
         (SqliteCropNotifications, "failed"),
@@ -221,10 +221,10 @@ class DetectorBaseline:
 
 
 def crop_store_cpu_ms(bucket: Path, limit: int = 200) -> tuple[float, float]:
-    """CPU ms per crop of what the endpoint's store does with a crop (file + metadata +
-    notification), replayed alone on this run's real crops, and the part of it spent
-    in the kernel (creating the files)."""
-    source = DirectoryFaceStore(bucket)
+    """CPU ms per crop of what the endpoint's store does with a crop (its row in the
+    bucket's file, then its notification), replayed alone on this run's real crops, and
+    the part of it spent in the kernel."""
+    source = SqliteFaceStore(bucket)
     crops = []
     for key in source.keys():  # noqa: SIM118 (a store, not a dict)
         crops.append((key, *source.get(key)))
@@ -234,7 +234,7 @@ def crop_store_cpu_ms(bucket: Path, limit: int = 200) -> tuple[float, float]:
         return 0.0, 0.0
     with scratch_dir() as tmp:
         notifications = SqliteCropNotifications(Path(tmp) / "n.db")
-        store = NotifyingFaceStore(DirectoryFaceStore(Path(tmp) / "bucket"), notifications)
+        store = NotifyingFaceStore(SqliteFaceStore(Path(tmp) / "bucket"), notifications)
         started, kernel_before = time.thread_time(), thread_kernel_s()
         for key, body, metadata in crops:
             store.put(key, body, metadata)
@@ -299,8 +299,8 @@ def run(cameras: int, *, seconds: float, warmup_s: float, dashboard: bool = True
                 loop.join()
                 result_baseline = baseline.stop()
                 status = festival.shutdown(drain=False)
-        # The kernel's cost of creating a file moves with the machine's state, and the
-        # crop store creates one per crop: measured here, next to the replay.
+        # What a file per crop would cost now (it moves with the machine's state), next
+        # to what the crop store's row per crop costs, replayed.
         result["file_create_ms"] = file_create_ms(festival.layout.bucket.parent)
         (
             result["crop_store_endpoint_ms_per_crop"],

@@ -44,9 +44,9 @@ land where ``up``'s do. Creating a file costs kernel CPU that moves with the dir
 place on the disk and with the moment: on this VM, one ext4 file system, a crop-sized
 file cost from 0.02 to 0.55 ms, each of the repository, ``up``'s data and the temp
 directory being the cheapest at one moment and the dearest minutes later (most after
-many files were deleted). No other place stands in for ``up``'s, and the system temp
-directory is a RAM disk on many machines. ``machine_state`` records the cost in each
-place every run."""
+many files were deleted); that is why the local bucket keeps crops as rows of one
+SQLite file. No other place stands in for ``up``'s, and the system temp directory is a
+RAM disk on many machines. ``machine_state`` records the cost in each place every run."""
 
 
 def _stat_fields(path: Path) -> list[str] | None:
@@ -215,7 +215,7 @@ def file_create_ms(parent: Path) -> float | None:
 def file_create_costs() -> dict[str, float | None]:
     """``file_create_ms`` where the benchmarks write, where ``up`` keeps its data (the
     parent of the user's data directory), in the system temp directory and under the
-    repository (bench/out): what a crop costs differs between them (SCRATCH_ROOT)."""
+    repository (bench/out): what a file costs differs between them (SCRATCH_ROOT)."""
     from datapalooza.festival.layout import default_data_dir
 
     return {

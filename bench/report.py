@@ -47,12 +47,12 @@ def _parts(row: dict[str, Any]) -> list[str]:
 
 
 def _store_kernel(handler: dict[str, Any]) -> str:
-    """What creating the crop files cost the kernel, where the run recorded it."""
+    """What storing the crops cost the kernel, where the run recorded it."""
     if "store_kernel_ms" not in handler:
         return ""
     return (
-        f" ({handler['store_kernel_ms']['median']:.1f} of it in the kernel creating "
-        f"{handler['crops_per_frame']['median']:.1f} crops' files)"
+        f" ({handler['store_kernel_ms']['median']:.1f} of it in the kernel, for "
+        f"{handler['crops_per_frame']['median']:.1f} crops)"
     )
 
 
@@ -71,22 +71,22 @@ def _endpoint_parts(top: dict[str, Any]) -> str:
         f"outside the handler (HTTP, the hand-off to the request thread, the client): "
         f"{total:.1f} ms beside the detector's {handler['detect_ms']['median']:.1f}. Every "
         "endpoint that takes a JPEG and stores crops pays the decode, a write per crop "
-        "and a request; what a file costs the kernel moves with the machine's state (see "
-        "the machine section), and with it this ratio"
+        "and a request"
     )
 
 
-def _crop_files(festival: dict[str, Any]) -> str:
-    """Why the crop store costs what it does in this run: its file per crop, and
-    what creating one cost the kernel right after the run."""
+def _crop_rows(festival: dict[str, Any]) -> str:
+    """What the crop store costs a crop in this run, a row and a notification each,
+    beside what a file per crop would have cost right after the run."""
     created = festival.get("file_create_ms")
     if created is None:
         return ""
     kernel = festival.get("crop_store_kernel_ms_per_crop")
     in_kernel = "" if kernel is None else f", {kernel:.2f} ms of it in the kernel"
     return (
-        f": {festival['crop_store_endpoint_ms_per_crop']:.2f} ms a crop{in_kernel}, a file "
-        f"and a metadata row each, when creating one file cost {created:.2f} ms of CPU"
+        f": {festival['crop_store_endpoint_ms_per_crop']:.2f} ms a crop{in_kernel}, a row "
+        f"of the bucket's file and a notification each, where creating a crop-sized file "
+        f"alone cost {created:.2f} ms of CPU"
     )
 
 
@@ -119,11 +119,12 @@ def machine_section(results: dict[str, Any]) -> list[str]:
             if creates.get(name) is not None
         )
         lines.append(
-            f"- CPU to create one crop-sized file, before the run: {costs}. The crop store "
-            "creates a file per crop, so the benchmarks write beside `up`'s data "
-            "directory, where `up` writes, not to the temp directory or the repository "
-            "(bench/measure.py, `SCRATCH_ROOT`); this cost moves with the machine's state, "
-            "so the festival measures it again next to its crop store"
+            f"- CPU to create one crop-sized file, before the run: {costs}. This cost moves "
+            "with the machine's state, which is why the local bucket keeps its crops as rows "
+            "of one SQLite file (datapalooza/adapters/local/sqlite_face_store.py); the "
+            "festival measures it again after its run, next to what a crop's row cost. The "
+            "benchmarks write beside `up`'s data directory, where `up` writes "
+            "(bench/measure.py, `SCRATCH_ROOT`)"
         )
     mount = before.get("scratch_mount")
     if mount:
@@ -220,10 +221,10 @@ def endpoint_section(r: dict[str, Any]) -> list[str]:
             "Where a request's CPU goes: the server's request handling run in the benchmark's "
             "process part by part, in the same interleaved rounds (median CPU ms per frame). "
             "`crops` cuts and JPEG-encodes the faces, `store` writes them to the local crop "
-            "store (a file and a metadata row a crop), and `outside` is the round trip's CPU "
+            "store (a row of its SQLite file a crop), and `outside` is the round trip's CPU "
             "less the handler's, round by round: HTTP, the hand-off to the request thread and the "
-            "client. `store in kernel` is the part of `store` the kernel spent creating the "
-            "files: it moves with the machine's state, not with our code.",
+            "client. `store in kernel` is the part of `store` the kernel spent (writing the "
+            "file's pages).",
             "",
             *_table(
                 [
@@ -523,8 +524,8 @@ def analysis_section(b: dict[str, Any], *, cores: int) -> list[str]:
             f"pipeline spends {extra:.1f} ms more. The camera's JPEG encode and signed request "
             f"({parts['camera']:.1f} ms) and the endpoint's decode (see the endpoint's "
             f"decode column) are what the cloud path needs for any frame, and the tracker "
-            f"scores every crop ({parts['tracker']:.1f} ms); crop files and notifications "
-            f"({parts['crop_store']:.1f} ms{_crop_files(main)}), the database "
+            f"scores every crop ({parts['tracker']:.1f} ms); crop rows and notifications "
+            f"({parts['crop_store']:.1f} ms{_crop_rows(main)}), the database "
             f"({parts['database']:.1f} ms) and "
             f"one dashboard viewer ({parts['dashboard']:.1f} ms) share the rest. Fixed "
             "per-second costs (idle servers, status loop, the viewer) weigh more per frame "

@@ -54,7 +54,7 @@ class ObjectMissing(LookupError):
 
 
 class FaceStore(Protocol):
-    """Where face crops live: the S3 faces bucket, or a directory with the same keys."""
+    """Where face crops live: the S3 faces bucket, or a local one with the same keys."""
 
     def put(self, key: str, body: bytes, metadata: Mapping[str, str]) -> None:
         """Store an object atomically; raise StoreError on failure."""

@@ -17,6 +17,7 @@ COMMANDS = [
     "serve_endpoint",
     "camera",
     "edge",
+    "bucket",
     "emotions",
     "up",
     "report",

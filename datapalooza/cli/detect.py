@@ -22,7 +22,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--min-confidence", type=float, help="0-100 (default 80)")
     parser.add_argument("--min-face-px", type=int, help="smallest face to crop (default 40)")
     parser.add_argument("--stage", default="main", help="stage name for crop keys")
-    parser.add_argument("--store", type=Path, help="also write the face crops under this dir")
+    parser.add_argument(
+        "--store",
+        type=Path,
+        help="also write the face crops to a local bucket in this directory",
+    )
     parser.add_argument(
         "--annotate", type=Path, metavar="DIR", help="write IMAGE.annotated.jpg files here"
     )
@@ -31,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import os
 
-    from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore
+    from datapalooza.adapters.local.sqlite_face_store import SqliteFaceStore
     from datapalooza.detection import DetectorSettings, load_detector
     from datapalooza.detection.annotate import annotate
     from datapalooza.detection.face_crops import find_faces, store_crops
@@ -44,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         min_face_px=args.min_face_px,
     )
     detector = load_detector(settings)
-    store = DirectoryFaceStore(args.store) if args.store else None
+    store = SqliteFaceStore(args.store) if args.store else None
     images = ImageFiles(args.images)
     for index, path, image in images:
         frame, crops = find_faces(

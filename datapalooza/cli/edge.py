@@ -3,7 +3,7 @@ datapalooza/{stage}/edge-stats."""
 
 # ``datapalooza edge``: the edge inference Lambda's loop, run locally. Faces are
 # detected on this machine and only the crops are stored, one crop sheet per frame: in a
-# directory shaped like the faces bucket (``--store``) or a real bucket (``--bucket``).
+# local bucket (``--store``, datapalooza bucket reads it) or a real one (``--bucket``).
 # Exits once every queued sheet is uploaded (or ``--drain-timeout`` passes: then the
 # sheets stay on disk for the next run and the exit status is 1).
 
@@ -29,7 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         frames_help="stop after N frames (0: only drain the queue)",
     )
     where = parser.add_mutually_exclusive_group(required=True)
-    where.add_argument("--store", type=Path, help="a directory shaped like the faces bucket")
+    where.add_argument(
+        "--store", type=Path, help="a local bucket's directory (see datapalooza bucket)"
+    )
     where.add_argument("--bucket", help="the S3 faces bucket")
     parser.add_argument("--region", help="the bucket's AWS region (default from AWS_REGION)")
     parser.add_argument("--queue-dir", type=Path, help="on-disk upload queue (store and forward)")
@@ -61,9 +63,9 @@ def run(args: argparse.Namespace) -> int:
     check_bounds(args)
     store: FaceStore
     if args.store is not None:
-        from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore
+        from datapalooza.adapters.local.sqlite_face_store import SqliteFaceStore
 
-        store = DirectoryFaceStore(args.store)
+        store = SqliteFaceStore(args.store)
     else:
         from datapalooza.adapters.aws.s3_face_store import S3FaceStore
         from datapalooza.adapters.aws.session import aws_session

@@ -17,7 +17,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=8080, help="port (default 8080)")
     parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--store", type=Path, help="write face crops under this directory")
+    where.add_argument(
+        "--store", type=Path, help="write face crops to a local bucket in this directory"
+    )
     where.add_argument("--bucket", help="write face crops to this S3 bucket")
     parser.add_argument("--detector", choices=constants.DETECTOR_NAMES, help="face detector")
     parser.add_argument("--min-confidence", type=float, help="0-100 (default 80)")

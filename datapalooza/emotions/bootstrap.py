@@ -105,7 +105,7 @@ def local_scorer(
     """A directory of crops, the ONNX model (unless settings say rekognition), SQLite
     results, metrics and idempotency records in ``database`` (the local festival).
     The local tracker is the only consumer: claims left by a killed run are released."""
-    from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore
+    from datapalooza.adapters.local.sqlite_face_store import SqliteFaceStore
     from datapalooza.adapters.local.sqlite_idempotency import SqlitePersistenceLayer
     from datapalooza.adapters.local.sqlite_metrics_sink import SqliteMetricsSink
     from datapalooza.adapters.local.sqlite_results_table import SqliteResultsTable
@@ -114,7 +114,7 @@ def local_scorer(
     layer = SqlitePersistenceLayer(database)
     layer.release_in_progress()
     return CropScorer(
-        store=DirectoryFaceStore(faces_root),
+        store=SqliteFaceStore(faces_root),
         analyzer=build_analyzer(settings, cache_dir=cache_dir),
         results=SqliteResultsTable(database),
         metrics=SqliteMetricsSink(database),

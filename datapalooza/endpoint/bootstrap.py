@@ -45,11 +45,9 @@ def build_store(env: Mapping[str, str]) -> FaceStore | None:
     directory = env.get(constants.ENV_DATA_DIR)
     if not directory:
         return None
-    from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore
+    from datapalooza.adapters.local.sqlite_face_store import SqliteFaceStore
 
-    directory_store = DirectoryFaceStore(Path(directory))
-    directory_store.remove_stale_temp_files()  # from a worker killed mid-write
-    store: FaceStore = directory_store
+    store: FaceStore = SqliteFaceStore(Path(directory))
     notifications = env.get(constants.ENV_NOTIFICATIONS_DB)
     if notifications:
         # The local festival: announce each crop, as the bucket's event notification would.

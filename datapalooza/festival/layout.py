@@ -1,6 +1,6 @@
 """Where the local festival keeps its state under the data directory.
 
-{data_dir}/bucket/faces/...     the faces "bucket" (DirectoryFaceStore root)
+{data_dir}/bucket/objects.sqlite the faces "bucket" (SqliteFaceStore)
 {data_dir}/festival.sqlite      scored faces (SqliteResultsTable), the per-stage
                                 metric time series (SqliteMetricsSink) and the
                                 tracker's idempotency records, three tables

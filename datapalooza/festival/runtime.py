@@ -33,8 +33,8 @@ from datapalooza.adapters.local.crop_notifications import (
     NotifyingFaceStore,
     SqliteCropNotifications,
 )
-from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore
 from datapalooza.adapters.local.log_publisher import LogPublisher
+from datapalooza.adapters.local.sqlite_face_store import SqliteFaceStore
 from datapalooza.adapters.local.sqlite_health import sqlite_problem
 from datapalooza.adapters.local.sqlite_results_table import SqliteResultsTable
 from datapalooza.detection import DetectorSettings, load_detector
@@ -235,8 +235,7 @@ class Festival:
         layout = self.layout
         notifications = SqliteCropNotifications(layout.notifications_db)
         self._notifications = notifications
-        bucket = DirectoryFaceStore(layout.bucket)
-        bucket.remove_stale_temp_files()
+        bucket = SqliteFaceStore(layout.bucket)
         # Left by a kill inside _check_data_dir or write_status.
         for pattern in (".write-check-*", f"{STATUS_TEMP_PREFIX}*"):
             remove_stale_temp_files(layout.root, pattern)
@@ -407,7 +406,7 @@ class Festival:
         rule; scored results keep their own TTL (purged by the results table)."""
         self._last_expiry = time.monotonic()
         cutoff = datetime.now(UTC) - timedelta(hours=self.options.keep_crops_hours)
-        removed = DirectoryFaceStore(self.layout.bucket).expire(cutoff)
+        removed = SqliteFaceStore(self.layout.bucket).expire(cutoff)
         if self._notifications is not None:
             self._notifications.forget(int(cutoff.timestamp() * 1000))
         results = SqliteResultsTable(self.layout.results_db)

@@ -5,13 +5,7 @@ reader (another process, a viewer, the next run) sees the old file or the new on
 writer killed mid-write leaves a temp file named with ``prefix``, which
 ``stale_files.remove_stale_temp_files`` sweeps at the next start.
 
-``write_new`` creates a file that nothing reads yet, in place: half the directory
-operations of a temp file and a rename. ``create_or_replace`` does that for a new file
-and replaces an existing one atomically: the local crop store writes each crop so, and
-announces it only once it is whole (``DirectoryFaceStore``).
-
-Both create files readable by their owner only (mode 0o600), as ``tempfile.mkstemp``
-did: a face crop is never readable by other users of the machine.
+The file is readable by its owner only (mode 0o600), as with ``tempfile.mkstemp``.
 """
 
 from __future__ import annotations
@@ -35,8 +29,7 @@ def write_atomically(
 ) -> None:
     """Write ``data`` to ``path`` through a temp file and a rename. ``durable`` also
     fsyncs the data before the rename, so it survives a crash of the machine, not only
-    of the process (an edge device's queue; crops in a local bucket skip it, as an fsync
-    per crop costs more than it guards)."""
+    of the process (an edge device's queue)."""
     fd, tmp = _create_temp(path.parent, prefix, suffix)
     try:
         try:
@@ -49,38 +42,6 @@ def write_atomically(
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-
-
-def write_new(path: Path, data: bytes) -> bool:
-    """Create ``path`` holding ``data`` and return True; if ``path`` exists already,
-    leave it as it is and return False (the caller then replaces it atomically).
-
-    Not atomic: a reader that opens ``path`` during the write sees part of it. Use it
-    only for a file nothing reads until the caller publishes something after it. A
-    failed write removes what it wrote, so the next try creates the file afresh; a
-    writer killed mid-write leaves a partial file that the next write of the same path
-    finds (False) and replaces."""
-    try:
-        fd = os.open(path, _CREATE_NEW, _PRIVATE)
-    except FileExistsError:
-        return False
-    try:
-        try:
-            _write_all(fd, data)
-        finally:
-            os.close(fd)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    return True
-
-
-def create_or_replace(path: Path, data: bytes, *, prefix: str = ".tmp-", suffix: str = "") -> None:
-    """``write_new`` when ``path`` is new; otherwise ``write_atomically``, so a file
-    that readers may already know is never seen half replaced, and one a crash cut
-    short is written whole."""
-    if not write_new(path, data):
-        write_atomically(path, data, prefix=prefix, suffix=suffix)
 
 
 def _create_temp(directory: Path, prefix: str, suffix: str) -> tuple[int, Path]:

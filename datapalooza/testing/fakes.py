@@ -1,6 +1,6 @@
 """One fake per port: each records what it was asked and fails on demand.
 
-Real local adapters (DirectoryFaceStore, the on-disk ForwardQueue, InMemoryPublisher,
+Real local adapters (SqliteFaceStore, the on-disk ForwardQueue, InMemoryPublisher,
 SQLite) are used wherever they exist; these fakes cover what only a remote service
 does (an endpoint outage, a bucket that refuses writes, a results table that is down)
 and what a unit test must control (the detector's answer, the clock).

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore
+from datapalooza.adapters.local.sqlite_face_store import SqliteFaceStore
 from datapalooza.festival.layout import DataLayout
 from datapalooza.system.lifeline import GRACE_S, POLL_S
 from tests.conftest import free_port
@@ -136,7 +136,7 @@ def test_sigkill_of_each_process_in_turn_loses_nothing_and_counts_nothing_twice(
             if running(pid):
                 os.kill(pid, signal.SIGKILL)
 
-    keys = set(DirectoryFaceStore(layout.bucket).keys())
+    keys = set(SqliteFaceStore(layout.bucket).keys())
     assert keys
     with sqlite3.connect(layout.notifications_db) as conn:
         states = dict(conn.execute("SELECT key, state FROM notifications").fetchall())
@@ -181,7 +181,7 @@ def test_a_full_data_directory_stops_up_with_what_to_do_and_loses_nothing(tmp_pa
 
     again = run_datapalooza("up", *args, "--duration", "2", timeout=180)
     assert again.returncode == 0, again.stderr[-2000:]
-    keys = set(DirectoryFaceStore(layout.bucket).keys())
+    keys = set(SqliteFaceStore(layout.bucket).keys())
     with sqlite3.connect(layout.notifications_db) as conn:
         states = dict(conn.execute("SELECT key, state FROM notifications").fetchall())
     assert keys and {k: states.get(k) for k in keys} == dict.fromkeys(keys, "done")

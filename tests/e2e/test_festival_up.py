@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from datapalooza.adapters.local.crop_notifications import SqliteCropNotifications
-from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore
+from datapalooza.adapters.local.sqlite_face_store import SqliteFaceStore
 from datapalooza.adapters.local.sqlite_metrics_sink import SqliteMetricsSink
 from datapalooza.adapters.local.sqlite_results_table import SqliteResultsTable
 from datapalooza.crop_sheets import SheetLayout
@@ -100,7 +100,7 @@ def test_up_detects_stores_scores_and_serves_every_stage(tmp_path):
     for stage in ("main", "dance"):
         assert status["stages"][stage]["frames"] >= 15
         assert status["stages"][stage]["faces"] > 0
-    keys = list(DirectoryFaceStore(layout.bucket).keys())
+    keys = list(SqliteFaceStore(layout.bucket).keys())
     assert {k.split("/")[1] for k in keys} == {"main", "dance"}  # crops stored per stage
     queue = SqliteCropNotifications(layout.notifications_db)
     assert queue.counts()["pending"] == 0 and queue.counts()["dead"] == 0
@@ -155,7 +155,7 @@ def test_ctrl_c_stops_cleanly_and_a_restart_resumes_without_counting_twice(tmp_p
     assert "leaving unscored crops for the next run" in err
 
     # A crash between writing crops and announcing them, and deliveries never acked.
-    store = DirectoryFaceStore(layout.bucket)
+    store = SqliteFaceStore(layout.bucket)
     stored = list(store.keys())
     body, metadata = store.get(stored[0])
     orphan = stored[0].replace("-0.jpg", "-99.jpg")
@@ -230,7 +230,7 @@ def test_a_missing_model_package_says_how_to_install_it(tmp_path):
 
 def stored_faces(bucket: Path, keys: list[str]) -> int:
     """Faces in the bucket: one per crop, one per tile of a crop sheet."""
-    store = DirectoryFaceStore(bucket)
+    store = SqliteFaceStore(bucket)
     faces = 0
     for key in keys:
         if isinstance(parse_object_key(key), SheetKey):

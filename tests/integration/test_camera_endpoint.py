@@ -12,6 +12,7 @@ from types import ModuleType
 import pytest
 
 from datapalooza.adapters.local.log_publisher import InMemoryPublisher
+from datapalooza.adapters.local.sqlite_face_store import SqliteFaceStore
 from datapalooza.domain.keys import CropKey
 from tests.conftest import REPO, free_port, start_datapalooza, stop_server
 
@@ -76,7 +77,7 @@ def test_camera_handler_survives_endpoint_outage_then_publishes_real_detections(
     assert answer["FaceCount"] >= 5  # a crowd of real faces, found by the real detector
     keys = [f["CropKey"] for f in answer["Faces"] if f["CropKey"]]
     assert keys and all(CropKey.parse(k).stage == "main" for k in keys)
-    assert all((store / k).is_file() for k in keys)  # the endpoint stored the crops
+    assert all(SqliteFaceStore(store).exists(k) for k in keys)  # the endpoint stored them
     assert service.counters.unexpected_errors == 0
 
 

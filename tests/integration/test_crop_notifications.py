@@ -12,7 +12,7 @@ from datapalooza.adapters.local.crop_notifications import (
     NotifyingFaceStore,
     SqliteCropNotifications,
 )
-from datapalooza.adapters.local.directory_face_store import METADATA_FILE, DirectoryFaceStore
+from datapalooza.adapters.local.sqlite_face_store import OBJECTS_FILE, SqliteFaceStore
 from datapalooza.adapters.local.sqlite_results_table import SqliteResultsTable
 from datapalooza.detection.face_crops import store_crops
 from datapalooza.emotions.bootstrap import local_scorer
@@ -58,7 +58,7 @@ def test_finished_notifications_are_forgotten_once_old_but_pending_ones_stay(tmp
 
 def test_the_notifying_store_announces_what_it_writes(tmp_path):
     queue = SqliteCropNotifications(tmp_path / "n.sqlite")
-    store = NotifyingFaceStore(DirectoryFaceStore(tmp_path / "bucket"), queue)
+    store = NotifyingFaceStore(SqliteFaceStore(tmp_path / "bucket"), queue)
     store.put(KEY.format(3), b"jpeg", {"stage": "main"})
     assert [(n.key, n.size) for n in queue.receive(5)] == [(KEY.format(3), 4)]
     assert store.get(KEY.format(3))[0] == b"jpeg"
@@ -68,7 +68,7 @@ def test_the_notifying_store_announces_what_it_writes(tmp_path):
 def festival_crops(tmp_path, astronaut_rgb, grace_hopper_jpeg):
     """Real face crops in a bucket directory, announced, none scored yet."""
     bucket, queue = tmp_path / "bucket", SqliteCropNotifications(tmp_path / "n.sqlite")
-    store = NotifyingFaceStore(DirectoryFaceStore(bucket), queue)
+    store = NotifyingFaceStore(SqliteFaceStore(bucket), queue)
     for i, image in enumerate([astronaut_rgb, decode_image(grace_hopper_jpeg)]):
         _, crops = main_stage_faces(image, captured_at=datetime.now(UTC), frame_id=f"f{i}")
         store_crops(crops, store)
@@ -115,7 +115,7 @@ def test_the_worker_scores_pending_crops_and_a_restart_counts_nothing_twice(
 def test_a_crop_deleted_before_scoring_is_counted_missing_not_retried(tmp_path, festival_crops):
     bucket, queue = festival_crops
     first = queue.receive(1)[0].key
-    DirectoryFaceStore(bucket).delete(first)
+    SqliteFaceStore(bucket).delete(first)
     worker = ScoringWorker(local_tracker(tmp_path, bucket), queue)
     worker.run_once()
     assert worker.counters.missing == 1 and worker.counters.scored == 1
@@ -127,7 +127,7 @@ def test_a_crop_that_raises_fails_alone_with_its_reason_then_is_parked(tmp_path,
     retried the same batch forever and scored nothing more."""
     bucket, queue = festival_crops
     poisoned, healthy = (n.key for n in queue.receive(2))
-    with sqlite3.connect(bucket / METADATA_FILE) as tampered:
+    with sqlite3.connect(bucket / OBJECTS_FILE) as tampered:
         tampered.execute("UPDATE objects SET metadata = '{not json' WHERE key = ?", (poisoned,))
     worker = ScoringWorker(local_tracker(tmp_path, bucket), queue)
 
@@ -158,10 +158,10 @@ def test_a_repeated_notification_is_answered_from_the_ledger_whatever_the_outcom
     tmp_path, festival_crops
 ):
     bucket, queue = festival_crops
-    store = NotifyingFaceStore(DirectoryFaceStore(bucket), queue)
+    store = NotifyingFaceStore(SqliteFaceStore(bucket), queue)
     store.put(KEY.format(7), b"not an image", {"stage": "main"})  # rejected
     store.put(KEY.format(8), b"gone", {"stage": "main"})
-    DirectoryFaceStore(bucket).delete(KEY.format(8))  # missing
+    SqliteFaceStore(bucket).delete(KEY.format(8))  # missing
 
     def worker():
         tracker = local_tracker(tmp_path, bucket)

@@ -5,6 +5,7 @@ import subprocess
 
 from PIL import Image
 
+from datapalooza.adapters.local.sqlite_face_store import SqliteFaceStore
 from tests.conftest import grace_hopper_path
 from tests.helpers.processes import run_datapalooza
 
@@ -27,7 +28,7 @@ def test_detect_can_store_crops_under_a_directory(tmp_path):
     result = detect(str(grace_hopper_path()), "--store", str(tmp_path), "--stage", "tent")
     assert result.returncode == 0, result.stderr
     key = json.loads(result.stdout)["Faces"][0]["CropKey"]
-    assert key.startswith("faces/tent/") and (tmp_path / key).is_file()
+    assert key.startswith("faces/tent/") and SqliteFaceStore(tmp_path).exists(key)
 
 
 def test_unreadable_images_are_reported_and_the_others_still_run(tmp_path):

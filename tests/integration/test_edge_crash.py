@@ -1,8 +1,9 @@
 """The edge process killed with SIGKILL mid-run, then restarted: nothing already captured
-is lost or duplicated (real subprocesses, the real detector, a DirectoryFaceStore)."""
+is lost or duplicated (real subprocesses, the real detector, a SqliteFaceStore)."""
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore
+from datapalooza.adapters.local.sqlite_face_store import SqliteFaceStore
 from datapalooza.devices.forward_queue import ForwardQueue
 from tests.conftest import REPO
 
@@ -61,7 +62,7 @@ def kill_when(process: subprocess.Popen[bytes], ready: callable, timeout: float 
 
 def test_sigkill_mid_upload_then_restart_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     store_dir, queue = tmp_path / "bucket", tmp_path / "queue"
-    store = DirectoryFaceStore(store_dir)
+    store = SqliteFaceStore(store_dir)
     process = subprocess.Popen(edge(store_dir, queue, 500), cwd=REPO)
     kill_when(process, lambda: len(list(store.keys())) >= 12)
     stored_before = set(store.keys())
@@ -74,7 +75,7 @@ def test_sigkill_mid_upload_then_restart_loses_and_duplicates_nothing(tmp_path: 
     assert len(stored_after) == len(set(stored_after))
     assert not list(queue.glob("*.crop")) and not list(queue.glob(".tmp-*"))
     for key in stored_after:
-        with Image.open(store_dir / key) as crop:
+        with Image.open(io.BytesIO(store.get(key)[0])) as crop:
             crop.verify()  # every crop whole: no half-written file survived the kill
         assert store.get(key)[1]["stage"] == "main"
 
@@ -90,5 +91,5 @@ def test_sigkill_while_the_store_is_down_then_restart_forwards_the_queue(
     assert len(pending) >= 15
     store_dir.unlink()  # the store is back
     subprocess.run(edge(store_dir, queue, 0), cwd=REPO, check=True, timeout=60)
-    assert sorted(DirectoryFaceStore(store_dir).keys()) == sorted(pending)
+    assert sorted(SqliteFaceStore(store_dir).keys()) == sorted(pending)
     assert not list(queue.glob("*.crop"))

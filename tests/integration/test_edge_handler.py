@@ -1,5 +1,5 @@
 """The edge Lambda handler with the real detector, storing crop sheets in a
-DirectoryFaceStore."""
+SqliteFaceStore."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore
 from datapalooza.adapters.local.log_publisher import InMemoryPublisher
+from datapalooza.adapters.local.sqlite_face_store import SqliteFaceStore
 from datapalooza.crop_sheets import CELL_PX, SheetLayout
 from datapalooza.domain.keys import SheetKey, parse_object_key
 from datapalooza.images import decode_image
@@ -20,7 +20,7 @@ def test_edge_handler_stores_one_crop_sheet_per_frame_of_faces_big_enough(
 ) -> None:
     monkeypatch.delenv("AWS_IOT_THING_NAME", raising=False)
     edge_lambda = load_entry("deeplens/edge_inference/edge_lambda.py", "edge_lambda")
-    store = DirectoryFaceStore(tmp_path / "bucket")
+    store = SqliteFaceStore(tmp_path / "bucket")
     broker = InMemoryPublisher()
     env = {
         "DATAPALOOZA_STAGE": "dance",

@@ -9,7 +9,7 @@ from botocore.config import Config
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore
+from datapalooza.adapters.local.sqlite_face_store import SqliteFaceStore
 from datapalooza.domain.keys import CropKey
 from tests.conftest import grace_hopper_path, to_bytes
 from tests.helpers.processes import run_datapalooza
@@ -49,9 +49,8 @@ def test_a_portrait_returns_the_face_and_its_stored_crop(client, grace_hopper_jp
     assert 90 < face["Confidence"] <= 100
     key = CropKey.parse(face["CropKey"])
     assert (key.stage, key.frame_id) == ("main", "f9")
-    stored = client.store / face["CropKey"]
-    assert stored.is_file()
-    meta = DirectoryFaceStore(client.store).get(face["CropKey"])[1]
+    body_stored, meta = SqliteFaceStore(client.store).get(face["CropKey"])
+    assert body_stored.startswith(b"\xff\xd8")  # a JPEG
     assert meta["camera"] == "cam-1" and meta["frame-id"] == "f9"
 
 
@@ -89,11 +88,11 @@ def test_bad_requests_get_json_errors_and_the_server_keeps_serving(
         "PORTRAIT": grace_hopper_jpeg,
         "BOMB": _bomb(),
     }.get(body, body)
-    before = set(client.store.rglob("*.jpg"))
+    before = set(SqliteFaceStore(client.store).keys())
     response = invoke(client, body, ctype, attrs)
     assert response.status_code == status
     assert response.json()["error"] == code and response.json()["message"]
-    assert set(client.store.rglob("*.jpg")) == before  # nothing stored for a bad request
+    assert set(SqliteFaceStore(client.store).keys()) == before  # nothing stored for it
     assert invoke(client, grace_hopper_jpeg).status_code == 200
 
 
@@ -115,12 +114,12 @@ def test_a_crop_store_failure_is_a_5xx_and_leaves_nothing_behind(tmp_path, grace
 
     blocked = tmp_path / "bucket"
     blocked.mkdir()
-    (blocked / "faces").write_text("a file where the faces/ directory should be")
+    (blocked / "objects.sqlite").mkdir()  # a directory where the bucket's file should be
     with TestClient(create_app({"DATAPALOOZA_DATA_DIR": str(blocked)})) as failing:
         response = invoke(failing, grace_hopper_jpeg)
     assert response.status_code in (500, 503)
     assert response.json()["error"] == "store_failed"
-    assert [p.name for p in blocked.rglob("*")] == ["faces"]
+    assert [p.name for p in blocked.rglob("*")] == ["objects.sqlite"]
 
 
 def test_unmodified_boto3_talks_to_the_real_server_with_two_workers(tmp_path, grace_hopper_jpeg):
@@ -150,7 +149,7 @@ def test_unmodified_boto3_talks_to_the_real_server_with_two_workers(tmp_path, gr
             assert body["Stage"] == "side" and body["FaceCount"] == 1
             keys.add(body["Faces"][0]["CropKey"])
         assert len(keys) == 4
-        assert all((tmp_path / "bucket" / key).is_file() for key in keys)
+        assert all(SqliteFaceStore(tmp_path / "bucket").exists(key) for key in keys)
         with pytest.raises(runtime.exceptions.ClientError) as caught:
             runtime.invoke_endpoint(EndpointName="x", ContentType="image/jpeg", Body=b"nope")
         assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400

@@ -1,4 +1,4 @@
-"""FaceStore adapters: the directory that mirrors the bucket, and S3 (moto)."""
+"""FaceStore adapters: the local bucket (one SQLite file), and S3 (moto)."""
 
 import json
 import threading
@@ -12,7 +12,7 @@ from moto import mock_aws
 
 from datapalooza import constants
 from datapalooza.adapters.aws.s3_face_store import S3FaceStore
-from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore
+from datapalooza.adapters.local.sqlite_face_store import SqliteFaceStore
 from datapalooza.detection.face_crops import FaceCrop, store_crops
 from datapalooza.domain.detections import BoundingBox, Detection
 from datapalooza.ports import ObjectMissing, StoreError
@@ -26,10 +26,10 @@ def crop(i: int) -> FaceCrop:
     return FaceCrop(detection, b"\xff\xd8jpeg%d" % i, {"stage": "main", "camera": "cam-1"}, pixels)
 
 
-def test_directory_store_mirrors_bucket_keys_with_metadata(tmp_path):
-    store = DirectoryFaceStore(tmp_path)
+def test_local_store_keeps_bucket_keys_with_metadata(tmp_path):
+    store = SqliteFaceStore(tmp_path)
     store.put(KEY.format(0), b"jpeg", {"stage": "main"})
-    assert (tmp_path / KEY.format(0)).read_bytes() == b"jpeg"
+    assert store.listing() == [(KEY.format(0), 4)]
     assert store.get(KEY.format(0)) == (b"jpeg", {"stage": "main"})
     assert list(store.keys()) == [KEY.format(0)]
     store.delete(KEY.format(0))
@@ -38,19 +38,21 @@ def test_directory_store_mirrors_bucket_keys_with_metadata(tmp_path):
         store.get(KEY.format(0))
 
 
-def test_directory_store_refuses_keys_outside_the_scheme(tmp_path):
-    store = DirectoryFaceStore(tmp_path / "bucket")
-    for key in ("../escape.jpg", "faces/../../etc/passwd", "/abs.jpg"):
+def test_local_store_refuses_keys_outside_the_scheme(tmp_path):
+    store = SqliteFaceStore(tmp_path / "bucket")
+    for key in ("../escape.jpg", "faces/../../etc/passwd", "/abs.jpg", "faces/main/x.jpg"):
         with pytest.raises(ValueError):
             store.put(key, b"x", {})
+        with pytest.raises(ValueError):
+            store.get(key)
     assert not (tmp_path / "escape.jpg").exists()
 
 
-def test_directory_store_failure_is_a_store_error(tmp_path):
+def test_local_store_failure_is_a_store_error(tmp_path):
     blocker = tmp_path / "bucket"
     blocker.write_text("a file where the directory should be")
     with pytest.raises(StoreError):
-        DirectoryFaceStore(blocker).put(KEY.format(0), b"x", {})
+        SqliteFaceStore(blocker).put(KEY.format(0), b"x", {})
 
 
 class FailingAfter:
@@ -70,12 +72,10 @@ class FailingAfter:
 
 
 def test_a_failed_batch_leaves_no_half_written_crops(tmp_path):
-    inner = DirectoryFaceStore(tmp_path)
+    inner = SqliteFaceStore(tmp_path)
     with pytest.raises(StoreError):
         store_crops([crop(0), crop(1), crop(2)], FailingAfter(inner, fail_at=3))
     assert list(inner.keys()) == []
-    assert [p for p in (tmp_path / "faces").rglob("*") if p.is_file()] == []
-    assert inner._objects().get(KEY.format(0)) is None  # its metadata went too
 
 
 @mock_aws
@@ -139,12 +139,12 @@ def test_s3_errors_say_whether_a_retry_can_help(code, transient):
     json.dumps(str(caught.value))
 
 
-def test_directory_store_expires_old_hours_like_the_bucket_lifecycle(tmp_path):
+def test_local_store_expires_old_hours_like_the_bucket_lifecycle(tmp_path):
     from datetime import UTC, datetime, timedelta
 
     from datapalooza.domain.keys import CropKey
 
-    store = DirectoryFaceStore(tmp_path)
+    store = SqliteFaceStore(tmp_path)
     now = datetime(2026, 7, 4, 21, 30, tzinfo=UTC)
     old = str(CropKey("main", now - timedelta(hours=30), "f1", 0))
     recent = str(CropKey("main", now - timedelta(hours=2), "f2", 0))
@@ -152,8 +152,7 @@ def test_directory_store_expires_old_hours_like_the_bucket_lifecycle(tmp_path):
         store.put(key, b"jpeg", {"stage": "main"})
     assert store.expire(now - timedelta(hours=24)) == 1
     assert list(store.keys()) == [recent]
-    assert not (tmp_path / old).parent.exists()  # the crop and its metadata are gone
-    assert (tmp_path / recent).is_file()
+    assert not store.exists(old)
 
 
 @mock_aws
@@ -185,7 +184,7 @@ def test_s3_store_takes_a_frames_crops_several_at_a_time_all_or_none():
 
 
 @mock_aws
-def test_the_endpoint_puts_crops_several_at_a_time_to_a_bucket_and_one_by_one_to_a_directory(
+def test_the_endpoint_puts_crops_several_at_a_time_to_a_bucket_and_one_by_one_locally(
     tmp_path, monkeypatch
 ):
     from datapalooza.endpoint.bootstrap import build_endpoint_model
@@ -195,5 +194,5 @@ def test_the_endpoint_puts_crops_several_at_a_time_to_a_bucket_and_one_by_one_to
     to_directory = build_endpoint_model(None, {constants.ENV_DATA_DIR: str(tmp_path)})
     assert isinstance(to_bucket.store, S3FaceStore)
     assert to_bucket.puts_at_once == S3FaceStore.puts_at_once > 1
-    assert isinstance(to_directory.store, DirectoryFaceStore)
+    assert isinstance(to_directory.store, SqliteFaceStore)
     assert to_directory.puts_at_once == 1

@@ -12,8 +12,13 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from datapalooza.adapters.local.directory_face_store import DirectoryFaceStore
-from datapalooza.domain.keys import CAPTURE_WINDOW_FUTURE, CAPTURE_WINDOW_PAST, CropKey
+from datapalooza.adapters.local.sqlite_face_store import SqliteFaceStore
+from datapalooza.domain.keys import (
+    CAPTURE_WINDOW_FUTURE,
+    CAPTURE_WINDOW_PAST,
+    CropKey,
+    InvalidKey,
+)
 from datapalooza.emotions import CropRef, CropStatus, TrackerSettings, score_crops
 from datapalooza.testing.fakes import FakeAnalyzer, FakeFaceStore, FakeMetricsSink, FakeResultsTable
 from tests.helpers.emotions import crop_key, scores, solid_jpeg
@@ -32,8 +37,8 @@ def client(tmp_path_factory):
         yield test_client
 
 
-def stored_files(root: Path) -> list[str]:
-    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+def stored_keys(root: Path) -> list[str]:
+    return list(SqliteFaceStore(root).keys())
 
 
 def now_ms() -> int:
@@ -61,7 +66,7 @@ def test_a_capture_time_outside_the_window_is_a_400_and_stores_nothing(
         ts = str(now_ms() - int(CAPTURE_WINDOW_PAST.total_seconds() * 1000) - 60_000)
     elif ts == "a minute beyond the window":
         ts = str(now_ms() + int(CAPTURE_WINDOW_FUTURE.total_seconds() * 1000) + 60_000)
-    before = stored_files(client.store)
+    before = stored_keys(client.store)
     response = client.post(
         "/invocations",
         content=grace_hopper_jpeg,
@@ -70,7 +75,7 @@ def test_a_capture_time_outside_the_window_is_a_400_and_stores_nothing(
     assert response.status_code == 400, response.text
     assert response.json()["error"] == "bad_custom_attributes"
     assert "ts" in response.json()["message"]
-    assert stored_files(client.store) == before
+    assert stored_keys(client.store) == before
 
 
 def test_a_capture_time_inside_the_window_is_kept(client, grace_hopper_jpeg):
@@ -82,11 +87,11 @@ def test_a_capture_time_inside_the_window_is_kept(client, grace_hopper_jpeg):
     )
     assert response.status_code == 200
     assert response.json()["CapturedAtMs"] == ts
-    assert (client.store / response.json()["Faces"][0]["CropKey"]).is_file()
+    assert SqliteFaceStore(client.store).exists(response.json()["Faces"][0]["CropKey"])
 
 
 def test_a_406_is_decided_before_any_crop_is_stored(client, grace_hopper_jpeg):
-    before = stored_files(client.store)
+    before = stored_keys(client.store)
     response = client.post(
         "/invocations",
         content=grace_hopper_jpeg,
@@ -98,7 +103,7 @@ def test_a_406_is_decided_before_any_crop_is_stored(client, grace_hopper_jpeg):
     )
     assert response.status_code == 406
     assert response.json()["error"] == "not_acceptable"
-    assert stored_files(client.store) == before
+    assert stored_keys(client.store) == before
 
 
 def test_the_tracker_rejects_a_far_future_key_and_scores_its_neighbours():
@@ -124,33 +129,29 @@ def test_the_tracker_rejects_a_far_future_key_and_scores_its_neighbours():
     assert len(results.items) == 1
 
 
-def test_the_directory_store_skips_and_reports_keys_outside_the_key_range(tmp_path, caplog):
-    store = DirectoryFaceStore(tmp_path)
-    good = crop_key(index=0)
-    store.put(good, b"jpeg", {})
+def test_the_local_store_refuses_keys_outside_the_key_range(tmp_path):
+    store = SqliteFaceStore(tmp_path)
     for bad in (FAR_FUTURE_KEY, "faces/main/2026/13/45/99/1783198800000-f1-0.jpg"):
-        path = tmp_path / bad
+        with pytest.raises(InvalidKey):
+            store.put(bad, b"jpeg", {})
+    assert list(store.keys()) == []
+
+
+def test_crop_files_outside_the_key_range_from_an_older_bucket_go_with_a_warning(tmp_path, caplog):
+    """An older bucket kept a file per crop; an up on one holding 9999/12/31/23 crashed at
+    start (hour + 1 overflows). Such files are never moved into the bucket's file: no
+    tracker would ever read them, and they must not outlive their expiry."""
+    good = crop_key(index=0)
+    for key in (good, FAR_FUTURE_KEY, "faces/main/2026/13/45/99/1783198800000-f1-0.jpg"):
+        path = tmp_path / key
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"jpeg")
+    store = SqliteFaceStore(tmp_path)
     with caplog.at_level(logging.WARNING):
         assert list(store.keys()) == [good]
-    assert "253402300799999" in caplog.text  # skipped and reported, not silently
-
-
-def test_expiry_survives_and_removes_hour_directories_outside_the_key_range(tmp_path, caplog):
-    """An up on this data directory crashed at start on 9999/12/31/23 (hour + 1 overflows)."""
-    store = DirectoryFaceStore(tmp_path)
-    for bad in (FAR_FUTURE_KEY, "faces/main/2026/13/45/99/1783198800000-f1-0.jpg"):
-        path = tmp_path / bad
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(b"jpeg")
-    recent = str(CropKey("main", datetime.now(UTC), "f1", 0))
-    store.put(recent, b"jpeg", {})
-    with caplog.at_level(logging.WARNING):
-        assert store.expire(datetime.now(UTC) - timedelta(hours=24)) == 2
-    assert list(store.keys()) == [recent]
-    assert not (tmp_path / FAR_FUTURE_KEY).exists()  # crops never outlive their expiry
-    assert "9999/12/31/23" in caplog.text
+    assert store.expire(datetime.now(UTC) - timedelta(hours=24 * 365)) == 0
+    assert not (tmp_path / "faces").exists()
+    assert "253402300799999" in caplog.text  # dropped and reported, not silently
 
 
 def test_the_sagemaker_entry_refuses_a_406_in_input_fn_before_predict_stores(grace_hopper_jpeg):
@@ -187,5 +188,5 @@ def test_up_expiry_on_a_data_dir_holding_a_year_9999_crop_no_longer_crashes(tmp_
     bad = festival.layout.bucket / FAR_FUTURE_KEY
     bad.parent.mkdir(parents=True)
     bad.write_bytes(b"jpeg")
-    assert festival.expire_old_crops() == 1
+    assert festival.expire_old_crops() == 0  # dropped as the older bucket moved in
     assert not bad.exists()

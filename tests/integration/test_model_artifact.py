@@ -9,6 +9,7 @@ import tarfile
 
 import pytest
 
+from datapalooza.adapters.local.sqlite_face_store import SqliteFaceStore
 from model.build import build_model_artifact
 from model.wheels import WheelPlatform, requirement_pins
 from stacks.build.container_image import wheel_platform
@@ -128,7 +129,7 @@ print(ctype); print(body.decode())
     answer = json.loads(body)
     assert ctype == "application/json"
     assert answer["Camera"] == "cam-9" and answer["FaceCount"] == 1
-    assert (tmp_path / "crops" / answer["Faces"][0]["CropKey"]).is_file()
+    assert SqliteFaceStore(tmp_path / "crops").exists(answer["Faces"][0]["CropKey"])
 
 
 def test_the_artifact_is_reproducible(tmp_path, artifact, platform):
