@@ -11,7 +11,7 @@ import shutil
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
-from contextlib import closing, contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 
@@ -78,14 +78,12 @@ class _ObjectsFile(SqliteFile):
         return [(str(key), int(size)) for key, size in rows]
 
     def delete_hours_up_to(self, hour_ms: int) -> int:
-        """Delete the objects of every hour that starts at ``hour_ms`` or earlier, and
-        give their pages back to the file system; returns how many went."""
-        removed = self._execute("DELETE FROM objects WHERE hour_ms <= ?", (hour_ms,))
-        if removed:
-            with self._lock:
-                # executescript steps the pragma to its end: execute frees one page a step.
-                self._conn.executescript("PRAGMA incremental_vacuum;")
-        return removed
+        """Delete the objects of every hour that starts at ``hour_ms`` or earlier; returns
+        how many went. Their pages go to the file's free list, where the next crops
+        reuse them, so the file stays the size of the crops kept. Not given back to the
+        file system: the expired hours are the file's oldest pages, and shrinking it
+        would move every newer crop forward, under the write lock the endpoint waits on."""
+        return self._execute("DELETE FROM objects WHERE hour_ms <= ?", (hour_ms,))
 
 
 class SqliteFaceStore:
@@ -188,18 +186,11 @@ def _after_prefix(prefix: str) -> str:
 
 
 def _create_private(path: Path) -> None:
-    """Create the objects file, if it is new, readable by its owner only (SQLite gives
+    """Create the objects file, if it is new, readable by its owner only: SQLite gives
     its WAL and shared-memory files the database file's mode, so face crops are never
-    readable by other users of the machine) and with incremental auto-vacuum, which
-    must be chosen before the first table and before WAL mode: ``expire`` then gives the
-    pages of expired crops back to the file system."""
-    try:
+    readable by other users of the machine."""
+    with suppress(FileExistsError):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _PRIVATE))
-    except FileExistsError:
-        return
-    with closing(sqlite3.connect(path)) as conn:
-        conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
-        conn.executescript(_SCHEMA)
 
 
 def _import_crop_files(objects: _ObjectsFile, root: Path) -> None:
