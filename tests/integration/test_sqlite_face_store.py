@@ -173,3 +173,14 @@ def test_a_bucket_directory_from_before_moves_into_the_file_and_nothing_is_lost(
     )
     store.put(crop_key(index=0), b"new", {})
     assert SqliteFaceStore(tmp_path).get(crop_key(index=0)) == (b"new", {})  # no second move
+
+
+def test_an_older_bucket_whose_metadata_file_is_corrupt_still_moves_its_crops(tmp_path, caplog):
+    key = crop_key(index=0)
+    (tmp_path / key).parent.mkdir(parents=True)
+    (tmp_path / key).write_bytes(b"jpeg")
+    (tmp_path / "metadata.sqlite").write_bytes(b"not a database, but 100 bytes long " * 3)
+    with caplog.at_level("WARNING"):
+        assert SqliteFaceStore(tmp_path).get(key) == (b"jpeg", {})
+    assert "without their metadata" in caplog.text
+    assert not (tmp_path / "metadata.sqlite").exists()

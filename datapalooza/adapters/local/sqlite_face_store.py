@@ -11,7 +11,7 @@ import shutil
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import closing, contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 
@@ -204,8 +204,12 @@ def _import_crop_files(objects: _ObjectsFile, root: Path) -> None:
         return
     metadata: dict[str, str] = {}
     if legacy_metadata.exists():
-        with sqlite3.connect(legacy_metadata) as old:
-            metadata = {str(k): str(v) for k, v in old.execute("SELECT key, metadata FROM objects")}
+        try:
+            with closing(sqlite3.connect(legacy_metadata)) as old:
+                rows = old.execute("SELECT key, metadata FROM objects").fetchall()
+            metadata = {str(key): str(text) for key, text in rows}
+        except sqlite3.Error as exc:  # a crop scores without it (a sheet is rejected)
+            log.warning("moving %s's crops without their metadata: %s", root, exc)
     moved = 0
     for path in sorted(faces.rglob("*.jpg")) if faces.is_dir() else ():
         key = path.relative_to(root).as_posix()
