@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,11 @@ from datapalooza.adapters.aws.greengrass_publisher import (
     GreengrassSdkPublisher,
 )
 from datapalooza.adapters.aws.sagemaker_endpoint import SageMakerDetectionEndpoint
-from datapalooza.adapters.local.log_publisher import InMemoryPublisher, topic_matches
+from datapalooza.adapters.local.log_publisher import (
+    InMemoryPublisher,
+    LogPublisher,
+    topic_matches,
+)
 from datapalooza.ports import EndpointError
 from datapalooza.sources import SourceExhausted, open_source
 
@@ -178,6 +183,29 @@ def test_in_memory_publisher_delivers_to_matching_subscribers() -> None:
     assert got == ["datapalooza/main/detections"]
     assert len(broker.messages("datapalooza/#")) == 3
     assert topic_matches("a/#", "a/b/c") and not topic_matches("a/+", "a/b/c")
+
+
+def test_log_publisher_writes_one_json_line_and_serialises_nothing_it_does_not_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class Counted:
+        seen = 0
+
+        def __str__(self) -> str:
+            Counted.seen += 1
+            return "counted"
+
+    logger = logging.getLogger("test.mqtt")
+    publisher = LogPublisher(logger, level=logging.DEBUG)
+    with caplog.at_level(logging.INFO, logger="test.mqtt"):
+        publisher.publish("datapalooza/main/detections", {"Faces": [Counted()]})
+    assert Counted.seen == 0 and caplog.records == []  # DEBUG is off: not even serialised
+    with caplog.at_level(logging.DEBUG, logger="test.mqtt"):
+        publisher.publish("datapalooza/main/detections", {"Faces": [Counted()]})
+    assert Counted.seen == 1
+    assert [r.getMessage() for r in caplog.records] == [
+        'datapalooza/main/detections {"Faces":["counted"]}'
+    ]
 
 
 def test_video_file_source_reads_every_frame_then_ends(tmp_path: Path) -> None:
