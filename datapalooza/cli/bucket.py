@@ -36,14 +36,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from datapalooza.adapters.local.sqlite_face_store import OBJECTS_FILE, SqliteFaceStore
     from datapalooza.domain.keys import InvalidKey
-    from datapalooza.festival.layout import DataLayout, default_data_dir
+    from datapalooza.festival.layout import DataLayout, chosen_data_dir
     from datapalooza.ports import ObjectMissing, StoreError
     from datapalooza.system.atomic_write import write_atomically
 
-    root = args.store
-    if root is None:
-        data_dir = os.environ.get(constants.ENV_DATA_DIR) or default_data_dir()
-        root = DataLayout(Path(data_dir)).bucket
+    root = args.store or DataLayout(chosen_data_dir(None, os.environ)).bucket
     if not (root / OBJECTS_FILE).is_file() and not (root / constants.FACES_PREFIX).is_dir():
         raise CliError(f"no bucket in {root} (no {OBJECTS_FILE}); pass the right --store")
     store = SqliteFaceStore(root)

@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     from datapalooza.dashboard.setlists import load_setlist_file, local_context
     from datapalooza.domain.keys import InvalidName, validate_slug
     from datapalooza.domain.setlists import SetlistError
-    from datapalooza.festival.layout import DataLayout, default_data_dir
+    from datapalooza.festival.layout import DataLayout, chosen_data_dir
 
     try:
         stage = validate_slug(args.stage)
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     out: Path = args.out or Path(f"report-{stage}.html")
     if out.suffix.lower() not in {".html", ".htm", ".png"}:
         raise CliError(f"--out {out}: the report is .html or .png")
-    data_dir = args.data_dir or Path(os.environ.get(constants.ENV_DATA_DIR) or default_data_dir())
+    data_dir = chosen_data_dir(args.data_dir, os.environ)
     layout = DataLayout(data_dir)
     # Check before opening: opening would create an empty database in a mistyped dir.
     if not layout.results_db.is_file():

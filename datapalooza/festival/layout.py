@@ -14,8 +14,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from datapalooza import constants
 
 
 def default_data_dir() -> Path:
@@ -23,6 +26,12 @@ def default_data_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_data_dir("datapalooza", appauthor=False))
+
+
+def chosen_data_dir(given: Path | None, env: Mapping[str, str]) -> Path:
+    """The data directory a command reads: ``given`` (its ``--data-dir``), else
+    ``$DATAPALOOZA_DATA_DIR``, else the per-user one."""
+    return given or Path(env.get(constants.ENV_DATA_DIR) or default_data_dir())
 
 
 @dataclass(frozen=True, slots=True)
