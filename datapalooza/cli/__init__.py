@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -28,6 +29,10 @@ COMMANDS = [
     "plan",
     "workshop",
 ]
+
+EXIT_READER_LEFT = 141
+"""Exit status when stdout's reader left: 128 + SIGPIPE (13), what a shell reports for a
+writer killed that way."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,6 +67,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.handler(args)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader of stdout left (`datapalooza bucket ls | head`): stop quietly, as a
+        # shell tool does. stdout goes to /dev/null so that Python's own flush at exit
+        # does not print the same error (Python's signal module docs, "Note on SIGPIPE").
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_READER_LEFT
     except CliError as exc:
         print(f"datapalooza: error: {exc}", file=sys.stderr)
         return 2

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import json
 import stat
+import subprocess
+import sys
 
 from PIL import Image
 
 from datapalooza.adapters.local.sqlite_face_store import SqliteFaceStore
+from datapalooza.cli import EXIT_READER_LEFT
 from tests.conftest import grace_hopper_path
+from tests.helpers.emotions import crop_key
 from tests.helpers.processes import run_datapalooza, without_datapalooza_settings
 
 
@@ -67,3 +71,20 @@ def test_wrong_inputs_get_one_clear_line(tmp_path):
         assert "Traceback" not in result.stderr
     assert not (tmp_path / "none").exists()  # a read never creates a bucket
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bucket"]  # nor writes a file
+
+
+def test_a_listing_piped_into_head_stops_quietly(tmp_path):
+    """`datapalooza bucket ls | head` printed a BrokenPipeError traceback."""
+    store = SqliteFaceStore(tmp_path / "bucket")
+    for index in range(3000):  # a listing well past the pipe's buffer
+        store.put(crop_key(index=index % 100, frame=f"f{index // 100}"), b"x", {})
+    lister = subprocess.Popen(
+        [sys.executable, "-m", "datapalooza", "bucket", "--store", str(tmp_path / "bucket"), "ls"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert lister.stdout is not None and lister.stderr is not None
+    assert lister.stdout.readline().split()[0] == b"1"  # the first line, then the reader leaves
+    lister.stdout.close()
+    assert lister.wait(timeout=60) == EXIT_READER_LEFT
+    assert lister.stderr.read() == b""
