@@ -9,7 +9,7 @@
    layout.
 2. The local analyzer (mini-Xception on ONNX Runtime, 1 thread): CPU per face for ONNX
    batch sizes 1 to 256 (interleaved rounds), model only and from JPEG bytes, and the
-   whole local tracker (directory store, SQLite results and metrics) by tracker batch.
+   whole local tracker (SQLite bucket, results and metrics) by tracker batch.
 
 What it cannot measure: how many faces Rekognition itself finds in a mosaic (that needs
 an AWS account); the Stubber answers every tile.
@@ -219,7 +219,7 @@ def local_analyzer(crops: list[bytes], *, sizes: Sequence[int], rounds: int) -> 
 
 
 def local_tracker_rates(crops: list[bytes], *, batches: Sequence[int], rounds: int):
-    """The whole local tracker (directory store, ONNX, SQLite results + metrics), the
+    """The whole local tracker (SQLite bucket, ONNX, SQLite results + metrics), the
     tracker's batch (crops per call) swept, interleaved."""
     with scratch_dir() as tmp:
         counter = iter(range(10**6))

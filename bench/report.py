@@ -359,7 +359,7 @@ def emotions_section(r: dict[str, Any]) -> list[str]:
     ]
     tracker = r["local_scorer"]
     lines += [
-        "Whole local tracker (directory store, ONNX, SQLite results and metrics), CPU ms per "
+        "Whole local tracker (SQLite bucket, ONNX, SQLite results and metrics), CPU ms per "
         "face by the tracker's batch:",
         "",
         *_table(
