@@ -21,11 +21,14 @@ Path = Literal["cloud", "edge"]
 PATHS: tuple[Path, ...] = ("cloud", "edge")
 
 # --- Measured here --------------------------------------------------------------------
-# CPU seconds the endpoint spends per 1280x720 frame: RetinaFace detect 63.2 ms + JPEG
-# decode 5.5 ms (medians, 1 ONNX Runtime thread), measured on 2026-11-30 with
-# bench/endpoint.py's own functions (crowd_frames, median_ms) on this repository's
-# 2-core Intel Xeon development machine.
-DETECT_CPU_S_PER_FRAME = 0.069
+# CPU seconds the endpoint spends per 1280x720 frame: RetinaFace detect 54.4 ms + JPEG
+# decode 5.5 ms, on this repository's 2-core Intel Xeon development machine. Measured on
+# 2026-11-30 with bench/endpoint.py's own functions (crowd_frames, median_ms): detect
+# 63.2 ms and decode 5.5 ms (medians, 1 ONNX Runtime thread). On 2026-12-01 the
+# detector's decoding changed (detection/retinaface_decoding.py) and, side by side in
+# interleaved rounds on the same frames, a detection took 0.86 of what it took before
+# (0.858 and 0.865 in two runs of 12 rounds): 63.2 x 0.86 = 54.4 ms.
+DETECT_CPU_S_PER_FRAME = 0.060
 # One vCPU of the target instance (ml.m5: Intel Xeon Platinum 8175M) against one vCPU of
 # the machine above. Not measured on SageMaker: taken as equal. Replace it with
 # (CPU per frame there) / DETECT_CPU_S_PER_FRAME once the endpoint's ModelLatency is known.
@@ -229,7 +232,8 @@ def plan_festival(load: FestivalLoad, shape: DeploymentShape, prices: PriceTable
         vcpus = prices.vcpus(shape.endpoint_instance_type)
         put_rounds = _rounds_of_calls(load.faces_per_frame)
         busy_s = endpoint_busy_s(load.faces_per_frame, load.s3_request_seconds)
-        instances = max(1, math.ceil(frames_per_s * busy_s / (vcpus * TARGET_CPU_UTILISATION)))
+        workers_busy = frames_per_s * busy_s / (vcpus * TARGET_CPU_UTILISATION)
+        instances = max(1, _whole_up(workers_busy))
         needs.append(
             Need(
                 "endpoint_instances",
@@ -620,3 +624,9 @@ __all__: Sequence[str] = (
     "format_quantity",
     "plan_festival",
 )
+
+
+def _whole_up(value: float) -> int:
+    """The whole number at or above ``value``, ignoring float noise: 100 x (0.060 + 3 x
+    0.05) / 1.4 is 15.000000000000002 in floats, and 15 instances are enough."""
+    return math.ceil(round(value, 9))

@@ -96,10 +96,10 @@ def test_the_endpoint_gets_the_workers_its_cameras_need(monkeypatch):
     from datapalooza.festival import runtime
 
     monkeypatch.setattr(runtime.os, "sched_getaffinity", lambda _: {0, 1, 2, 3})
-    # 69 ms of CPU per frame, a worker kept under half busy: 7.2 frames/s per worker.
+    # 60 ms of CPU per frame, a worker kept under half busy: 8.3 frames/s per worker.
     assert runtime.endpoint_workers_for(4, 1.0) == 1
-    assert runtime.endpoint_workers_for(7, 1.0) == 1
-    assert runtime.endpoint_workers_for(8, 1.0) == 2
+    assert runtime.endpoint_workers_for(8, 1.0) == 1
+    assert runtime.endpoint_workers_for(9, 1.0) == 2
     assert runtime.endpoint_workers_for(10, 1.0) == 2
     assert runtime.endpoint_workers_for(4, 0.3) == 2  # 13 frames/s
     assert runtime.endpoint_workers_for(200, 1.0) == 4  # one per core at most

@@ -28,10 +28,10 @@ def test_200_cameras_at_1_fps_cloud_path_by_hand() -> None:
     assert plan.need("frames_per_s") == 200
     assert plan.need("crops_per_s") == 1300
     assert plan.need("objects_per_s") == 1300
-    # a worker holds a frame for 0.069 s of CPU (x ratio 1.0) plus ceil(6.5 / 8) = 1 round
-    # of crop puts x 0.05 s = 0.119 s; 200 x 0.119 = 23.8 worker-s/s; one ml.m5.large has
-    # 2 workers (one per vCPU) x 0.7 = 1.4 -> 23.8 / 1.4 = 17 instances
-    assert plan.need("endpoint_instances") == 17
+    # a worker holds a frame for 0.060 s of CPU (x ratio 1.0) plus ceil(6.5 / 8) = 1 round
+    # of crop puts x 0.05 s = 0.110 s; 200 x 0.110 = 22.0 worker-s/s; one ml.m5.large has
+    # 2 workers (one per vCPU) x 0.7 = 1.4 -> 22.0 / 1.4 = 15.7 -> 16 instances
+    assert plan.need("endpoint_instances") == 16
     # batch = min(72, 1300 x 5) = 72 messages of 1 crop; invocations = 1300 / 72 = 18.06/s
     assert plan.need("messages_per_invocation") == 72
     assert plan.need("crops_per_invocation") == 72
@@ -58,8 +58,8 @@ def test_200_cameras_at_1_fps_cloud_path_by_hand() -> None:
     assert plan.need("cloudwatch_metrics") == 21
 
     costs = {item.what: item.cost_per_hour for item in plan.items}
-    # 17 instance-hours x $0.115 = $1.955
-    assert costs["ml.m5.large instance-hours"] == pytest.approx(1.955)
+    # 16 instance-hours x $0.115 = $1.84
+    assert costs["ml.m5.large instance-hours"] == pytest.approx(1.84)
     # 36.11 calls/s x 3600 = 130,000 images x $0.001 = $130.00
     assert costs["DetectFaces images"] == pytest.approx(130.0)
     # 18.06 x 3600 = 65,000 requests x $0.20 / 1M = $0.013
@@ -297,12 +297,15 @@ def test_an_endpoint_worker_is_held_for_its_cpu_and_for_each_round_of_crop_puts(
         plan = plan_festival(FestivalLoad(cameras=100, fps=1.0, **load), shape, PRICES)
         return int(plan.need("endpoint_instances"))
 
-    # CPU alone: 100 x 0.069 = 6.9 worker-s/s / (2 workers x 0.7) = 4.93 -> 5
+    # CPU alone: 100 x 0.060 = 6.0 worker-s/s / (2 workers x 0.7) = 4.29 -> 5
     assert instances(faces_per_frame=6.5, s3_request_seconds=0.0) == 5
-    # 8 crops are one round of puts: 100 x (0.069 + 0.05) = 11.9 / 1.4 = 8.5 -> 9
-    assert instances(faces_per_frame=8, s3_request_seconds=0.05) == 9
-    # 20 crops are 3 rounds: 100 x (0.069 + 3 x 0.05) = 21.9 / 1.4 = 15.64 -> 16
-    assert instances(faces_per_frame=20, s3_request_seconds=0.05) == 16
+    # 8 crops are one round of puts: 100 x (0.060 + 0.05) = 11.0 / 1.4 = 7.86 -> 8
+    assert instances(faces_per_frame=8, s3_request_seconds=0.05) == 8
+    # 9 crops are two rounds: 100 x (0.060 + 2 x 0.05) = 16.0 / 1.4 = 11.43 -> 12
+    assert instances(faces_per_frame=9, s3_request_seconds=0.05) == 12
+    # 20 crops are 3 rounds: 100 x (0.060 + 3 x 0.05) = 21.0 / 1.4 = 15.0 -> 15 (in floats
+    # 15.000000000000002, which must not ask for a 16th instance)
+    assert instances(faces_per_frame=20, s3_request_seconds=0.05) == 15
     # no faces, no puts: the CPU alone
     assert instances(faces_per_frame=0, s3_request_seconds=0.05) == 5
 
