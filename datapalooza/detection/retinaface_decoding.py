@@ -22,6 +22,11 @@ from retinaface.types import Face, create_face
 
 FloatArray = npt.NDArray[np.floating]
 
+TOP_SCORES = 10_000
+"""At most this many of the best-scoring boxes go to non-maximum suppression, as in the
+wheel's ``filter_results`` (its ``top_scores`` default): with a low --min-confidence a
+large frame passes tens of thousands of anchors, and suppression is quadratic in them."""
+
 
 def decode_faces(
     outputs: Sequence[FloatArray],
@@ -53,7 +58,7 @@ def decode_faces(
     points = np.concatenate(chosen_points)
     points *= [width, height] * 5
     scores = np.concatenate(chosen_scores)
-    order = scores.argsort()[::-1]
+    order = scores.argsort()[::-1][:TOP_SCORES]
     boxes, scores, points = boxes[order], scores[order], points[order]
     # As lists of doubles, exactly the values the wheel's float32 arrays convert to.
     kept = cv2.dnn.NMSBoxes(boxes.tolist(), scores.tolist(), score_threshold, nms_threshold)

@@ -92,6 +92,26 @@ def test_decoding_the_chosen_anchors_gives_the_wheels_faces_value_for_value(widt
     assert compared > 30  # the frames hold faces, so the comparison says something
 
 
+def test_decoding_keeps_the_wheels_cap_on_boxes_sent_to_suppression():
+    # With no threshold at all, every one of a 1280x720 frame's 37,840 anchors passes:
+    # like the wheel, only the best TOP_SCORES go to NMS, and the faces are the same.
+    from retinaface.postprocess import postprocess
+    from retinaface.preprocess import preprocess
+
+    from datapalooza.detection.retinaface_decoding import TOP_SCORES, decode_faces
+    from datapalooza.sources.synthetic import SyntheticFestivalSource
+
+    session = load_detector(DetectorSettings())._session  # type: ignore[attr-defined]
+    batch = preprocess(SyntheticFestivalSource(stage="main", seed=7).compose(0)[0])
+    outputs = session.run(None, {"input": batch})
+    assert int((outputs[1][0, :, 1] > 0.0).sum()) > TOP_SCORES
+    (expected,) = postprocess(
+        [output.copy() for output in outputs], *batch.shape, score_threshold=0.0, nms_threshold=0.4
+    )
+    found = decode_faces(outputs, height=720, width=1280, score_threshold=0.0, nms_threshold=0.4)
+    assert sorted(found, key=repr) == sorted(expected, key=repr)
+
+
 def test_decoding_nothing_above_the_threshold_is_no_faces():
     from datapalooza.detection.retinaface_decoding import decode_faces
 
