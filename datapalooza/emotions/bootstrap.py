@@ -102,8 +102,9 @@ def local_scorer(
     database: Path,
     cache_dir: Path | None = None,
 ) -> CropScorer:
-    """A directory of crops, the ONNX model (unless settings say rekognition), SQLite
-    results, metrics and idempotency records in ``database`` (the local festival).
+    """The local bucket (SqliteFaceStore), the ONNX model (unless settings say
+    rekognition), SQLite results, metrics and idempotency records in ``database`` (the
+    local festival).
     The local tracker is the only consumer: claims left by a killed run are released."""
     from datapalooza.adapters.local.sqlite_face_store import SqliteFaceStore
     from datapalooza.adapters.local.sqlite_idempotency import SqlitePersistenceLayer

@@ -532,6 +532,12 @@ def endpoint_busy_s(
     return cpu_s + _rounds_of_calls(faces_per_frame) * s3_request_seconds
 
 
+def _whole_up(value: float) -> int:
+    """The whole number at or above ``value``, ignoring float noise: 100 x (0.060 + 3 x
+    0.05) / 1.4 is 15.000000000000002 in floats, and 15 instances are enough."""
+    return math.ceil(round(value, 9))
+
+
 def _rounds_of_calls(calls: float) -> int:
     """Round trips that ``calls`` requests take, AWS_CALLS_AT_ONCE at a time."""
     return math.ceil(calls / AWS_CALLS_AT_ONCE)
@@ -624,9 +630,3 @@ __all__: Sequence[str] = (
     "format_quantity",
     "plan_festival",
 )
-
-
-def _whole_up(value: float) -> int:
-    """The whole number at or above ``value``, ignoring float noise: 100 x (0.060 + 3 x
-    0.05) / 1.4 is 15.000000000000002 in floats, and 15 instances are enough."""
-    return math.ceil(round(value, 9))
