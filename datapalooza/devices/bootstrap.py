@@ -38,29 +38,33 @@ def source_opener(spec: str, *, stage: str) -> Callable[[], FrameSource]:
 def sagemaker_runtime_client(settings: CameraSettings) -> Any:
     """A sagemaker-runtime client whose own retries are off (the camera backs off).
 
-    Against a local endpoint (``endpoint_url``) with no AWS credentials configured, it
-    signs with placeholder credentials: the local server does not check signatures.
+    Against another endpoint URL (``endpoint_url``: a local serve-endpoint, say) with
+    no AWS credentials configured, requests go unsigned (botocore's ``UNSIGNED``): the
+    local server checks no signature, and SigV4 signing cost the camera 0.4 ms of CPU
+    a frame, a quarter of botocore's (1.5 against 1.1 ms a call). With credentials,
+    requests are signed as SageMaker requires, whatever the URL.
     """
     import boto3
+    from botocore import UNSIGNED
     from botocore.config import Config
 
     from datapalooza.adapters.aws.session import aws_session
 
     kwargs: dict[str, Any] = {}
-    if settings.endpoint_url:
-        session = boto3.session.Session(region_name=settings.region)
-        region = session.region_name or LOCAL_REGION
-        kwargs["endpoint_url"] = settings.endpoint_url
-        if session.get_credentials() is None:
-            kwargs.update(aws_access_key_id="local", aws_secret_access_key="local")  # noqa: S106
-    else:
-        session = aws_session(purpose="the SageMaker endpoint", region=settings.region)
-        region = session.region_name
     config = Config(
         retries={"max_attempts": 1, "mode": "standard"},
         connect_timeout=settings.timeout_s,
         read_timeout=settings.timeout_s,
     )
+    if settings.endpoint_url:
+        session = boto3.session.Session(region_name=settings.region)
+        region = session.region_name or LOCAL_REGION
+        kwargs["endpoint_url"] = settings.endpoint_url
+        if session.get_credentials() is None:
+            config = config.merge(Config(signature_version=UNSIGNED))
+    else:
+        session = aws_session(purpose="the SageMaker endpoint", region=settings.region)
+        region = session.region_name
     return session.client("sagemaker-runtime", region_name=region, config=config, **kwargs)
 
 

@@ -144,6 +144,75 @@ def test_unreachable_endpoint_url_is_unavailable() -> None:
     assert caught.value.kind == "unavailable"
 
 
+def sent_headers(client: Any) -> dict[str, str]:
+    """The headers of the InvokeEndpoint request ``client`` sends, captured at botocore's
+    before-send event (after signing) and answered there, so nothing leaves."""
+    from botocore.awsrequest import AWSResponse
+
+    seen: dict[str, str] = {}
+
+    def answer(request: Any, **_: Any) -> AWSResponse:
+        for name, value in request.headers.items():
+            seen[name] = value.decode() if isinstance(value, bytes) else value
+        return AWSResponse(request.url, 200, {"Content-Type": "application/json"}, _Raw(b"{}"))
+
+    client.meta.events.register("before-send.sagemaker-runtime.InvokeEndpoint", answer)
+    client.invoke_endpoint(EndpointName="faces", ContentType="image/jpeg", Body=b"jpeg")
+    return seen
+
+
+class _Raw:
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+
+    def stream(self, **_: Any) -> Any:
+        yield self._data.read()
+
+
+def without_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+def test_a_local_endpoint_without_credentials_gets_unsigned_requests(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from datapalooza.devices.bootstrap import sagemaker_runtime_client
+    from datapalooza.devices.camera import CameraSettings
+
+    without_credentials(monkeypatch, tmp_path)
+    settings = CameraSettings(stage="main", endpoint_url="http://127.0.0.1:8080")
+    headers = sent_headers(sagemaker_runtime_client(settings))
+    assert headers["Content-Type"] == "image/jpeg"
+    assert "Authorization" not in headers
+    assert "X-Amz-Date" not in headers
+
+
+def test_with_credentials_requests_are_signed_whatever_the_url(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from datapalooza.devices.bootstrap import sagemaker_runtime_client
+    from datapalooza.devices.camera import CameraSettings
+
+    without_credentials(monkeypatch, tmp_path)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    settings = CameraSettings(stage="main", endpoint_url="https://runtime.example.internal")
+    headers = sent_headers(sagemaker_runtime_client(settings))
+    assert headers["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/")
+    assert "/sagemaker/aws4_request" in headers["Authorization"]
+
+
 class RecordingClient:
     def __init__(self) -> None:
         self.calls: list[dict[str, Any]] = []
