@@ -22,7 +22,9 @@ composed into festival frames), in interleaved rounds (A B, then B A, ...):
   new connection goes to whichever worker's event loop accepts it first, busy or not
   (the inference runs off the loop, which keeps accepting). The same server under 2
   clients per worker is measured in the same rounds to show that race, and
-  ``accept_race_ceiling`` gives what a queueing model of it predicts.
+  ``accept_race_ceiling`` gives what a queueing model of it predicts. In the same
+  rounds, the bare detector in 1 process against one per core (bench/machine_ceiling.py):
+  how far this machine's cores scale the same work with no server at all.
 - RetinaFace against libfacedetection (CPU per frame, faces found).
 - Memory: resident set size of each worker after warm-up, under 8 concurrent clients
   sending realistic frames, and with pixel bombs sent among them (time and answer of
@@ -59,6 +61,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.goals import OVERHEAD_GOAL, SCALING_GOAL  # noqa: E402
+from bench.machine_ceiling import DetectorProcesses  # noqa: E402
 from bench.measure import CpuWindow, interleaved, scratch_dir, summary, thread_kernel_s  # noqa: E402
 from datapalooza.adapters.local.sqlite_face_store import SqliteFaceStore  # noqa: E402
 from datapalooza.detection import DetectorSettings, load_detector  # noqa: E402
@@ -446,24 +449,33 @@ def scaling(tmp: Path, *, frames: int, requests: int, rounds: int) -> dict[str, 
     images = crowd_frames(1280, 720, frames)
     servers = {}
     try:
-        for workers in (1, many):
-            servers[workers] = start_endpoint(tmp / f"bucket{workers}", workers=workers)
-            warm(servers[workers][1], images, workers)
-        clients = CLIENTS_PER_WORKER * many
-        arms = {
-            f"{w}_workers": throughput(port, process.pid, images, requests, clients)
-            for w, (process, port) in servers.items()
-        }
-        few = 2 * many
-        process, port = servers[many]
-        arms[f"{many}_workers_{few}_clients"] = throughput(port, process.pid, images, requests, few)
-        runs = interleaved(arms, rounds)
+        with DetectorProcesses(images, many) as bare:
+            for workers in (1, many):
+                servers[workers] = start_endpoint(tmp / f"bucket{workers}", workers=workers)
+                warm(servers[workers][1], images, workers)
+            clients = CLIENTS_PER_WORKER * many
+            arms = {
+                f"{w}_workers": throughput(port, process.pid, images, requests, clients)
+                for w, (process, port) in servers.items()
+            }
+            few = 2 * many
+            process, port = servers[many]
+            arms[f"{many}_workers_{few}_clients"] = throughput(
+                port, process.pid, images, requests, few
+            )
+            # The machine's own ceiling, in the same rounds (bench/machine_ceiling.py).
+            arms["detector_1_process"] = bare.arm(1, requests)
+            arms[f"detector_{many}_processes"] = bare.arm(many, requests)
+            runs = interleaved(arms, rounds)
     finally:
         for process, _ in servers.values():
             stop(process)
     one, more = medians(runs["1_workers"]), medians(runs[f"{many}_workers"])
     fewer = medians(runs[f"{many}_workers_{few}_clients"])
     ratio = more["fps"]["median"] / one["fps"]["median"]
+    alone = medians(runs["detector_1_process"])
+    together = medians(runs[f"detector_{many}_processes"])
+    machine_per_core = together["fps"]["median"] / alone["fps"]["median"] / many
     return {
         "cores": cores,
         "workers": many,
@@ -472,6 +484,12 @@ def scaling(tmp: Path, *, frames: int, requests: int, rounds: int) -> dict[str, 
         "many_workers": more,
         "scaling": ratio,
         "scaling_per_core": ratio / many,
+        "machine": {
+            "one_process": alone,
+            "many_processes": together,
+            "scaling_per_core": machine_per_core,
+            "endpoint_share": ratio / many / machine_per_core,
+        },
         "few_clients": {
             "clients": few,
             "many_workers": fewer,
@@ -580,6 +598,16 @@ def print_tables(result: dict[str, Any]) -> None:
         f"  scaling {s['scaling']:.2f}x = {s['scaling_per_core']:.2f} per worker "
         f"(accept-race model {s['accept_race_model']:.2f}); with {few['clients']} clients "
         f"{few['scaling_per_core']:.2f} (model {few['accept_race_model']:.2f})"
+    )
+    machine = s["machine"]
+    print(
+        f"  the bare detector in {s['workers']} processes at once: "
+        f"{machine['scaling_per_core']:.2f} per core "
+        f"({machine['many_processes']['fps']['median']:.2f} against "
+        f"{machine['one_process']['fps']['median']:.2f} frames/s, CPU ms/frame "
+        f"{machine['many_processes']['cpu_ms']['median']:.1f} against "
+        f"{machine['one_process']['cpu_ms']['median']:.1f}); the endpoint makes "
+        f"{machine['endpoint_share']:.2f} of that"
     )
     memory = result["memory"]
     print_memory(

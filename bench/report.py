@@ -284,6 +284,28 @@ def endpoint_section(r: dict[str, Any]) -> list[str]:
         "itself grew.",
         "",
     ]
+    machine = s.get("machine")
+    if machine:
+        alone, together = machine["one_process"], machine["many_processes"]
+        lines += [
+            "The machine's own ceiling, in the same rounds: the bare detector on the same "
+            f"frames in 1 process against {s['workers']} at once, each a plain loop with no "
+            "HTTP, client or queue (bench/machine_ceiling.py):",
+            "",
+            *_table(
+                ["processes", "frames/s", "CPU ms per frame"],
+                [
+                    ["1", _m(alone["fps"]), _m(alone["cpu_ms"])],
+                    [str(s["workers"]), _m(together["fps"]), _m(together["cpu_ms"])],
+                ],
+            ),
+            f"{machine['scaling_per_core']:.2f} per core: busy cores slow each other "
+            "(shared caches and memory, the hypervisor's neighbours) before any server "
+            f"runs. The endpoint's workers make {machine['endpoint_share']:.2f} of what "
+            "these processes make; the rest is the server's (HTTP, the clients on the same "
+            "cores, the accept race).",
+            "",
+        ]
     if few:
         lines += [
             f"With {few['clients']} clients the same server makes "
@@ -584,6 +606,14 @@ def analysis_section(b: dict[str, Any], *, cores: int) -> list[str]:
             "quiet cores. Fewer clients than that leave a worker idle now and then by the "
             "accept race (see the endpoint section).",
         ]
+        machine = s.get("machine")
+        if machine:
+            lines[-1] += (
+                f" The bare detector itself, in {s['workers']} processes at once in the same "
+                f"rounds, makes {machine['scaling_per_core']:.2f} per core: that is this "
+                f"machine's ceiling, and the endpoint reaches {machine['endpoint_share']:.2f} "
+                "of it."
+            )
     if "devices" in b:
         d = b["devices"]
         worst = max(d["grid"], key=lambda c: c["ratio"])

@@ -98,6 +98,14 @@ def test_quick_suite_writes_every_figure(quick_results: tuple[dict, str]) -> Non
     scaling = endpoint["scaling"]
     assert positive(scaling["scaling"]) and scaling["workers"] >= 2
     assert scaling["scaling_per_core"] == pytest.approx(scaling["scaling"] / scaling["workers"])
+    # The machine's own ceiling: the bare detector in 1 process against one per core.
+    ceiling = scaling["machine"]
+    assert positive(ceiling["one_process"]["fps"]["median"])
+    assert positive(ceiling["many_processes"]["cpu_ms"]["median"])
+    assert ceiling["endpoint_share"] == pytest.approx(
+        scaling["scaling_per_core"] / ceiling["scaling_per_core"]
+    )
+    assert "The machine's own ceiling" in page
 
     devices = results["benchmarks"]["devices"]
     qualities = {c["camera_quality"] for c in devices["grid"]}
