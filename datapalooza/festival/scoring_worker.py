@@ -43,9 +43,9 @@ BATCHING_WINDOW_S = 0.5
 """How long the first pending crop may wait for others to fill its batch. The Lambda's
 SQS event source does the same (``datapalooza.deployment``, 5 s there): one analyzer run
 and one set of database writes for many crops instead of one per crop. Crops arrive one
-at a time as the endpoint stores them; in batches of 1-2 the local tracker spent 1.46 ms
-per face, in batches of 16 0.99 ms (docs/benchmarks.md). Half a second is invisible on
-a dashboard that polls every 3 s."""
+at a time as the endpoint stores them; one at a time the local tracker spent 1.84 ms per
+face, in batches of 16 1.36 ms (docs/benchmarks.md, 2026-12-01: about 0.7 of the cost,
+as in earlier runs). Half a second is invisible on a dashboard that polls every 3 s."""
 
 
 class ScoringWorker:
