@@ -42,6 +42,20 @@ def _detect_on_request(frames: Sequence[bytes], connection: Connection) -> None:
         connection.send(count)
 
 
+ANSWER_TIMEOUT_S = 300.0
+"""Longest wait for a process to load its model or finish its share of frames: a process
+that died or hung stops the benchmark with an error instead of holding it for ever."""
+
+
+def _answer(connection: Connection, *, what: str) -> Any:
+    if not connection.poll(ANSWER_TIMEOUT_S):
+        raise RuntimeError(f"a detector process did not {what} within {ANSWER_TIMEOUT_S:.0f} s")
+    try:
+        return connection.recv()
+    except EOFError as exc:
+        raise RuntimeError(f"a detector process ended before it could {what}") from exc
+
+
 class DetectorProcesses:
     """``count`` processes, each with the default detector and ``frames`` decoded."""
 
@@ -55,10 +69,11 @@ class DetectorProcesses:
                 target=_detect_on_request, args=(list(frames), child), daemon=True
             )
             process.start()
+            child.close()  # the process holds its end: a process that dies reads as EOF
             self._connections.append(parent)
             self._processes.append(process)
         for connection in self._connections:
-            if connection.recv() != "ready":
+            if _answer(connection, what="start") != "ready":
                 raise RuntimeError("a detector process did not start")
 
     @property
@@ -77,9 +92,12 @@ class DetectorProcesses:
             window = CpuWindow(self.pids[:processes])
             window.start()
             for connection, share in zip(connections, shares, strict=True):
-                connection.send(share)
+                try:
+                    connection.send(share)
+                except OSError as exc:
+                    raise RuntimeError("a detector process has ended") from exc
             for connection in connections:
-                connection.recv()
+                _answer(connection, what="detect its share of the frames")
             window.stop()
             return {"fps": frames / window.wall_s, "cpu_ms": 1000 * window.cpu_s / frames}
 

@@ -212,3 +212,17 @@ def test_mount_of_finds_the_innermost_file_system(tmp_path: Path) -> None:
     assert mount_of(Path("/run/user/0"), mounts)["type"] == "tmpfs"
     assert mount_of(Path("/home/x"), mounts)["options"] == ["rw", "relatime", "discard"]
     assert mount_of(Path("/home/x"), tmp_path / "missing") is None
+
+
+@pytest.mark.timeout(120)
+def test_a_detector_process_that_dies_stops_the_machine_ceiling_with_an_error() -> None:
+    import signal
+
+    from bench.endpoint import crowd_frames
+    from bench.machine_ceiling import DetectorProcesses
+
+    with DetectorProcesses(crowd_frames(320, 180, 1), 1) as processes:
+        assert positive(processes.arm(1, 2)()["fps"])
+        os.kill(processes.pids[0], signal.SIGKILL)
+        with pytest.raises(RuntimeError, match=r"a detector process (has ended|ended before)"):
+            processes.arm(1, 2)()
