@@ -48,11 +48,11 @@ that died or hung stops the benchmark with an error instead of holding it for ev
 
 
 def _answer(connection: Connection, *, what: str) -> Any:
-    if not connection.poll(ANSWER_TIMEOUT_S):
-        raise RuntimeError(f"a detector process did not {what} within {ANSWER_TIMEOUT_S:.0f} s")
     try:
+        if not connection.poll(ANSWER_TIMEOUT_S):
+            raise RuntimeError(f"a detector process did not {what} within {ANSWER_TIMEOUT_S:.0f} s")
         return connection.recv()
-    except EOFError as exc:
+    except (EOFError, OSError) as exc:  # its end closed, or reset by its death
         raise RuntimeError(f"a detector process ended before it could {what}") from exc
 
 
