@@ -72,9 +72,13 @@ class DetectorProcesses:
             child.close()  # the process holds its end: a process that dies reads as EOF
             self._connections.append(parent)
             self._processes.append(process)
-        for connection in self._connections:
-            if _answer(connection, what="start") != "ready":
-                raise RuntimeError("a detector process did not start")
+        try:
+            for connection in self._connections:
+                if _answer(connection, what="start") != "ready":
+                    raise RuntimeError("a detector process did not start")
+        except BaseException:
+            self.close()  # the others, which did start
+            raise
 
     @property
     def pids(self) -> list[int]:
