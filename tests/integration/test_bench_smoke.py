@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from bench.measure import (
+    CpuWindow,
     default_scratch_root,
     interleaved,
     mount_of,
@@ -168,6 +169,32 @@ def test_cpu_of_a_busy_child_is_counted_from_outside() -> None:
     finally:
         child.communicate(b"", timeout=10)
     assert sum(thread_cpu_s().values()) > 0
+
+
+def test_cpu_window_reads_a_child_to_better_than_a_clock_tick() -> None:
+    """A child spends 25 ms of CPU inside the window: stat's clock ticks (10 ms) would read
+    20 or 30 ms; the threads' schedstat reads what the child itself counted."""
+    spin = (
+        "import sys, time\nprint(flush=True)\nsys.stdin.readline()\n"
+        "t = time.process_time()\nwhile time.process_time() - t < 0.025: pass\n"
+        "print(time.process_time() - t, flush=True)\nsys.stdin.read()"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", spin], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    try:
+        assert child.stdin is not None and child.stdout is not None
+        child.stdout.readline()  # started, waiting
+        window = CpuWindow([child.pid])
+        window.start()
+        child.stdin.write(b"go\n")
+        child.stdin.flush()
+        spent = float(child.stdout.readline())
+        window.stop()
+    finally:
+        child.communicate(b"", timeout=10)
+    assert spent >= 0.025
+    assert window.cpu_s == pytest.approx(spent, abs=0.003)
 
 
 def test_interleaved_alternates_order() -> None:
