@@ -194,8 +194,8 @@ def endpoint_section(r: dict[str, Any]) -> list[str]:
         "round trip (decode, detect, crop, store crops, JSON) on the same synthetic crowd "
         "frames, JPEGs at the camera's quality (85), RetinaFace with 1 ONNX Runtime thread, "
         "1 worker, in interleaved rounds. "
-        "The round trip's CPU is the server's processes' (read from /proc) plus the "
-        "client's. Median (min-max) over the rounds, ms per frame; the overheads are the "
+        "The round trip's CPU is the server's processes' (read from /proc, each thread's "
+        "schedstat, to the nanosecond) plus the client's. Median (min-max) over the rounds, ms per frame; the overheads are the "
         "median of each round's round trip over the same round's detector.",
         "",
         *_table(
