@@ -195,8 +195,9 @@ def endpoint_section(r: dict[str, Any]) -> list[str]:
         "frames, JPEGs at the camera's quality (85), RetinaFace with 1 ONNX Runtime thread, "
         "1 worker, in interleaved rounds. "
         "The round trip's CPU is the server's processes' (read from /proc, each thread's "
-        "schedstat, to the nanosecond) plus the client's. Median (min-max) over the rounds, ms per frame; the overheads are the "
-        "median of each round's round trip over the same round's detector.",
+        "schedstat, to the nanosecond) plus the client's. Median (min-max) over the "
+        "rounds, ms per frame; the overheads are the median of each round's round trip "
+        "over the same round's detector.",
         "",
         *_table(
             [
