@@ -62,7 +62,14 @@ sys.path.insert(0, str(REPO))
 
 from bench.goals import OVERHEAD_GOAL, SCALING_GOAL  # noqa: E402
 from bench.machine_ceiling import DetectorProcesses  # noqa: E402
-from bench.measure import CpuWindow, interleaved, scratch_dir, summary, thread_kernel_s  # noqa: E402
+from bench.measure import (  # noqa: E402
+    CpuWindow,
+    interleaved,
+    scratch_dir,
+    summary,
+    thread_cpu_s,
+    thread_kernel_s,
+)
 from datapalooza.adapters.local.sqlite_face_store import SqliteFaceStore  # noqa: E402
 from datapalooza.detection import DetectorSettings, load_detector  # noqa: E402
 from datapalooza.detection.face_crops import find_faces, store_crops  # noqa: E402
@@ -101,6 +108,33 @@ def per_frame(fn: Callable[[Any], object], items: Sequence[Any], pids: Sequence[
         return {
             "cpu_ms": 1000 * window.cpu_s / len(items),
             "wall_ms": 1000 * window.wall_s / len(items),
+        }
+
+    return arm
+
+
+SPLIT_BY_THREAD = ("request_thread_ms", "event_loop_ms", "client_ms")
+
+
+def server_round_trip(
+    send: Callable[[bytes], None], frames: Sequence[bytes], pid: int
+) -> Callable[[], dict[str, float]]:
+    """``per_frame`` for round trips to a 1-worker server, with its CPU split by thread:
+    ``event_loop_ms`` (the server's main thread: HTTP), ``request_thread_ms`` (the
+    threads the handler runs in) and ``client_ms`` (this thread, the client)."""
+    whole = per_frame(send, frames, pids=[pid])
+
+    def arm() -> dict[str, float]:
+        before, client0 = thread_cpu_s(pid), time.thread_time()
+        result = whole()
+        after, client = thread_cpu_s(pid), time.thread_time() - client0
+        spent = {tid: cpu - before.get(tid, 0.0) for tid, cpu in after.items()}
+        loop = spent.pop(pid, 0.0)
+        return {
+            **result,
+            "event_loop_ms": 1000 * loop / len(frames),
+            "request_thread_ms": 1000 * sum(spent.values()) / len(frames),
+            "client_ms": 1000 * client / len(frames),
         }
 
     return arm
@@ -406,7 +440,7 @@ def latency(tmp: Path, *, frames_per_resolution: int, rounds: int) -> dict[str, 
                 runs = interleaved(
                     {
                         "detector": per_frame(retina.detect, images),
-                        "round_trip": per_frame(send, frames, pids=[process.pid]),
+                        "round_trip": server_round_trip(send, frames, process.pid),
                         "handler": handler_parts(frames, tmp / f"handler{width}"),
                         "decode": per_frame(lambda f: decode_image(f, "image/jpeg"), frames),
                         "libfacedetection": per_frame(libfd.detect, images),
@@ -564,14 +598,16 @@ def print_tables(result: dict[str, Any]) -> None:
         )
     print(
         "\nWhere a request's CPU goes (handler parts in this process; median CPU ms/frame;"
-        " kernel: the store's part in the kernel)"
+        " kernel: the store's part in the kernel; the round trip by thread: the server's"
+        " request thread and event loop, the client)"
     )
-    columns = (*HANDLER_PARTS, "handler", "outside", "kernel")
+    columns = (*HANDLER_PARTS, "handler", "outside", "kernel", "request", "loop", "client")
     print(f"{'frame':>10} " + " ".join(f"{p:>7}" for p in columns))
     for frame, row in result["latency"].items():
         cells = [m(row, "handler", f"{part}_ms") for part in HANDLER_PARTS]
         cells += [m(row, "handler", "cpu_ms"), row["outside_handler_ms"]]
         cells += [m(row, "handler", "store_kernel_ms")]
+        cells += [m(row, "round_trip", key) for key in SPLIT_BY_THREAD]
         print(f"{frame:>10} " + " ".join(f"{c:7.1f}" for c in cells))
     print("\nDetectors side by side (CPU ms per frame, mean faces found per frame)")
     print(f"{'frame':>10} {'retinaface':>11} {'faces':>6} {'libfacedet':>11} {'faces':>6}")

@@ -66,6 +66,15 @@ def _store_kernel(handler: dict[str, Any]) -> str:
     )
 
 
+def _threads(row: dict[str, Any]) -> list[str]:
+    """The round trip's CPU by thread (request thread, event loop, client), in the order
+    bench/endpoint.py measured them; none from a run that did not split it."""
+    return [key.removesuffix("_ms") for key in row["round_trip"] if key not in _WHOLE]
+
+
+_WHOLE = ("cpu_ms", "wall_ms")
+
+
 def _endpoint_parts(top: dict[str, Any]) -> str:
     """The request's parts beside the detector, from the in-process split."""
     handler = top["handler"]
@@ -76,9 +85,17 @@ def _endpoint_parts(top: dict[str, Any]) -> str:
     )
     outside = top["outside_handler_ms"]
     total = sum(parts.values()) + outside
+    trip = top["round_trip"]
+    threads = (
+        f"; read thread by thread, the server's event loop spent "
+        f"{trip['event_loop_ms']['median']:.1f} and the client "
+        f"{trip['client_ms']['median']:.1f}"
+        if "event_loop_ms" in trip
+        else ""
+    )
     return (
         f"split in process, in the same rounds, the request spends {listed} and {outside:.1f} "
-        f"outside the handler (HTTP, the hand-off to the request thread, the client): "
+        f"outside the handler (HTTP, the hand-off to the request thread, the client{threads}): "
         f"{total:.1f} ms beside the detector's {handler['detect_ms']['median']:.1f}. Every "
         "endpoint that takes a JPEG and stores crops pays the decode, a write per crop "
         "and a request"
@@ -219,6 +236,7 @@ def endpoint_section(r: dict[str, Any]) -> list[str]:
             *(f"{row['handler'][f'{part}_ms']['median']:.1f}" for part in _parts(row)),
             f"{row['handler']['cpu_ms']['median']:.1f}",
             f"{row['outside_handler_ms']:.1f}",
+            *(f"{row['round_trip'][f'{key}_ms']['median']:.1f}" for key in _threads(row)),
             f"{row['round_trip']['cpu_ms']['median']:.1f}",
             f"{row['handler']['store_kernel_ms']['median']:.1f}"
             if "store_kernel_ms" in row["handler"]
@@ -234,7 +252,9 @@ def endpoint_section(r: dict[str, Any]) -> list[str]:
             "`crops` cuts and JPEG-encodes the faces, `store` writes them to the local crop "
             "store (a row of its SQLite file a crop), and `outside` is the round trip's CPU "
             "less the handler's, round by round: HTTP, the hand-off to the request thread and the "
-            "client. `store in kernel` is the part of `store` the kernel spent (writing the "
+            "client. The round trip's CPU read thread by thread: the server's `request "
+            "thread` (the handler, in the server), its `event loop` (HTTP) and the `client`. "
+            "`store in kernel` is the part of `store` the kernel spent (writing the "
             "file's pages).",
             "",
             *_table(
@@ -243,6 +263,7 @@ def endpoint_section(r: dict[str, Any]) -> list[str]:
                     *_parts(next(iter(r["latency"].values()))),
                     "handler",
                     "outside",
+                    *(key.replace("_", " ") for key in _threads(next(iter(r["latency"].values())))),
                     "round trip",
                     "store in kernel",
                 ],

@@ -88,6 +88,13 @@ def test_quick_suite_writes_every_figure(quick_results: tuple[dict, str]) -> Non
         assert positive(top["handler"][f"{part}_ms"]["median"])
     assert math.isfinite(top["outside_handler_ms"])
     assert "Where a request's CPU goes" in page
+    # The round trip read thread by thread: the server's request thread runs the
+    # detector, its event loop and the client do not.
+    trip = top["round_trip"]
+    assert trip["request_thread_ms"]["median"] > 0.5 * top["detector"]["cpu_ms"]["median"]
+    assert 0 < trip["event_loop_ms"]["median"] < trip["request_thread_ms"]["median"]
+    assert 0 < trip["client_ms"]["median"] < trip["request_thread_ms"]["median"]
+    assert "event loop" in page
     # The store's part in the kernel (creating files) is within the store's CPU, and shown.
     handler = top["handler"]
     assert 0 <= handler["store_kernel_ms"]["median"] <= handler["store_ms"]["max"]
