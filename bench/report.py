@@ -562,6 +562,22 @@ def profile_section() -> list[str]:
     return lines
 
 
+def _within_reach(busy: float, capacity: list[dict[str, Any]], cameras: int) -> str:
+    """What 'the cores suffice' means when they would be this busy, with what the run's
+    capacity row for that many cameras measured."""
+    measured = next((c for c in capacity if c["cameras"] == cameras), None)
+    run = (
+        f" (this run: {measured['scored_fps_per_camera']:.2f} scored frames a second a "
+        f"camera, median latency {measured['latency_median_s']:.2f} s)"
+        if measured and measured["latency_median_s"] is not None
+        else ""
+    )
+    return (
+        f"within reach only on otherwise idle cores: at {busy:.0%} busy, frames queue "
+        f"behind each other and cameras fall behind{run}."
+    )
+
+
 def analysis_section(b: dict[str, Any], *, cores: int) -> list[str]:
     """For each goal, what the measured parts say about how far it can be reached."""
     lines = ["## What limits each goal", ""]
@@ -603,7 +619,7 @@ def analysis_section(b: dict[str, Any], *, cores: int) -> list[str]:
             f"for the cameras (on the same cores in `up`), so {n} frames a second need "
             f"{need_now:.2f} cores today{at_goal}. With {cores} cores that is "
             + (
-                "within reach."
+                _within_reach(need_now / cores, b["festival"].get("capacity", []), n)
                 if need_now < cores
                 else "out of reach: the detector alone at "
                 f"1280x720 takes {n * detector / 1000:.2f} cores for {n} frames a second."
