@@ -85,7 +85,7 @@ def thread_runtimes_ns(pid: int) -> dict[int, int] | None:
         try:
             out[int(entry.name)] = int((entry / "schedstat").read_text().split()[0])
         except FileNotFoundError:
-            continue  # the thread ended meanwhile (or there is no schedstat: see below)
+            continue  # the thread ended meanwhile; a kernel without schedstat reads None
         except (OSError, ValueError, IndexError):
             return None
     return out or None
