@@ -168,8 +168,8 @@ class SyntheticFestivalSource(SourceBase):
     def compose(self, index: int) -> tuple[RGBImage, list[PlacedFace]]:
         """Frame ``index``: the image and where each face went (deterministic)."""
         rng = np.random.default_rng((self.seed, self._stage_code, index))
-        canvas = self._background.copy()
-        self._add_beams(canvas, index, rng)
+        # One pass over the frame for the background and the beams (not a copy, then an add).
+        canvas = self._background + self._beams(index, rng)
         phase = phase_at(self.script, index / self.fps)
         placed: list[PlacedFace] = []
         for x, y, size in self._layout(rng):
@@ -177,8 +177,10 @@ class SyntheticFestivalSource(SourceBase):
             placed.append(self._paste(canvas, portrait, x, y, size, rng))
         # float32 draws: half the cost of float64 ones, and the canvas is float32 anyway.
         noise = rng.standard_normal((self.height // 2, self.width // 2), dtype=np.float32)
-        canvas += cv2.resize(noise * np.float32(6.0), (self.width, self.height))[..., None]
-        return np.clip(canvas, 0, 255).astype(np.uint8), placed
+        grain = cv2.resize(noise * np.float32(6.0), (self.width, self.height))
+        for channel in range(3):  # a third less CPU than broadcasting over the 3 channels
+            canvas[..., channel] += grain
+        return np.clip(canvas, 0, 255, out=canvas).astype(np.uint8), placed
 
     def _pick(self, phase: MoodPhase, rng: np.random.Generator) -> Portrait:
         weights = np.array([phase.weights.get(p.name, 0.0) for p in self.portraits], float)
@@ -240,7 +242,9 @@ class SyntheticFestivalSource(SourceBase):
         gain = float(rng.uniform(0.55, 1.25))
         tint = _STAGE_COLOURS[int(rng.integers(len(_STAGE_COLOURS)))]
         tint_amount = float(rng.uniform(0.0, 0.25))
-        lit = patch.astype(np.float32) * gain * (1 - tint_amount) + tint * tint_amount * gain
+        lit = patch.astype(np.float32) * gain * (1 - tint_amount)
+        for channel, light in enumerate(tint * tint_amount * gain):
+            lit[..., channel] += light
         # A dark body under the head, so a face sits on someone rather than floating.
         body_colour = (float(rng.uniform(10, 60)),) * 3
         cv2.ellipse(
@@ -292,9 +296,8 @@ class SyntheticFestivalSource(SourceBase):
             cv2.circle(canvas, (x + w // 32, int(0.04 * h)), max(2, h // 120), (255, 240, 200), -1)
         return canvas
 
-    def _add_beams(
-        self, canvas: npt.NDArray[np.float32], index: int, rng: np.random.Generator
-    ) -> None:
+    def _beams(self, index: int, rng: np.random.Generator) -> npt.NDArray[np.float32]:
+        """The frame's stage-light beams, at full size, to add to the background."""
         # Drawn at quarter resolution and upscaled: beams are soft, and this keeps a
         # 1280x720 frame cheap.
         h, w = self.height // 4, self.width // 4
@@ -309,7 +312,7 @@ class SyntheticFestivalSource(SourceBase):
             cv2.fillConvexPoly(layer, pts, colour.tolist())
             light += layer * float(rng.uniform(0.12, 0.25))
         light = np.asarray(cv2.GaussianBlur(light, (0, 0), 3), np.float32)
-        canvas += cv2.resize(light, (self.width, self.height))
+        return np.asarray(cv2.resize(light, (self.width, self.height)), np.float32)
 
 
 @lru_cache(maxsize=64)
@@ -357,7 +360,9 @@ def _blend(
     if cx1 <= cx0 or cy1 <= cy0:
         return
     p = patch[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]
-    m = mask[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0, None]
+    m = mask[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]
+    keep = 1 - m
     region = canvas[cy0:cy1, cx0:cx1]
-    region *= 1 - m
-    region += p * m
+    for channel in range(3):  # channel by channel, as the grain: no 3-wide broadcast
+        region[..., channel] *= keep
+        region[..., channel] += p[..., channel] * m
