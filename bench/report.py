@@ -66,13 +66,13 @@ def _store_kernel(handler: dict[str, Any]) -> str:
     )
 
 
+_WHOLE = ("cpu_ms", "wall_ms")
+
+
 def _threads(row: dict[str, Any]) -> list[str]:
     """The round trip's CPU by thread (request thread, event loop, client), in the order
     bench/endpoint.py measured them; none from a run that did not split it."""
     return [key.removesuffix("_ms") for key in row["round_trip"] if key not in _WHOLE]
-
-
-_WHOLE = ("cpu_ms", "wall_ms")
 
 
 def _endpoint_parts(top: dict[str, Any]) -> str:
