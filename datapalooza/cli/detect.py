@@ -73,7 +73,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _write_annotated(out_dir: Path, path: Path, image: Any, frame: Any, annotate: Any) -> None:
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """The frame with its boxes, readable by its owner only (like every face crop this
+    product writes): it shows the faces of the people on camera."""
+    import numpy as np
+
+    from datapalooza.images import encode_jpeg
+    from datapalooza.system.atomic_write import write_atomically
+
+    out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     target = out_dir / f"{path.stem}.annotated.jpg"
-    annotate(image, frame.faces).save(target, quality=90)
+    drawn = np.asarray(annotate(image, frame.faces))
+    write_atomically(target, encode_jpeg(drawn, quality=90))
     print(f"annotated image: {target}", file=sys.stderr)

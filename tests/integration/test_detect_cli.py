@@ -1,6 +1,7 @@
 """``datapalooza detect`` as a user runs it."""
 
 import json
+import stat
 import subprocess
 
 from PIL import Image
@@ -22,6 +23,8 @@ def test_detect_prints_the_contract_json_and_writes_an_annotated_image(tmp_path)
     assert answer["Faces"][0]["CropKey"] is None  # nothing stored without --store
     annotated = tmp_path / "grace_hopper.annotated.jpg"
     assert Image.open(annotated).size == (512, 600)
+    # It shows a person's face: private to its owner, like the crops.
+    assert stat.S_IMODE(annotated.stat().st_mode) == 0o600
 
 
 def test_detect_can_store_crops_under_a_directory(tmp_path):
