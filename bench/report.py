@@ -42,6 +42,16 @@ def _server_share(share: float) -> str:
     )
 
 
+def _machine_scaling(per_core: float) -> str:
+    """What the bare detector's own scaling says about the machine in this run."""
+    if per_core >= 0.98:
+        return "in this run the busy cores hardly slowed each other."
+    return (
+        "busy cores slow each other (shared caches and memory, the hypervisor's "
+        "neighbours) before any server runs."
+    )
+
+
 def _m(stat: dict[str, Any]) -> str:
     """median (min-max) of a measurement repeated over rounds."""
     return f"{stat['median']:.1f} ({stat['min']:.1f}-{stat['max']:.1f})"
@@ -331,9 +341,9 @@ def endpoint_section(r: dict[str, Any]) -> list[str]:
                     [str(s["workers"]), _m(together["fps"]), _m(together["cpu_ms"])],
                 ],
             ),
-            f"{machine['scaling_per_core']:.2f} per core: busy cores slow each other "
-            "(shared caches and memory, the hypervisor's neighbours) before any server "
-            f"runs. The endpoint's workers make {machine['endpoint_share']:.2f} of what "
+            f"{machine['scaling_per_core']:.2f} per core: "
+            f"{_machine_scaling(machine['scaling_per_core'])} "
+            f"The endpoint's workers make {machine['endpoint_share']:.2f} of what "
             f"these processes make; {_server_share(machine['endpoint_share'])}",
             "",
         ]
