@@ -22,6 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench import devices, emotions, endpoint, festival  # noqa: E402
+from bench.goals import spread_text  # noqa: E402
 from bench.measure import machine_state  # noqa: E402
 
 DEFAULT_OUT = REPO / "bench" / "out" / "results.json"
@@ -64,7 +65,11 @@ def print_goals(goals: dict[str, dict[str, Any]]) -> None:
     print("\nGoals")
     for name, goal in goals.items():
         mark = "met" if goal["met"] else "NOT met"
-        print(f"  {name:<45} {goal['value']:8.3f} (goal {goal['goal']}): {mark}")
+        spread = spread_text(goal.get("spread"))
+        print(
+            f"  {name:<45} {goal['value']:8.3f} (goal {goal['goal']}): {mark}"
+            + (f" [{spread}]" if spread else "")
+        )
 
 
 def main() -> None:

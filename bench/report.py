@@ -18,7 +18,12 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.goals import CAPACITY_GOAL_CAMERAS, OVERHEAD_GOAL, PIPELINE_GOAL  # noqa: E402
+from bench.goals import (  # noqa: E402
+    CAPACITY_GOAL_CAMERAS,
+    OVERHEAD_GOAL,
+    PIPELINE_GOAL,
+    spread_text,
+)
 
 DEFAULT_JSON = REPO / "bench" / "out" / "results.json"
 DEFAULT_OUT = REPO / "docs" / "benchmarks.md"
@@ -193,10 +198,20 @@ def goals_section(results: dict[str, Any]) -> list[str]:
             f"{g['value']:.3f}",
             g["goal"] + (f" ({g['where']})" if "where" in g else ""),
             "met" if g["met"] else "**not met**",
+            spread_text(g.get("spread")),
         ]
         for name, g in results["goals"].items()
     ]
-    return ["## Goals", "", *_table(["goal", "measured", "target", ""], rows)]
+    return [
+        "## Goals",
+        "",
+        *_table(["goal", "measured", "target", "", "rounds of this run"], rows),
+        "A goal is judged on the whole run (the median of its rounds, or its whole window); "
+        "the last column gives the same figure round by round (the festival: slice by "
+        "slice of its window), and in how many it was met. A verdict whose rounds fall on "
+        "both sides of the target is within what the machine's state moves in one run.",
+        "",
+    ]
 
 
 def endpoint_section(r: dict[str, Any]) -> list[str]:

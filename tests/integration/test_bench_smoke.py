@@ -156,6 +156,25 @@ def test_quick_suite_writes_every_figure(quick_results: tuple[dict, str]) -> Non
     for name, goal in results["goals"].items():
         assert isinstance(goal["met"], bool) and positive(goal["value"]), name
         assert name in page
+    # The ratio goals also say how they moved within the run: round by round (the
+    # festival: slice by slice of its window), and in how many rounds they were met.
+    by_round = {
+        "endpoint.endpoint_cpu_overhead": top["overhead_cpu_by_round"],
+        "endpoint.workers_scaling_per_core": scaling["scaling_per_core_by_round"],
+        "festival.up_pipeline_cpu_vs_detector": festival["pipeline_vs_detector_by_slice"],
+    }
+    assert len(scaling["scaling_per_core_by_round"]) == 2
+    assert 1 <= len(festival["pipeline_vs_detector_by_slice"]) <= 2
+    for name, values in by_round.items():
+        spread = results["goals"][name]["spread"]
+        assert (spread["low"], spread["high"], spread["count"]) == (
+            min(values),
+            max(values),
+            len(values),
+        )
+        assert 0 <= spread["met_in"] <= spread["count"]
+        assert f"{spread['low']:.3f}-{spread['high']:.3f}, met in {spread['met_in']}" in page
+    assert "spread" not in results["goals"]["devices.edge_bytes_ratio"]
     assert "## The machine" in page and "## Goals" in page
     assert str(machine["cores"]) in page
 
