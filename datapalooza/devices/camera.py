@@ -183,12 +183,19 @@ class CameraService:
         max_frames: int | None = None,
         duration_s: float | None = None,
         stop: threading.Event | None = None,
+        phase_s: float = 0.0,
     ) -> CameraCounters:
         """Loop until ``stop`` is set, ``max_frames`` frames were captured, ``duration_s``
-        passed, or a finite source ended. Never raises for endpoint, source or publisher
-        trouble."""
+        passed, or a finite source ended; the first frame ``phase_s`` after the call
+        (FrameLoop.run). Never raises for endpoint, source or publisher trouble."""
         try:
-            self._loop.run(self.step, max_frames=max_frames, duration_s=duration_s, stop=stop)
+            self._loop.run(
+                self.step,
+                max_frames=max_frames,
+                duration_s=duration_s,
+                stop=stop,
+                phase_s=phase_s,
+            )
         finally:
             self.close()
         log.info("camera %s stopped: %s", self.settings.camera, self.counters.to_json())

@@ -301,10 +301,12 @@ class EdgeService:
         duration_s: float | None = None,
         stop: threading.Event | None = None,
         drain_timeout_s: float | None = 120.0,
+        phase_s: float = 0.0,
     ) -> EdgeStats:
-        """Capture until stop/``max_frames``/``duration_s``/end of source, then upload
-        what is queued until it is drained or ``drain_timeout_s`` passes (None: forever).
-        ``stats.drained`` says whether the queue was emptied."""
+        """Capture until stop/``max_frames``/``duration_s``/end of source (the first frame
+        ``phase_s`` after the call, FrameLoop.run), then upload what is queued until it is
+        drained or ``drain_timeout_s`` passes (None: forever). ``stats.drained`` says
+        whether the queue was emptied."""
         stop = stop or threading.Event()
         try:
             self._loop.run(
@@ -313,6 +315,7 @@ class EdgeService:
                 duration_s=duration_s,
                 stop=stop,
                 after_step=self._maybe_publish_stats,
+                phase_s=phase_s,
             )
             self._loop.close()
             self._drain_all(stop, drain_timeout_s)

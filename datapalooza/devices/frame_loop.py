@@ -144,13 +144,18 @@ class FrameLoop:
         duration_s: float | None = None,
         stop: threading.Event | None = None,
         after_step: Callable[[], None] | None = None,
+        phase_s: float = 0.0,
     ) -> None:
         """Run ``step`` (True: it worked; False: a counted failure, so back off) until
         ``stop`` is set, ``max_frames`` frames were read, ``duration_s`` passed or a
         finite source ended (``exhausted``). ``after_step`` runs after every step.
+        ``phase_s``: how long after the call the first frame is read (``duration_s`` still
+        counts from the call), so cameras started together need not capture together.
         Only a bad source specification raises: that is configuration, and fails loudly."""
         stop = stop or threading.Event()
         started = self._monotonic()
+        if phase_s > 0:
+            stop.wait(phase_s if duration_s is None else min(phase_s, duration_s))
         while not stop.is_set():
             if max_frames is not None and self._counters.frames >= max_frames:
                 break

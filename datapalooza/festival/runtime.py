@@ -108,11 +108,23 @@ def endpoint_workers_for(cloud_cameras: int, interval_s: float) -> int:
     return max(1, min(cores or 1, math.ceil(need)))
 
 
+def camera_phases(cameras: int, interval_s: float) -> list[float]:
+    """When each camera reads its first frame, in seconds after they all start: spread
+    evenly over one interval. Cameras on their own devices capture at unrelated moments;
+    threads started together would capture together, and every frame of an interval
+    would queue at the endpoint at once (a burst each interval, and latency to match)."""
+    if interval_s <= 0:
+        return [0.0] * cameras
+    return [interval_s * index / cameras for index in range(cameras)]
+
+
 @dataclass(slots=True)
 class StageRunner:
     config: StageConfig
     service: CameraService | EdgeService
     thread: threading.Thread | None = None
+    phase_s: float = 0.0
+    """When its camera reads its first frame, after the festival starts (camera_phases)."""
 
     def status(self, elapsed_s: float, scored: int) -> dict[str, Any]:
         if isinstance(self.service, CameraService):
@@ -313,6 +325,9 @@ class Festival:
                 target=self._run_stage, args=(runner,), name=f"stage-{stage.name}", daemon=True
             )
             self._stages.append(runner)
+        phases = camera_phases(len(self._stages), self.options.interval_s)
+        for runner, phase_s in zip(self._stages, phases, strict=True):
+            runner.phase_s = phase_s
         self._started = time.monotonic()
         for runner in self._stages:
             assert runner.thread is not None
@@ -320,12 +335,17 @@ class Festival:
 
     def _run_stage(self, runner: StageRunner) -> None:
         if isinstance(runner.service, CameraService):
-            runner.service.run(duration_s=self.options.duration_s, stop=self._stop_cameras)
+            runner.service.run(
+                duration_s=self.options.duration_s,
+                stop=self._stop_cameras,
+                phase_s=runner.phase_s,
+            )
         else:
             runner.service.run(
                 duration_s=self.options.duration_s,
                 stop=self._stop_cameras,
                 drain_timeout_s=self.options.drain_timeout_s,
+                phase_s=runner.phase_s,
             )
 
     def _start_endpoint(self) -> ChildServer:

@@ -114,6 +114,15 @@ def test_up_detects_stores_scores_and_serves_every_stage(tmp_path):
         status["tracker"]["scored"] + status["tracker"]["no_face"]
     )
     assert any(k.endswith(".sheet.jpg") for k in keys if k.split("/")[1] == "dance")
+    # The two cameras start together but capture half an interval (1 s) apart, as cameras
+    # on their own devices would, not every frame of an interval at once.
+    first = {
+        stage: min(
+            parse_object_key(k).captured_at.timestamp() for k in keys if k.split("/")[1] == stage
+        )
+        for stage in ("main", "dance")
+    }
+    assert abs((first["dance"] - first["main"]) % 1.0 - 0.5) < 0.25
 
     # The API agrees with the database (served again over the finished run).
     dashboard = start_datapalooza(

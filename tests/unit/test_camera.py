@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -23,9 +24,10 @@ def service(
     endpoint: Any,
     publisher: Any = None,
     opener: Callable[[], Any] | None = None,
+    interval_s: float = 0.0,
 ) -> tuple[CameraService, InMemoryPublisher]:
     pub = publisher or InMemoryPublisher()
-    settings = CameraSettings(stage="main", camera="cam-1", interval_s=0.0)
+    settings = CameraSettings(stage="main", camera="cam-1", interval_s=interval_s)
     svc = CameraService(
         settings=settings,
         open_source=opener or FakeSource,
@@ -141,6 +143,36 @@ def test_finite_source_ends_the_run() -> None:
     svc, _pub = service(FakeEndpoint(), opener=lambda: source)
     svc.run(max_frames=10)
     assert svc.exhausted and svc.counters.sent == 2
+
+
+class TimedEndpoint(FakeEndpoint):
+    """A FakeEndpoint that also notes when each frame reached it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent_at: list[float] = []
+
+    def detect(self, *args: Any, **kwargs: Any) -> Any:
+        self.sent_at.append(time.monotonic())
+        return super().detect(*args, **kwargs)
+
+
+def test_the_first_frame_waits_for_the_cameras_phase_and_the_run_still_ends_on_time() -> None:
+    endpoint = TimedEndpoint()
+    svc, _pub = service(endpoint, interval_s=0.2)
+    started = time.monotonic()
+    svc.run(duration_s=0.55, phase_s=0.3)
+    took = time.monotonic() - started
+    # Frames at 0.3 and 0.5 s: the phase delays the first, the duration counts from the call.
+    assert len(endpoint.sent_at) == 2 and endpoint.sent_at[0] - started >= 0.29
+    assert took < 0.55 + 0.15
+
+
+def test_a_phase_longer_than_the_run_reads_no_frame() -> None:
+    endpoint = FakeEndpoint()
+    svc, _pub = service(endpoint)
+    svc.run(duration_s=0.05, phase_s=5.0)
+    assert endpoint.calls == []
 
 
 def test_jpeg_fits_the_byte_budget_by_lowering_quality_then_size() -> None:

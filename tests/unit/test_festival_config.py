@@ -105,3 +105,12 @@ def test_the_endpoint_gets_the_workers_its_cameras_need(monkeypatch):
     assert runtime.endpoint_workers_for(200, 1.0) == 4  # one per core at most
     assert runtime.endpoint_workers_for(0, 1.0) == 1  # an edge-only festival never asks
     assert runtime.endpoint_workers_for(4, 0.0) == 4  # --interval 0: as fast as they can
+
+
+def test_cameras_started_together_capture_spread_over_the_interval():
+    from datapalooza.festival import runtime
+
+    assert runtime.camera_phases(4, 1.0) == [0.0, 0.25, 0.5, 0.75]
+    assert runtime.camera_phases(3, 2.0) == pytest.approx([0.0, 2 / 3, 4 / 3])
+    assert runtime.camera_phases(1, 1.0) == [0.0]
+    assert runtime.camera_phases(2, 0.0) == [0.0, 0.0]  # --interval 0: no pacing at all
