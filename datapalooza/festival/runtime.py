@@ -407,7 +407,7 @@ class Festival:
         tracker = self._tracker.counters.to_json() if self._tracker else {}
         scored_by_stage = self._tracker.counters.scored_by_stage if self._tracker else {}
         if self._notifications is not None:
-            tracker["pending"] = self._notifications.counts()["pending"]
+            tracker["pending"] = self._notifications.pending_count()
         return {
             "started_at": self._started_at.isoformat(),
             "updated_at": datetime.now(UTC).isoformat(),

@@ -113,7 +113,7 @@ class ScoringWorker:
                 MAX_ATTEMPTS,
                 failed[key],
             )
-        self.counters.pending = self._notifications.counts()["pending"]
+        self.counters.pending = self._notifications.pending_count()
         return len(pending)
 
     def _window_left_s(self, pending: list[Notification]) -> float:

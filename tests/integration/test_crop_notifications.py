@@ -207,3 +207,36 @@ def test_a_batch_waits_for_its_window_unless_it_is_full_or_the_run_drains(tmp_pa
     drain.set()
     draining.run(stop, drain=drain)  # returns once nothing is pending
     assert queue.counts()["pending"] == 0 and draining.counters.duplicate == 2
+
+
+def test_the_pending_count_costs_the_same_after_a_day_of_finished_notifications(tmp_path):
+    """The tracker and the status loop read the pending count every batch and second;
+    finished notifications stay for a day (until ``forget``), so counting must not read
+    them. SQLite's virtual-machine steps are counted, not time: deterministic."""
+    queue = SqliteCropNotifications(tmp_path / "n.sqlite")
+    queue.announce([KEY.format(i) for i in range(3)])
+
+    def pending_with_steps() -> tuple[int, int]:
+        steps = 0
+
+        def step() -> int:
+            nonlocal steps
+            steps += 1
+            return 0  # go on
+
+        queue._conn.set_progress_handler(step, 1)
+        try:
+            pending = queue.pending_count()
+        finally:
+            queue._conn.set_progress_handler(None, 1)
+        return pending, steps
+
+    pending, few_finished = pending_with_steps()
+    assert pending == 3
+    finished = [f"faces/main/2026/07/04/21/1783198800000-f{i}-0.jpg" for i in range(2, 5000)]
+    queue.announce(finished)
+    queue.done(finished[:4000])
+    for _ in range(MAX_ATTEMPTS):
+        queue.failed({key: "unreadable" for key in finished[4000:]})
+    assert queue.counts() == {"pending": 3, "done": 4000, "dead": len(finished) - 4000}
+    assert pending_with_steps() == (3, few_finished)
