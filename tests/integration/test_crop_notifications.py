@@ -20,6 +20,7 @@ from datapalooza.emotions.settings import TrackerSettings
 from datapalooza.festival.scoring_worker import ScoringWorker
 from datapalooza.images import decode_image
 from tests.helpers.faces import main_stage_faces
+from tests.helpers.sqlite_steps import with_steps
 
 KEY = "faces/main/2026/07/04/21/1783198800000-f1-{}.jpg"
 
@@ -217,19 +218,7 @@ def test_the_pending_count_costs_the_same_after_a_day_of_finished_notifications(
     queue.announce([KEY.format(i) for i in range(3)])
 
     def pending_with_steps() -> tuple[int, int]:
-        steps = 0
-
-        def step() -> int:
-            nonlocal steps
-            steps += 1
-            return 0  # go on
-
-        queue._conn.set_progress_handler(step, 1)
-        try:
-            pending = queue.pending_count()
-        finally:
-            queue._conn.set_progress_handler(None, 1)
-        return pending, steps
+        return with_steps(queue._conn, queue.pending_count)
 
     pending, few_finished = pending_with_steps()
     assert pending == 3

@@ -14,6 +14,7 @@ from datapalooza.adapters.local.sqlite_results_table import SqliteResultsTable
 from datapalooza.domain.emotions import Emotion, crowd_mood
 from datapalooza.ports import ScoredFace
 from tests.helpers.emotions import T0, crop_key, scores
+from tests.helpers.sqlite_steps import with_steps
 
 TTL = int((T0 + timedelta(days=7)).timestamp())
 
@@ -317,4 +318,39 @@ def test_whole_seconds_are_read_from_the_sums_not_the_faces(tmp_path):
     assert sum(p.faces for p in points["main"]) == 50
     # A part-second at a window's end is read from the faces themselves.
     assert table.emotion_mixes(T0 + timedelta(seconds=2.5), T0 + timedelta(seconds=3)) == {}
+    table.close()
+
+
+def test_the_dashboards_reads_cost_the_same_after_hours_of_festival(tmp_path):
+    """The page polls these every few seconds all day: what they read must not grow with
+    the seconds the festival has already had (a day of them is 86,400 rows a stage).
+    SQLite's virtual-machine steps are counted, not time."""
+    table = SqliteResultsTable(tmp_path / "festival.db")
+    now = T0 + timedelta(hours=3)
+    recent = [
+        face(stage, 3 * 3600 - 100 + i, i, happy=80)
+        for stage in ("main", "side")
+        for i in range(90)
+    ]
+
+    def reads() -> list[int]:
+        window = (now - timedelta(minutes=30), now)
+        calls = [
+            table.stages,
+            table.last_seen,
+            lambda: table.emotion_mixes(now - timedelta(minutes=1), now),
+            lambda: table.timelines(*window, bucket=timedelta(seconds=15)),
+        ]
+        return [with_steps(table._conn, call)[1] for call in calls]
+
+    for f in recent:
+        table.put_if_new(f, ttl_epoch_s=TTL)
+    reads()  # the first read also looks up, once, whether the per-second sums are built
+    before = reads()
+    # Two hours of earlier seconds on both stages, one face each.
+    for second in range(0, 2 * 3600, 2):
+        for stage in ("main", "side"):
+            table.put_if_new(face(stage, second, 1000 + second, calm=60), ttl_epoch_s=TTL)
+    assert table.stages() == ["main", "side"]
+    assert reads() == before
     table.close()
