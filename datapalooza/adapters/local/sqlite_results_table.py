@@ -64,6 +64,7 @@ def _stage_names(table: str) -> str:
         " FROM names WHERE names.stage IS NOT NULL)"
     )
 
+
 _ADD_TO_SECOND = (
     f"INSERT INTO face_seconds (stage, second, {_SUM_COLUMNS})"
     f" VALUES (?, ?, {', '.join('?' * len(_SUM_COLUMN_TYPES))})"
