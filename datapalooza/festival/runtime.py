@@ -36,6 +36,8 @@ from datapalooza.adapters.local.crop_notifications import (
 from datapalooza.adapters.local.log_publisher import LogPublisher
 from datapalooza.adapters.local.sqlite_face_store import SqliteFaceStore
 from datapalooza.adapters.local.sqlite_health import sqlite_problem
+from datapalooza.adapters.local.sqlite_idempotency import SqlitePersistenceLayer
+from datapalooza.adapters.local.sqlite_metrics_sink import SqliteMetricsSink
 from datapalooza.adapters.local.sqlite_results_table import SqliteResultsTable
 from datapalooza.detection import DetectorSettings, load_detector
 from datapalooza.detection.weights import ModelUnavailable
@@ -59,6 +61,9 @@ from datapalooza.system.storage_errors import is_storage_full, storage_full_deta
 
 log = logging.getLogger(__name__)
 
+TRACKER_SETTINGS = TrackerSettings(analyzer="local")
+"""The local tracker's settings: its results' TTL also bounds how long their metric
+points are kept (expire_old_crops)."""
 EXPIRY_EVERY_S = 300.0
 MIN_FREE_BYTES = 100 * 1024 * 1024
 """Free space `up` wants in the data directory at start, for the model cache, the
@@ -258,7 +263,7 @@ class Festival:
             log.info("resuming: %d stored crops were never scored; scoring them", recovered)
         try:
             tracker = local_scorer(
-                TrackerSettings(analyzer="local"),
+                TRACKER_SETTINGS,
                 faces_root=layout.bucket,
                 database=layout.results_db,
                 cache_dir=layout.model_cache,
@@ -423,17 +428,25 @@ class Festival:
 
     def expire_old_crops(self) -> int:
         """Privacy: crops live ``keep_crops_hours`` at most, like the bucket's lifecycle
-        rule; scored results keep their own TTL (purged by the results table)."""
+        rule; scored results keep their own TTL (purged by the results table). Claims past
+        their TTL go too, and metric points as old as the results' TTL, so a festival left
+        running does not grow its database without end."""
         self._last_expiry = time.monotonic()
-        cutoff = datetime.now(UTC) - timedelta(hours=self.options.keep_crops_hours)
+        now = datetime.now(UTC)
+        cutoff = now - timedelta(hours=self.options.keep_crops_hours)
         removed = SqliteFaceStore(self.layout.bucket).expire(cutoff)
         if self._notifications is not None:
             self._notifications.forget(int(cutoff.timestamp() * 1000))
         results = SqliteResultsTable(self.layout.results_db)
+        claims = SqlitePersistenceLayer(self.layout.results_db)
+        metrics = SqliteMetricsSink(self.layout.results_db)
         try:
-            results.purge_expired(datetime.now(UTC))  # what DynamoDB's TTL does in AWS
+            results.purge_expired(now)  # what DynamoDB's TTL does in AWS, and for claims
+            claims.purge_expired(now)
+            metrics.purge_before(now - timedelta(days=TRACKER_SETTINGS.results_ttl_days))
         finally:
-            results.close()
+            for database in (results, claims, metrics):
+                database.close()
         if removed:
             log.info(
                 "deleted %d face crops older than %s h", removed, self.options.keep_crops_hours

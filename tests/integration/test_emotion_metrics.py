@@ -139,3 +139,26 @@ def test_sqlite_metrics_answer_like_cloudwatch(tmp_path):
         sink.statistics("main", "HAPPY", *window, statistic="p99")
     reader = SqliteMetricsSink(tmp_path / "m.db", read_only=True)
     assert reader.statistics("side", "SURPRISED", *window, statistic="Maximum") == [(T0, 100.0)]
+
+
+def test_local_metric_points_older_than_a_cutoff_are_deleted(tmp_path):
+    """up's expiry pass keeps metric points as long as the results they describe: every
+    scored face adds ten, about 0.63 KB, which would otherwise never go."""
+    sink = SqliteMetricsSink(tmp_path / "m.db", clock=lambda: T0)
+    sink.record(FACES)
+    later = [
+        ScoredFace(
+            f.stage, f.captured_at + timedelta(days=31), f.face_key + "x", f.camera, f.scores
+        )
+        for f in FACES
+    ]
+    sink.record(later)
+    window = (T0 + timedelta(days=30), T0 + timedelta(days=32))
+    kept = sink.statistics("main", "FacesAnalyzed", *window, statistic="Sum")
+    points = sink._query("SELECT COUNT(*) FROM metric_points")[0][0]
+    assert sink.purge_before(T0 + timedelta(days=1)) == points / 2  # the first day's half
+    assert (
+        sink.statistics("main", "FacesAnalyzed", T0 - timedelta(days=1), T0 + timedelta(days=1))
+        == []
+    )
+    assert sink.statistics("main", "FacesAnalyzed", *window, statistic="Sum") == kept

@@ -4,6 +4,7 @@ AWS. One contract: claim, in progress, settle, release, lease and record expiry.
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 import boto3
 import pytest
@@ -61,3 +62,23 @@ def test_a_record_is_forgotten_after_its_expiry(make_ledger):
     assert ledger.claim(KEY, "", lease_ms=60_000) is None
     ledger.settle(KEY, "", "scored")
     assert ledger.claim(KEY, "", lease_ms=60_000) is None
+
+
+def test_expired_local_records_are_deleted_and_live_ones_kept(tmp_path):
+    """DynamoDB's TTL deletes expired idempotency records; locally purge_expired does
+    (up's expiry pass), so a festival left running does not keep a day's claims forever.
+    A claim already treated them as absent: it still succeeds after the purge."""
+    layer = SqlitePersistenceLayer(tmp_path / "ledger.sqlite")
+    # A layer takes the expiry of the first ledger it serves: one layer each, one file.
+    expired = IdempotencyLedger(SqlitePersistenceLayer(layer.path), expires_after_s=-1)
+    live = IdempotencyLedger(SqlitePersistenceLayer(layer.path), expires_after_s=3600)
+    assert expired.claim(KEY, "old", lease_ms=60_000) is None
+    expired.settle(KEY, "old", "scored")
+    assert live.claim(KEY, "new", lease_ms=60_000) is None
+    live.settle(KEY, "new", "no_face")
+    rows = lambda: layer._query("SELECT COUNT(*) FROM idempotency")[0][0]  # noqa: E731
+    assert rows() == 2
+    assert layer.purge_expired(datetime.now(UTC)) == 1
+    assert rows() == 1
+    assert live.claim(KEY, "new", lease_ms=60_000) == "no_face"  # the live one answers
+    assert expired.claim(KEY, "old", lease_ms=60_000) is None  # as before the purge

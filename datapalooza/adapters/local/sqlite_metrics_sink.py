@@ -23,6 +23,8 @@ CREATE TABLE IF NOT EXISTS metric_points (
     value REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS metric_points_lookup ON metric_points (stage, metric, ts_ms);
+-- Points older than the results they describe are deleted every few minutes.
+CREATE INDEX IF NOT EXISTS metric_points_time ON metric_points (ts_ms);
 """
 
 STATISTICS = {
@@ -70,6 +72,14 @@ class SqliteMetricsSink(SqliteFile):
     def record_unscored(self, stage: str, reason: str, count: int) -> None:
         ts = int(self._clock().timestamp() * 1000)
         self._insert([(stage, reason, ts, float(count))])
+
+    def purge_before(self, cutoff: datetime) -> int:
+        """Delete the points from before ``cutoff``; returns how many. The local festival
+        keeps them as long as the results they describe (``results_ttl_days``): every
+        scored face adds ten points, about 0.63 KB."""
+        return self._execute(
+            "DELETE FROM metric_points WHERE ts_ms < ?", (int(cutoff.timestamp() * 1000),)
+        )
 
     def _insert(self, rows: list[tuple[str, str, int, float]]) -> None:
         if not rows:
