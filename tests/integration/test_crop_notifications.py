@@ -229,3 +229,24 @@ def test_the_pending_count_costs_the_same_after_a_day_of_finished_notifications(
         queue.failed({key: "unreadable" for key in finished[4000:]})
     assert queue.counts() == {"pending": 3, "done": 4000, "dead": len(finished) - 4000}
     assert pending_with_steps() == (3, few_finished)
+
+
+def test_forgetting_reads_only_what_it_forgets(tmp_path):
+    """up forgets finished notifications every 5 minutes under the file's write lock,
+    which the endpoint needs to announce its crops: a day of recent ones stays unread."""
+
+    def forget_steps(name: str, recent: int) -> tuple[int, int]:
+        queue = SqliteCropNotifications(tmp_path / name)
+        old = [KEY.format(i) for i in range(3)]
+        queue.announce(old)
+        queue.done(old)
+        with sqlite3.connect(tmp_path / name) as db:  # announced long ago
+            db.execute("UPDATE notifications SET created_ms = 1000")
+        fresh = [f"faces/main/2026/07/04/21/1783198800000-f2-{i}.jpg" for i in range(recent)]
+        queue.announce(fresh)
+        queue.done(fresh)
+        return with_steps(queue._conn, lambda: queue.forget(2000))
+
+    forgotten, few = forget_steps("few.sqlite", recent=1)
+    assert forgotten == 3
+    assert forget_steps("many.sqlite", recent=3000) == (3, few)

@@ -354,3 +354,24 @@ def test_the_dashboards_reads_cost_the_same_after_hours_of_festival(tmp_path):
     assert table.stages() == ["main", "side"]
     assert reads() == before
     table.close()
+
+
+def test_the_expiry_pass_reads_only_the_faces_past_their_ttl(tmp_path):
+    """up's expiry pass runs every 5 minutes under the file's write lock, while a month of
+    faces and their seconds may be stored: it must read only what it deletes."""
+    expired_at = int(T0.timestamp())
+
+    def purge_steps(name: str, live: int) -> tuple[int, int]:
+        table = SqliteResultsTable(tmp_path / name)
+        for index in range(3):
+            table.put_if_new(face("main", index, index, happy=90), ttl_epoch_s=expired_at)
+        for index in range(10, 10 + live):
+            table.put_if_new(face("side", index, index, calm=90), ttl_epoch_s=TTL)
+        try:
+            return with_steps(table._conn, lambda: table.purge_expired(T0 + timedelta(seconds=1)))
+        finally:
+            table.close()
+
+    removed, few = purge_steps("few.db", live=1)
+    assert removed == 3
+    assert purge_steps("many.db", live=2000) == (3, few)
