@@ -4,7 +4,7 @@ machine's cores (the goals of the issue that asked for the benchmark suite)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 PIPELINE_GOAL = 1.3
@@ -26,25 +26,25 @@ EDGE_GOAL = 0.15
 def at_most(limit: float, value: float, parts: Sequence[float], *, unit: str) -> dict[str, Any]:
     """A goal met when ``value`` is at most ``limit``; ``parts`` are the same figure
     measured over each round (or slice) of the run, to show how firm the verdict is."""
-    return _judged(f"<= {limit}", value <= limit, value, [v <= limit for v in parts], parts, unit)
+    return _judged(f"<= {limit}", lambda v: v <= limit, value, parts, unit)
 
 
 def at_least(limit: float, value: float, parts: Sequence[float], *, unit: str) -> dict[str, Any]:
     """``at_most``'s twin: met when ``value`` is at least ``limit``."""
-    return _judged(f">= {limit}", value >= limit, value, [v >= limit for v in parts], parts, unit)
+    return _judged(f">= {limit}", lambda v: v >= limit, value, parts, unit)
 
 
 def _judged(
-    goal: str, met: bool, value: float, met_by_part: list[bool], parts: Sequence[float], unit: str
+    goal: str, meets: Callable[[float], bool], value: float, parts: Sequence[float], unit: str
 ) -> dict[str, Any]:
-    judged: dict[str, Any] = {"value": value, "goal": goal, "met": met}
+    judged: dict[str, Any] = {"value": value, "goal": goal, "met": meets(value)}
     if parts:
         judged["spread"] = {
             "unit": unit,
             "low": min(parts),
             "high": max(parts),
             "count": len(parts),
-            "met_in": sum(met_by_part),
+            "met_in": sum(meets(v) for v in parts),
         }
     return judged
 

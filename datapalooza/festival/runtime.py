@@ -441,7 +441,8 @@ class Festival:
         claims = SqlitePersistenceLayer(self.layout.results_db)
         metrics = SqliteMetricsSink(self.layout.results_db)
         try:
-            results.purge_expired(now)  # what DynamoDB's TTL does in AWS, and for claims
+            # What DynamoDB's TTL does in AWS, for the results and the claims.
+            results.purge_expired(now)
             claims.purge_expired(now)
             metrics.purge_before(now - timedelta(days=TRACKER_SETTINGS.results_ttl_days))
         finally:

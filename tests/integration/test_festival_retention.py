@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
 
 from datapalooza.adapters.local.sqlite_idempotency import SqlitePersistenceLayer
@@ -33,8 +34,9 @@ def test_the_expiry_pass_deletes_expired_claims_and_metric_points_past_the_resul
 
     festival.expire_old_crops()
 
-    assert metrics._query("SELECT COUNT(*) FROM idempotency") == [(1,)]
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT COUNT(*) FROM idempotency").fetchall() == [(1,)]
+        oldest = db.execute("SELECT MIN(ts_ms) FROM metric_points").fetchone()[0]
     live = IdempotencyLedger(SqlitePersistenceLayer(database), expires_after_s=3600)
     assert live.claim(crop_key("main", 1), "", lease_ms=60_000) == "scored"  # still within TTL
-    oldest = metrics._query("SELECT MIN(ts_ms) FROM metric_points")[0][0]
     assert oldest == int((now - ttl + timedelta(hours=1)).timestamp() * 1000)

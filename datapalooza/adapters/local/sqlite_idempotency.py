@@ -56,7 +56,7 @@ class SqlitePersistenceLayer(SqliteFile, BasePersistenceLayer):
     def purge_expired(self, now: datetime) -> int:
         """Delete the records past their expiration, as DynamoDB's TTL does in AWS; returns
         how many. A claim already treats them as absent (``_replaceable``): only the
-        file's size changes (a scored face's claim is about 0.27 KB, 1 day at most)."""
+        file's size changes (a scored face's claim is about 0.29 KB, 1 day at most)."""
         return self._execute(
             "DELETE FROM idempotency WHERE expiration < ?", (int(now.timestamp()),)
         )

@@ -52,19 +52,6 @@ _SUMS_OF_FACES_NAMED = ", ".join(
 )
 _SUMS_OF_SECONDS = ", ".join(f"TOTAL({name})" for name, _ in _SUM_COLUMN_TYPES)
 _ROLLUP = "face_seconds"
-
-
-def _stage_names(table: str) -> str:
-    """SQL for the distinct stages of ``table`` (indexed by stage first), read as a loose
-    index scan: one seek per stage, where DISTINCT reads every row of the index (a day
-    of seconds or faces). Its one column is ``stage``; the last row is NULL."""
-    return (
-        f"WITH RECURSIVE names(stage) AS (SELECT (SELECT MIN(stage) FROM {table})"
-        f" UNION ALL SELECT (SELECT MIN(stage) FROM {table} WHERE stage > names.stage)"
-        " FROM names WHERE names.stage IS NOT NULL)"
-    )
-
-
 _ADD_TO_SECOND = (
     f"INSERT INTO face_seconds (stage, second, {_SUM_COLUMNS})"
     f" VALUES (?, ?, {', '.join('?' * len(_SUM_COLUMN_TYPES))})"
@@ -102,6 +89,17 @@ CREATE TABLE IF NOT EXISTS face_seconds (
 -- before the rollup gets it built once, by the first writer that opens it).
 CREATE TABLE IF NOT EXISTS rollups (name TEXT PRIMARY KEY);
 """
+
+
+def _stage_names(table: str) -> str:
+    """SQL for the distinct stages of ``table`` (indexed by stage first), read as a loose
+    index scan: one seek per stage, where DISTINCT reads every row of the index (a day
+    of seconds or faces). Its one column is ``stage``; the last row is NULL."""
+    return (
+        f"WITH RECURSIVE names(stage) AS (SELECT (SELECT MIN(stage) FROM {table})"
+        f" UNION ALL SELECT (SELECT MIN(stage) FROM {table} WHERE stage > names.stage)"
+        " FROM names WHERE names.stage IS NOT NULL)"
+    )
 
 
 def _ms(moment: datetime) -> int:
