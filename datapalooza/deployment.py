@@ -23,6 +23,10 @@ TRACKER_TIMEOUT_S: Final = 60
 TRACKER_ARCHITECTURE: Final[LambdaArchitecture] = "arm64"
 CAMERA_INTERVAL_S: Final = 2.0
 FACES_EXPIRE_DAYS: Final = 1
+# Scores per face are kept a week, in the stack's results table (its TTL) and in the
+# local festival's database alike: long enough to compare a festival's days, short
+# enough that expression scores do not pile up (docs/responsible-use.md).
+RESULTS_TTL_DAYS: Final = 7
 # Greengrass v1 Lambda components publish with the v1 SDK; the edge publishes its stats
 # every stats_interval_s (devices/edge.py EdgeSettings).
 EDGE_STATS_INTERVAL_S: Final = 10.0

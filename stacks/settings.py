@@ -96,7 +96,7 @@ class AppSettings:
     # Face crops identify people: keep them one day, the shortest lifecycle S3 offers.
     faces_expire_days: int = deployment.FACES_EXPIRE_DAYS
     access_logs_expire_days: int = 30
-    results_ttl_days: int = 7
+    results_ttl_days: int = deployment.RESULTS_TTL_DAYS
     tracker_batch_size: int = deployment.TRACKER_BATCH_SIZE
     tracker_max_batching_window_s: int = deployment.TRACKER_MAX_BATCHING_WINDOW_S
     tracker_analyzer_mode: str = "mosaic"

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from datapalooza import constants
+from datapalooza import constants, deployment
 from datapalooza.emotions.rekognition_limits import REKOGNITION_LIMITS
 from datapalooza.naming import METRIC_NAMESPACE_MAX
 from datapalooza.settings import SettingsError, check_range, settings_values
@@ -32,7 +32,7 @@ class TrackerSettings:
     analyzer: str = "rekognition"
     mode: str = "mosaic"
     mosaic_size: int = 50
-    results_ttl_days: int = 30
+    results_ttl_days: int = deployment.RESULTS_TTL_DAYS
     max_crop_bytes: int = REKOGNITION_LIMITS.max_image_bytes
     max_attempts: int = 5
     local_batch: int = 64

@@ -125,8 +125,12 @@ def _table(
     time_to_live_attribute: str,
     encryption: dynamodb.TableEncryptionV2 | None = None,
 ) -> dynamodb.TableV2:
-    """An on-demand table of string keys whose items expire (TTL), with point-in-time
-    recovery, deleted with the stack."""
+    """An on-demand table of string keys whose items expire (TTL), deleted with the
+    stack, and without point-in-time recovery: its continuous backups would keep every
+    item restorable for 35 days by default (docs.aws.amazon.com/amazondynamodb/latest/
+    APIReference/API_PointInTimeRecoverySpecification.html), long after its TTL
+    removed it. Scores per face are kept ``results_ttl_days`` (a week by default) and
+    outcome records a day, and neither is worth restoring (docs/responsible-use.md)."""
     return dynamodb.TableV2(
         scope,
         id,
@@ -140,7 +144,7 @@ def _table(
         time_to_live_attribute=time_to_live_attribute,
         encryption=encryption,
         point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-            point_in_time_recovery_enabled=True
+            point_in_time_recovery_enabled=False
         ),
         removal_policy=RemovalPolicy.DESTROY,
     )

@@ -12,6 +12,7 @@ from aws_cdk.assertions import Match
 from datapalooza import constants
 from datapalooza.domain.emotions import EXPRESSION_CAVEAT, Emotion
 from datapalooza.domain.keys import CropKey, SheetKey
+from datapalooza.emotions.settings import TrackerSettings
 from tests.infra.conftest import Synth, endpoint_template, resources
 
 
@@ -129,6 +130,18 @@ def test_tracker_is_fed_by_faces_notifications_through_a_queue_with_dlq(synth: S
             "RedrivePolicy": Match.any_value(),
         },
     )
+
+
+def test_no_table_keeps_backups_past_its_ttl(synth: Synth) -> None:
+    """Point-in-time recovery would keep scores and outcome records restorable for 35
+    days; the results' TTL is the week the local festival keeps them too."""
+    tables = synth.tracker.find_resources("AWS::DynamoDB::GlobalTable")
+    assert len(tables) == 2
+    for table in tables.values():
+        for replica in table["Properties"]["Replicas"]:
+            pitr = replica.get("PointInTimeRecoverySpecification", {})
+            assert pitr.get("PointInTimeRecoveryEnabled") is not True
+    assert synth.settings.results_ttl_days == TrackerSettings(analyzer="local").results_ttl_days
 
 
 def test_tracker_function_follows_the_house_style(synth: Synth) -> None:

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from datapalooza.deployment import RESULTS_TTL_DAYS
 from datapalooza.emotions import CropRef, CropStatus, TrackerSettings, score_crops
 from datapalooza.ports import AnalyzerError
 from datapalooza.testing.fakes import FakeAnalyzer, FakeFaceStore, FakeMetricsSink, FakeResultsTable
@@ -51,7 +52,7 @@ def test_scores_crops_writes_one_item_each_and_emits_metrics(world):
     assert len(results.items) == 3
     face, ttl = results.items[("main", report.outcomes[1].face.sort_key)]
     assert face.scores == SAD and face.camera == "cam-1" and face.captured_at == T0
-    assert ttl == int((T0 + timedelta(days=30)).timestamp())
+    assert ttl == int((T0 + timedelta(days=RESULTS_TTL_DAYS)).timestamp())
     assert [f.face_key for f in metrics.faces] == [crop_key(index=i) for i in range(3)]
     assert report.failed_items == set()
 

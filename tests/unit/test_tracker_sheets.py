@@ -14,6 +14,7 @@ import pytest
 from datapalooza.adapters.local.sqlite_idempotency import SqlitePersistenceLayer
 from datapalooza.constants import CROP_REJECTED_METRIC
 from datapalooza.crop_sheets import build_sheet
+from datapalooza.deployment import RESULTS_TTL_DAYS
 from datapalooza.domain.emotions import Emotion
 from datapalooza.domain.keys import SHEET_SUFFIX, SheetKey
 from datapalooza.emotions import CropRef, CropStatus, TrackerSettings, score_crops
@@ -104,7 +105,7 @@ def test_each_tile_is_scored_under_its_faces_crop_key_with_the_sheets_item() -> 
     faces = sorted((face.face_key, face.scores, face.camera) for face, _ in results.items.values())
     assert faces == [(crop_key(index=0), HAPPY, "edge-1"), (crop_key(index=1), SAD, "edge-1")]
     ttl = {ttl for _, ttl in results.items.values()}
-    assert ttl == {int((T0 + timedelta(days=30)).timestamp())}
+    assert ttl == {int((T0 + timedelta(days=RESULTS_TTL_DAYS)).timestamp())}
 
 
 def test_a_sheet_delivered_again_costs_no_analyzer_call(tmp_path) -> None:
