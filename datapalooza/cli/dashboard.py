@@ -12,7 +12,12 @@ HELP = "serve the live dashboard and its JSON API over a festival data dir"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data-dir", type=Path, help="the festival's data directory")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="the festival's data directory, which must exist (default: the per-user one, "
+        "created if missing)",
+    )
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     parser.add_argument(
@@ -37,6 +42,12 @@ def run(args: argparse.Namespace) -> int:
     if not 0 < args.port < 65536:
         raise CliError(f"--port {args.port} is not a TCP port")
     require_free_port(args.host, args.port)
+    if args.data_dir is not None and not args.data_dir.is_dir():
+        # A mistyped directory would otherwise be created and served empty.
+        raise CliError(
+            f"no data directory {args.data_dir}: give the one `datapalooza up` wrote "
+            "(its --data-dir), or leave --data-dir out for the default"
+        )
     try:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         app = create_app(settings)

@@ -24,10 +24,14 @@ def run(args: argparse.Namespace) -> int:
 
     exercises = list(exercises_for(args.challenge))
     try:
-        written = write_starters(exercises, args.out, overwrite=args.force)
-    except FileExistsError as exc:
-        raise CliError(str(exc)) from exc
-    for exercise, path in zip(exercises, written, strict=True):
-        print(f"{path}: write {exercise.qualname} ({len(exercise.checks)} behaviours to get right)")
+        files = write_starters(exercises, args.out, overwrite=args.force)
+    except OSError as exc:
+        raise CliError(f"cannot write the starters to {args.out}: {exc}") from exc
+    for exercise, (path, written) in zip(exercises, files, strict=True):
+        if written:
+            behaviours = len(exercise.checks)
+            print(f"{path}: write {exercise.qualname} ({behaviours} behaviours to get right)")
+        else:
+            print(f"{path}: kept, it exists and may hold your work (--force writes it again)")
     print(f"then: datapalooza check --challenge {args.challenge} {args.out}")
     return 0

@@ -210,6 +210,7 @@ def render_png(report: SetlistReportResponse, path: Path) -> None:
     figure.suptitle(_title(report), fontsize=13)
     top.set_title(EXPRESSION_CAVEAT, fontsize=9, color="#8a5a00")
     bottoms = [0.0] * len(played)
+    shown = False
     for emotion in Emotion:
         values = [t.mix.get(emotion, 0.0) for t in played]
         if any(values):
@@ -221,9 +222,10 @@ def render_png(report: SetlistReportResponse, path: Path) -> None:
                 label=emotion.value.title(),
             )
             bottoms = [b + v for b, v in zip(bottoms, values, strict=True)]
+            shown = True
     bottom.set_ylim(0, 100)
     bottom.set_ylabel("expression mix %")
     bottom.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
-    if played:
+    if shown:  # a set whose tracks saw no face has no mix to label
         bottom.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
     figure.savefig(path, format="png")

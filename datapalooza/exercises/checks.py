@@ -44,11 +44,19 @@ def run_checks(checks: Sequence[Check], impl: Implementation) -> list[CheckResul
             except AssertionError as exc:
                 results.append(CheckResult(check.behaviour, False, check.hint, str(exc)))
             except Exception as exc:
-                where = traceback.extract_tb(exc.__traceback__)[-1]
-                detail = (
-                    f"raised {type(exc).__name__}: {exc} (line {where.lineno} of {where.filename})"
-                )
+                detail = f"raised {type(exc).__name__}: {exc} ({_where(exc, impl)})"
                 results.append(CheckResult(check.behaviour, False, check.hint, detail))
             else:
                 results.append(CheckResult(check.behaviour, True))
     return results
+
+
+def _where(exc: BaseException, impl: Implementation) -> str:
+    """Where ``exc`` left the attendee's code: the deepest line in the implementation's
+    own file, not in the test fake it called (the error itself names the fake's fault);
+    the deepest line of all when the implementation's file is not in the traceback."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    code = getattr(impl, "__code__", None)
+    own = [f for f in frames if code is not None and f.filename == code.co_filename]
+    where = (own or frames)[-1]
+    return f"line {where.lineno} of {where.filename}"

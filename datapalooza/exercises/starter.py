@@ -119,15 +119,17 @@ def starter_source(exercise: Exercise) -> str:
 
 def write_starters(
     exercises: list[Exercise], out_dir: Path, *, overwrite: bool = False
-) -> list[Path]:
-    """Write one starter file per exercise; an existing file is kept unless ``overwrite``
-    (it may hold an attendee's work)."""
+) -> list[tuple[Path, bool]]:
+    """Write one starter file per exercise: each file's path, and whether it was written.
+    An existing file is kept unless ``overwrite`` (it may hold an attendee's work), and
+    the others are still written, so a challenge's second exercise can be added next to
+    a first one already under way."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
+    files = []
     for exercise in exercises:
         path = out_dir / exercise.starter_file
-        if path.exists() and not overwrite:
-            raise FileExistsError(f"{path} exists (it may hold your work); use --force")
-        path.write_text(starter_source(exercise), encoding="utf-8")
-        written.append(path)
-    return written
+        keep = path.exists() and not overwrite
+        if not keep:
+            path.write_text(starter_source(exercise), encoding="utf-8")
+        files.append((path, not keep))
+    return files

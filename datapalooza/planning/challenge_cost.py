@@ -118,12 +118,26 @@ def render_cost_doc(shape: DeploymentShape, prices: PriceTable) -> str:
                 f"{format_quantity(item.quantity_per_hour)} | {shown} |"
             )
         out.append("")
-    out += [
-        "For a thirty-attendee workshop multiply by the teams; the endpoint's instance-hours",
-        "dominate, so delete stacks between sessions (`datapalooza workshop teardown`).",
-        "",
-    ]
+    out += [_closing_note(costs), ""]
     return "\n".join(out)
+
+
+def _closing_note(costs: list[ChallengeCost]) -> str:
+    """What to take from the tables: the largest cost while the camera runs, and the one
+    that runs without it (read from the items, so the prose follows the prices)."""
+    endpoint = costs[0].items[0]
+    last = costs[-1]
+    largest = max(
+        (item for item in last.items if item.cost_per_hour is not None),
+        key=lambda item: item.cost_per_hour or 0.0,
+    )
+    return (
+        "For a thirty-attendee workshop multiply by the teams. While a camera runs, "
+        f"{largest.service} ({largest.what}) is the largest cost of Challenge "
+        f"{last.challenge}; the {endpoint.service} endpoint's instance-hours are billed even "
+        "when no camera runs, so delete stacks between sessions "
+        "(`datapalooza workshop teardown`)."
+    )
 
 
 if __name__ == "__main__":

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 from datapalooza import constants
 from tests.infra.conftest import Synth, resources
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 # Actions AWS offers no resource-level permissions for; the only ones allowed on "*".
 NO_RESOURCE_LEVEL = {
@@ -145,6 +148,25 @@ def test_tracker_role_reads_crops_scores_them_and_writes_one_table(synth: Synth)
             # Listing only under faces/, so a deleted crop reads as 404, not 403.
             assert acts == {"s3:ListBucket"}
             assert statement["Condition"] == {"StringLike": {"s3:prefix": ["faces/*"]}}
+
+
+def _table_actions(page: str, heading: str) -> set[str]:
+    """The ``service:Action`` names in the first column of the first table under
+    ``heading`` on ``page`` (the other columns may name what the role is not given)."""
+    text = (DOCS / page).read_text().split(heading, 1)[1]
+    rows = re.search(r"((?:^\|.*\n)+)", text, re.M)
+    assert rows is not None, f"no table under {heading!r} in {page}"
+    first_cells = [row.split("|")[1] for row in rows.group(1).splitlines()]
+    return {a for cell in first_cells for a in re.findall(r"`([a-z0-9]+:[A-Z]\w+)`", cell)}
+
+
+def test_the_guides_list_exactly_the_tracker_roles_actions(synth: Synth) -> None:
+    actions = actions_of(statements_of(synth.tracker.to_json(), "TrackerFunctionRole"))
+    for page, heading in (
+        ("challenge2-emotion-tracker.md", "## IAM: exactly what the tracker role needs"),
+        ("permissions.md", "### Emotion tracker function role"),
+    ):
+        assert _table_actions(page, heading) == actions, page
 
 
 def test_devices_may_do_only_their_one_job(synth: Synth) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from datapalooza.cli import main
+from datapalooza.system.network import free_port
 
 
 def test_a_port_in_use_is_reported_with_what_to_do(
@@ -35,3 +36,12 @@ def test_bad_options_exit_2(
 ) -> None:
     assert main(["dashboard", "--data-dir", str(tmp_path), *args]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_data_dir_that_does_not_exist_is_refused_not_created(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    typo = tmp_path / "festivall"
+    assert main(["dashboard", "--data-dir", str(typo), "--port", str(free_port())]) == 2
+    assert f"no data directory {typo}" in capsys.readouterr().err
+    assert not typo.exists()

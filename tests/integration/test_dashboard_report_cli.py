@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -108,6 +109,17 @@ def test_png_report(data_dir: Path, setlist_file: Path, tmp_path: Path) -> None:
     assert report_main_stage(data_dir, setlist_file, out) == 0
     with Image.open(out) as image:
         assert image.format == "PNG" and image.width > 800 and image.height > 600
+
+
+def test_a_png_of_a_set_without_faces_draws_no_empty_legend(data_dir: Path, tmp_path: Path) -> None:
+    # The next day's set: no face was scored during it.
+    next_day = tmp_path / "next-day.yaml"
+    next_day.write_text(SETLIST_YAML.replace("2025-07-19", "2025-07-20"))
+    out = tmp_path / "report.png"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib warns of a legend with no entries
+        assert report_main_stage(data_dir, next_day, out) == 0
+    assert out.stat().st_size > 0
 
 
 def test_without_a_setlist_file_the_stored_setlist_is_used(data_dir: Path, tmp_path: Path) -> None:

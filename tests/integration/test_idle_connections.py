@@ -33,6 +33,7 @@ def server(request, tmp_path):
     if request.param == "endpoint":
         command, ready = ["serve-endpoint", "--store", str(tmp_path / "bucket")], "/ping"
     else:
+        (tmp_path / "data").mkdir()
         command, ready = ["dashboard", "--data-dir", str(tmp_path / "data")], "/api/stages"
     process = start(command, port, ready)
     try:

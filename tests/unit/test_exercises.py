@@ -37,7 +37,8 @@ def test_every_challenge_has_one_or_two_exercises() -> None:
 
 
 def _starter(exercise: Exercise, tmp_path: Path) -> Path:
-    (path,) = write_starters([exercise], tmp_path)
+    ((path, written),) = write_starters([exercise], tmp_path)
+    assert written
     return path
 
 
@@ -119,6 +120,8 @@ def test_check_reports_each_behaviour_with_a_hint_for_what_fails(
     assert "PASS  frames fit the camera's JPEG byte budget" in out
     assert "FAIL  an endpoint outage is counted, not raised" in out
     assert "raised EndpointError: endpoint down" in out
+    # Where the attendee's code let it through, not where the test fake raised it.
+    assert f"of {attempt})" in out and "fakes.py" not in out
     assert "hint: catch EndpointError around detect()" in out
     assert "FAIL  a failed MQTT publish is counted, not raised" in out
     assert "_record" not in out, "a file is checked only for the functions it defines"
@@ -140,7 +143,16 @@ def test_starter_and_check_on_a_folder(tmp_path: Path, capsys: pytest.CaptureFix
         "challenge2_camera_step.py",
         "challenge2_tracker_record.py",
     ]
-    assert main(["starter", "--challenge", "2", "--out", str(folder)]) == 2, "keeps your work"
+    # Work under way is kept; a starter deleted (or never written) is written again.
+    camera = folder / "challenge2_camera_step.py"
+    camera.write_text(camera.read_text() + "# my work\n")
+    (folder / "challenge2_tracker_record.py").unlink()
+    capsys.readouterr()
+    assert main(["starter", "--challenge", "2", "--out", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert f"{camera}: kept, it exists and may hold your work" in out
+    assert camera.read_text().endswith("# my work\n")
+    assert (folder / "challenge2_tracker_record.py").exists()
     assert main(["check", "--challenge", "2", str(folder)]) == 1
     assert "0 of 11 behaviours pass" in capsys.readouterr().out
     assert main(["check", "--challenge", "3", str(folder)]) == 2
