@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from datapalooza.crop_sheets import MAX_METADATA_BYTES
 from datapalooza.system.atomic_write import write_atomically
 
 log = logging.getLogger(__name__)
@@ -36,10 +37,24 @@ SUFFIX = ".crop"  # from when entries were single crops: a queue left on disk st
 STATE_FILE = "state.json"
 CORRUPT_DIR = "corrupt"
 _HEADER = struct.Struct(">4sI")
+MAX_KEY_BYTES = 1024
+"""S3's longest object key, in UTF-8 bytes ("Naming Amazon S3 objects", Amazon S3 User
+Guide, https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html): a longer
+key could never be uploaded."""
+MAX_HEADER_BYTES = 8 * 1024
+"""An entry's header is its key (at most MAX_KEY_BYTES) and metadata (at most
+MAX_METADATA_BYTES, S3's limit) as JSON: about 1 KB for a sheet of 100 faces with the
+longest names; 8 KiB leaves room for JSON's quotes and escapes. ``push`` refuses a larger
+header, so a file that declares one is damaged."""
 
 
 class QueueFull(RuntimeError):
     """A single object larger than the whole queue's byte budget."""
+
+
+class BadEntry(ValueError):
+    """An object ``push`` refuses (a key or metadata S3 would refuse, so it could never
+    be uploaded), or a queue file that is not an entry as ``push`` writes one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,9 +108,11 @@ class ForwardQueue:
         state = self.directory / STATE_FILE
         if state.exists():
             try:
-                self.dropped = int(json.loads(state.read_text()).get("dropped", 0))
-            except (ValueError, OSError):
-                log.warning("queue state %s unreadable; dropped counter restarts at 0", state)
+                self.dropped = _read_dropped(state)
+            except (ValueError, OSError, RecursionError) as exc:
+                log.warning(
+                    "queue state %s unreadable (%s); dropped counter restarts at 0", state, exc
+                )
         for path in sorted(self.directory.glob(f"*{SUFFIX}")):
             try:
                 enqueued_at = float(path.stem.split("-", 1)[0]) / 1000.0
@@ -126,8 +143,10 @@ class ForwardQueue:
 
     # -- writing ------------------------------------------------------------------------
     def push(self, key: str, body: bytes, metadata: Mapping[str, str]) -> str:
-        """Persist one object (durable once this returns); drop the oldest if over budget."""
-        header = json.dumps({"key": key, "metadata": dict(metadata)}).encode()
+        """Persist one object (durable once this returns); drop the oldest if over budget.
+        BadEntry for a key or metadata no store would take: queued, it would only be set
+        aside at upload."""
+        header = _encoded_header(key, metadata)
         data = _HEADER.pack(MAGIC, len(header)) + header + body
         if len(data) > self.max_bytes:
             raise QueueFull(f"{key} ({len(data)} bytes) exceeds the queue's {self.max_bytes}")
@@ -193,20 +212,9 @@ class ForwardQueue:
                 slot = self._slots[0]
             path = self.directory / slot.name
             try:
-                data = path.read_bytes()
-                magic, header_len = _HEADER.unpack_from(data)
-                if magic != MAGIC:
-                    raise ValueError("bad magic")
-                header = json.loads(data[_HEADER.size : _HEADER.size + header_len])
-                body = data[_HEADER.size + header_len :]
-                return QueueEntry(
-                    slot.name,
-                    str(header["key"]),
-                    body,
-                    {str(k): str(v) for k, v in header["metadata"].items()},
-                    slot.enqueued_at,
-                )
-            except (OSError, ValueError, KeyError, struct.error) as exc:
+                key, metadata, body = _parse_entry(path.read_bytes())
+                return QueueEntry(slot.name, key, body, metadata, slot.enqueued_at)
+            except (OSError, ValueError) as exc:  # BadEntry is a ValueError
                 with self._lock:
                     if self._slots and self._slots[0] is slot:
                         self._slots.popleft()
@@ -243,3 +251,70 @@ class ForwardQueue:
             os.replace(path, target / path.name)
         except OSError:
             path.unlink(missing_ok=True)
+
+
+def _read_dropped(state: Path) -> int:
+    """The ``dropped`` counter a state file holds; ValueError for any other content."""
+    state_data = json.loads(state.read_text())
+    dropped = state_data.get("dropped", 0) if isinstance(state_data, dict) else None
+    if isinstance(dropped, bool) or not isinstance(dropped, int) or dropped < 0:
+        raise ValueError(f"dropped is {dropped!r}, not a count")
+    return dropped
+
+
+def _encoded_header(key: str, metadata: Mapping[str, str]) -> bytes:
+    """The header ``push`` writes for an object; BadEntry if no store would take it."""
+    checked_key, checked_metadata = _checked_fields(key, metadata)
+    header = json.dumps({"key": checked_key, "metadata": checked_metadata}).encode()
+    if len(header) > MAX_HEADER_BYTES:
+        raise BadEntry(f"the header of {key!r} is {len(header)} bytes, over {MAX_HEADER_BYTES}")
+    return header
+
+
+def _parse_entry(data: bytes) -> tuple[str, dict[str, str], bytes]:
+    """The key, metadata and body of an entry file. Everything in it is checked, types
+    and sizes, before use: BadEntry (never a TypeError or a RecursionError) for a file
+    that ``push`` did not write, so ``peek`` sets it aside and the queue moves on."""
+    if len(data) < _HEADER.size:
+        raise BadEntry(f"{len(data)} bytes: shorter than an entry's {_HEADER.size}-byte start")
+    magic, header_len = _HEADER.unpack_from(data)
+    if magic != MAGIC:
+        raise BadEntry("bad magic")
+    end = _HEADER.size + header_len
+    if header_len > MAX_HEADER_BYTES or end > len(data):
+        raise BadEntry(
+            f"declares a {header_len}-byte header; the limit is {MAX_HEADER_BYTES} and the"
+            f" file holds {len(data) - _HEADER.size} bytes after its start"
+        )
+    try:
+        header = json.loads(data[_HEADER.size : end])
+    except (ValueError, RecursionError) as exc:
+        raise BadEntry(f"the header is not JSON: {exc}") from exc
+    if not isinstance(header, dict):
+        raise BadEntry(f"the header is a {type(header).__name__}, not an object")
+    key, metadata = _checked_fields(header.get("key"), header.get("metadata"))
+    return key, metadata, data[end:]
+
+
+def _checked_fields(key: object, metadata: object) -> tuple[str, dict[str, str]]:
+    """``key`` and ``metadata`` if a store can take them: a key of 1 to MAX_KEY_BYTES, and
+    string metadata of at most MAX_METADATA_BYTES counted as S3 counts it (the UTF-8
+    bytes of every name and value); BadEntry otherwise."""
+    if not isinstance(key, str) or not 0 < _utf8_bytes(key) <= MAX_KEY_BYTES:
+        raise BadEntry(f"the key is not a string of 1 to {MAX_KEY_BYTES} bytes: {key!r:.80}")
+    if not isinstance(metadata, Mapping) or not all(
+        isinstance(name, str) and isinstance(value, str) for name, value in metadata.items()
+    ):
+        raise BadEntry(f"the metadata of {key!r} is not an object of strings")
+    size = sum(_utf8_bytes(name) + _utf8_bytes(value) for name, value in metadata.items())
+    if size > MAX_METADATA_BYTES:
+        raise BadEntry(f"the metadata of {key!r} is {size} bytes, over {MAX_METADATA_BYTES}")
+    return key, dict(metadata)
+
+
+def _utf8_bytes(text: str) -> int:
+    """The length S3 counts; BadEntry for text no store can take (a lone surrogate)."""
+    try:
+        return len(text.encode())
+    except UnicodeEncodeError as exc:
+        raise BadEntry(f"{text!r:.80} is not valid Unicode: {exc.reason}") from None

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import struct
 from pathlib import Path
 
 import pytest
 
-from datapalooza.devices.forward_queue import ForwardQueue, QueueFull
+from datapalooza.crop_sheets import MAX_METADATA_BYTES
+from datapalooza.devices.forward_queue import (
+    MAGIC,
+    MAX_HEADER_BYTES,
+    MAX_KEY_BYTES,
+    BadEntry,
+    ForwardQueue,
+    QueueFull,
+)
 
 
 class Clock:
@@ -73,3 +83,133 @@ def test_interrupted_writes_and_damaged_entries_never_block_the_queue(tmp_path: 
     assert not list(tmp_path.glob(".tmp-*"))
     assert reopened.peek().key == "good-2"  # type: ignore[union-attr]
     assert reopened.corrupt == 1 and (tmp_path / "corrupt" / first.name).exists()
+
+
+def entry_file(header: bytes, *, declared: int | None = None, body: bytes = b"crop") -> bytes:
+    """A queue file as push lays it out, with any header and header length."""
+    length = len(header) if declared is None else declared
+    return MAGIC + struct.pack(">I", length) + header + body
+
+
+def header(value: object) -> bytes:
+    return json.dumps(value).encode()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        entry_file(header([])),
+        entry_file(header("faces/main/k.jpg")),
+        entry_file(header({"key": "k", "metadata": None})),
+        entry_file(header({"key": "k", "metadata": []})),
+        entry_file(header({"key": "k", "metadata": {"stage": 1}})),
+        entry_file(header({"key": "k", "metadata": {"stage": None}})),
+        entry_file(header({"key": "k", "metadata": {"tiles": ["80x80"]}})),
+        entry_file(header({"metadata": {}})),
+        entry_file(header({"key": "k"})),
+        entry_file(header({"key": None, "metadata": {}})),
+        entry_file(header({"key": 7, "metadata": {}})),
+        entry_file(header({"key": "", "metadata": {}})),
+        entry_file(header({"key": "k" * (MAX_KEY_BYTES + 1), "metadata": {}})),
+        entry_file(header({"key": "k", "metadata": {"m": "x" * MAX_METADATA_BYTES}})),
+        entry_file(header({"key": "k\ud800", "metadata": {}})),  # JSON writes it as \ud800
+        entry_file(b"[" * 5000),  # nested past the parser's recursion limit
+        entry_file(b"\xff\xfe not JSON"),
+        entry_file(header({"key": "k", "metadata": {}}), declared=2**32 - 1),
+        entry_file(b" " * (MAX_HEADER_BYTES + 1) + header({"key": "k", "metadata": {}})),
+        MAGIC + b"\x00",  # cut short inside the length
+        b"DPQ9" + entry_file(header({"key": "k", "metadata": {}}))[4:],
+    ],
+    ids=[
+        "header-list",
+        "header-string",
+        "metadata-null",
+        "metadata-list",
+        "metadata-number-value",
+        "metadata-null-value",
+        "metadata-list-value",
+        "no-key",
+        "no-metadata",
+        "key-null",
+        "key-number",
+        "key-empty",
+        "key-over-s3s-1024-bytes",
+        "metadata-over-s3s-2048-bytes",
+        "key-lone-surrogate",
+        "header-nested-5000-deep",
+        "header-not-utf8",
+        "declares-4-GiB-header",
+        "header-over-8-KiB",
+        "truncated-start",
+        "bad-magic",
+    ],
+)
+def test_an_entry_whose_header_is_not_as_push_writes_it_is_set_aside_and_the_next_uploads(
+    tmp_path: Path, content: bytes
+) -> None:
+    """Each used to raise TypeError/AttributeError/RecursionError from every peek, so
+    nothing uploaded until expire() removed the entry up to a day later."""
+    queue = ForwardQueue(tmp_path)
+    queue.push("faces/main/bad.jpg", b"a", {})
+    queue.push("faces/main/good.jpg", b"b", {"stage": "main"})
+    bad = sorted(tmp_path.glob("*.crop"))[0]
+    bad.write_bytes(content)
+
+    entry = queue.peek()
+
+    assert entry is not None and (entry.key, entry.body) == ("faces/main/good.jpg", b"b")
+    assert entry.metadata == {"stage": "main"}
+    assert queue.corrupt == 1 and len(queue) == 1 and not bad.exists()
+    assert queue.size_bytes == (tmp_path / entry.name).stat().st_size
+
+
+def test_the_largest_key_and_metadata_s3_takes_are_queued_and_read_back(tmp_path: Path) -> None:
+    queue = ForwardQueue(tmp_path)
+    key = "k" * MAX_KEY_BYTES
+    metadata = {"m": "é" * ((MAX_METADATA_BYTES - 1) // 2)}  # two UTF-8 bytes a character
+    queue.push(key, b"x", metadata)
+    entry = queue.peek()
+    assert entry is not None and (entry.key, entry.metadata) == (key, metadata)
+
+
+@pytest.mark.parametrize(
+    ("key", "metadata"),
+    [
+        ("", {}),
+        ("k" * (MAX_KEY_BYTES + 1), {}),
+        ("k", {"m": "é" * (MAX_METADATA_BYTES // 2)}),  # 2,049 bytes with its name
+        ("k", {"stage": 1}),
+        ("k", {1: "main"}),
+        ("k\ud800", {}),
+        ("k", {"m": "\x00" * 2047}),  # S3's 2,048 bytes; 12 KB as JSON (\u0000)
+    ],
+    ids=[
+        "empty-key",
+        "key-over-1024-bytes",
+        "metadata-over-2048-bytes",
+        "number-value",
+        "number-name",
+        "lone-surrogate",
+        "header-over-8-KiB",
+    ],
+)
+def test_push_refuses_what_no_store_would_take_and_queues_nothing(
+    tmp_path: Path, key: str, metadata: dict[str, str]
+) -> None:
+    """Queued, such an object would fail its upload or be set aside later: refused now."""
+    queue = ForwardQueue(tmp_path)
+    with pytest.raises(BadEntry):
+        queue.push(key, b"x", metadata)
+    assert len(queue) == 0 and not list(tmp_path.glob("*.crop"))
+
+
+@pytest.mark.parametrize(
+    "state",
+    ["[]", '"dropped"', '{"dropped": null}', '{"dropped": -1}', '{"dropped": "3"}', "{"],
+)
+def test_a_state_file_of_the_wrong_shape_restarts_the_dropped_count(
+    tmp_path: Path, state: str
+) -> None:
+    """A list or a string here raised AttributeError and the edge device did not start."""
+    (tmp_path / "state.json").write_text(state)
+    assert ForwardQueue(tmp_path).dropped == 0
