@@ -9,6 +9,15 @@ The queue is bounded by bytes and by age: when full, the oldest objects are drop
 (an old face is worth less than a new one to a live mood dashboard) and ``dropped``
 counts them, persisted across restarts.
 
+An entry that can never be uploaded (a damaged file, a header ``push`` did not write, a
+key no store accepts) is set aside so it does not block the ones behind it. Setting
+aside deletes its bytes at once: a crop sheet shows faces, and no face may stay on the
+device longer than the queue's own limits, nor outside them. What stays is a note in
+``corrupt/`` (entry name, key, size, reason, time) for whoever looks into it. Notes
+expire after the queue's ``max_age_s`` and take at most CORRUPT_MAX_BYTES, the oldest
+deleted first; anything else found there (crops an older version moved there whole, a
+note half written) is deleted with them, at start and on every ``expire``.
+
 Uploading an entry and then removing it is at-least-once; because an object's key is
 fixed when it is captured, a re-upload after a crash overwrites the same object with the
 same bytes, so the store ends up with each object exactly once.
@@ -18,7 +27,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
+import re
+import secrets
 import struct
 import threading
 import time
@@ -36,6 +46,14 @@ MAGIC = b"DPQ1"
 SUFFIX = ".crop"  # from when entries were single crops: a queue left on disk stays readable
 STATE_FILE = "state.json"
 CORRUPT_DIR = "corrupt"
+CORRUPT_MAX_BYTES = 64 * 1024
+"""What the notes of set-aside entries may take, the oldest deleted first: a note is about
+300 bytes, so the last two hundred or so stay, enough to see what went wrong, and nothing
+a device's disk notices next to its queue (256 MB by default)."""
+NOTE_TEXT_CHARS = 300
+"""A note's entry name, key and reason are each cut to this many characters, so one note
+stays under 11 KB even with every character escaped, a sixth of CORRUPT_MAX_BYTES."""
+_NOTE_NAME = re.compile(r"^(\d{13})-[0-9a-f]{8}\.json$")  # milliseconds set aside, then random
 _HEADER = struct.Struct(">4sI")
 MAX_KEY_BYTES = 1024
 """S3's longest object key, in UTF-8 bytes ("Naming Amazon S3 objects", Amazon S3 User
@@ -93,6 +111,7 @@ class ForwardQueue:
         self.max_age_s = max_age_s
         self._clock = clock
         self._lock = threading.Lock()
+        self._notes_lock = threading.Lock()  # corrupt/, written and pruned from any caller
         self.directory.mkdir(parents=True, exist_ok=True)
         self._slots: deque[_Slot] = deque()
         self._bytes = 0
@@ -123,6 +142,7 @@ class ForwardQueue:
                 continue
             self._slots.append(_Slot(path.name, size, enqueued_at))
             self._bytes += size
+        self._prune_notes()
         if self._slots:
             log.info(
                 "queue %s: %d objects (%d bytes) waiting from before",
@@ -172,7 +192,9 @@ class ForwardQueue:
         return name
 
     def expire(self) -> int:
-        """Drop objects older than ``max_age_s``; return how many."""
+        """Drop objects older than ``max_age_s``, and notes of set-aside ones; return how
+        many objects."""
+        self._prune_notes()
         cutoff = self._clock() - self.max_age_s
         dropped = 0
         with self._lock:
@@ -228,11 +250,11 @@ class ForwardQueue:
             (self.directory / entry.name).unlink(missing_ok=True)
 
     def set_aside(self, entry: QueueEntry, why: str) -> None:
-        """Move an entry that can never be uploaded (a key outside the crop key scheme)
-        to ``corrupt/`` with the unreadable ones, so it does not block the entries behind it."""
+        """Set aside an entry that can never be uploaded (a key outside the crop key
+        scheme) like the unreadable ones, so it does not block the entries behind it."""
         with self._lock:
             self._forget(entry)
-        self._quarantine(self.directory / entry.name, why)
+        self._quarantine(self.directory / entry.name, why, key=entry.key)
 
     def _forget(self, entry: QueueEntry) -> None:
         """Drop ``entry``'s slot and its bytes from the count (the caller holds the lock)."""
@@ -242,15 +264,56 @@ class ForwardQueue:
                 self._bytes -= slot.size
                 break
 
-    def _quarantine(self, path: Path, why: str) -> None:
+    # -- set aside ----------------------------------------------------------------------
+    def _quarantine(self, path: Path, why: str, *, key: str | None = None) -> None:
+        """Delete an entry that can never be uploaded, face pixels and all, and leave a
+        note of why in ``corrupt/`` (the module's docstring says why nothing more)."""
         self.corrupt += 1
-        target = self.directory / CORRUPT_DIR
-        target.mkdir(exist_ok=True)
-        log.error("queue entry %s is unreadable (%s); moved to %s", path.name, why, target)
+        size = _size(path)
+        _delete(path)
+        log.error("queue entry %s (key %s) set aside and deleted: %s", path.name, key, why)
         try:
-            os.replace(path, target / path.name)
-        except OSError:
-            path.unlink(missing_ok=True)
+            self._write_note(entry=path.name, key=key, size=size, why=why)
+        except OSError as exc:  # the bytes are gone, which matters; the log says why
+            log.warning("no note written for set-aside entry %s: %s", path.name, exc)
+
+    def _write_note(self, *, entry: str, key: str | None, size: int, why: str) -> None:
+        now = self._clock()
+        note = {
+            "entry": _cut(entry),
+            "key": None if key is None else _cut(key),
+            "bytes": size,
+            "why": _cut(why),
+            "set_aside_at": now,
+        }
+        folder = self.directory / CORRUPT_DIR
+        with self._notes_lock:
+            folder.mkdir(exist_ok=True)
+            name = f"{int(now * 1000):013d}-{secrets.token_hex(4)}.json"
+            write_atomically(folder / name, json.dumps(note).encode())
+        self._prune_notes()
+
+    def _prune_notes(self) -> None:
+        """Hold ``corrupt/`` to its limits: notes younger than ``max_age_s``, at most
+        CORRUPT_MAX_BYTES in all, the newest kept; anything that is not a note deleted."""
+        folder = self.directory / CORRUPT_DIR
+        cutoff_ms = (self._clock() - self.max_age_s) * 1000
+        with self._notes_lock:
+            if not folder.is_dir():
+                return
+            notes = []
+            for path in folder.iterdir():
+                match = _NOTE_NAME.match(path.name)
+                if match is None or int(match[1]) < cutoff_ms:
+                    _delete(path)
+                else:
+                    notes.append(path)
+            notes.sort(key=lambda path: path.name, reverse=True)  # newest first
+            kept = 0
+            for path in notes:
+                kept += _size(path)
+                if kept > CORRUPT_MAX_BYTES:
+                    _delete(path)
 
 
 def _read_dropped(state: Path) -> int:
@@ -318,3 +381,25 @@ def _utf8_bytes(text: str) -> int:
         return len(text.encode())
     except UnicodeEncodeError as exc:
         raise BadEntry(f"{text!r:.80} is not valid Unicode: {exc.reason}") from None
+
+
+def _cut(text: str) -> str:
+    """``text`` cut to NOTE_TEXT_CHARS, marked as cut."""
+    return text if len(text) <= NOTE_TEXT_CHARS else text[: NOTE_TEXT_CHARS - 3] + "..."
+
+
+def _size(path: Path) -> int:
+    """A file's size, 0 if it is gone already."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _delete(path: Path) -> None:
+    """Delete a file set aside or past its limits; a failure is logged, not raised: the
+    next prune or start tries again, and the queue goes on meanwhile."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as exc:
+        log.error("could not delete %s: %s", path, exc)

@@ -10,6 +10,7 @@ import pytest
 
 from datapalooza.crop_sheets import MAX_METADATA_BYTES
 from datapalooza.devices.forward_queue import (
+    CORRUPT_MAX_BYTES,
     MAGIC,
     MAX_HEADER_BYTES,
     MAX_KEY_BYTES,
@@ -25,6 +26,15 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
+
+
+def notes(queue_dir: Path) -> list[dict[str, object]]:
+    """The notes of set-aside entries in ``corrupt/``, oldest first."""
+    return [json.loads(p.read_text()) for p in sorted((queue_dir / "corrupt").glob("*"))]
+
+
+def files_holding(root: Path, data: bytes) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file() and data in p.read_bytes()]
 
 
 def test_fifo_and_survives_a_restart(tmp_path: Path) -> None:
@@ -82,7 +92,8 @@ def test_interrupted_writes_and_damaged_entries_never_block_the_queue(tmp_path: 
     reopened = ForwardQueue(tmp_path)
     assert not list(tmp_path.glob(".tmp-*"))
     assert reopened.peek().key == "good-2"  # type: ignore[union-attr]
-    assert reopened.corrupt == 1 and (tmp_path / "corrupt" / first.name).exists()
+    assert reopened.corrupt == 1 and not first.exists()
+    assert [note["entry"] for note in notes(tmp_path)] == [first.name]
 
 
 def entry_file(header: bytes, *, declared: int | None = None, body: bytes = b"crop") -> bytes:
@@ -213,3 +224,92 @@ def test_a_state_file_of_the_wrong_shape_restarts_the_dropped_count(
     """A list or a string here raised AttributeError and the edge device did not start."""
     (tmp_path / "state.json").write_text(state)
     assert ForwardQueue(tmp_path).dropped == 0
+
+
+FACE = b"face pixels " * 100  # stands in for a crop sheet's JPEG
+
+
+def test_an_entry_set_aside_keeps_no_face_bytes_only_a_note_of_why(tmp_path: Path) -> None:
+    """Set-aside entries used to be moved whole to corrupt/, where nothing ever expired
+    them: face crops outlived the queue's 24 h and its byte budget."""
+    clock = Clock()
+    queue = ForwardQueue(tmp_path, clock=clock)
+    queue.push("faces/main/9999/bad-key.jpg", FACE, {"stage": "main"})
+    queue.push("faces/main/damaged.jpg", FACE, {})
+    queue.push("faces/main/good.jpg", b"next", {})
+    entry = queue.peek()
+    assert entry is not None
+    entry_bytes = (tmp_path / entry.name).stat().st_size
+    damaged = sorted(tmp_path.glob("*.crop"))[1]
+    damaged.write_bytes(damaged.read_bytes()[:6])  # cut short by disk damage
+
+    queue.set_aside(entry, "not a face crop key")
+    clock.now += 1
+    following = queue.peek()
+
+    assert following is not None and following.key == "faces/main/good.jpg"
+    assert files_holding(tmp_path, FACE[:24]) == []
+    set_aside, unreadable = notes(tmp_path)
+    assert set_aside == {
+        "entry": entry.name,
+        "key": "faces/main/9999/bad-key.jpg",
+        "bytes": entry_bytes,
+        "why": "not a face crop key",
+        "set_aside_at": clock.now - 1,
+    }
+    assert unreadable["entry"] == damaged.name and unreadable["key"] is None
+    assert unreadable["bytes"] == 6 and "shorter than" in str(unreadable["why"])
+
+
+def test_notes_of_set_aside_entries_expire_with_the_queues_age_limit(tmp_path: Path) -> None:
+    clock = Clock()
+    queue = ForwardQueue(tmp_path, max_age_s=60, clock=clock)
+    queue.push("faces/main/bad.jpg", b"x", {})
+    queue.set_aside(queue.peek(), "not a face crop key")  # type: ignore[arg-type]
+    clock.now += 59
+    queue.expire()
+    assert len(notes(tmp_path)) == 1
+    clock.now += 2
+    queue.expire()
+    assert notes(tmp_path) == []
+
+
+def test_the_notes_never_take_more_than_their_byte_budget_and_the_newest_stay(
+    tmp_path: Path,
+) -> None:
+    clock = Clock()
+    queue = ForwardQueue(tmp_path, clock=clock)
+    corrupt = tmp_path / "corrupt"
+    for i in range(200):
+        clock.now += 1
+        queue.push(f"faces/main/{i}.jpg", b"x", {})
+        queue.set_aside(queue.peek(), "why " * 200)  # type: ignore[arg-type]
+        assert sum(p.stat().st_size for p in corrupt.iterdir()) <= CORRUPT_MAX_BYTES
+    kept = notes(tmp_path)
+    assert 100 < len(kept) < 200 and kept[-1]["key"] == "faces/main/199.jpg"
+    assert [n["set_aside_at"] for n in kept] == sorted(n["set_aside_at"] for n in kept)
+
+
+def test_a_note_is_small_whatever_the_text_it_quotes(tmp_path: Path) -> None:
+    """Each text is cut, so even escaped characters (12 bytes each in JSON) keep one note
+    a small part of the budget."""
+    queue = ForwardQueue(tmp_path)
+    queue.push("\U0001f600" * 250, b"x", {})  # the longest key S3 takes, 4-byte characters
+    queue.set_aside(queue.peek(), "\U0001f600" * 10_000)  # type: ignore[arg-type]
+    (note,) = (tmp_path / "corrupt").iterdir()
+    assert note.stat().st_size <= 11 * 1024 < CORRUPT_MAX_BYTES // 5
+
+
+def test_crops_an_older_version_left_in_corrupt_are_deleted_at_start(tmp_path: Path) -> None:
+    """Earlier versions moved set-aside entries there whole; they are face crops."""
+    queue = ForwardQueue(tmp_path)
+    queue.push("faces/main/bad.jpg", b"x", {})
+    queue.set_aside(queue.peek(), "not a face crop key")  # type: ignore[arg-type]
+    corrupt = tmp_path / "corrupt"
+    (corrupt / "1700000000000-000000003.crop").write_bytes(FACE)
+    (corrupt / ".tmp-123-0").write_bytes(FACE)  # a note's write the crash interrupted
+
+    ForwardQueue(tmp_path)
+
+    assert files_holding(tmp_path, FACE[:24]) == []
+    assert [n["key"] for n in notes(tmp_path)] == ["faces/main/bad.jpg"]
