@@ -97,7 +97,7 @@ class EdgeStats(LoopCounters):
     upload_errors: int = 0
     store_rejections: int = 0
     dropped: int = 0  # queued objects lost to a full queue or to their age
-    set_aside: int = 0  # queued objects whose key no store accepts (moved to corrupt/)
+    set_aside: int = 0  # queued objects whose key no store accepts (deleted; a note in corrupt/)
     queue_depth: int = 0
     queue_bytes: int = 0
     fps: float = 0.0

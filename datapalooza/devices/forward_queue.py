@@ -9,6 +9,15 @@ The queue is bounded by bytes and by age: when full, the oldest objects are drop
 (an old face is worth less than a new one to a live mood dashboard) and ``dropped``
 counts them, persisted across restarts.
 
+An entry that can never be uploaded (a damaged file, a header ``push`` did not write, a
+key no store accepts) is set aside so it does not block the ones behind it. Setting
+aside deletes its bytes at once: a crop sheet shows faces, and no face may stay on the
+device longer than the queue's own limits, nor outside them. What stays is a note in
+``corrupt/`` (entry name, key, size, reason, time) for whoever looks into it. Notes
+expire after the queue's ``max_age_s`` and take at most CORRUPT_MAX_BYTES, the oldest
+deleted first; anything else found there (crops an older version moved there whole, a
+note half written) is deleted with them, at start and on every ``expire``.
+
 Uploading an entry and then removing it is at-least-once; because an object's key is
 fixed when it is captured, a re-upload after a crash overwrites the same object with the
 same bytes, so the store ends up with each object exactly once.
@@ -18,7 +27,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
+import re
+import secrets
 import struct
 import threading
 import time
@@ -27,6 +37,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from datapalooza.crop_sheets import MAX_METADATA_BYTES
 from datapalooza.system.atomic_write import write_atomically
 
 log = logging.getLogger(__name__)
@@ -35,11 +46,33 @@ MAGIC = b"DPQ1"
 SUFFIX = ".crop"  # from when entries were single crops: a queue left on disk stays readable
 STATE_FILE = "state.json"
 CORRUPT_DIR = "corrupt"
+CORRUPT_MAX_BYTES = 64 * 1024
+"""What the notes of set-aside entries may take, the oldest deleted first: a note is about
+300 bytes, so the last two hundred or so stay, enough to see what went wrong, and nothing
+a device's disk notices next to its queue (256 MB by default)."""
+NOTE_TEXT_CHARS = 300
+"""A note's entry name, key and reason are each cut to this many characters, so one note
+stays under 11 KB even with every character escaped, a sixth of CORRUPT_MAX_BYTES."""
+_NOTE_NAME = re.compile(r"^(\d{13})-[0-9a-f]{8}\.json$")  # milliseconds set aside, then random
 _HEADER = struct.Struct(">4sI")
+MAX_KEY_BYTES = 1024
+"""S3's longest object key, in UTF-8 bytes ("Naming Amazon S3 objects", Amazon S3 User
+Guide, https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html): a longer
+key could never be uploaded."""
+MAX_HEADER_BYTES = 8 * 1024
+"""An entry's header is its key (at most MAX_KEY_BYTES) and metadata (at most
+MAX_METADATA_BYTES, S3's limit) as JSON: about 1 KB for a sheet of 100 faces with the
+longest names; 8 KiB leaves room for JSON's quotes and escapes. ``push`` refuses a larger
+header, so a file that declares one is damaged."""
 
 
 class QueueFull(RuntimeError):
     """A single object larger than the whole queue's byte budget."""
+
+
+class BadEntry(ValueError):
+    """An object ``push`` refuses (a key or metadata S3 would refuse, so it could never
+    be uploaded), or a queue file that is not an entry as ``push`` writes one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +111,7 @@ class ForwardQueue:
         self.max_age_s = max_age_s
         self._clock = clock
         self._lock = threading.Lock()
+        self._notes_lock = threading.Lock()  # corrupt/, written and pruned from any caller
         self.directory.mkdir(parents=True, exist_ok=True)
         self._slots: deque[_Slot] = deque()
         self._bytes = 0
@@ -93,9 +127,11 @@ class ForwardQueue:
         state = self.directory / STATE_FILE
         if state.exists():
             try:
-                self.dropped = int(json.loads(state.read_text()).get("dropped", 0))
-            except (ValueError, OSError):
-                log.warning("queue state %s unreadable; dropped counter restarts at 0", state)
+                self.dropped = _read_dropped(state)
+            except (ValueError, OSError, RecursionError) as exc:
+                log.warning(
+                    "queue state %s unreadable (%s); dropped counter restarts at 0", state, exc
+                )
         for path in sorted(self.directory.glob(f"*{SUFFIX}")):
             try:
                 enqueued_at = float(path.stem.split("-", 1)[0]) / 1000.0
@@ -106,6 +142,7 @@ class ForwardQueue:
                 continue
             self._slots.append(_Slot(path.name, size, enqueued_at))
             self._bytes += size
+        self._prune_notes()
         if self._slots:
             log.info(
                 "queue %s: %d objects (%d bytes) waiting from before",
@@ -126,8 +163,10 @@ class ForwardQueue:
 
     # -- writing ------------------------------------------------------------------------
     def push(self, key: str, body: bytes, metadata: Mapping[str, str]) -> str:
-        """Persist one object (durable once this returns); drop the oldest if over budget."""
-        header = json.dumps({"key": key, "metadata": dict(metadata)}).encode()
+        """Persist one object (durable once this returns); drop the oldest if over budget.
+        BadEntry for a key or metadata no store would take: queued, it would only be set
+        aside at upload."""
+        header = _encoded_header(key, metadata)
         data = _HEADER.pack(MAGIC, len(header)) + header + body
         if len(data) > self.max_bytes:
             raise QueueFull(f"{key} ({len(data)} bytes) exceeds the queue's {self.max_bytes}")
@@ -153,7 +192,9 @@ class ForwardQueue:
         return name
 
     def expire(self) -> int:
-        """Drop objects older than ``max_age_s``; return how many."""
+        """Drop objects older than ``max_age_s``, and notes of set-aside ones; return how
+        many objects."""
+        self._prune_notes()
         cutoff = self._clock() - self.max_age_s
         dropped = 0
         with self._lock:
@@ -193,20 +234,9 @@ class ForwardQueue:
                 slot = self._slots[0]
             path = self.directory / slot.name
             try:
-                data = path.read_bytes()
-                magic, header_len = _HEADER.unpack_from(data)
-                if magic != MAGIC:
-                    raise ValueError("bad magic")
-                header = json.loads(data[_HEADER.size : _HEADER.size + header_len])
-                body = data[_HEADER.size + header_len :]
-                return QueueEntry(
-                    slot.name,
-                    str(header["key"]),
-                    body,
-                    {str(k): str(v) for k, v in header["metadata"].items()},
-                    slot.enqueued_at,
-                )
-            except (OSError, ValueError, KeyError, struct.error) as exc:
+                key, metadata, body = _parse_entry(path.read_bytes())
+                return QueueEntry(slot.name, key, body, metadata, slot.enqueued_at)
+            except (OSError, ValueError) as exc:  # BadEntry is a ValueError
                 with self._lock:
                     if self._slots and self._slots[0] is slot:
                         self._slots.popleft()
@@ -220,11 +250,11 @@ class ForwardQueue:
             (self.directory / entry.name).unlink(missing_ok=True)
 
     def set_aside(self, entry: QueueEntry, why: str) -> None:
-        """Move an entry that can never be uploaded (a key outside the crop key scheme)
-        to ``corrupt/`` with the unreadable ones, so it does not block the entries behind it."""
+        """Set aside an entry that can never be uploaded (a key outside the crop key
+        scheme) like the unreadable ones, so it does not block the entries behind it."""
         with self._lock:
             self._forget(entry)
-        self._quarantine(self.directory / entry.name, why)
+        self._quarantine(self.directory / entry.name, why, key=entry.key)
 
     def _forget(self, entry: QueueEntry) -> None:
         """Drop ``entry``'s slot and its bytes from the count (the caller holds the lock)."""
@@ -234,12 +264,142 @@ class ForwardQueue:
                 self._bytes -= slot.size
                 break
 
-    def _quarantine(self, path: Path, why: str) -> None:
+    # -- set aside ----------------------------------------------------------------------
+    def _quarantine(self, path: Path, why: str, *, key: str | None = None) -> None:
+        """Delete an entry that can never be uploaded, face pixels and all, and leave a
+        note of why in ``corrupt/`` (the module's docstring says why nothing more)."""
         self.corrupt += 1
-        target = self.directory / CORRUPT_DIR
-        target.mkdir(exist_ok=True)
-        log.error("queue entry %s is unreadable (%s); moved to %s", path.name, why, target)
+        size = _size(path)
+        _delete(path)
+        log.error("queue entry %s (key %s) set aside and deleted: %s", path.name, key, why)
         try:
-            os.replace(path, target / path.name)
-        except OSError:
-            path.unlink(missing_ok=True)
+            self._write_note(entry=path.name, key=key, size=size, why=why)
+        except OSError as exc:  # the bytes are gone, which matters; the log says why
+            log.warning("no note written for set-aside entry %s: %s", path.name, exc)
+
+    def _write_note(self, *, entry: str, key: str | None, size: int, why: str) -> None:
+        now = self._clock()
+        note = {
+            "entry": _cut(entry),
+            "key": None if key is None else _cut(key),
+            "bytes": size,
+            "why": _cut(why),
+            "set_aside_at": now,
+        }
+        folder = self.directory / CORRUPT_DIR
+        with self._notes_lock:
+            folder.mkdir(exist_ok=True)
+            name = f"{int(now * 1000):013d}-{secrets.token_hex(4)}.json"
+            write_atomically(folder / name, json.dumps(note).encode())
+        self._prune_notes()
+
+    def _prune_notes(self) -> None:
+        """Hold ``corrupt/`` to its limits: notes younger than ``max_age_s``, at most
+        CORRUPT_MAX_BYTES in all, the newest kept; anything that is not a note deleted."""
+        folder = self.directory / CORRUPT_DIR
+        cutoff_ms = (self._clock() - self.max_age_s) * 1000
+        with self._notes_lock:
+            if not folder.is_dir():
+                return
+            notes = []
+            for path in folder.iterdir():
+                match = _NOTE_NAME.match(path.name)
+                if match is None or int(match[1]) < cutoff_ms:
+                    _delete(path)
+                else:
+                    notes.append(path)
+            notes.sort(key=lambda path: path.name, reverse=True)  # newest first
+            kept = 0
+            for path in notes:
+                kept += _size(path)
+                if kept > CORRUPT_MAX_BYTES:
+                    _delete(path)
+
+
+def _read_dropped(state: Path) -> int:
+    """The ``dropped`` counter a state file holds; ValueError for any other content."""
+    state_data = json.loads(state.read_text())
+    dropped = state_data.get("dropped", 0) if isinstance(state_data, dict) else None
+    if isinstance(dropped, bool) or not isinstance(dropped, int) or dropped < 0:
+        raise ValueError(f"dropped is {dropped!r}, not a count")
+    return dropped
+
+
+def _encoded_header(key: str, metadata: Mapping[str, str]) -> bytes:
+    """The header ``push`` writes for an object; BadEntry if no store would take it."""
+    checked_key, checked_metadata = _checked_fields(key, metadata)
+    header = json.dumps({"key": checked_key, "metadata": checked_metadata}).encode()
+    if len(header) > MAX_HEADER_BYTES:
+        raise BadEntry(f"the header of {key!r} is {len(header)} bytes, over {MAX_HEADER_BYTES}")
+    return header
+
+
+def _parse_entry(data: bytes) -> tuple[str, dict[str, str], bytes]:
+    """The key, metadata and body of an entry file. Everything in it is checked, types
+    and sizes, before use: BadEntry (never a TypeError or a RecursionError) for a file
+    that ``push`` did not write, so ``peek`` sets it aside and the queue moves on."""
+    if len(data) < _HEADER.size:
+        raise BadEntry(f"{len(data)} bytes: shorter than an entry's {_HEADER.size}-byte start")
+    magic, header_len = _HEADER.unpack_from(data)
+    if magic != MAGIC:
+        raise BadEntry("bad magic")
+    end = _HEADER.size + header_len
+    if header_len > MAX_HEADER_BYTES or end > len(data):
+        raise BadEntry(
+            f"declares a {header_len}-byte header; the limit is {MAX_HEADER_BYTES} and the"
+            f" file holds {len(data) - _HEADER.size} bytes after its start"
+        )
+    try:
+        header = json.loads(data[_HEADER.size : end])
+    except (ValueError, RecursionError) as exc:
+        raise BadEntry(f"the header is not JSON: {exc}") from exc
+    if not isinstance(header, dict):
+        raise BadEntry(f"the header is a {type(header).__name__}, not an object")
+    key, metadata = _checked_fields(header.get("key"), header.get("metadata"))
+    return key, metadata, data[end:]
+
+
+def _checked_fields(key: object, metadata: object) -> tuple[str, dict[str, str]]:
+    """``key`` and ``metadata`` if a store can take them: a key of 1 to MAX_KEY_BYTES, and
+    string metadata of at most MAX_METADATA_BYTES counted as S3 counts it (the UTF-8
+    bytes of every name and value); BadEntry otherwise."""
+    if not isinstance(key, str) or not 0 < _utf8_bytes(key) <= MAX_KEY_BYTES:
+        raise BadEntry(f"the key is not a string of 1 to {MAX_KEY_BYTES} bytes: {key!r:.80}")
+    if not isinstance(metadata, Mapping) or not all(
+        isinstance(name, str) and isinstance(value, str) for name, value in metadata.items()
+    ):
+        raise BadEntry(f"the metadata of {key!r} is not an object of strings")
+    size = sum(_utf8_bytes(name) + _utf8_bytes(value) for name, value in metadata.items())
+    if size > MAX_METADATA_BYTES:
+        raise BadEntry(f"the metadata of {key!r} is {size} bytes, over {MAX_METADATA_BYTES}")
+    return key, dict(metadata)
+
+
+def _utf8_bytes(text: str) -> int:
+    """The length S3 counts; BadEntry for text no store can take (a lone surrogate)."""
+    try:
+        return len(text.encode())
+    except UnicodeEncodeError as exc:
+        raise BadEntry(f"{text!r:.80} is not valid Unicode: {exc.reason}") from None
+
+
+def _cut(text: str) -> str:
+    """``text`` cut to NOTE_TEXT_CHARS, marked as cut."""
+    return text if len(text) <= NOTE_TEXT_CHARS else text[: NOTE_TEXT_CHARS - 3] + "..."
+
+
+def _size(path: Path) -> int:
+    """A file's size, 0 if it is gone already."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _delete(path: Path) -> None:
+    """Delete a file set aside or past its limits; a failure is logged, not raised: the
+    next prune or start tries again, and the queue goes on meanwhile."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as exc:
+        log.error("could not delete %s: %s", path, exc)

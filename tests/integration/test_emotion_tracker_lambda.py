@@ -18,7 +18,7 @@ from moto import mock_aws
 
 from datapalooza import constants
 from datapalooza.adapters.aws.calls_at_once import CALLS_AT_ONCE
-from datapalooza.adapters.aws.lambda_events import CropsFailed
+from datapalooza.adapters.aws.lambda_events import MAX_BODY_BYTES, CropsFailed
 from datapalooza.adapters.aws.rekognition_analyzer import RekognitionAnalyzer
 from datapalooza.crop_sheets import build_sheet
 from datapalooza.domain.keys import SheetKey
@@ -313,12 +313,26 @@ def test_test_event_and_oversized_object_are_handled(aws, monkeypatch):
     assert summary["rejected"] == 1 and summary["failed"] == 0
 
 
-def test_committed_sqs_event_with_malformed_message(aws, monkeypatch):
+@pytest.mark.parametrize(
+    "broken_body",
+    [
+        lambda good: "{not json",
+        # Under SQS's size limit, nested too deep for the parser's recursion.
+        lambda good: "[" * 200_000,
+        # A real notification padded past what SQS delivers: refused before parsing.
+        lambda good: good + " " * MAX_BODY_BYTES,
+    ],
+    ids=["not-json", "nested-200000-deep", "over-sqs-size"],
+)
+def test_committed_sqs_event_with_malformed_message(aws, monkeypatch, broken_body):
+    """A body that cannot be parsed, whatever the reason, fails its own message only:
+    it is reported in batchItemFailures and its neighbours' crops are scored."""
     handler = load_handler()
     astronaut, hopper = (crop for _, crop in real_face_crops())
     put_crops(aws, astronaut, hopper)
     event = committed_event("sqs_s3_batch.json")
-    event["Records"].append(dict(event["Records"][0], messageId="broken", body="{not json"))
+    good = event["Records"][0]
+    event["Records"].append(dict(good, messageId="broken", body=broken_body(good["body"])))
     client, _ = wire(monkeypatch, handler, mode="mosaic")
     with stubbed_rekognition(client) as stub:
         stub.add_response(

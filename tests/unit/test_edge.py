@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
@@ -131,11 +132,13 @@ def test_a_queued_crop_with_a_key_no_store_accepts_is_set_aside_not_retried_fore
     upload on every try and block every crop behind it."""
     store = FakeFaceStore()
     service, _ = make(tmp_path, store, frames=2)
-    service.queue.push("faces/main/9999/12/31/23/253402300799999-f1-0.jpg", b"x", {})
+    year_9999 = "faces/main/9999/12/31/23/253402300799999-f1-0.jpg"
+    service.queue.push(year_9999, b"x", {})
     stats = service.run()
     assert stats.uploaded == 2 and len(store.objects) == 2
     assert stats.set_aside == 1 and stats.drained and len(service.queue) == 0
-    assert len(list((tmp_path / "queue" / "corrupt").iterdir())) == 1
+    (note,) = (tmp_path / "queue" / "corrupt").iterdir()  # a note of why, not the crop
+    assert json.loads(note.read_text())["key"] == year_9999
 
 
 def test_a_teams_edge_publishes_its_stats_on_the_topic_its_stack_names(tmp_path: Path) -> None:

@@ -34,6 +34,11 @@ from datapalooza.emotions.scoring import DEFAULT_LEASE_MS, CropRef, CropStatus, 
 logger = logging.getLogger(__name__)
 
 TEST_EVENT = "s3:TestEvent"
+MAX_BODY_BYTES = 262_144
+"""SQS's maximum message size, 256 KiB ("Amazon SQS message quotas", Amazon SQS Developer
+Guide,
+https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html);
+an S3 notification is a few KB. A longer body is malformed, refused before parsing."""
 
 
 class CropsFailed(RuntimeError):
@@ -208,10 +213,21 @@ def _lease_ms(context: LambdaContext | None) -> int:
 
 
 def _message_refs(record: SQSRecord, bucket: str | None) -> list[CropRef]:
-    try:
-        body = json.loads(record.body)
-    except (TypeError, json.JSONDecodeError) as exc:
-        raise MalformedMessage(f"body is not JSON: {exc}") from exc
+    body = _parsed_body(record.body)
     if not isinstance(body, dict) or ("Records" not in body and body.get("Event") != TEST_EVENT):
         raise MalformedMessage("body has neither Records nor an s3:TestEvent")
     return crop_refs(body, item_id=record.message_id, bucket=bucket)
+
+
+def _parsed_body(body: Any) -> Any:
+    """A message body's JSON. Every way one body can fail to parse is MalformedMessage,
+    that message's failure alone: a RecursionError (a body of nested brackets) or any
+    other error escaping would fail the whole batch and retry every neighbour."""
+    if not isinstance(body, str):
+        raise MalformedMessage(f"body is a {type(body).__name__}, not text")
+    if len(body) > MAX_BODY_BYTES:  # each character is at least one byte
+        raise MalformedMessage(f"body is over SQS's {MAX_BODY_BYTES} bytes")
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise MalformedMessage(f"body is not JSON: {exc}") from exc
