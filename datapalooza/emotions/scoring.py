@@ -103,6 +103,9 @@ class CropOutcome:
     status: CropStatus
     detail: str = ""
     face: ScoredFace | None = None
+    deferred: bool = False
+    """FAILED only because the invocation ran out of time before reaching the crop:
+    nothing about the crop itself went wrong."""
 
 
 @dataclass(slots=True)
@@ -115,6 +118,17 @@ class ScoringReport:
     def failed_items(self) -> set[str]:
         """Delivery items to report as failed (retried by SQS / Lambda)."""
         return {o.ref.item_id for o in self.outcomes if o.status is CropStatus.FAILED}
+
+    @property
+    def deferred_items(self) -> set[str]:
+        """Failed items none of whose crops went wrong: every failed one was only not
+        reached in time. They may go back to the queue as new messages instead of
+        spending one of the receives that send a broken message to the dead-letter
+        queue (datapalooza.adapters.aws.sqs_requeue)."""
+        went_wrong = {
+            o.ref.item_id for o in self.outcomes if o.status is CropStatus.FAILED and not o.deferred
+        }
+        return self.failed_items - went_wrong
 
     @property
     def counts(self) -> Mapping[CropStatus, int]:
@@ -327,10 +341,14 @@ class _Work:
             if isinstance(entry, CropOutcome):
                 self._outcomes.append(entry)
             else:
-                self._outcomes.append(CropOutcome(entry.ref, CropStatus.FAILED, reason))
+                self._outcomes.append(_not_reached(entry.ref, reason))
         rest = self._refs[self._next_ref :]
-        self._outcomes.extend(CropOutcome(ref, CropStatus.FAILED, reason) for ref in rest)
+        self._outcomes.extend(_not_reached(ref, reason) for ref in rest)
         self._opened, self._next_ref = deque(), len(self._refs)
+
+
+def _not_reached(ref: CropRef, reason: str) -> CropOutcome:
+    return CropOutcome(ref, CropStatus.FAILED, reason, deferred=True)
 
 
 class _Deadline:

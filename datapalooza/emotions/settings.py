@@ -40,6 +40,9 @@ class TrackerSettings:
     faces_bucket: str = ""
     results_table: str = ""
     idempotency_table: str = ""
+    # Where messages the tracker had no time for go back to (the Lambda's crops queue;
+    # unset, they are reported failed: datapalooza.adapters.aws.sqs_requeue).
+    crops_queue_url: str = ""
     idempotency_ttl_s: int = constants.IDEMPOTENCY_TTL_S
     # The CloudWatch namespace of the per-stage metrics: a team's stack sets its own
     # (datapalooza.naming.TeamNames.metric_namespace), which its alarms and dashboard read.
@@ -90,6 +93,7 @@ class TrackerSettings:
             "faces_bucket": (constants.ENV_FACES_BUCKET, str),
             "results_table": (constants.ENV_RESULTS_TABLE, str),
             "idempotency_table": (constants.ENV_IDEMPOTENCY_TABLE, str),
+            "crops_queue_url": (constants.ENV_CROPS_QUEUE_URL, str),
             "idempotency_ttl_s": (constants.ENV_IDEMPOTENCY_TTL_SECONDS, int),
             "metric_namespace": (constants.ENV_METRIC_NAMESPACE, str),
         }

@@ -15,6 +15,7 @@ from typing import Literal
 
 from datapalooza.deployment import EDGE_STATS_INTERVAL_S, TRACKER_TIMEOUT_S, DeploymentShape
 from datapalooza.emotions.rekognition_limits import REKOGNITION_LIMITS
+from datapalooza.emotions.scoring import RESERVE_MS
 from datapalooza.planning.prices import Price, PriceTable
 
 Path = Literal["cloud", "edge"]
@@ -326,12 +327,15 @@ def plan_festival(load: FestivalLoad, shape: DeploymentShape, prices: PriceTable
             f"an SQS event source processes at once ({sqs_limit.source}): raise the batch "
             "size or split the queue"
         )
-    if invocation_s > TRACKER_TIMEOUT_S:
+    rounds_s = TRACKER_TIMEOUT_S - RESERVE_MS / 1000
+    if invocation_s > rounds_s:
         warnings.append(
             f"an invocation takes {invocation_s:,.0f} s ({calls_per_invocation} DetectFaces "
             f"calls x {load.detect_faces_seconds:g} s and {round_trips_s:,.1f} s of reads and "
-            f"writes), over the tracker's {TRACKER_TIMEOUT_S} s timeout "
-            "(datapalooza/deployment.py): lower the batch size"
+            f"writes), over the {rounds_s:g} s the tracker starts rounds in (its "
+            f"{TRACKER_TIMEOUT_S} s timeout less the {RESERVE_MS / 1000:g} s it keeps for the "
+            "last round): every invocation sends the rest of its batch back to the queue; "
+            "lower the batch size"
         )
     tps = load.rekognition_tps_quota
     if tps is None:

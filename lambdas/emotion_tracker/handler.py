@@ -15,7 +15,13 @@ from aws_lambda_powertools.logging.utils import copy_config_to_registered_logger
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from datapalooza.adapters.aws.lambda_events import handle_s3_event, handle_sqs_batch, is_sqs_event
+from datapalooza.adapters.aws.lambda_events import (
+    Requeue,
+    handle_s3_event,
+    handle_sqs_batch,
+    is_sqs_event,
+)
+from datapalooza.adapters.aws.sqs_requeue import crops_queue_requeue
 from datapalooza.constants import (
     ENV_METRIC_NAMESPACE,
     METRIC_NAMESPACE,
@@ -41,6 +47,13 @@ def scorer() -> CropScorer:
     return aws_scorer(TrackerSettings.from_env(os.environ), on_throttled=count_throttled)
 
 
+@functools.cache
+def requeue() -> Requeue | None:
+    """Where messages an invocation had no time for go back (the stack's crops queue)."""
+    queue_url = scorer().settings.crops_queue_url
+    return crops_queue_requeue(queue_url) if queue_url else None
+
+
 def count_throttled(code: str) -> None:
     """One RekognitionThrottled (dimension service) per throttled DetectFaces answer,
     flushed with this invocation's metrics: the festival alarm on the quota watches it."""
@@ -51,5 +64,7 @@ def count_throttled(code: str) -> None:
 @metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if is_sqs_event(event):
-        return handle_sqs_batch(event, scorer(), context=context, metrics=metrics)
+        return handle_sqs_batch(
+            event, scorer(), context=context, metrics=metrics, requeue=requeue()
+        )
     return handle_s3_event(event, scorer(), context=context, metrics=metrics)

@@ -107,6 +107,16 @@ class EmotionTrackerStack(ChallengeStack):
             ],
             resource_arns=[self.tracker.idempotency.table_arn],
         )
+        # Sending back the messages an invocation had no time for, as new messages
+        # (datapalooza/adapters/aws/sqs_requeue.py): SendMessage also allows
+        # SendMessageBatch (docs.aws.amazon.com/AWSSimpleQueueService/latest/
+        # SQSDeveloperGuide/sqs-batch-api.html). Not queue.grant_send_messages, which adds
+        # GetQueueAttributes and GetQueueUrl the event source already has.
+        iam.Grant.add_to_principal(
+            grantee=tracker_role,
+            actions=["sqs:SendMessage"],
+            resource_arns=[self.tracker.queue.queue_arn],
+        )
 
         self.dashboard = CrowdDashboard(
             self,

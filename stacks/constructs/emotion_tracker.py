@@ -11,6 +11,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from datapalooza.constants import (
+    ENV_CROPS_QUEUE_URL,
     ENV_IDEMPOTENCY_TABLE,
     ENV_IDEMPOTENCY_TTL_SECONDS,
     ENV_RESULTS_TABLE,
@@ -101,6 +102,8 @@ class EmotionTracker(Construct):
             ),
             removal_policy=RemovalPolicy.DESTROY,
         )
+        # Messages it ran out of time for go back as new ones (sqs_requeue.py).
+        self.function.add_environment(ENV_CROPS_QUEUE_URL, self.queue.queue_url)
         self.function.add_event_source(
             event_sources.SqsEventSource(
                 self.queue,

@@ -116,6 +116,7 @@ def test_tracker_role_reads_crops_scores_them_and_writes_one_table(synth: Synth)
             "sqs:GetQueueUrl",
             "sqs:DeleteMessage",
             "sqs:GetQueueAttributes",
+            "sqs:SendMessage",  # back to its own queue, what it had no time for
             "logs:CreateLogStream",
             "logs:PutLogEvents",
             "xray:PutTraceSegments",

@@ -10,6 +10,7 @@ from pathlib import Path
 from aws_cdk.assertions import Match
 
 from datapalooza import constants
+from datapalooza.adapters.aws.lambda_events import MAX_BODY_BYTES
 from datapalooza.domain.emotions import EXPRESSION_CAVEAT, Emotion
 from datapalooza.domain.keys import CropKey, SheetKey
 from datapalooza.emotions.settings import TrackerSettings
@@ -130,6 +131,19 @@ def test_tracker_is_fed_by_faces_notifications_through_a_queue_with_dlq(synth: S
             "RedrivePolicy": Match.any_value(),
         },
     )
+    # The tracker refuses longer bodies unread: the queues keep SQS's default maximum
+    # message size, and the function knows its queue to send back what it had no time for.
+    for queue in tracker.find_resources("AWS::SQS::Queue").values():
+        assert "MaximumMessageSize" not in queue["Properties"]
+    assert MAX_BODY_BYTES == 262_144  # MaximumMessageSize's default (API_SendMessage)
+    (function,) = (
+        f
+        for f in tracker.find_resources("AWS::Lambda::Function").values()
+        if constants.ENV_RESULTS_TABLE
+        in f["Properties"].get("Environment", {}).get("Variables", {})
+    )
+    queue_url = function["Properties"]["Environment"]["Variables"][constants.ENV_CROPS_QUEUE_URL]
+    assert queue_url["Ref"].startswith("TrackerCrops")
 
 
 def test_no_table_keeps_backups_past_its_ttl(synth: Synth) -> None:

@@ -87,13 +87,14 @@ def aws(monkeypatch):
         yield {"s3": s3, "sqs": sqs, "queue": queue, "dynamodb": dynamodb}
 
 
-def wire(monkeypatch, module, *, mode: str, max_attempts: int = 5):
+def wire(monkeypatch, module, *, mode: str, max_attempts: int = 5, queue_url: str = ""):
     """The real composition root under moto, with a stubbed Rekognition client."""
     settings = TrackerSettings.from_env(
         {
             constants.ENV_FACES_BUCKET: BUCKET,
             constants.ENV_RESULTS_TABLE: TABLE,
             constants.ENV_IDEMPOTENCY_TABLE: IDEMPOTENCY,
+            constants.ENV_CROPS_QUEUE_URL: queue_url,
         },
         mode=mode,
         max_attempts=max_attempts,
@@ -520,4 +521,41 @@ def test_an_invocation_short_of_time_starts_no_call_and_returns_its_crops(aws, m
         stub.assert_no_pending_responses()
 
     assert rekognition.calls == 0 and items(aws) == {}
+    assert {f["itemIdentifier"] for f in response["batchItemFailures"]} == ids
+
+
+def test_messages_not_reached_in_time_go_back_to_the_queue_as_new_ones(aws, monkeypatch):
+    """Nothing was wrong with them: sent again, they do not spend a receive toward the
+    dead-letter queue, and the invocation reports them done."""
+    handler = load_handler()
+    astronaut, hopper = (crop for _, crop in real_face_crops())
+    put_crops(aws, astronaut, hopper)
+    event = sqs_event(aws)
+    bodies = sorted(r["body"] for r in event["Records"][1:])  # [0] is S3's test event
+    client, rekognition = wire(monkeypatch, handler, mode="mosaic", queue_url=aws["queue"])
+
+    with stubbed_rekognition(client) as stub:
+        response = handler.handler(event, ShortOfTime())
+        stub.assert_no_pending_responses()
+
+    assert rekognition.calls == 0 and response["batchItemFailures"] == []
+    again = aws["sqs"].receive_message(
+        QueueUrl=aws["queue"], MaxNumberOfMessages=10, AttributeNames=["All"]
+    )["Messages"]
+    assert sorted(m["Body"] for m in again) == bodies
+    assert {m["Attributes"]["ApproximateReceiveCount"] for m in again} == {"1"}
+
+
+def test_messages_that_cannot_go_back_fail_as_before(aws, monkeypatch):
+    handler = load_handler()
+    astronaut, hopper = (crop for _, crop in real_face_crops())
+    put_crops(aws, astronaut, hopper)
+    event = sqs_event(aws)
+    ids = {r["messageId"] for r in event["Records"][1:]}
+    gone = aws["queue"].replace("/crops", "/deleted")  # SQS answers QueueDoesNotExist
+    client, _ = wire(monkeypatch, handler, mode="mosaic", queue_url=gone)
+
+    with stubbed_rekognition(client):
+        response = handler.handler(event, ShortOfTime())
+
     assert {f["itemIdentifier"] for f in response["batchItemFailures"]} == ids

@@ -9,6 +9,7 @@ import pytest
 
 from datapalooza.deployment import RESULTS_TTL_DAYS
 from datapalooza.emotions import CropRef, CropStatus, TrackerSettings, score_crops
+from datapalooza.emotions.scoring import CropOutcome, ScoringReport
 from datapalooza.ports import AnalyzerError
 from datapalooza.testing.fakes import FakeAnalyzer, FakeFaceStore, FakeMetricsSink, FakeResultsTable
 from tests.helpers.emotions import T0, crop_key, scores, solid_jpeg
@@ -204,3 +205,20 @@ def test_summary_counts_every_status(world):
         "rejected": 1,
         "failed": 0,
     }
+
+
+def test_only_items_whose_every_failure_was_lack_of_time_are_deferred() -> None:
+    def outcome(item: str, status: CropStatus, *, deferred: bool = False) -> CropOutcome:
+        return CropOutcome(CropRef(f"{item}-{status}", item), status, deferred=deferred)
+
+    report = ScoringReport(
+        [
+            outcome("late", CropStatus.SCORED),
+            outcome("late", CropStatus.FAILED, deferred=True),
+            outcome("broken", CropStatus.FAILED, deferred=True),
+            outcome("broken", CropStatus.FAILED),  # e.g. throttled past its retries
+            outcome("done", CropStatus.SCORED),
+        ]
+    )
+    assert report.failed_items == {"late", "broken"}
+    assert report.deferred_items == {"late"}

@@ -170,6 +170,18 @@ def test_invocation_time_is_checked_against_the_tracker_timeout() -> None:
     assert not [w for w in crowded.warnings if "multiple of the mosaic" in w]
 
 
+def test_an_invocation_that_fits_the_timeout_but_not_the_rounds_is_warned_of() -> None:
+    # 72 sheets of 25 faces: 50 calls x 1 s and the writes, under 60 s but over the 45 s
+    # in which the tracker starts rounds (it keeps RESERVE_MS for the last one).
+    plan = plan_festival(
+        FestivalLoad(cameras=200, fps=1, path="edge", faces_per_frame=25),
+        DeploymentShape(),
+        PRICES,
+    )
+    assert 45 < plan.need("lambda_invocation_s") < 60
+    assert [w for w in plan.warnings if "over the 45 s the tracker starts rounds in" in w]
+
+
 def test_a_trickle_makes_small_batches_within_the_window() -> None:
     # 1 camera at 0.5 fps x 6.5 = 3.25 crops/s; batch = min(72, 3.25 x 5 s) = 16.25 crops;
     # invocations = 3.25 / 16.25 = 0.2/s; one mosaic call each -> 0.2 calls/s

@@ -254,8 +254,10 @@ def test_crops_not_reached_before_the_time_runs_out_come_back_and_are_not_lost(
         CropStatus.SCORED,
         CropStatus.FAILED,
     ]
-    assert "out of time" in report.outcomes[2].detail
+    assert "out of time" in report.outcomes[2].detail and report.outcomes[2].deferred
     assert analyzer.calls == [1, 1] and report.failed_items == {"message-1"}
+    # Nothing went wrong with it: the Lambda may send it back as a new message.
+    assert report.deferred_items == {"message-1"}
     # The redelivered sheet scores only the face that was not reached.
     again = run(store, analyzer, [CropRef(SHEET, "message-1")], ledger=ledger)
     assert [o.status for o in again.outcomes] == [
@@ -290,7 +292,8 @@ def test_a_batch_of_crowded_sheets_never_outlasts_the_invocation(tmp_path) -> No
     scored = [o for o in report.outcomes if o.status is CropStatus.SCORED]
     failed = [o for o in report.outcomes if o.status is CropStatus.FAILED]
     assert len(scored) >= 36 * 10  # the rounds that fit were made
-    assert failed and all("out of time" in o.detail for o in failed)
+    assert failed and all("out of time" in o.detail and o.deferred for o in failed)
+    assert report.deferred_items == report.failed_items
     assert len(scored) + sum(100 if o.ref.key.endswith(SHEET_SUFFIX) else 1 for o in failed) == 5000
     # What was not reached comes back: its items fail, the sheets done are not retried.
     done = {o.ref.item_id for o in scored} - report.failed_items

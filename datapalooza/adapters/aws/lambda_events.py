@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -35,10 +35,15 @@ logger = logging.getLogger(__name__)
 
 TEST_EVENT = "s3:TestEvent"
 MAX_BODY_BYTES = 262_144
-"""SQS's maximum message size, 256 KiB ("Amazon SQS message quotas", Amazon SQS Developer
-Guide,
-https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html);
-an S3 notification is a few KB. A longer body is malformed, refused before parsing."""
+"""The crops queue's largest message: a queue's MaximumMessageSize defaults to 256 KiB
+(SendMessage takes up to 1 MiB where a queue allows it,
+https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html),
+and the stack keeps the default (tests/infra/test_resources.py). An S3 notification is
+a few KB. A longer body is malformed, refused before parsing."""
+
+
+Requeue = Callable[[Sequence[SQSRecord]], set[str]]
+"""Sends messages back to their queue as new ones; returns the ids of those it sent."""
 
 
 class CropsFailed(RuntimeError):
@@ -154,9 +159,13 @@ def handle_sqs_batch(
     processor: BatchProcessor | None = None,
     context: LambdaContext | None = None,
     metrics: Metrics | None = None,
+    requeue: Requeue | None = None,
 ) -> dict[str, Any]:
     """Score the crops of every message in one pass (so a mosaic spans the batch),
-    then report the messages with a failed crop through Powertools' BatchProcessor."""
+    then report the messages with a failed crop through Powertools' BatchProcessor.
+    With ``requeue``, a message the invocation only ran out of time for goes back to
+    the queue as a new message and is reported done (sqs_requeue.py); one it cannot
+    send back is reported failed like the others."""
     refs: list[CropRef] = []
     malformed: dict[str, str] = {}
     for record in SQSEvent(dict(event)).records:
@@ -169,7 +178,9 @@ def handle_sqs_batch(
         refs, lease_ms=_lease_ms(context), time_left_ms=_clock(context)
     )
     record_summary(metrics, report)
-    failed = report.failed_items
+    failed = report.failed_items - _sent_back(
+        event, report.deferred_items - malformed.keys(), requeue
+    )
 
     def record_handler(record: SQSRecord) -> None:
         if record.message_id in malformed:
@@ -193,6 +204,18 @@ def handle_sqs_batch(
         )
     )
     return response
+
+
+def _sent_back(event: Mapping[str, Any], deferred: set[str], requeue: Requeue | None) -> set[str]:
+    """The ids of the ``deferred`` messages that ``requeue`` sent back to the queue."""
+    if requeue is None or not deferred:
+        return set()
+    records = [r for r in SQSEvent(dict(event)).records if r.message_id in deferred]
+    sent = requeue(records)
+    logger.info(
+        "%d of %d messages not reached in time went back to the queue", len(sent), len(records)
+    )
+    return sent
 
 
 def _clock(context: LambdaContext | None) -> Callable[[], int] | None:
