@@ -15,6 +15,7 @@ from aws_cdk import aws_logs as logs
 
 from datapalooza import constants, deployment
 from datapalooza.deployment import DeploymentShape
+from datapalooza.domain.frame_attributes import parse_stages
 from datapalooza.domain.keys import InvalidName, validate_slug
 from datapalooza.naming import InvalidTeam, validate_team
 from datapalooza.settings import SettingsError
@@ -104,6 +105,12 @@ class AppSettings:
     tracker_max_receive_count: int = 3
     log_retention_days: int = 7
     camera_stage: str = "main"
+    # The stages the endpoint takes frames for, comma-separated; empty: any stage name,
+    # so a workshop can deploy Challenge 2 for another camera_stage without redeploying
+    # Challenge 1. A festival lists its stages: a frame of any other stage gets a 400, so
+    # a camera's credentials cannot invent stages, and their metrics (MAX_STAGES in
+    # datapalooza/domain/frame_attributes.py; docs/running-a-festival.md).
+    endpoint_stages: str = ""
     camera_name: str = "cam-1"
     camera_interval_s: float = deployment.CAMERA_INTERVAL_S
     camera_source: str = "webcam:0"
@@ -229,6 +236,10 @@ class AppSettings:
                 validate_slug(getattr(self, key), what=key)
             except InvalidName as exc:
                 raise SettingsError(f"context {CONTEXT_PREFIX}{key}: {exc}") from None
+        try:
+            parse_stages(self.endpoint_stages)
+        except ValueError as exc:
+            raise SettingsError(f"context {CONTEXT_PREFIX}endpoint_stages: {exc}") from None
         _check(0.1 <= self.camera_interval_s <= 3600, "camera_interval_s", "0.1-3600 seconds")
         for key in ("camera_source", "edge_source"):
             # The device programs' own parser: a typo fails at synth, not on the device.
@@ -282,6 +293,11 @@ class AppSettings:
     @property
     def log_retention(self) -> logs.RetentionDays:
         return _LOG_RETENTION_DAYS[self.log_retention_days]
+
+    @property
+    def allowed_stages(self) -> tuple[str, ...]:
+        """The stages the endpoint serves, sorted; empty: any."""
+        return tuple(sorted(parse_stages(self.endpoint_stages)))
 
     @classmethod
     def from_context(cls, try_get_context: Callable[[str], Any]) -> AppSettings:

@@ -17,6 +17,11 @@ from datapalooza.domain.keys import (
 MAX_HEADER_CHARS = 1024  # SageMaker's own limit for custom attributes
 DEFAULT_STAGE = "main"
 DEFAULT_CAMERA = "camera-1"
+MAX_STAGES = 32
+"""Stages one endpoint serves at most. Each stage name becomes a crop prefix, results
+and about a dozen CloudWatch metrics (each billed per month), so the endpoint takes
+the festival's own stages only: a caller allowed to invoke it (a camera's role) cannot
+write another festival's or invent new ones. A festival has a handful."""
 
 
 class BadAttributes(ValueError):
@@ -68,3 +73,21 @@ def parse_attributes(header: str | None, *, now: datetime | None = None) -> Fram
         except TimeOutOfRange as exc:
             raise BadAttributes(f"ts: {exc}") from exc
     return FrameAttributes(stage, camera, frame_id, captured_at)
+
+
+def parse_stages(text: str) -> frozenset[str]:
+    """The allowed stages from ``DATAPALOOZA_STAGES`` (comma-separated slugs); an
+    empty text allows any stage name, as the local tools do."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if len(names) > MAX_STAGES:
+        raise ValueError(f"{len(names)} stages; an endpoint serves at most {MAX_STAGES}")
+    return frozenset(validate_slug(name, what="stage") for name in names)
+
+
+def check_stage(attributes: FrameAttributes, allowed: frozenset[str]) -> None:
+    """BadAttributes unless the frame's stage is one of ``allowed`` (or any is)."""
+    if allowed and attributes.stage not in allowed:
+        raise BadAttributes(
+            f"stage {attributes.stage!r} is not one of this endpoint's stages "
+            f"({', '.join(sorted(allowed))})"
+        )

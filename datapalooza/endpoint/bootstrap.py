@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from datapalooza import constants
 from datapalooza.detection import DetectorSettings, load_detector
+from datapalooza.domain.frame_attributes import parse_stages
 from datapalooza.ports import FaceStore
 
 if TYPE_CHECKING:
@@ -23,13 +24,18 @@ def build_endpoint_model(model_dir: str | None, env: Mapping[str, str]) -> Endpo
     from datapalooza.endpoint.handlers import EndpointModel
 
     settings = DetectorSettings.from_env(env)
+    stages = parse_stages(env.get(constants.ENV_STAGES, ""))
     detector = load_detector(settings)
     store = build_store(env)
     logger.info("loaded %s (store: %s) from %s", detector.model_id, type(store).__name__, model_dir)
     # A bucket across the network takes several puts at once; a directory, one by one.
     puts_at_once = int(getattr(store, "puts_at_once", 1))
     return EndpointModel(
-        detector=detector, settings=settings, store=store, puts_at_once=puts_at_once
+        detector=detector,
+        settings=settings,
+        store=store,
+        puts_at_once=puts_at_once,
+        stages=stages,
     )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from datapalooza.detection import DetectorSettings
 from datapalooza.detection.face_crops import find_faces, store_crops
-from datapalooza.domain.frame_attributes import FrameAttributes, parse_attributes
+from datapalooza.domain.frame_attributes import FrameAttributes, check_stage, parse_attributes
 from datapalooza.endpoint.bootstrap import build_endpoint_model
 from datapalooza.images import decode_image
 from datapalooza.ports import FaceDetector, FaceStore, RGBImage
@@ -38,6 +38,8 @@ class EndpointModel:
     store: FaceStore | None
     puts_at_once: int = 1
     """Crop puts ``store_crops`` runs at the same time (see S3FaceStore.puts_at_once)."""
+    stages: frozenset[str] = frozenset()
+    """The stages this endpoint takes frames for (``DATAPALOOZA_STAGES``); empty: any."""
 
 
 @dataclass(frozen=True)
@@ -66,15 +68,18 @@ def input_fn(
     accept: str | None = None,
 ) -> FrameRequest:
     """Decode the frame; raises UnsupportedAccept / BadAttributes / BadImage with a clear
-    message. Every check that can refuse a request runs here, before predict_fn stores
-    anything: a refused request leaves no crop behind."""
+    message. Every check that can refuse a request runs before predict_fn stores
+    anything (the stage allow-list, which needs the model, first thing in predict_fn):
+    a refused request leaves no crop behind."""
     check_accept(accept)
     attributes = parse_attributes(custom_attributes)
     return FrameRequest(image=decode_image(body, content_type), attributes=attributes)
 
 
 def predict_fn(request: FrameRequest, model: EndpointModel) -> dict[str, Any]:
-    """Detect faces, store the crops (all or none), return the detections."""
+    """Detect faces, store the crops (all or none), return the detections; a frame of
+    a stage this endpoint does not serve is BadAttributes, before any work."""
+    check_stage(request.attributes, model.stages)
     try:
         return _predict(request, model)
     finally:

@@ -55,7 +55,10 @@ def input_fn(request_body: bytes, request_content_type: str, context: Any = None
 
 
 def predict_fn(data: handlers.FrameRequest, model: handlers.EndpointModel) -> dict[str, Any]:
-    return handlers.predict_fn(data, model)
+    try:
+        return handlers.predict_fn(data, model)
+    except BadAttributes as exc:  # a stage this endpoint does not serve
+        raise _client_error(400, str(exc)) from exc
 
 
 def output_fn(prediction: dict[str, Any], accept: str) -> tuple[bytes, str]:

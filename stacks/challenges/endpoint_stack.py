@@ -64,6 +64,7 @@ class EndpointStack(ChallengeStack):
                 constants.ENV_DETECTOR: settings.detector,
                 constants.ENV_MIN_CONFIDENCE: f"{settings.min_confidence:g}",
                 constants.ENV_MIN_FACE_PX: str(settings.min_face_px),
+                constants.ENV_STAGES: ",".join(settings.allowed_stages),
             },
             log_retention=settings.log_retention,
         )

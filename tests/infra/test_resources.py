@@ -266,6 +266,20 @@ def test_devices_run_their_program_as_a_pinned_component_and_publish_only_their_
         assert f"topic/{topic}" in json.dumps(publish_only[0]["Resource"])
 
 
+def test_the_endpoint_serves_the_stages_listed_and_by_default_any(tmp_path: Path) -> None:
+    artifact = tmp_path / "model.tar.gz"
+    artifact.write_bytes(b"only the template is read here")
+
+    def stages(**context: str) -> str:
+        (model,) = resources(
+            endpoint_template(artifact, **context), "AWS::SageMaker::Model"
+        ).values()
+        return str(model["Properties"]["PrimaryContainer"]["Environment"][constants.ENV_STAGES])
+
+    assert stages() == ""  # any stage: Challenge 2 may name another camera_stage
+    assert stages(endpoint_stages=" main, dance ,main") == "dance,main"
+
+
 def test_the_endpoint_keeps_its_network_by_default_because_it_writes_crops(synth: Synth) -> None:
     # SageMaker's network isolation takes away the container's S3 access and credentials.
     assert synth.settings.endpoint_network_isolation is False

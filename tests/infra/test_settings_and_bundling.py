@@ -39,6 +39,8 @@ def test_context_strings_from_the_command_line_become_typed_settings() -> None:
         ("endpoint_instance_type", "m5.large"),  # SageMaker types start with ml.
         ("camera_source", "webcam:front"),  # not a device index (the programs' own parser)
         ("endpoint_network_isolation", "yes"),  # true or false only
+        ("endpoint_stages", "main,Dance Tent"),  # each stage a slug
+        ("endpoint_stages", ",".join(f"s{i}" for i in range(33))),  # 32 at most
     ],
 )
 def test_a_bad_context_value_is_refused_naming_its_key(key: str, value: object) -> None:

@@ -122,6 +122,33 @@ def test_a_crop_store_failure_is_a_5xx_and_leaves_nothing_behind(tmp_path, grace
     assert [p.name for p in blocked.rglob("*")] == ["objects.sqlite"]
 
 
+def test_an_endpoint_with_stages_listed_refuses_others_and_stores_nothing(
+    tmp_path, grace_hopper_jpeg
+):
+    from datapalooza.endpoint.server import create_app
+
+    store = tmp_path / "bucket"
+    env = {"DATAPALOOZA_DATA_DIR": str(store), "DATAPALOOZA_STAGES": "main,dance"}
+    with TestClient(create_app(env)) as festival:
+        refused = invoke(festival, grace_hopper_jpeg, attrs="stage=made-up,camera=cam-1")
+        served = invoke(festival, grace_hopper_jpeg, attrs="stage=dance,camera=cam-1")
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "error": "bad_custom_attributes",
+        "message": "stage 'made-up' is not one of this endpoint's stages (dance, main)",
+    }
+    assert served.status_code == 200 and served.json()["FaceCount"] == 1
+    keys = [key for key, _ in SqliteFaceStore(store).listing()]
+    assert keys and all(key.startswith("faces/dance/") for key in keys)
+
+
+def test_a_bad_stage_list_stops_the_endpoint_at_start(tmp_path):
+    from datapalooza.endpoint.server import create_app
+
+    with pytest.raises(ValueError, match="invalid stage name 'Main Stage'"):
+        create_app({"DATAPALOOZA_DATA_DIR": str(tmp_path), "DATAPALOOZA_STAGES": "Main Stage"})
+
+
 def test_unmodified_boto3_talks_to_the_real_server_with_two_workers(tmp_path, grace_hopper_jpeg):
     from tests.conftest import start_endpoint
 

@@ -179,6 +179,36 @@ def test_the_sagemaker_entry_refuses_a_406_in_input_fn_before_predict_stores(gra
         inference.input_fn(grace_hopper_jpeg, "image/jpeg", Context())
 
 
+def test_the_sagemaker_entry_refuses_a_stage_it_does_not_serve_with_a_400(
+    grace_hopper_jpeg, tmp_path, monkeypatch
+):
+    import importlib.util
+
+    from tests.conftest import REPO
+
+    spec = importlib.util.spec_from_file_location(
+        "sagemaker_inference_entry", REPO / "model" / "code" / "inference.py"
+    )
+    assert spec is not None and spec.loader is not None
+    inference = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(inference)
+    monkeypatch.setenv("DATAPALOOZA_STAGES", "main")
+    monkeypatch.setenv("DATAPALOOZA_DATA_DIR", str(tmp_path / "bucket"))
+    model = inference.model_fn(str(tmp_path))
+
+    class Processor:
+        def get_request_properties(self):
+            return {HEADER: "stage=made-up"}
+
+    class Context:
+        request_processor = [Processor()]
+
+    frame = inference.input_fn(grace_hopper_jpeg, "image/jpeg", Context())
+    with pytest.raises(ValueError, match="400: stage 'made-up' is not one of"):
+        inference.predict_fn(frame, model)
+    assert not (tmp_path / "bucket").exists()
+
+
 def test_up_expiry_on_a_data_dir_holding_a_year_9999_crop_no_longer_crashes(tmp_path):
     """Every `up` on such a data directory crashed at start (issue 9)."""
     from datapalooza.festival.config import default_config
