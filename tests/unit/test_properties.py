@@ -131,6 +131,7 @@ ATTRIBUTE_VALUES = st.one_of(
 )
 @example(header="ts=253402300799999")
 @example(header="ts=-5")
+@example(header="ts=--5")
 def test_custom_attributes_parse_or_give_bad_attributes(header):
     try:
         attributes = parse_attributes(header, now=NOW)
