@@ -7,7 +7,7 @@ import zlib
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import ExifTags, Image, TiffImagePlugin
 
 from datapalooza import images
 from datapalooza.domain.detections import BoundingBox
@@ -64,6 +64,48 @@ def test_exif_rotation_is_applied():
     exif[0x0112] = 6  # rotate 90 degrees clockwise on display
     decoded = decode_image(to_bytes(RGB, "JPEG", exif=exif))
     assert decoded.shape == (64, 48, 3)
+
+
+def _camera_exif_jpeg() -> bytes:
+    """A JPEG with the EXIF block a camera writes: rotated (Orientation 6), with its make,
+    resolution, software and time. Its first IFD entry (Make) sits 16 bytes after the
+    b"Exif\\0\\0" marker: tag at 16-17, type at 18-19."""
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6
+    exif[ExifTags.Base.Make] = "Camera"
+    exif[ExifTags.Base.XResolution] = TiffImagePlugin.IFDRational(72, 1)
+    exif[ExifTags.Base.Software] = "fw"
+    exif[ExifTags.Base.DateTime] = "2026:07:18 21:30:00"
+    return to_bytes(RGB, "JPEG", exif=exif)
+
+
+@pytest.mark.parametrize(
+    ("offset", "value", "raised"),
+    [
+        (17, 0x00, struct.error),  # Make's tag becomes ImageWidth: text packed as a number
+        (17, 0x1A, TypeError),  # Make's tag becomes XResolution: abs() of text
+        (19, 11, AttributeError),  # Make's type becomes FLOAT: a float has no .encode()
+    ],
+    ids=["tag-to-width", "tag-to-resolution", "type-to-float"],
+)
+def test_a_jpeg_whose_exif_breaks_the_rotation_is_a_corrupt_image(offset, value, raised):
+    """Each raised from exif_transpose's rewrite of the EXIF block, outside the decoder's
+    guard: the endpoint answered 500 and the tracker retried the crop until the DLQ."""
+    data = bytearray(_camera_exif_jpeg())
+    data[data.index(b"Exif\0\0") + offset] = value
+    with pytest.raises(BadImage) as caught:
+        decode_image(bytes(data), "image/jpeg")
+    assert (caught.value.status, caught.value.code) == (400, "corrupt_image")
+    assert isinstance(caught.value.__cause__, raised)
+
+
+def test_a_memory_error_while_decoding_is_not_the_payloads_fault(monkeypatch):
+    def exhausted(image, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(images.ImageOps, "exif_transpose", exhausted)
+    with pytest.raises(MemoryError):
+        decode_image(_camera_exif_jpeg(), "image/jpeg")
 
 
 def _bomb_png(width: int, height: int) -> bytes:
