@@ -134,7 +134,10 @@ def test_tiles_reach_an_analyzer_that_reads_jpeg_bytes() -> None:
 @pytest.mark.parametrize(
     ("metadata", "detail"),
     [
-        ({"tiles": "80x80,80x80"}, "the sheet is 160x160 px; its layout says 160x80"),
+        (
+            {"tiles": "80x80,80x80"},
+            "unexpected_size: image declares 160x160 pixels, not the 160x80",
+        ),
         ({"cell": "eighty"}, "not a whole number"),
         ({"columns": "9"}, "9 columns for 3 tiles"),
     ],
