@@ -48,6 +48,7 @@ from datapalooza.ports import (
     FaceStore,
     MetricsSink,
     ObjectMissing,
+    ObjectTooLarge,
     OutcomeLedger,
     ResultsTable,
     RGBImage,
@@ -491,20 +492,22 @@ def _fetch(
         return CropOutcome(
             ref, CropStatus.REJECTED, f"captured in the future ({key.captured_at.isoformat()})"
         )
-    if ref.size is not None and ref.size > settings.max_crop_bytes:
-        return CropOutcome(
-            ref,
-            CropStatus.REJECTED,
-            f"{ref.size} bytes is over the {settings.max_crop_bytes} limit",
-        )
+    if ref.size is not None and ref.size > settings.max_crop_bytes:  # as notified: not read
+        return _too_large(ref, ref.size, settings.max_crop_bytes)
     try:
-        body, metadata = store.get(ref.key)
+        body, metadata = store.get(ref.key, max_bytes=settings.max_crop_bytes)
+    except ObjectTooLarge as exc:  # no size notified, or an earlier version's: not read
+        return _too_large(ref, exc.size, exc.limit)
     except ObjectMissing:
         return CropOutcome(ref, CropStatus.MISSING, "object no longer exists")
     except StoreError as exc:
         # Even a permanent store error (access denied) fails the item: the DLQ keeps it.
         return CropOutcome(ref, CropStatus.FAILED, f"could not read the crop: {exc}")
     return _Read(ref, key, body, metadata)
+
+
+def _too_large(ref: CropRef, size: int, limit: int) -> CropOutcome:
+    return CropOutcome(ref, CropStatus.REJECTED, f"{size} bytes is over the {limit} limit")
 
 
 def _camera(metadata: Mapping[str, str]) -> str:

@@ -183,9 +183,9 @@ def test_crops_read_side_by_side_are_decoded_one_by_one_in_the_calling_thread(
     decodes: set[threading.Thread] = set()
 
     class ThreadNoting(FakeFaceStore):
-        def get(self, key: str) -> tuple[bytes, dict[str, str]]:
+        def get(self, key: str, *, max_bytes: int | None = None) -> tuple[bytes, dict[str, str]]:
             reads.add(threading.current_thread())
-            return super().get(key)
+            return super().get(key, max_bytes=max_bytes)
 
     def noting(body: bytes, **kwargs: int) -> RGBImage:
         decodes.add(threading.current_thread())

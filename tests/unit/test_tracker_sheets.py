@@ -307,9 +307,9 @@ class MeetingStore(FakeFaceStore):
         super().__init__()
         self.barrier = threading.Barrier(size, timeout=5)
 
-    def get(self, key: str) -> tuple[bytes, dict[str, str]]:
+    def get(self, key: str, *, max_bytes: int | None = None) -> tuple[bytes, dict[str, str]]:
         self.barrier.wait()
-        return super().get(key)
+        return super().get(key, max_bytes=max_bytes)
 
 
 def test_consecutive_sheets_are_opened_side_by_side_and_keep_their_order() -> None:
