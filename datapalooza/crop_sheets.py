@@ -17,7 +17,8 @@ so no compressed block mixes two faces.
 
 Everything in the metadata comes from outside when the tracker reads it:
 ``SheetLayout.from_metadata`` checks every value against the limits below before any
-is used, and ``cut`` checks the image's size against the layout.
+is used, and ``decode`` checks the image's size against the layout from its header,
+before it decodes a pixel.
 """
 
 from __future__ import annotations
@@ -29,7 +30,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from datapalooza.images import encode_jpeg, shrink_to_fit
+from datapalooza.images import (
+    MAX_CROP_PIXELS,
+    MAX_CROP_SIDE,
+    decode_image,
+    encode_jpeg,
+    shrink_to_fit,
+)
 from datapalooza.ports import RGBImage
 
 CELL_PX = 80  # REKOGNITION_LIMITS.min_side_px (tests/unit/test_crop_sheets.py holds them equal)
@@ -114,6 +121,23 @@ class SheetLayout:
                 raise SheetError(f"tile size {tile[:20]!r} is not WIDTHxHEIGHT")
             sizes.append((int(match[1]), int(match[2])))
         return cls(_small_int(cell, CELL_FIELD), _small_int(columns, COLUMNS_FIELD), tuple(sizes))
+
+    def decode(self, body: bytes, *, max_bytes: int) -> list[RGBImage]:
+        """The tiles of a stored sheet. BadImage unless ``body`` is an image of exactly
+        the layout's size, checked from its header before any pixel is decoded, and
+        within a crop's limits (MAX_CROP_SIDE, MAX_CROP_PIXELS): the tracker decodes a
+        sheet whole, as it does a crop, and an edge device's is at most 800 x 800 px
+        (MAX_TILES cells of CELL_PX in the squarest grid)."""
+        height, width = self.shape
+        sheet = decode_image(
+            body,
+            max_bytes=max_bytes,
+            max_pixels=MAX_CROP_PIXELS,
+            max_side=MAX_CROP_SIDE,
+            analysed_pixels=MAX_CROP_PIXELS,  # never reduced: tiles lie at pixel offsets
+            size=(width, height),
+        )
+        return self.cut(sheet)
 
     def cut(self, sheet: RGBImage) -> list[RGBImage]:
         """Each tile of a decoded sheet, in order; SheetError when the image is not the

@@ -39,6 +39,23 @@ MAX_PIXELS = 40_000_000
 # 8000x5000 JPEG no longer takes 2.4 GB and 8 s of a worker.
 MAX_ANALYSED_PIXELS = 3840 * 2160
 
+# Face crops, as the emotion tracker reads them (decode_crop). The endpoint cuts each from
+# the frame it analysed, at most MAX_ANALYSED_PIXELS (4K UHD), and a face's crop is about
+# square: none comes near 4096 px a side, nor holds more pixels than that frame. A crop
+# declaring more is refused from its header: 36 PNGs of 6000 x 6000 px, 105 KB each,
+# took the tracker (a 1,024 MB Lambda) to 2.5 GB and 19 s of CPU.
+MAX_CROP_SIDE = 4096
+MAX_CROP_PIXELS = MAX_ANALYSED_PIXELS
+CROP_WORKING_PIXELS = 512 * 512
+"""What the tracker keeps of each crop between reading it and scoring it: a bigger crop
+is reduced to this many pixels (a JPEG decoded reduced, at a fraction of the cost). 50
+crops kept at this size take 39 MB; at 4K they took 1.2 GB. Reduced, a crop's long side
+is still at least 512 px: twice the largest mosaic tile (256 px,
+datapalooza.emotions.mosaic.MAX_CELL_PX), which is all Rekognition sees of it, and 8
+times the local model's 64 px input (onnx_emotion_analyzer.INPUT_SIZE), so neither
+analyzer loses a pixel it reads (tests/integration/test_tracker_decodes_once.py holds
+them so)."""
+
 
 class BadImage(ValueError):
     """A payload we will not decode; ``status`` is the HTTP status to answer with."""
@@ -57,9 +74,11 @@ def decode_image(
     max_pixels: int = MAX_PIXELS,
     max_side: int = MAX_SIDE,
     analysed_pixels: int = MAX_ANALYSED_PIXELS,
+    size: tuple[int, int] | None = None,
 ) -> RGBImage:
     """Decode a JPEG or PNG payload into an H x W x 3 uint8 RGB array of at most
-    ``analysed_pixels`` pixels (bigger frames are reduced, keeping their aspect)."""
+    ``analysed_pixels`` pixels (bigger frames are reduced, keeping their aspect). With
+    ``size`` (width, height), an image of any other size is refused from its header."""
     formats = _formats_for(content_type)
     if not body:
         raise BadImage("empty request body: send the image bytes", code="empty_body")
@@ -72,33 +91,76 @@ def decode_image(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(body), formats=formats)
-            width, height = image.size
-            if width > max_side or height > max_side or width * height > max_pixels:
-                raise BadImage(
-                    f"image declares {width}x{height} pixels; the limits are {max_side} px"
-                    f" a side and {max_pixels} pixels",
-                    status=413,
-                    code="image_too_large",
-                )
-            scale = _power_of_two_reduction(width, height, analysed_pixels)
-            opencv = _opencv()
-            if scale == 1 and opencv is not None and _is_plain_camera_jpeg(image):
-                return _decode_plain_jpeg(opencv, body)
-            if scale > 1 and image.format == "JPEG":
-                image.draft(image.mode, (math.ceil(width / scale), math.ceil(height / scale)))
-            image.load()
+            return _decode(
+                body,
+                formats,
+                max_pixels=max_pixels,
+                max_side=max_side,
+                analysed_pixels=analysed_pixels,
+                size=size,
+            )
     except BadImage:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise BadImage(str(exc), status=413, code="image_too_large") from exc
     except UnidentifiedImageError as exc:
         raise BadImage(f"body is not a {' or '.join(formats)} image", code="not_an_image") from exc
-    except (OSError, SyntaxError, ValueError) as exc:
-        # PIL raises OSError for truncated data, SyntaxError/ValueError for broken headers.
+    except MemoryError:
+        raise  # the machine's state, not the payload's: a 500 (a retry), never a 400
+    except Exception as exc:
+        # PIL raises OSError for truncated data and SyntaxError or ValueError for broken
+        # headers, but a malformed EXIF block, read for the camera check and rewritten by
+        # exif_transpose, raises struct.error, TypeError, AttributeError... (one changed
+        # byte is enough: tests/unit/test_images.py). No list of types keeps up with
+        # that: whatever the decoder raises on a payload is the payload's fault.
         raise BadImage(f"corrupt image: {exc}", code="corrupt_image") from exc
+
+
+def _decode(
+    body: bytes,
+    formats: tuple[str, ...],
+    *,
+    max_pixels: int,
+    max_side: int,
+    analysed_pixels: int,
+    size: tuple[int, int] | None,
+) -> RGBImage:
+    """decode_image's work on a body of an accepted size; PIL's errors escape to it."""
+    image = Image.open(io.BytesIO(body), formats=formats)
+    width, height = image.size
+    if width > max_side or height > max_side or width * height > max_pixels:
+        raise BadImage(
+            f"image declares {width}x{height} pixels; the limits are {max_side} px"
+            f" a side and {max_pixels} pixels",
+            status=413,
+            code="image_too_large",
+        )
+    if size is not None and image.size != size:
+        raise BadImage(
+            f"image declares {width}x{height} pixels, not the {size[0]}x{size[1]} expected",
+            code="unexpected_size",
+        )
+    scale = _power_of_two_reduction(width, height, analysed_pixels)
+    opencv = _opencv()
+    if scale == 1 and opencv is not None and _is_plain_camera_jpeg(image):
+        return _decode_plain_jpeg(opencv, body)
+    if scale > 1 and image.format == "JPEG":
+        image.draft(image.mode, (math.ceil(width / scale), math.ceil(height / scale)))
+    image.load()
     rgb = _fit(_to_rgb(image), analysed_pixels)
     return np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8))
+
+
+def decode_crop(body: bytes, *, max_bytes: int = MAX_PAYLOAD_BYTES) -> RGBImage:
+    """A face crop, decoded as the emotion analyzers read it: refused from its header
+    above MAX_CROP_SIDE or MAX_CROP_PIXELS, reduced to CROP_WORKING_PIXELS above that."""
+    return decode_image(
+        body,
+        max_bytes=max_bytes,
+        max_pixels=MAX_CROP_PIXELS,
+        max_side=MAX_CROP_SIDE,
+        analysed_pixels=CROP_WORKING_PIXELS,
+    )
 
 
 @functools.cache

@@ -53,6 +53,15 @@ class ObjectMissing(LookupError):
     """The object does not exist (deleted before processing, or never written)."""
 
 
+class ObjectTooLarge(ValueError):
+    """The object is bigger than its reader will take; its body was not read."""
+
+    def __init__(self, key: str, size: int, limit: int) -> None:
+        super().__init__(f"{key} is {size} bytes; the limit is {limit} bytes")
+        self.size = size
+        self.limit = limit
+
+
 class FaceStore(Protocol):
     """Where face crops live: the S3 faces bucket, or a local one with the same keys."""
 
@@ -60,8 +69,9 @@ class FaceStore(Protocol):
         """Store an object atomically; raise StoreError on failure."""
         ...
 
-    def get(self, key: str) -> tuple[bytes, dict[str, str]]:
-        """Return (body, metadata); raise ObjectMissing if absent."""
+    def get(self, key: str, *, max_bytes: int | None = None) -> tuple[bytes, dict[str, str]]:
+        """Return (body, metadata); raise ObjectMissing if absent, and ObjectTooLarge,
+        without reading the body, if it is over ``max_bytes``."""
         ...
 
     def delete(self, key: str) -> None:

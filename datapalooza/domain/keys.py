@@ -45,6 +45,13 @@ CAPTURE_WINDOW_FUTURE = timedelta(minutes=5)
 """A capture time from outside is accepted from 7 days before now to 5 minutes after."""
 
 
+_EPOCH_MS_TEXT = re.compile(r"-?[0-9]{1,19}")
+"""Epoch milliseconds as text: one optional minus sign, then ASCII digits. Checked before
+``int()``, which takes ``+``, ``_`` and other scripts' digits, and raises its own
+ValueError for ``--5``. At most 19 digits, an int64's: a longer number can only be out
+of range, and is refused before ``int()`` reads it."""
+
+
 class InvalidName(ValueError):
     """A stage, camera or frame id that is not a slug."""
 
@@ -62,7 +69,7 @@ def time_from_epoch_ms(value: int | str) -> datetime:
     the key range; anything else raises TimeOutOfRange (never an overflow)."""
     if isinstance(value, str):
         text = value.strip()
-        if not text.isascii() or not text.lstrip("-").isdigit() or len(text) > 20:
+        if not _EPOCH_MS_TEXT.fullmatch(text):
             raise TimeOutOfRange(f"{value[:40]!r} is not a whole number of epoch milliseconds")
         value = int(text)
     if not isinstance(value, int) or not _KEY_MS_MIN <= value < _KEY_MS_MAX:

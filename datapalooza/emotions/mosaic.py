@@ -33,7 +33,7 @@ from PIL import Image
 from datapalooza.domain.detections import BoundingBox
 from datapalooza.domain.emotions import Emotion
 from datapalooza.emotions.rekognition_limits import REKOGNITION_LIMITS
-from datapalooza.images import BadImage, decode_image, encode_jpeg
+from datapalooza.images import BadImage, decode_crop, encode_jpeg
 from datapalooza.ports import AnalyzedFace, AnalyzerError, RGBImage
 
 logger = logging.getLogger(__name__)
@@ -197,7 +197,7 @@ class MosaicAnalyzer:
 
     def analyze(self, crops: Sequence[bytes]) -> list[AnalyzedFace]:
         try:
-            images = [decode_image(crop) for crop in crops]
+            images = [decode_crop(crop) for crop in crops]
         except BadImage as exc:
             raise AnalyzerError(f"crop is not a usable image: {exc}", transient=False) from exc
         return self.analyze_decoded(images)

@@ -38,7 +38,7 @@ from datapalooza.domain.keys import (
     validate_slug,
 )
 from datapalooza.emotions.settings import TrackerSettings
-from datapalooza.images import BadImage, decode_image, encode_jpeg
+from datapalooza.images import BadImage, decode_crop, encode_jpeg
 from datapalooza.ports import (
     AnalyzedFace,
     AnalyzerError,
@@ -48,6 +48,7 @@ from datapalooza.ports import (
     FaceStore,
     MetricsSink,
     ObjectMissing,
+    ObjectTooLarge,
     OutcomeLedger,
     ResultsTable,
     RGBImage,
@@ -150,7 +151,8 @@ class _Pending:
     """The crop's JPEG; None for a tile of a sheet, which exists only decoded."""
     camera: str
     image: RGBImage | None = None
-    """The crop decoded when it was checked, kept for a DecodedCropAnalyzer."""
+    """The crop decoded when it was checked (crop-sized: ``decode_crop``), kept for a
+    DecodedCropAnalyzer."""
 
     def jpeg(self) -> bytes:
         """The crop as JPEG bytes, for an analyzer that reads JPEGs (Rekognition)."""
@@ -160,8 +162,24 @@ class _Pending:
         return self.body
 
 
-_Loader: TypeAlias = Callable[[], _Pending | CropOutcome] | _Pending
-"""A crop's pixels: a sheet's tile, already cut, or how to fetch and check a crop."""
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """A crop or crop sheet read from the store, in one of ``each``'s threads, and not
+    decoded yet: it is decoded in the calling thread (``_check_crop``, ``_cut_sheet``).
+    A decode is CPU, of which the tracker Lambda has 0.58 of a core, and may hold a crop
+    at full size for a moment before it is reduced (a 4K PNG with alpha: about 150 MB
+    while it is flattened). 8 side by side took the 1,024 MB Lambda to 1.4 GB; one at a
+    time in 8 threads, still 0.67 GB, each thread's malloc arena keeping what its
+    decodes had freed; one at a time in one thread, 0.24 GB."""
+
+    ref: CropRef
+    key: CropKey | SheetKey
+    body: bytes
+    metadata: Mapping[str, str]
+
+
+_Loader: TypeAlias = Callable[[], _Read | CropOutcome] | _Pending
+"""A crop's pixels: a sheet's tile, already cut, or how to read a crop."""
 
 
 def score_crops(
@@ -187,8 +205,9 @@ def score_crops(
     RESERVE_MS and the longest round so far are left (``_Deadline``): the crops not
     reached are FAILED without being claimed, so their items come back and the
     invocation never times out as a whole. Up to ``at_once`` of a round's crops are
-    claimed and loaded, written and settled at the same time
-    (datapalooza.system.overlap): the Lambda's are network round trips. Only a full
+    claimed and read, written and settled at the same time
+    (datapalooza.system.overlap): the Lambda's are network round trips; they are
+    decoded one at a time, in the calling thread (``_Read``). Only a full
     local disk (datapalooza.system.storage_errors) is raised: no crop is to blame for
     it and retrying each would only park them all as dead."""
     outcomes: list[CropOutcome | None] = []
@@ -200,9 +219,9 @@ def score_crops(
     deadline = _Deadline(time_left_ms)
     batch = max(1, analyzer.max_batch)
 
-    def open_crop(item: tuple[CropRef, _Loader]) -> tuple[bool, _Pending | CropOutcome]:
-        """Claim the crop (True when this call now holds it), then load it: its pixels,
-        or its outcome (earlier, or why it cannot be scored)."""
+    def open_crop(item: tuple[CropRef, _Loader]) -> tuple[bool, _Read | _Pending | CropOutcome]:
+        """Claim the crop (True when this call now holds it), then read it: its bytes,
+        a sheet's tile, or its outcome (earlier, or why it cannot be scored)."""
         ref, load = item
         if ledger is not None:
             earlier = _claim(ref, ledger, lease_ms)
@@ -212,15 +231,7 @@ def score_crops(
         return ledger is not None, loaded
 
     with overlapping(at_once) as each:
-        work = _Work(
-            refs,
-            store,
-            settings,
-            keep_images=keep_images,
-            outcomes=outcomes,
-            each=each,
-            at_once=at_once,
-        )
+        work = _Work(refs, store, settings, outcomes=outcomes, each=each, at_once=at_once)
         while work.left():
             if not deadline.allows_round():
                 work.fail_rest("out of time in this invocation: retried")
@@ -229,9 +240,10 @@ def score_crops(
                 positions, items = _next_round(work, batch, seen, outcomes)
                 pending: list[tuple[int, _Pending]] = []
                 claimed = []
-                for position, (held, loaded) in zip(positions, each(open_crop, items), strict=True):
+                for position, (held, opened) in zip(positions, each(open_crop, items), strict=True):
                     if held:
                         claimed.append(position)
+                    loaded = _checked(opened, settings, keep_image=keep_images)
                     if isinstance(loaded, CropOutcome):
                         outcomes[position] = loaded
                     else:
@@ -271,9 +283,10 @@ def _next_round(
 
 
 class _Work:
-    """The crops of a delivery in order. Crop sheets are opened (fetched, cut) only when
-    their turn comes, up to ``at_once`` consecutive ones at the same time with ``each``;
-    an object that cannot be opened gets its outcome in ``outcomes`` in its place."""
+    """The crops of a delivery in order. Crop sheets are opened (read, decoded, cut) only
+    when their turn comes, up to ``at_once`` consecutive ones read at the same time with
+    ``each``; an object that cannot be opened gets its outcome in ``outcomes`` in its
+    place."""
 
     def __init__(
         self,
@@ -281,7 +294,6 @@ class _Work:
         store: FaceStore,
         settings: TrackerSettings,
         *,
-        keep_images: bool,
         outcomes: list[CropOutcome | None],
         each: Each = one_by_one,
         at_once: int = 1,
@@ -289,7 +301,7 @@ class _Work:
         self._refs = list(refs)
         self._next_ref = 0
         self._opened: deque[_Pending | CropOutcome] = deque()
-        self._store, self._settings, self._keep = store, settings, keep_images
+        self._store, self._settings = store, settings
         self._outcomes = outcomes
         self._each, self._at_once = each, at_once
 
@@ -304,9 +316,7 @@ class _Work:
                 ref = self._refs[self._next_ref]
                 if not ref.key.endswith(SHEET_SUFFIX):
                     self._next_ref += 1
-                    return ref, functools.partial(
-                        _load, ref, self._store, self._settings, keep_image=self._keep
-                    )
+                    return ref, functools.partial(_read_crop, ref, self._store, self._settings)
                 self._open_sheets()
             entry = self._opened.popleft()
             if isinstance(entry, CropOutcome):  # the whole sheet is missing or unusable
@@ -315,7 +325,8 @@ class _Work:
             return entry.ref, entry
 
     def _open_sheets(self) -> None:
-        """Open the next run of consecutive sheets, up to ``at_once``, side by side."""
+        """Open the next run of consecutive sheets, up to ``at_once``: read side by side,
+        then decoded one by one (``_Read``)."""
         sheets: list[CropRef] = []
         while (
             len(sheets) < self._at_once
@@ -324,14 +335,20 @@ class _Work:
         ):
             sheets.append(self._refs[self._next_ref])
             self._next_ref += 1
-        for opened in self._each(self._open, sheets):
+        for read in self._each(self._read, sheets):
+            opened = self._cut(read)
             if isinstance(opened, CropOutcome):
                 self._opened.append(opened)
             else:
                 self._opened.extend(opened)
 
-    def _open(self, ref: CropRef) -> list[_Pending] | CropOutcome:
-        return _guarded(ref, functools.partial(_open_sheet, ref, self._store, self._settings))
+    def _read(self, ref: CropRef) -> _Read | CropOutcome:
+        return _guarded(ref, functools.partial(_read_sheet, ref, self._store, self._settings))
+
+    def _cut(self, read: _Read | CropOutcome) -> list[_Pending] | CropOutcome:
+        if isinstance(read, CropOutcome):
+            return read
+        return _guarded(read.ref, functools.partial(_cut_sheet, read, self._settings))
 
     def fail_rest(self, reason: str) -> None:
         """FAILED for every crop not reached: the tiles of sheets opened, then each
@@ -422,41 +439,61 @@ def _settle(outcomes: Sequence[CropOutcome], ledger: OutcomeLedger, each: Each) 
     each(settle, outcomes)
 
 
-def _load(
-    ref: CropRef, store: FaceStore, settings: TrackerSettings, *, keep_image: bool = False
-) -> _Pending | CropOutcome:
+def _read_crop(ref: CropRef, store: FaceStore, settings: TrackerSettings) -> _Read | CropOutcome:
     try:
         key = CropKey.parse(ref.key)
     except InvalidKey as exc:
         return CropOutcome(ref, CropStatus.REJECTED, f"not a face crop key: {exc}")
-    fetched = _fetch(ref, key, store, settings)
-    if isinstance(fetched, CropOutcome):
-        return fetched
-    body, metadata, image = fetched
-    return _Pending(ref, key, body, _camera(metadata), image if keep_image else None)
+    return _fetch(ref, key, store, settings)
 
 
-def _open_sheet(
-    ref: CropRef, store: FaceStore, settings: TrackerSettings
-) -> list[_Pending] | CropOutcome:
-    """A crop sheet's tiles, each a decoded crop under its face's crop key; or the
-    sheet's one outcome when it cannot be read (missing, not a sheet, a bad layout)."""
+def _read_sheet(ref: CropRef, store: FaceStore, settings: TrackerSettings) -> _Read | CropOutcome:
     try:
         key = parse_object_key(ref.key)
     except InvalidKey as exc:
         return CropOutcome(ref, CropStatus.REJECTED, f"not a crop sheet key: {exc}")
     assert isinstance(key, SheetKey)  # the key ends in SHEET_SUFFIX
-    fetched = _fetch(ref, key, store, settings)
-    if isinstance(fetched, CropOutcome):
-        return fetched
-    _, metadata, image = fetched
+    return _fetch(ref, key, store, settings)
+
+
+def _checked(
+    opened: _Read | _Pending | CropOutcome, settings: TrackerSettings, *, keep_image: bool
+) -> _Pending | CropOutcome:
+    """A crop as ``open_crop`` left it, decoded if it was read: in the calling thread."""
+    if not isinstance(opened, _Read):
+        return opened
+    return _guarded(
+        opened.ref, functools.partial(_check_crop, opened, settings, keep_image=keep_image)
+    )
+
+
+def _check_crop(
+    read: _Read, settings: TrackerSettings, *, keep_image: bool
+) -> _Pending | CropOutcome:
+    """A crop read, decoded to check it (its pixels kept with ``keep_image``)."""
+    assert isinstance(read.key, CropKey)  # read by _read_crop
     try:
-        layout = SheetLayout.from_metadata(metadata)
-        tiles = layout.cut(image)
+        image = decode_crop(read.body, max_bytes=settings.max_crop_bytes)
+    except BadImage as exc:
+        return CropOutcome(read.ref, CropStatus.REJECTED, f"{exc.code}: {exc}")
+    camera = _camera(read.metadata)
+    return _Pending(read.ref, read.key, read.body, camera, image if keep_image else None)
+
+
+def _cut_sheet(read: _Read, settings: TrackerSettings) -> list[_Pending] | CropOutcome:
+    """A crop sheet's tiles, each a decoded crop under its face's crop key; or the
+    sheet's one outcome when it cannot be used (not an image, a bad layout)."""
+    ref, key = read.ref, read.key
+    assert isinstance(key, SheetKey)  # read by _read_sheet
+    try:
+        layout = SheetLayout.from_metadata(read.metadata)
+        tiles = layout.decode(read.body, max_bytes=settings.max_crop_bytes)
         faces = [key.face(offset) for offset in range(len(tiles))]
+    except BadImage as exc:
+        return CropOutcome(ref, CropStatus.REJECTED, f"not a usable crop sheet: {exc.code}: {exc}")
     except (SheetError, ValueError) as exc:  # ValueError: face indexes past the scheme's
         return CropOutcome(ref, CropStatus.REJECTED, f"not a usable crop sheet: {exc}")
-    camera = _camera(metadata)
+    camera = _camera(read.metadata)
     return [
         _Pending(CropRef(str(face), ref.item_id, None, ref.version), face, None, camera, tile)
         for face, tile in zip(faces, tiles, strict=True)
@@ -465,32 +502,30 @@ def _open_sheet(
 
 def _fetch(
     ref: CropRef, key: CropKey | SheetKey, store: FaceStore, settings: TrackerSettings
-) -> tuple[bytes, Mapping[str, str], RGBImage] | CropOutcome:
-    """The object's bytes, metadata and decoded pixels, checked against the limits."""
+) -> _Read | CropOutcome:
+    """The object's bytes and metadata, unless its key's time or its size rules it out."""
     if key.captured_at > datetime.now(UTC) + CAPTURE_WINDOW_FUTURE:
         # No endpoint writes such a key (it refuses the request): someone wrote it past
         # the contract. Scoring it would put a result in the dashboard's future.
         return CropOutcome(
             ref, CropStatus.REJECTED, f"captured in the future ({key.captured_at.isoformat()})"
         )
-    if ref.size is not None and ref.size > settings.max_crop_bytes:
-        return CropOutcome(
-            ref,
-            CropStatus.REJECTED,
-            f"{ref.size} bytes is over the {settings.max_crop_bytes} limit",
-        )
+    if ref.size is not None and ref.size > settings.max_crop_bytes:  # as notified: not read
+        return _too_large(ref, ref.size, settings.max_crop_bytes)
     try:
-        body, metadata = store.get(ref.key)
+        body, metadata = store.get(ref.key, max_bytes=settings.max_crop_bytes)
+    except ObjectTooLarge as exc:  # no size notified, or an earlier version's: not read
+        return _too_large(ref, exc.size, exc.limit)
     except ObjectMissing:
         return CropOutcome(ref, CropStatus.MISSING, "object no longer exists")
     except StoreError as exc:
         # Even a permanent store error (access denied) fails the item: the DLQ keeps it.
         return CropOutcome(ref, CropStatus.FAILED, f"could not read the crop: {exc}")
-    try:
-        image = decode_image(body, max_bytes=settings.max_crop_bytes)
-    except BadImage as exc:
-        return CropOutcome(ref, CropStatus.REJECTED, f"{exc.code}: {exc}")
-    return body, metadata, image
+    return _Read(ref, key, body, metadata)
+
+
+def _too_large(ref: CropRef, size: int, limit: int) -> CropOutcome:
+    return CropOutcome(ref, CropStatus.REJECTED, f"{size} bytes is over the {limit} limit")
 
 
 def _camera(metadata: Mapping[str, str]) -> str:

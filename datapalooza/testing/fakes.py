@@ -21,6 +21,7 @@ from datapalooza.ports import (
     AnalyzedFace,
     AnalyzerError,
     ObjectMissing,
+    ObjectTooLarge,
     RawFace,
     RGBImage,
     ScoredFace,
@@ -171,11 +172,13 @@ class FakeFaceStore:
         self.objects[key] = (body, dict(metadata))
         self.stored[key] += 1
 
-    def get(self, key: str) -> tuple[bytes, dict[str, str]]:
+    def get(self, key: str, *, max_bytes: int | None = None) -> tuple[bytes, dict[str, str]]:
         self.gets += 1
         if key not in self.objects:
             raise ObjectMissing(key)
         body, metadata = self.objects[key]
+        if max_bytes is not None and len(body) > max_bytes:
+            raise ObjectTooLarge(key, len(body), max_bytes)
         return body, dict(metadata)
 
     def delete(self, key: str) -> None:

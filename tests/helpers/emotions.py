@@ -15,7 +15,7 @@ from datapalooza.domain.detections import BoundingBox
 from datapalooza.domain.emotions import Emotion, EmotionScores
 from datapalooza.domain.keys import CropKey
 from datapalooza.emotions.mosaic import compose
-from datapalooza.images import decode_image
+from datapalooza.images import decode_crop, decode_image
 
 T0 = datetime(2026, 7, 18, 21, 30, 0, tzinfo=UTC)
 
@@ -65,7 +65,7 @@ def real_face_crops() -> tuple[tuple[str, bytes], ...]:
 def mosaic_answer(crops: Sequence[bytes], emotions: Sequence[str | None]) -> dict:
     """DetectFaces' answer for the mosaic these crops make: one face per crop whose
     emotion is not None, placed inside that crop's tile."""
-    mosaic = compose([decode_image(c) for c in crops])
+    mosaic = compose([decode_crop(c) for c in crops])
     details = []
     for (x, y, w, h), emotion in zip(mosaic.placements, emotions, strict=True):
         if emotion is None:

@@ -17,7 +17,7 @@ from datapalooza.domain.detections import BoundingBox
 from datapalooza.domain.emotions import Emotion
 from datapalooza.emotions.mosaic import MosaicAnalyzer, compose
 from datapalooza.emotions.rekognition_limits import REKOGNITION_LIMITS
-from datapalooza.images import decode_image
+from datapalooza.images import decode_crop
 from datapalooza.ports import AnalyzerError
 from tests.helpers.emotions import jpeg, real_face_crops
 from tests.integration.rekognition_stub import stubbed_rekognition
@@ -198,7 +198,7 @@ def test_mosaic_of_real_crops_maps_rekognition_faces_back(client, sleeps):
     mosaic's real layout (a face box inside each crop's tile, in shuffled order), each
     tile with a different dominant emotion; tile 4 gets no face."""
     crops = [crop for _, crop in real_face_crops()] * 3
-    mosaic = compose([decode_image(c) for c in crops])
+    mosaic = compose([decode_crop(c) for c in crops])
     width, height = mosaic.layout.width, mosaic.layout.height
     emotions = ["happy", "sad", "surprised", "calm", None, "angry"]
     details = []

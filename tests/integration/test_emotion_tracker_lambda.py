@@ -22,7 +22,7 @@ from datapalooza.adapters.aws.lambda_events import MAX_BODY_BYTES, CropsFailed
 from datapalooza.adapters.aws.rekognition_analyzer import RekognitionAnalyzer
 from datapalooza.crop_sheets import build_sheet
 from datapalooza.domain.keys import SheetKey
-from datapalooza.emotions import TrackerSettings, aws_scorer
+from datapalooza.emotions import CropRef, CropStatus, TrackerSettings, aws_scorer
 from datapalooza.emotions.mosaic import MosaicAnalyzer
 from datapalooza.images import decode_image, encode_jpeg
 from datapalooza.settings import SettingsError
@@ -286,6 +286,23 @@ def test_direct_s3_event_with_several_records(aws, monkeypatch):
         summary = handler.handler(event, LambdaContext())
     assert summary["scored"] == 2 and summary["failed"] == 0
     assert items(aws)[crop_key(index=1)]["dominant"]["S"] == "SAD"
+
+
+def test_an_object_bigger_than_its_notification_says_is_rejected_unread(aws, monkeypatch):
+    """A notification's size is the version it announced: the key may have been written
+    again since, bigger. The S3 store refuses it by its ContentLength, unread (read, it
+    would have been refused as payload_too_large)."""
+    handler = load_handler()
+    astronaut, _ = (crop for _, crop in real_face_crops())
+    put_crops(aws, astronaut, b"\xff\xd8" + bytes(6 * 1024 * 1024))
+    client, _ = wire(monkeypatch, handler, mode="mosaic")
+    announced = [CropRef(crop_key(index=i), f"m{i}", size=5012) for i in range(2)]
+    with stubbed_rekognition(client) as stub:
+        stub.add_response("detect_faces", mosaic_answer([astronaut], ["HAPPY"]), DETECT)
+        scored, rejected = handler.scorer().score(announced).outcomes
+    assert scored.status is CropStatus.SCORED
+    assert rejected.status is CropStatus.REJECTED
+    assert rejected.detail == f"{6 * 1024 * 1024 + 2} bytes is over the 5242880 limit"
 
 
 def test_direct_s3_event_raises_for_retry_when_throttled(aws, monkeypatch):

@@ -15,7 +15,7 @@ from datapalooza.adapters.aws.s3_face_store import S3FaceStore
 from datapalooza.adapters.local.sqlite_face_store import SqliteFaceStore
 from datapalooza.detection.face_crops import FaceCrop, store_crops
 from datapalooza.domain.detections import BoundingBox, Detection
-from datapalooza.ports import ObjectMissing, StoreError
+from datapalooza.ports import ObjectMissing, ObjectTooLarge, StoreError
 
 KEY = "faces/main/2026/07/04/21/1783198800000-f1-{}.jpg"
 
@@ -36,6 +36,18 @@ def test_local_store_keeps_bucket_keys_with_metadata(tmp_path):
     store.delete(KEY.format(0))  # deleting twice is fine
     with pytest.raises(ObjectMissing):
         store.get(KEY.format(0))
+
+
+def test_local_store_refuses_an_object_over_the_readers_limit(tmp_path):
+    store = SqliteFaceStore(tmp_path)
+    store.put(KEY.format(0), b"jpeg-6", {"stage": "main"})
+    with pytest.raises(ObjectTooLarge) as caught:
+        store.get(KEY.format(0), max_bytes=5)
+    assert (caught.value.size, caught.value.limit) == (6, 5)
+    assert str(caught.value) == f"{KEY.format(0)} is 6 bytes; the limit is 5 bytes"
+    assert store.get(KEY.format(0), max_bytes=6) == (b"jpeg-6", {"stage": "main"})
+    with pytest.raises(ObjectMissing):
+        store.get(KEY.format(1), max_bytes=5)
 
 
 def test_local_store_refuses_keys_outside_the_scheme(tmp_path):
@@ -92,6 +104,42 @@ def test_s3_store_puts_private_encrypted_objects_with_metadata():
     assert store.exists(KEY.format(0)) and not store.exists(KEY.format(9))
     with pytest.raises(ObjectMissing):
         store.get(KEY.format(9))
+
+
+class Unread:
+    """A GetObject body that fails the test if read; records that it was closed."""
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    def read(self, *args):
+        raise AssertionError("the body of an object over the limit was read")
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@mock_aws
+def test_s3_store_refuses_an_object_over_the_readers_limit_without_reading_it():
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="faces")
+    s3.put_object(Bucket="faces", Key=KEY.format(0), Body=b"jpeg-6", Metadata={"stage": "main"})
+    store = S3FaceStore(s3, "faces")
+    assert store.get(KEY.format(0), max_bytes=6) == (b"jpeg-6", {"stage": "main"})
+
+    bodies = []
+    real_get = s3.get_object
+
+    def unread_get(**kwargs):
+        response = real_get(**kwargs)
+        bodies.append(Unread())
+        return {**response, "Body": bodies[-1]}
+
+    s3.get_object = unread_get
+    with pytest.raises(ObjectTooLarge) as caught:
+        store.get(KEY.format(0), max_bytes=5)
+    assert (caught.value.size, caught.value.limit) == (6, 5)
+    assert bodies[0].closed  # its connection is not handed back with the body unread
 
 
 @mock_aws

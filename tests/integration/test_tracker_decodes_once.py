@@ -3,6 +3,7 @@ to the ONNX analyzer (it used to decode every crop twice, half the tracker's CPU
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,8 @@ import datapalooza.emotions.scoring as tracker_module
 from datapalooza.adapters.local.onnx_emotion_analyzer import OnnxEmotionAnalyzer
 from datapalooza.emotions import CropRef, CropStatus, TrackerSettings
 from datapalooza.emotions.bootstrap import local_scorer
-from datapalooza.images import decode_image
+from datapalooza.emotions.mosaic import MAX_CELL_PX
+from datapalooza.images import CROP_WORKING_PIXELS, decode_crop
 from datapalooza.ports import DecodedCropAnalyzer
 from tests.helpers.emotions import crop_key, real_face_crops
 
@@ -38,10 +40,10 @@ def test_each_crop_is_decoded_once_and_scored_as_from_bytes(
 
     def counting(body: bytes, *args, **kwargs):
         decoded.append(len(body))
-        return decode_image(body, *args, **kwargs)
+        return decode_crop(body, *args, **kwargs)
 
-    monkeypatch.setattr(tracker_module, "decode_image", counting)
-    monkeypatch.setattr(onnx_module, "decode_image", counting)
+    monkeypatch.setattr(tracker_module, "decode_crop", counting)
+    monkeypatch.setattr(onnx_module, "decode_crop", counting)
     report = tracker.score(refs)
 
     assert [o.status for o in report.outcomes] == [CropStatus.SCORED] * len(crops)
@@ -51,6 +53,12 @@ def test_each_crop_is_decoded_once_and_scored_as_from_bytes(
     for got, want in zip(scored, from_bytes, strict=True):
         for emotion, value in want.scores.scores.items():
             assert got[emotion] == pytest.approx(value, abs=1e-3)
+
+
+def test_a_crop_reduced_to_the_working_size_keeps_every_pixel_the_analyzers_read() -> None:
+    long_side = math.isqrt(CROP_WORKING_PIXELS)  # the least a reduced crop keeps
+    assert long_side >= MAX_CELL_PX  # the mosaic's largest tile (Rekognition)
+    assert long_side >= onnx_module.INPUT_SIZE  # the local model's input
 
 
 def test_inference_batch_must_be_positive(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ def test_custom_attributes_carry_stage_camera_frame_and_capture_time():
         ("1783199460001", False),
         ("253402300799999", False),
         ("-5", False),
+        ("--5", False),
         (" 1783199109123 ", True),
         ("+1783199109123", False),
         ("1783199109123.5", False),

@@ -7,15 +7,19 @@ import zlib
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import ExifTags, Image, TiffImagePlugin
 
 from datapalooza import images
 from datapalooza.domain.detections import BoundingBox
 from datapalooza.images import (
+    CROP_WORKING_PIXELS,
     MAX_ANALYSED_PIXELS,
+    MAX_CROP_PIXELS,
+    MAX_CROP_SIDE,
     MAX_SIDE,
     BadImage,
     crop_with_margin,
+    decode_crop,
     decode_image,
     encode_jpeg,
 )
@@ -64,6 +68,48 @@ def test_exif_rotation_is_applied():
     exif[0x0112] = 6  # rotate 90 degrees clockwise on display
     decoded = decode_image(to_bytes(RGB, "JPEG", exif=exif))
     assert decoded.shape == (64, 48, 3)
+
+
+def _camera_exif_jpeg() -> bytes:
+    """A JPEG with the EXIF block a camera writes: rotated (Orientation 6), with its make,
+    resolution, software and time. Its first IFD entry (Make) sits 16 bytes after the
+    b"Exif\\0\\0" marker: tag at 16-17, type at 18-19."""
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6
+    exif[ExifTags.Base.Make] = "Camera"
+    exif[ExifTags.Base.XResolution] = TiffImagePlugin.IFDRational(72, 1)
+    exif[ExifTags.Base.Software] = "fw"
+    exif[ExifTags.Base.DateTime] = "2026:07:18 21:30:00"
+    return to_bytes(RGB, "JPEG", exif=exif)
+
+
+@pytest.mark.parametrize(
+    ("offset", "value", "raised"),
+    [
+        (17, 0x00, struct.error),  # Make's tag becomes ImageWidth: text packed as a number
+        (17, 0x1A, TypeError),  # Make's tag becomes XResolution: abs() of text
+        (19, 11, AttributeError),  # Make's type becomes FLOAT: a float has no .encode()
+    ],
+    ids=["tag-to-width", "tag-to-resolution", "type-to-float"],
+)
+def test_a_jpeg_whose_exif_breaks_the_rotation_is_a_corrupt_image(offset, value, raised):
+    """Each raised from exif_transpose's rewrite of the EXIF block, outside the decoder's
+    guard: the endpoint answered 500 and the tracker retried the crop until the DLQ."""
+    data = bytearray(_camera_exif_jpeg())
+    data[data.index(b"Exif\0\0") + offset] = value
+    with pytest.raises(BadImage) as caught:
+        decode_image(bytes(data), "image/jpeg")
+    assert (caught.value.status, caught.value.code) == (400, "corrupt_image")
+    assert isinstance(caught.value.__cause__, raised)
+
+
+def test_a_memory_error_while_decoding_is_not_the_payloads_fault(monkeypatch):
+    def exhausted(image, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(images.ImageOps, "exif_transpose", exhausted)
+    with pytest.raises(MemoryError):
+        decode_image(_camera_exif_jpeg(), "image/jpeg")
 
 
 def _bomb_png(width: int, height: int) -> bytes:
@@ -197,6 +243,52 @@ def test_frames_up_to_4k_keep_their_full_resolution(monkeypatch):
     requested = _spy_draft(monkeypatch)
     image = decode_image(to_bytes(Image.new("RGB", (3840, 2160)), "JPEG"))
     assert image.shape == (2160, 3840, 3) and requested == []
+
+
+def test_an_image_not_of_the_expected_size_is_refused_from_its_header():
+    # A header alone: its 16 bytes of pixel data would not decode (corrupt_image).
+    with pytest.raises(BadImage) as caught:
+        decode_image(_bomb_png(160, 160), "image/png", size=(160, 80))
+    assert (caught.value.status, caught.value.code) == (400, "unexpected_size")
+    assert "declares 160x160 pixels, not the 160x80 expected" in str(caught.value)
+    assert decode_image(to_bytes(RGB, "PNG"), size=(64, 48)).shape == (48, 64, 3)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        _bomb_png(MAX_CROP_SIDE + 1, 1),
+        _bomb_png(1, MAX_CROP_SIDE + 1),
+        _bomb_png(3000, 3000),  # 9 MP: each side within, the pixels not
+        _bomb_png(6000, 6000),  # took the tracker 2.5 GB and 25 s of CPU as 36 crops
+    ],
+    ids=["wide", "tall", "9-megapixels", "6000-square"],
+)
+def test_a_crop_over_a_crops_limits_is_refused_from_its_header(body):
+    with pytest.raises(BadImage) as caught:
+        decode_crop(body)
+    assert (caught.value.status, caught.value.code) == (413, "image_too_large")
+    assert f"limits are {MAX_CROP_SIDE} px a side and {MAX_CROP_PIXELS} pixels" in str(caught.value)
+
+
+def test_a_crop_within_the_limits_is_accepted_and_reduced_to_the_working_size():
+    assert decode_crop(_real_png_row(MAX_CROP_SIDE)).shape == (1, MAX_CROP_SIDE, 3)
+    square = decode_crop(to_bytes(Image.new("RGB", (2880, 2880), (9, 8, 7)), "PNG"))
+    assert square.shape == (512, 512, 3) and square[0, 0].tolist() == [9, 8, 7]
+
+
+def test_a_big_jpeg_crop_is_decoded_reduced_to_the_working_size(monkeypatch):
+    requested = _spy_draft(monkeypatch)
+    crop = decode_crop(to_bytes(Image.new("RGB", (3840, 2160), (90, 90, 90)), "JPEG"))
+    assert requested == [(960, 540)]  # DCT scaling by 4: 16 times fewer pixels decoded
+    height, width = crop.shape[:2]
+    assert height * width <= CROP_WORKING_PIXELS and width >= 512
+    assert abs(width / height - 16 / 9) < 0.01
+
+
+def test_a_crop_within_the_working_size_is_decoded_as_it_is():
+    data = encode_jpeg(np.random.default_rng(6).integers(0, 255, (160, 200, 3), dtype=np.uint8))
+    assert np.array_equal(decode_crop(data), decode_image(data))
 
 
 @pytest.fixture(params=["opencv", "pil-only"])

@@ -7,7 +7,9 @@ from datapalooza.domain.keys import (
     InvalidKey,
     InvalidName,
     SheetKey,
+    TimeOutOfRange,
     parse_object_key,
+    time_from_epoch_ms,
     validate_slug,
 )
 
@@ -74,6 +76,39 @@ def test_naive_timestamps_are_refused():
 def test_keys_outside_the_key_time_range_are_rejected(key):
     with pytest.raises(InvalidKey, match="outside"):
         CropKey.parse(key)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "--5",  # reached int() and raised a bare ValueError: HTTP 500 at the endpoint
+        "-----1783199109123",
+        "-",
+        "+5",
+        "+1783199109123",
+        "",
+        "   ",
+        "1783 199109123",
+        "1783199109123\n5",
+        "1_783_199_109_123",
+        "١٧٨٣١٩٩١٠٩١٢٣",  # Arabic-Indic digits: int() reads them
+        "9" * 20,
+        "9" * 5000,  # past int()'s 4300-digit limit: its own ValueError
+    ],
+)
+def test_a_malformed_epoch_ms_text_is_a_time_out_of_range(text):
+    with pytest.raises(TimeOutOfRange, match="not a whole number of epoch milliseconds"):
+        time_from_epoch_ms(text)
+
+
+@pytest.mark.parametrize("text", ["-5", "-0", "0", "9" * 19])
+def test_a_whole_number_outside_the_key_range_is_a_time_out_of_range(text):
+    with pytest.raises(TimeOutOfRange, match="outside 2000-01-01 to 2100-01-01"):
+        time_from_epoch_ms(text)
+
+
+def test_an_epoch_ms_text_may_have_surrounding_whitespace():
+    assert time_from_epoch_ms(" 1783199109123\t") == time_from_epoch_ms(1783199109123)
 
 
 def test_the_key_time_range_is_2000_to_2100():

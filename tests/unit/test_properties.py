@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import numpy as np
 from hypothesis import example, given
 from hypothesis import strategies as st
-from PIL import Image
+from PIL import ExifTags, Image, TiffImagePlugin
 
 from datapalooza.adapters.aws.lambda_events import MalformedMessage, crop_refs
 from datapalooza.crop_sheets import MAX_CELL_PX, MAX_TILES, SheetError, SheetLayout
@@ -40,8 +40,20 @@ def _image_bytes(fmt: str, mode: str, size: tuple[int, int]) -> bytes:
     return buffer.getvalue()
 
 
+def _rotated_jpeg() -> bytes:
+    """A JPEG with an EXIF block that decode_image reads and rewrites (to rotate it)."""
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6
+    exif[ExifTags.Base.Make] = "Camera"
+    exif[ExifTags.Base.XResolution] = TiffImagePlugin.IFDRational(72, 1)
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 12), 100).save(buffer, format="JPEG", exif=exif)
+    return buffer.getvalue()
+
+
 SEEDS = [
     _image_bytes("JPEG", "RGB", (16, 12)),
+    _rotated_jpeg(),
     _image_bytes("JPEG", "L", (9, 7)),
     _image_bytes("JPEG", "CMYK", (8, 8)),
     _image_bytes("PNG", "RGBA", (5, 3)),
@@ -131,6 +143,7 @@ ATTRIBUTE_VALUES = st.one_of(
 )
 @example(header="ts=253402300799999")
 @example(header="ts=-5")
+@example(header="ts=--5")
 def test_custom_attributes_parse_or_give_bad_attributes(header):
     try:
         attributes = parse_attributes(header, now=NOW)

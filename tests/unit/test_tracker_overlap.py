@@ -38,9 +38,9 @@ class MeetingStore(FakeFaceStore):
         super().__init__()
         self.meeting = meeting
 
-    def get(self, key: str) -> tuple[bytes, dict[str, str]]:
+    def get(self, key: str, *, max_bytes: int | None = None) -> tuple[bytes, dict[str, str]]:
         self.meeting.wait("get")
-        return super().get(key)
+        return super().get(key, max_bytes=max_bytes)
 
 
 class MeetingResults(FakeResultsTable):
@@ -160,10 +160,10 @@ def test_side_by_side_gives_the_outcomes_one_by_one_gives(at_once: int) -> None:
 
 def test_a_failing_read_among_side_by_side_ones_fails_that_crop_only() -> None:
     class FlakyStore(FakeFaceStore):
-        def get(self, key: str) -> tuple[bytes, dict[str, str]]:
+        def get(self, key: str, *, max_bytes: int | None = None) -> tuple[bytes, dict[str, str]]:
             if key == crop_key(index=1):
                 raise ConnectionResetError("connection reset by peer")
-            return super().get(key)
+            return super().get(key, max_bytes=max_bytes)
 
     store = FlakyStore()
     refs, answers = put_crops(store, 4)

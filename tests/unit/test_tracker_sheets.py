@@ -135,7 +135,10 @@ def test_tiles_reach_an_analyzer_that_reads_jpeg_bytes() -> None:
 @pytest.mark.parametrize(
     ("metadata", "detail"),
     [
-        ({"tiles": "80x80,80x80"}, "the sheet is 160x160 px; its layout says 160x80"),
+        (
+            {"tiles": "80x80,80x80"},
+            "unexpected_size: image declares 160x160 pixels, not the 160x80",
+        ),
         ({"cell": "eighty"}, "not a whole number"),
         ({"columns": "9"}, "9 columns for 3 tiles"),
     ],
@@ -308,9 +311,9 @@ class MeetingStore(FakeFaceStore):
         super().__init__()
         self.barrier = threading.Barrier(size, timeout=5)
 
-    def get(self, key: str) -> tuple[bytes, dict[str, str]]:
+    def get(self, key: str, *, max_bytes: int | None = None) -> tuple[bytes, dict[str, str]]:
         self.barrier.wait()
-        return super().get(key)
+        return super().get(key, max_bytes=max_bytes)
 
 
 def test_consecutive_sheets_are_opened_side_by_side_and_keep_their_order() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from datapalooza.adapters.aws.calls_at_once import CALLS_AT_ONCE
-from datapalooza.ports import ObjectMissing, StoreError
+from datapalooza.ports import ObjectMissing, ObjectTooLarge, StoreError
 
 # Errors where retrying later can succeed; anything else (AccessDenied, NoSuchBucket,
 # InvalidAccessKeyId...) needs a person to fix configuration.
@@ -55,10 +55,10 @@ class S3FaceStore:
         except BotoCoreError as exc:  # network: endpoint unreachable, timeouts
             raise StoreError(f"could not put {key}: {exc}", transient=True) from exc
 
-    def get(self, key: str) -> tuple[bytes, dict[str, str]]:
+    def get(self, key: str, *, max_bytes: int | None = None) -> tuple[bytes, dict[str, str]]:
         try:
             response = self._s3.get_object(Bucket=self.bucket, Key=key)
-            body: bytes = response["Body"].read()
+            body = _body(key, response, max_bytes)
         except ClientError as exc:
             if _code(exc) in MISSING_CODES:
                 raise ObjectMissing(key) from exc
@@ -85,6 +85,18 @@ class S3FaceStore:
         except BotoCoreError as exc:
             raise StoreError(f"could not head {key}: {exc}", transient=True) from exc
         return True
+
+
+def _body(key: str, response: Mapping[str, Any], max_bytes: int | None) -> bytes:
+    """A GetObject answer's body, or ObjectTooLarge from its ContentLength alone: the
+    notification's size may be missing, or name an earlier version of the key."""
+    stream = response["Body"]
+    size = int(response["ContentLength"])
+    if max_bytes is not None and size > max_bytes:
+        stream.close()  # unread: the connection is dropped, not pooled with data left
+        raise ObjectTooLarge(key, size, max_bytes)
+    body: bytes = stream.read()
+    return body
 
 
 def _code(exc: ClientError) -> str:

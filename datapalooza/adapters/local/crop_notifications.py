@@ -151,8 +151,8 @@ class NotifyingFaceStore:
         self._inner.put(key, body, metadata)
         self._notifications.announce([key], size=len(body))
 
-    def get(self, key: str) -> tuple[bytes, dict[str, str]]:
-        return self._inner.get(key)
+    def get(self, key: str, *, max_bytes: int | None = None) -> tuple[bytes, dict[str, str]]:
+        return self._inner.get(key, max_bytes=max_bytes)
 
     def delete(self, key: str) -> None:
         self._inner.delete(key)

@@ -26,7 +26,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from datapalooza.detection.weights import ModelUnavailable, package_file, verify_sha256
 from datapalooza.domain.emotions import Emotion, EmotionScores
-from datapalooza.images import decode_image
+from datapalooza.images import BadImage, decode_crop
 from datapalooza.ports import AnalyzedFace, AnalyzerError
 from datapalooza.system.atomic_write import write_atomically
 
@@ -120,10 +120,8 @@ class OnnxEmotionAnalyzer:
 
 
 def _decode(crop: bytes) -> npt.NDArray[np.uint8]:
-    from datapalooza.images import BadImage
-
     try:
-        return decode_image(crop)
+        return decode_crop(crop)
     except BadImage as exc:
         raise AnalyzerError(f"crop is not a usable image: {exc}", transient=False) from exc
 

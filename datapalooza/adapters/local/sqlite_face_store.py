@@ -18,7 +18,7 @@ from pathlib import Path
 from datapalooza.adapters.local.sqlite_file import SqliteFile
 from datapalooza.constants import FACES_PREFIX
 from datapalooza.domain.keys import InvalidKey, SheetKey, epoch_ms, parse_object_key
-from datapalooza.ports import ObjectMissing, StoreError
+from datapalooza.ports import ObjectMissing, ObjectTooLarge, StoreError
 from datapalooza.system.storage_errors import is_storage_full
 
 OBJECTS_FILE = "objects.sqlite"
@@ -59,10 +59,19 @@ class _ObjectsFile(SqliteFile):
     def put(self, key: str, hour_ms: int, metadata: str, body: bytes, *, replace: bool) -> None:
         self._execute(_REPLACE if replace else _ADD, (key, hour_ms, metadata, body))
 
-    def get(self, key: str) -> tuple[bytes, str] | None:
-        """(body, metadata's JSON text) of one object, or None."""
-        row = self._query_one("SELECT body, metadata FROM objects WHERE key = ?", (key,))
-        return None if row is None else (bytes(row[0]), str(row[1]))
+    def get(self, key: str, max_bytes: int | None) -> tuple[int, str, bytes | None] | None:
+        """(size, metadata's JSON text, body) of one object, or None; the body is None,
+        and its pages never read, when it is over ``max_bytes``."""
+        row = self._query_one(
+            "SELECT length(body), metadata,"
+            " CASE WHEN ?1 IS NULL OR length(body) <= ?1 THEN body END"
+            " FROM objects WHERE key = ?2",
+            (max_bytes, key),
+        )
+        if row is None:
+            return None
+        size, metadata, body = row
+        return int(size), str(metadata), None if body is None else bytes(body)
 
     def delete(self, key: str) -> None:
         self._execute("DELETE FROM objects WHERE key = ?", (key,))
@@ -128,13 +137,16 @@ class SqliteFaceStore:
         with _store_errors(f"write {key}"):
             self._objects().put(key, hour_ms, text, bytes(body), replace=True)
 
-    def get(self, key: str) -> tuple[bytes, dict[str, str]]:
+    def get(self, key: str, *, max_bytes: int | None = None) -> tuple[bytes, dict[str, str]]:
         parse_object_key(key)
         with _store_errors(f"read {key}"):
-            found = self._objects().get(key)
+            found = self._objects().get(key, max_bytes)
         if found is None:
             raise ObjectMissing(key)
-        body, text = found
+        size, text, body = found
+        if body is None:
+            assert max_bytes is not None
+            raise ObjectTooLarge(key, size, max_bytes)
         return body, {str(k): str(v) for k, v in json.loads(text).items()}
 
     def delete(self, key: str) -> None:
