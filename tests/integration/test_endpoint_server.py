@@ -61,9 +61,9 @@ def test_an_image_without_faces_is_an_empty_result(client):
 
 
 def _bomb():
-    from tests.unit.test_images import _bomb_png
+    from tests.helpers.images import declared_png
 
-    return _bomb_png(60_000, 60_000)
+    return declared_png(60_000, 60_000)
 
 
 @pytest.mark.parametrize(

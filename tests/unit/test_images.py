@@ -24,6 +24,7 @@ from datapalooza.images import (
     encode_jpeg,
 )
 from tests.conftest import to_bytes
+from tests.helpers.images import declared_png
 
 RGB = Image.fromarray(np.random.default_rng(0).integers(0, 255, (48, 64, 3), dtype=np.uint8))
 
@@ -114,23 +115,6 @@ def test_a_memory_error_while_decoding_is_not_the_payloads_fault(monkeypatch):
         decode_image(_camera_exif_jpeg(), "image/jpeg")
 
 
-def _bomb_png(width: int, height: int) -> bytes:
-    """A tiny PNG whose header declares width x height pixels."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\0" * 16))
-        + chunk(b"IEND", b"")
-    )
-
-
 @pytest.mark.parametrize(
     ("body", "ctype", "status", "code"),
     [
@@ -141,7 +125,7 @@ def _bomb_png(width: int, height: int) -> bytes:
         (to_bytes(RGB, "PNG"), "application/x-npy", 415, "unsupported_content_type"),
         (to_bytes(RGB, "PNG"), "image/jpeg", 400, "not_an_image"),  # declared JPEG, is PNG
         (b"\xff" * (6 * 1024 * 1024 + 1), "image/jpeg", 413, "payload_too_large"),
-        (_bomb_png(100_000, 100_000), "image/png", 413, "image_too_large"),
+        (declared_png(100_000, 100_000), "image/png", 413, "image_too_large"),
     ],
     ids=["empty", "not-image", "truncated", "text", "npy", "mislabelled", "oversize", "bomb"],
 )
@@ -191,7 +175,7 @@ def _real_png_row(width: int) -> bytes:
 
 @pytest.mark.parametrize(
     "body",
-    [_real_png_row(39_000_000), _bomb_png(MAX_SIDE + 1, 1), _bomb_png(1, MAX_SIDE + 1)],
+    [_real_png_row(39_000_000), declared_png(MAX_SIDE + 1, 1), declared_png(1, MAX_SIDE + 1)],
     ids=["39M-by-1-png", "wide-header", "tall-header"],
 )
 def test_a_side_over_the_limit_is_refused_from_the_header(body):
@@ -250,7 +234,7 @@ def test_frames_up_to_4k_keep_their_full_resolution(monkeypatch):
 def test_an_image_not_of_the_expected_size_is_refused_from_its_header():
     # A header alone: its 16 bytes of pixel data would not decode (corrupt_image).
     with pytest.raises(BadImage) as caught:
-        decode_image(_bomb_png(160, 160), "image/png", size=(160, 80))
+        decode_image(declared_png(160, 160), "image/png", size=(160, 80))
     assert (caught.value.status, caught.value.code) == (400, "unexpected_size")
     assert "declares 160x160 pixels, not the 160x80 expected" in str(caught.value)
     assert decode_image(to_bytes(RGB, "PNG"), size=(64, 48)).shape == (48, 64, 3)
@@ -259,10 +243,10 @@ def test_an_image_not_of_the_expected_size_is_refused_from_its_header():
 @pytest.mark.parametrize(
     "body",
     [
-        _bomb_png(MAX_CROP_SIDE + 1, 1),
-        _bomb_png(1, MAX_CROP_SIDE + 1),
-        _bomb_png(3000, 3000),  # 9 MP: each side within, the pixels not
-        _bomb_png(6000, 6000),  # took the tracker 2.5 GB and 25 s of CPU as 36 crops
+        declared_png(MAX_CROP_SIDE + 1, 1),
+        declared_png(1, MAX_CROP_SIDE + 1),
+        declared_png(3000, 3000),  # 9 MP: each side within, the pixels not
+        declared_png(6000, 6000),  # took the tracker 2.5 GB and 25 s of CPU as 36 crops
     ],
     ids=["wide", "tall", "9-megapixels", "6000-square"],
 )

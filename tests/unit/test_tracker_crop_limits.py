@@ -7,9 +7,7 @@ scored either way, and crops read side by side are decoded one at a time."""
 from __future__ import annotations
 
 import io
-import struct
 import threading
-import zlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -24,6 +22,7 @@ from datapalooza.images import CROP_WORKING_PIXELS, MAX_CROP_SIDE, BadImage, dec
 from datapalooza.ports import AnalyzedFace, RGBImage
 from datapalooza.testing.fakes import FakeFaceStore, FakeMetricsSink, FakeResultsTable
 from tests.helpers.emotions import T0, crop_key, scores, solid_jpeg
+from tests.helpers.images import declared_png
 
 HAPPY = scores(happy=90.0, calm=10.0)
 
@@ -45,24 +44,6 @@ class Recording:
     def analyze_decoded(self, images: Sequence[RGBImage]) -> list[AnalyzedFace]:
         self.images.extend(images)
         return [AnalyzedFace(HAPPY) for _ in images]
-
-
-def declared_png(width: int, height: int) -> bytes:
-    """A PNG header declaring width x height pixels, followed by 16 bytes of pixel data:
-    decoding it would fail (corrupt_image), so any other answer came from the header."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\0" * 16))
-        + chunk(b"IEND", b"")
-    )
 
 
 def encoded(image: Image.Image, fmt: str) -> bytes:
