@@ -14,6 +14,9 @@ from constructs import Construct
 
 from stacks.names import DeviceNames
 
+AWS_COMPONENTS = "aws.greengrass.*"
+"""The public components AWS publishes, every one named aws.greengrass.<Name>."""
+
 
 class GreengrassCore(Construct):
     """A Greengrass v2 core device's cloud identity, with nothing granted beyond running
@@ -110,12 +113,22 @@ class GreengrassCore(Construct):
                     _exchange_certificate_for(role_alias_arn),
                     {
                         "Effect": "Allow",
-                        # Only this app's components: AWS-provided public components
-                        # are not artifacts of this account.
+                        # This app's components, and AWS's public ones that a Lambda
+                        # component brings (Lambda launcher, manager and runtimes, the
+                        # subscription router): the nucleus asks for each artifact with
+                        # its component version's ARN, whose account is "aws" for a
+                        # public component (docs.aws.amazon.com/greengrass/v2/
+                        # APIReference/API_GetComponentVersionArtifact.html). Not every
+                        # component of this account.
                         "Action": "greengrass:GetComponentVersionArtifact",
                         "Resource": [
-                            _greengrass_arn(f"components:{name}:versions:*")
-                            for name in component_names
+                            *(
+                                _greengrass_arn(f"components:{name}:versions:*")
+                                for name in component_names
+                            ),
+                            _greengrass_arn(
+                                f"components:{AWS_COMPONENTS}:versions:*", account="aws"
+                            ),
                         ],
                     },
                     {
@@ -207,5 +220,5 @@ def iot_arn(resource: str) -> str:
     return f"arn:{Aws.PARTITION}:iot:{Aws.REGION}:{Aws.ACCOUNT_ID}:{resource}"
 
 
-def _greengrass_arn(resource: str) -> str:
-    return f"arn:{Aws.PARTITION}:greengrass:{Aws.REGION}:{Aws.ACCOUNT_ID}:{resource}"
+def _greengrass_arn(resource: str, *, account: str = Aws.ACCOUNT_ID) -> str:
+    return f"arn:{Aws.PARTITION}:greengrass:{Aws.REGION}:{account}:{resource}"

@@ -208,17 +208,28 @@ def test_core_devices_connect_only_with_their_own_client_ids(synth: Synth) -> No
                     assert not _render(resource).endswith(thing + "*"), name
 
 
-def test_core_devices_fetch_artifacts_of_this_apps_components_only(synth: Synth) -> None:
+def test_core_devices_fetch_artifacts_of_this_apps_and_aws_public_components_only(
+    synth: Synth,
+) -> None:
     components = "arn:aws:greengrass:eu-west-1:111122223333:components:"
+    # A public component's version ARN names the account "aws" (the API's own pattern:
+    # arn:[^:]*:greengrass:[^:]*:(aws|[0-9]+):components:..., API_GetComponentVersionArtifact)
+    public = "arn:aws:greengrass:eu-west-1:aws:components:"
     for name, template in _device_templates(synth).items():
         statements = _iot_statements(template)
         _, component = _thing_and_component(template)
         action = "greengrass:GetComponentVersionArtifact"
         assert _policy_allows(statements, action, f"{components}{component}:versions:1.0.3")
+        for dependency in PINNED:  # and the Lambda launcher, manager and runtimes
+            assert _policy_allows(statements, action, f"{public}{dependency.name}:versions:2.0.0")
+        assert _policy_allows(
+            statements, action, f"{public}aws.greengrass.LambdaLauncher:versions:2.0.12"
+        )
         assert not _policy_allows(statements, action, f"{components}someone.Else:versions:1.0.0")
         assert not _policy_allows(
             statements, action, f"{components}{component}Evil:versions:1.0.0"
         ), name
+        assert not _policy_allows(statements, action, f"{public}someone.Else:versions:1.0.0")
 
 
 def test_the_edge_device_writes_only_its_own_stages_crops(synth: Synth) -> None:
