@@ -53,7 +53,7 @@ from datapalooza.festival.run_lock import RunLock, RunLocked
 from datapalooza.festival.scoring_worker import ScoringWorker
 from datapalooza.planning.planner import DETECT_CPU_S_PER_FRAME
 from datapalooza.sources.base import InvalidSourceSpec, SourceUnavailable
-from datapalooza.sources.spec import open_source
+from datapalooza.sources.spec import open_source, redacted
 from datapalooza.system.atomic_write import write_atomically
 from datapalooza.system.network import free_port, port_is_free
 from datapalooza.system.stale_files import remove_stale_temp_files
@@ -148,7 +148,7 @@ class StageRunner:
             }
         return {
             "path": self.config.path,
-            "source": self.config.source,
+            "source": redacted(self.config.source),
             "frames": frames,
             "faces": faces,
             "errors": errors,
@@ -242,7 +242,7 @@ class Festival:
             source = open_source(stage.source, stage=stage.name)
         except (InvalidSourceSpec, SourceUnavailable, OSError, ValueError) as exc:
             raise FestivalError(
-                f"stage {stage.name}: cannot open source {stage.source!r}: {exc}. "
+                f"stage {stage.name}: cannot open source {redacted(stage.source)!r}: {exc}. "
                 "Check the path or device, or use a synthetic:stage=NAME source"
             ) from exc
         source.close()

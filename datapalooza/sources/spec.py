@@ -57,6 +57,19 @@ def _parse_synthetic(options: str, stage: str | None, clock: Clock) -> Synthetic
         raise InvalidSourceSpec(f"synthetic source: {exc}") from exc
 
 
+def redacted(spec: str) -> str:
+    """``spec`` as it may be shown: a stream URL's user and password (an IP camera's
+    ``rtsp://admin:secret@10.0.0.5/stream``) become ``***``. A source's name, the
+    festival's status file and the dashboard's JSON carry this, never the credentials."""
+    spec = spec.strip()
+    if not spec.startswith(STREAM_SCHEMES):
+        return spec
+    scheme, _, rest = spec.partition("://")
+    authority, slash, path = rest.partition("/")
+    _, at, host = authority.rpartition("@")
+    return f"{scheme}://{'***@' if at else ''}{host}{slash}{path}"
+
+
 def validate_spec(spec: str) -> None:
     """Raise InvalidSourceSpec if ``spec`` is malformed, without opening anything (a
     webcam or stream that is not there yet is not a spec error)."""
@@ -92,7 +105,9 @@ def open_source(
     spec = spec.strip()
     scheme, sep, rest = spec.partition(":")
     if spec.startswith(STREAM_SCHEMES):
-        return LiveCaptureSource(spec, name=spec, clock=clock, read_timeout_s=read_timeout_s)
+        return LiveCaptureSource(
+            spec, name=redacted(spec), clock=clock, read_timeout_s=read_timeout_s
+        )
     if sep and scheme == "synthetic":
         return _parse_synthetic(rest, stage, clock)
     if sep and scheme == "file":

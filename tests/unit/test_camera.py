@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -233,3 +234,14 @@ def test_a_teams_camera_publishes_on_the_topic_its_stack_names() -> None:
 def test_a_topic_that_is_no_publish_topic_is_refused(topic: str) -> None:
     with pytest.raises(CameraSettingsError, match="DATAPALOOZA_TOPIC"):
         CameraSettings(stage="main", topic=topic)
+
+
+def test_the_festival_status_shows_a_stream_source_without_its_credentials() -> None:
+    from datapalooza.festival.config import StageConfig
+    from datapalooza.festival.runtime import StageRunner
+
+    svc, _ = service(FakeEndpoint())
+    config = StageConfig("main", "rtsp://admin:s3cret@10.0.0.5/stream")
+    status = StageRunner(config, svc).status(elapsed_s=1.0, scored=0)
+    assert status["source"] == "rtsp://***@10.0.0.5/stream"
+    assert "s3cret" not in json.dumps(status)

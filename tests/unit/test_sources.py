@@ -11,6 +11,7 @@ import pytest
 
 from datapalooza.sources import InvalidSourceSpec, SourceExhausted, open_source
 from datapalooza.sources.folder import FolderSource
+from datapalooza.sources.spec import redacted
 from datapalooza.sources.synthetic import MOOD_SCRIPTS, SyntheticFestivalSource, phase_at
 
 
@@ -81,6 +82,29 @@ def test_synthetic_bounded_length_ends_with_exhausted() -> None:
 def test_bad_source_specs_get_a_clear_error(spec: str, message: str) -> None:
     with pytest.raises(InvalidSourceSpec, match=message.replace("(", r"\(").replace("?", r"\?")):
         open_source(spec)
+
+
+@pytest.mark.parametrize(
+    ("spec", "shown"),
+    [
+        ("rtsp://admin:s3cret@10.0.0.5:554/stream", "rtsp://***@10.0.0.5:554/stream"),
+        ("https://user@cams.example/a@b.mjpg", "https://***@cams.example/a@b.mjpg"),
+        ("rtsp://p%40ss:w@rd@host/x", "rtsp://***@host/x"),  # the last @ ends the userinfo
+        ("rtsp://10.0.0.5/stream", "rtsp://10.0.0.5/stream"),
+        ("webcam:0", "webcam:0"),
+        ("synthetic:stage=main,seed=1", "synthetic:stage=main,seed=1"),
+    ],
+)
+def test_a_stream_urls_credentials_are_never_shown(spec: str, shown: str) -> None:
+    assert redacted(spec) == shown
+
+
+def test_a_stream_source_is_named_without_its_credentials() -> None:
+    source = open_source("rtsp://admin:s3cret@127.0.0.1:9/none", read_timeout_s=0.01)
+    try:
+        assert source.name == "rtsp://***@127.0.0.1:9/none"
+    finally:
+        source.close()
 
 
 def test_spec_parser_builds_the_synthetic_source_with_options() -> None:
