@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from datapalooza.domain.keys import (
+    MAX_STAGES,
     TimeOutOfRange,
     check_capture_time,
     epoch_ms,
@@ -17,11 +18,6 @@ from datapalooza.domain.keys import (
 MAX_HEADER_CHARS = 1024  # SageMaker's own limit for custom attributes
 DEFAULT_STAGE = "main"
 DEFAULT_CAMERA = "camera-1"
-MAX_STAGES = 32
-"""Stages one endpoint serves at most. Each stage name becomes a crop prefix, results
-and about a dozen CloudWatch metrics (each billed per month), so the endpoint takes
-the festival's own stages only: a caller allowed to invoke it (a camera's role) cannot
-write another festival's or invent new ones. A festival has a handful."""
 
 
 class BadAttributes(ValueError):
@@ -77,7 +73,10 @@ def parse_attributes(header: str | None, *, now: datetime | None = None) -> Fram
 
 def parse_stages(text: str) -> frozenset[str]:
     """The allowed stages from ``DATAPALOOZA_STAGES`` (comma-separated slugs); an
-    empty text allows any stage name, as the local tools do."""
+    empty text allows any stage name, as the local tools do. Each stage name becomes a
+    crop prefix, results and about a dozen CloudWatch metrics (each billed per month),
+    so an endpoint given its festival's stages takes frames of those only: a caller
+    allowed to invoke it (a camera's role) cannot invent others."""
     names = [name.strip() for name in text.split(",") if name.strip()]
     if len(names) > MAX_STAGES:
         raise ValueError(f"{len(names)} stages; an endpoint serves at most {MAX_STAGES}")

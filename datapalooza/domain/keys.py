@@ -117,6 +117,11 @@ def _human(span: timedelta) -> str:
     return f"{int(span.total_seconds() // 60)} minutes"
 
 
+MAX_STAGES = 32
+"""Stages of one festival, at most: the endpoint's allow-list and the stored setlists
+are held to it. A festival has a handful."""
+
+
 def validate_slug(value: str, *, what: str = "stage") -> str:
     """Return ``value`` if it is a slug (lowercase letters, digits, inner hyphens, <= 40)."""
     if not isinstance(value, str) or not _SLUG.match(value):

@@ -20,6 +20,10 @@ class SetlistError(ValueError):
     """A setlist that cannot be used; the message says where and why."""
 
 
+class SetlistStoreFull(SetlistError):
+    """Storing a setlist would pass the store's limits (its stages, or its size)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Track:
     """One track of a set: it plays over [start, end)."""

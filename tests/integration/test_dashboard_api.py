@@ -5,18 +5,22 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
 
 from datapalooza import constants
+from datapalooza.adapters.local.json_setlist_store import MAX_STORE_BYTES, JsonSetlistStore
 from datapalooza.adapters.local.sqlite_results_table import SqliteResultsTable
 from datapalooza.dashboard import DashboardSettings, create_app, create_app_from_env
+from datapalooza.dashboard.setlists import MAX_TITLE_CHARS, MAX_TRACKS, TimeContext, build_setlist
 from datapalooza.domain.emotions import EXPRESSION_CAVEAT, Emotion, EmotionScores
-from datapalooza.domain.keys import CropKey
+from datapalooza.domain.keys import MAX_STAGES, CropKey
+from datapalooza.domain.setlists import SetlistStoreFull
 from datapalooza.festival.layout import DataLayout
 from datapalooza.ports import ScoredFace
 
@@ -422,8 +426,54 @@ def test_an_unreadable_setlist_file_is_a_500_not_an_empty_festival(
     ):
         assert request.status_code == 500
         assert request.json()["error"] == "setlists_unreadable"
+        # The file is named, not where it lives.
+        assert str(festival.layout.root) not in request.json()["message"]
+    put = client.put(
+        "/api/stages/main/setlist", json={"tracks": [{"title": "A", "start": "20:00"}]}
+    )
+    assert put.status_code == 500 and put.json()["error"] == "setlists_unreadable"
     assert festival.layout.setlists.read_text() == "{half a file"  # nothing overwritten
     assert client.get("/api/status").status_code == 200
+
+
+def test_setlists_are_stored_for_a_festivals_stages_at_most(
+    festival: Festival, client: TestClient
+) -> None:
+    """Anyone who reaches the page can store setlists: a flood of stages is refused
+    before the file grows past what the store reads back, and the others keep working."""
+    longest = {"tracks": [{"title": "t" * MAX_TITLE_CHARS, "start": "20:00"}]}
+    for index in range(MAX_STAGES):
+        assert client.put(f"/api/stages/s{index}/setlist", json=longest).status_code == 200
+    refused = client.put("/api/stages/one-too-many/setlist", json=longest)
+    assert refused.status_code == 409
+    assert refused.json() == {
+        "error": "setlists_full",
+        "message": f"setlists are kept for at most {MAX_STAGES} stages; remove one first",
+    }
+    # Replacing a stored stage's setlist, reading and removing still work.
+    assert client.put("/api/stages/s0/setlist", json=longest).status_code == 200
+    assert client.get("/api/stages").status_code == 200
+    assert client.delete("/api/stages/s1/setlist").status_code == 204
+    assert client.put("/api/stages/one-too-many/setlist", json=longest).status_code == 200
+
+
+def test_the_setlist_store_refuses_a_file_it_could_not_read_back(tmp_path) -> None:
+    # Titles at their length in characters that JSON writes as 12 bytes each (\\ud83c...):
+    # the longest setlists MAX_STAGES stages may hold would not fit in MAX_STORE_BYTES.
+    entries = [
+        ("\U0001f3b8" * MAX_TITLE_CHARS, f"{12 + i // 60:02d}:{i % 60:02d}")
+        for i in range(MAX_TRACKS)
+    ]
+    store = JsonSetlistStore(tmp_path / "setlists.json")
+    context = TimeContext(date(2025, 7, 19), ZoneInfo("UTC"))
+    written = 0
+    with pytest.raises(SetlistStoreFull, match="would take over"):
+        for index in range(MAX_STAGES):
+            store.save(build_setlist(f"s{index}", entries, context=context))
+            written += 1
+    assert 0 < written < MAX_STAGES
+    assert len(store.all()) == written  # the file still reads back
+    assert (tmp_path / "setlists.json").stat().st_size <= MAX_STORE_BYTES
 
 
 def test_status_shows_live_counters_when_up_is_running(

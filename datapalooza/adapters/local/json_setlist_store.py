@@ -8,12 +8,14 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 
-from datapalooza.domain.setlists import Setlist, SetlistError
+from datapalooza.domain.keys import MAX_STAGES
+from datapalooza.domain.setlists import Setlist, SetlistError, SetlistStoreFull
 from datapalooza.system.atomic_write import write_atomically
 
 MAX_STORE_BYTES = 4 * 1024 * 1024
-"""The largest setlists.json read: every stage's setlist at its limits (200 tracks of
-200-character titles) fits many times over; a file past it was not written by us."""
+"""The largest setlists.json read or written: MAX_STAGES setlists at their limits (200
+tracks of 200-character titles) fit with room to spare; a file past it was not written
+by us, and a write past it is refused, so the store can always be read back."""
 
 
 class JsonSetlistStore:
@@ -37,24 +39,34 @@ class JsonSetlistStore:
         except FileNotFoundError:
             return {}
         except OSError as exc:
-            raise SetlistError(f"cannot read {self.path}: {exc}") from exc
+            raise SetlistError(f"cannot read {self._name}: {exc.strerror or exc}") from exc
         if len(raw) > MAX_STORE_BYTES:
-            raise SetlistError(f"cannot read {self.path}: larger than {MAX_STORE_BYTES} bytes")
+            raise SetlistError(f"cannot read {self._name}: larger than {MAX_STORE_BYTES} bytes")
         try:
             data = json.loads(raw.decode("utf-8"))
         except (ValueError, RecursionError) as exc:
-            raise SetlistError(f"cannot read {self.path}: {exc!r}") from exc
+            raise SetlistError(f"cannot read {self._name}: {exc!r}") from exc
         stages = data.get("stages", {}) if isinstance(data, dict) else {}
         if not isinstance(stages, dict):
-            raise SetlistError(f"{self.path}: 'stages' is not a mapping")
+            raise SetlistError(f"{self._name}: 'stages' is not a mapping")
         return {stage: Setlist.from_json(body) for stage, body in stages.items()}
 
+    @property
+    def _name(self) -> str:
+        # Errors name the file, not its directory: the dashboard's JSON answers carry them.
+        return self.path.name
+
     def save(self, *setlists: Setlist) -> None:
-        """Store (replace) the given stages' setlists, keeping the others."""
+        """Store (replace) the given stages' setlists, keeping the others; SetlistStoreFull
+        when that would pass MAX_STAGES stages or MAX_STORE_BYTES (nothing is written)."""
         with self._lock:
             current = self.all()
             for setlist in setlists:
                 current[setlist.stage] = setlist
+            if len(current) > MAX_STAGES:
+                raise SetlistStoreFull(
+                    f"setlists are kept for at most {MAX_STAGES} stages; remove one first"
+                )
             self._write(current)
 
     def delete(self, stage: str) -> bool:
@@ -73,4 +85,6 @@ class JsonSetlistStore:
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)
         body = json.dumps(payload, indent=2).encode("utf-8")
+        if len(body) > MAX_STORE_BYTES:
+            raise SetlistStoreFull(f"the setlists would take over {MAX_STORE_BYTES} bytes")
         write_atomically(self.path, body, prefix=".setlists-", suffix=".json")

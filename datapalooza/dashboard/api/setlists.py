@@ -26,7 +26,7 @@ from datapalooza.dashboard.schemas import (
 )
 from datapalooza.dashboard.setlist_report import build_report
 from datapalooza.dashboard.setlists import TimeContext, build_setlist, parse_lines, zone_named
-from datapalooza.domain.setlists import Setlist, SetlistError
+from datapalooza.domain.setlists import Setlist, SetlistError, SetlistStoreFull
 from datapalooza.ports import SetlistStore
 
 router = APIRouter()
@@ -50,7 +50,12 @@ async def put_setlist(
     line and a last ``HH:MM end`` line; clock times are on ``date`` in ``timezone``."""
     known.checked(stage, must_exist=False)
     setlist = _parse_body(stage, body, default)
-    await run_in_threadpool(setlists.save, setlist)
+    try:
+        await run_in_threadpool(setlists.save, setlist)
+    except SetlistStoreFull as exc:
+        raise ApiError(409, "setlists_full", str(exc)) from None
+    except SetlistError as exc:
+        raise ApiError(500, "setlists_unreadable", str(exc)) from None
     return _setlist_out(setlist)
 
 
@@ -63,7 +68,10 @@ for method in ("PUT", "POST"):
         summary="Store a stage's setlist",
         operation_id=f"{method.lower()}_setlist",
         # The body limit (bootstrap.MAX_BODY_BYTES) answers before the body is parsed.
-        responses={413: {"model": ErrorBody, "description": "the body is over 64 KB"}},
+        responses={
+            409: {"model": ErrorBody, "description": "setlists are stored for 32 stages at most"},
+            413: {"model": ErrorBody, "description": "the body is over 64 KB"},
+        },
     )
 
 
