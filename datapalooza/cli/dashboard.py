@@ -21,6 +21,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     parser.add_argument(
+        "--allowed-host",
+        action="append",
+        metavar="NAME",
+        help="with --host beyond loopback: another name or address the page is opened "
+        "by (this machine's name and addresses are allowed already); repeatable",
+    )
+    parser.add_argument(
         "--poll-seconds", type=float, help="how often the page refreshes (default 3)"
     )
 
@@ -34,7 +41,11 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         settings = DashboardSettings.from_env(
-            os.environ, data_dir=args.data_dir, host=args.host, poll_seconds=args.poll_seconds
+            os.environ,
+            data_dir=args.data_dir,
+            host=args.host,
+            poll_seconds=args.poll_seconds,
+            allowed_hosts=tuple(args.allowed_host) if args.allowed_host else None,
         )
         limits = ServerLimits.from_env(os.environ)
     except SettingsError as exc:  # DashboardSettingsError is one

@@ -27,8 +27,9 @@ from datapalooza.adapters.local.sqlite_results_table import SqliteResultsTable
 from datapalooza.dashboard.api import ApiError, DashboardState, api_router
 from datapalooza.dashboard.best_stage import BestStageRanker
 from datapalooza.dashboard.page import render_page
+from datapalooza.dashboard.security import SecurityHeaders, trusted_hosts
 from datapalooza.dashboard.setlists import local_context
-from datapalooza.dashboard.settings import LOOPBACK_HOSTS, DashboardSettings
+from datapalooza.dashboard.settings import DashboardSettings
 from datapalooza.domain.keys import InvalidName, validate_slug
 from datapalooza.festival.layout import DataLayout
 
@@ -79,8 +80,8 @@ def create_app(
         redoc_url=None,
     )
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
-    if settings.loopback_only:
-        app.add_middleware(TrustedHostMiddleware, allowed_hosts=[*LOOPBACK_HOSTS, "[::1]"])
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=trusted_hosts(settings))
+    app.add_middleware(SecurityHeaders)  # outermost: on every answer, refusals too
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:

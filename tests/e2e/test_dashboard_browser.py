@@ -149,6 +149,15 @@ def test_dashboard_live_in_a_browser(
             page = browser.new_page(viewport={"width": 1360, "height": 1000})
             errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
+            # The page, plotly.js included, runs under the dashboard's Content-Security-Policy.
+            page.on(
+                "console",
+                lambda message: (
+                    errors.append(message.text)
+                    if "Content Security Policy" in message.text
+                    else None
+                ),
+            )
             requests: list[str] = []
             page.on("request", lambda request: requests.append(request.url))
             page.goto(url)

@@ -17,7 +17,9 @@ from datapalooza import constants
 from datapalooza.adapters.local.json_setlist_store import MAX_STORE_BYTES, JsonSetlistStore
 from datapalooza.adapters.local.sqlite_results_table import SqliteResultsTable
 from datapalooza.dashboard import DashboardSettings, create_app, create_app_from_env
+from datapalooza.dashboard.security import CONTENT_SECURITY_POLICY
 from datapalooza.dashboard.setlists import MAX_TITLE_CHARS, MAX_TRACKS, TimeContext, build_setlist
+from datapalooza.dashboard.settings import DashboardSettingsError
 from datapalooza.domain.emotions import EXPRESSION_CAVEAT, Emotion, EmotionScores
 from datapalooza.domain.keys import MAX_STAGES, CropKey
 from datapalooza.domain.setlists import SetlistStoreFull
@@ -579,6 +581,50 @@ def test_requests_naming_another_host_are_refused_on_loopback(client: TestClient
     # DNS rebinding: a page on evil.example resolving to 127.0.0.1 sends Host: evil.example
     assert client.get("/api/stages", headers={"host": "evil.example"}).status_code == 400
     assert client.get("/api/stages", headers={"host": "localhost:8000"}).status_code == 200
+
+
+def test_a_dashboard_bound_beyond_loopback_still_answers_only_to_its_own_names(
+    festival: Festival,
+) -> None:
+    import socket
+
+    import psutil
+
+    settings = DashboardSettings(
+        data_dir=festival.layout.root, host="0.0.0.0", allowed_hosts=("stage-screens.lan",)
+    )
+    with TestClient(create_app(settings, clock=lambda: NOW)) as lan:
+
+        def status(host: str) -> int:
+            return lan.get("/api/stages", headers={"host": host}).status_code
+
+        assert status("rebind.evil.example") == 400
+        assert status("stage-screens.lan:8000") == 200  # --allowed-host
+        assert status(f"{socket.gethostname()}:8000") == 200
+        for addresses in psutil.net_if_addrs().values():
+            for address in addresses:
+                if address.family == socket.AF_INET:
+                    assert status(f"{address.address}:8000") == 200
+        assert status("[::1]:8000") == 200
+
+
+@pytest.mark.parametrize("host", ["*.example", "evil.example:80", "a..b", "x" * 254])
+def test_an_allowed_host_must_be_a_name_or_an_address(festival: Festival, host: str) -> None:
+    with pytest.raises(DashboardSettingsError, match="allowed hosts"):
+        DashboardSettings(data_dir=festival.layout.root, host="0.0.0.0", allowed_hosts=(host,))
+
+
+@pytest.mark.parametrize("path", ["/", "/api/stages", "/static/dashboard.css", "/no-such-page"])
+def test_every_answer_carries_the_security_headers(client: TestClient, path: str) -> None:
+    headers = client.get(path).headers
+    assert headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert "frame-ancestors 'none'" in CONTENT_SECURITY_POLICY
+    assert "script-src 'self'" in CONTENT_SECURITY_POLICY
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["referrer-policy"] == "no-referrer"
+    refused = client.get(path, headers={"host": "evil.example"})
+    assert refused.status_code == 400 and refused.headers["x-frame-options"] == "DENY"
 
 
 def test_the_env_factory_reads_the_data_dir(
