@@ -181,6 +181,15 @@ class AppSettings:
             "endpoint_serverless_max_concurrency",
             f"1-{SERVERLESS_MAX_CONCURRENCY} (SageMaker's serverless limit)",
         )
+        # Serverless endpoints support no network isolation (Feature exclusions,
+        # https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints.html):
+        # CreateEndpoint would fail at deploy, after the rest of the stack was built.
+        _check(
+            self.endpoint_serverless_memory_mb == 0 or not self.endpoint_network_isolation,
+            "endpoint_network_isolation",
+            "false with a serverless endpoint (endpoint_serverless_memory_mb > 0): serverless "
+            "inference has no network isolation",
+        )
         _check(
             self.endpoint_serverless_memory_mb == 0 or self.endpoint_max_instances == 1,
             "endpoint_max_instances",

@@ -48,6 +48,16 @@ def test_a_bad_context_value_is_refused_naming_its_key(key: str, value: object) 
         AppSettings.from_mapping({f"datapalooza:{key}": value})
 
 
+def test_a_serverless_endpoint_cannot_be_network_isolated() -> None:
+    with pytest.raises(SettingsError, match="datapalooza:endpoint_network_isolation"):
+        AppSettings.from_mapping(
+            {
+                "datapalooza:endpoint_serverless_memory_mb": 2048,
+                "datapalooza:endpoint_network_isolation": "true",
+            }
+        )
+
+
 @pytest.mark.parametrize(("raw", "expected"), [("true", True), ("False", False), (True, True)])
 def test_switches_take_json_booleans_and_command_line_words(raw: object, expected: bool) -> None:
     settings = AppSettings.from_mapping({"datapalooza:endpoint_network_isolation": raw})
