@@ -327,6 +327,7 @@
   }
 
   async function loadStored() {
+    if (!$("sl-stage").reportValidity()) return;
     const stage = $("sl-stage").value.trim();
     try {
       const setlist = await getJSON(`/api/stages/${encodeURIComponent(stage)}/setlist`);
