@@ -337,6 +337,51 @@ def store_setlist(url: str, stage: str, titles: list[str]) -> None:
     assert stored.status_code == 200, stored.text
 
 
+def show_report(page: Page, stage: str) -> None:
+    from playwright.sync_api import expect
+
+    page.click('a.tab[data-view="artists"]')
+    page.fill("#sl-stage", stage)
+    page.dispatch_event("#sl-stage", "change")
+    expect(page.locator("#report-table")).to_be_visible(timeout=10_000)
+    expect(page.locator("#report-chart .xtick text").first).to_be_visible()
+
+
+LINK = '<a href="https://evil.example/phish">x</a>'
+STYLED = '<span style="font-size:60px;fill:red">BIG</span>'
+
+
+def test_track_titles_with_markup_show_as_typed_on_the_artists_chart(
+    festival: tuple[str, DataLayout, CrowdWriter],
+) -> None:
+    """plotly.js draws <a href> and <span style> in its labels: a title that holds
+    them must not become a link or a huge red label."""
+    from playwright.sync_api import expect
+
+    url, _, _ = festival
+    store_setlist(url, "forest", [LINK, STYLED, "Fish & Chips"])
+    with chromium_page(viewport={"width": 1360, "height": 1000}) as (page, errors):
+        page.goto(url)
+        show_report(page, "forest")
+
+        chart = page.locator("#report-chart")
+        ticks = chart.locator(".xtick text").all_text_contents()
+        assert ticks[0].startswith('1. <a href="https'), ticks
+        assert ticks[1].startswith('2. <span style="f'), ticks
+        assert ticks[2] == "3. Fish & Chips"
+        assert chart.locator("svg a").count() == 0
+        assert chart.locator('[style*="60px"]').count() == 0
+
+        # The hover label of the first track's mood has the whole title, as text.
+        box = chart.locator(".scatterlayer .point").first.bounding_box()
+        assert box is not None
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        hover = chart.locator(".hoverlayer")
+        expect(hover).to_contain_text(f"1. {LINK}")
+        assert hover.locator("a").count() == 0
+        assert errors == []
+
+
 def test_the_setlist_form_refuses_a_stage_name_with_a_space_itself(
     festival: tuple[str, DataLayout, CrowdWriter],
 ) -> None:

@@ -1,6 +1,7 @@
 // DataPalooza dashboard: polls the JSON API and redraws in place (no page reloads).
 // Charts are plotly.js, served by this server from the plotly Python package.
-// Text from the API (stage names, track titles) is only ever set as textContent.
+// Text from the API (stage names, track titles) is only ever set as textContent, and
+// handed to plotly.js only through plotlyText (plotly reads HTML in the text it draws).
 "use strict";
 
 (function () {
@@ -14,6 +15,7 @@
     too_few_faces: "too few faces", upcoming: "not played yet",
   };
   const POLL_MS = Number(document.body.dataset.pollMs) || 3000;
+  const TICK_CHARS = 18;  // a track title on the report chart's axis; the table has it all
   const PLOT_CONFIG = { displayModeBar: false, responsive: true };
   const FONT = { color: "#e9e1ff", family: "system-ui, sans-serif", size: 12 };
 
@@ -57,6 +59,12 @@
     const [, time] = localTime(iso).split(" ");
     return time.endsWith(":00") ? time.slice(0, 5) : time;
   }
+  // plotly.js draws its own mini-HTML in tick labels, hover text, titles and
+  // annotations (<a href>, <span style>, <b>, <br>): every string from the API it is
+  // given goes through here, so a track title shows as typed, never as markup.
+  // plotly turns &amp; &lt; &gt; back into the characters when it draws.
+  const plotlyText = (s) => String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  const shorten = (s, n) => (s.length > n ? s.slice(0, n - 1) + "…" : s);
   function el(tag, className, text) {
     const node = document.createElement(tag);
     if (className) node.className = className;
@@ -285,7 +293,10 @@
     }
     $("report-table").hidden = false;
     const played = report.tracks.filter((t) => t.played);
-    const labels = played.map((t) => `${t.number}. ${t.title}`);
+    // Categories are the whole titles (numbered: two tracks may share one), the ticks
+    // shortened so a long title does not run into the legend.
+    const labels = played.map((t) => plotlyText(`${t.number}. ${t.title}`));
+    const ticks = played.map((t) => plotlyText(shorten(`${t.number}. ${t.title}`, TICK_CHARS)));
     const traces = EMOTIONS.filter((e) => played.some((t) => (t.mix[e] || 0) > 0)).map((e) => ({
       x: labels, y: played.map((t) => t.mix[e] || 0), name: title(e), type: "bar",
       marker: { color: COLORS[e] }, hovertemplate: "%{y:.0f}%",
@@ -293,10 +304,13 @@
     traces.push({
       x: labels, y: played.map((t) => t.mood), name: "Mood", yaxis: "y2", type: "scatter",
       mode: "lines+markers", line: { color: "#ffffff", width: 3 }, marker: { size: 9 },
+      // %{x} would be the shortened tick: the hover shows the whole title.
+      customdata: labels, hovertemplate: "%{customdata}<br>mood %{y:+.0f}<extra></extra>",
     });
     Plotly.react($("report-chart"), traces, {
       barmode: "stack", paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", font: FONT,
-      margin: { l: 40, r: 44, t: 10, b: 80 }, height: 330, legend: { orientation: "h", y: -0.35 },
+      margin: { l: 40, r: 44, t: 10, b: 80 }, height: 330, legend: { orientation: "h", y: -0.4 },
+      xaxis: { tickmode: "array", tickvals: labels, ticktext: ticks },
       yaxis: { title: { text: "expression mix %" }, range: [0, 100], gridcolor: "rgba(255,255,255,0.08)" },
       yaxis2: { title: { text: "mood" }, overlaying: "y", side: "right", range: [-100, 100], zeroline: true, showgrid: false },
       shapes: report.mood === null ? [] : [{ type: "line", xref: "paper", x0: 0, x1: 1, yref: "y2",
