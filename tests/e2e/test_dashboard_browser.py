@@ -382,6 +382,41 @@ def test_track_titles_with_markup_show_as_typed_on_the_artists_chart(
         assert errors == []
 
 
+def test_the_pages_fit_a_phone_with_long_track_titles(
+    festival: tuple[str, DataLayout, CrowdWriter],
+) -> None:
+    """At 375 px nothing scrolls sideways: the artists' chart and table used to make
+    the page 529 px wide (792 px with long titles)."""
+    from playwright.sync_api import expect
+
+    url, _, _ = festival
+    store_setlist(
+        url,
+        "forest",
+        [
+            "A Very Long Track Title That Goes On And On, Far Past What A Phone Shows",
+            "Supercalifragilisticexpialidocious-and-more-without-a-single-space-anywhere",
+            "Big Single",
+        ],
+    )
+    with chromium_page(viewport={"width": 375, "height": 800}) as (page, errors):
+        page.goto(url)
+        for stage in PROFILES:
+            chart = page.locator(f'.stage-card[data-stage="{stage}"] .stage-chart .main-svg')
+            expect(chart.first).to_be_visible(timeout=15_000)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+        show_report(page, "forest")
+        expect(page.locator("#report-table tbody tr")).to_have_count(3)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        # The chart fits its card; the table scrolls inside its own box.
+        chart_box = page.locator("#report-chart .main-svg").first.bounding_box()
+        report_box = page.locator("#report").bounding_box()
+        assert chart_box is not None and report_box is not None
+        assert chart_box["x"] + chart_box["width"] <= report_box["x"] + report_box["width"]
+        assert errors == []
+
+
 def test_the_setlist_form_refuses_a_stage_name_with_a_space_itself(
     festival: tuple[str, DataLayout, CrowdWriter],
 ) -> None:

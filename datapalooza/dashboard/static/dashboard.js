@@ -78,7 +78,11 @@
     document.querySelectorAll(".view").forEach((v) => { v.hidden = v.dataset.view !== view; });
     document.querySelectorAll(".tab").forEach((t) => t.classList.toggle("active", t.dataset.view === view));
     if (view === "fans") cards.forEach((card) => Plotly.Plots.resize(card.chart));
-    else refreshReport();
+    else {
+      // Drawn while the view was hidden, or at another width: fit the column again.
+      if ($("report-chart").data) Plotly.Plots.resize($("report-chart"));
+      refreshReport();
+    }
   }
   window.addEventListener("hashchange", showView);
 
