@@ -417,11 +417,26 @@ def test_the_pages_fit_a_phone_with_long_track_titles(
         assert errors == []
 
 
+def contrast(foreground: tuple[int, ...], background: tuple[int, ...]) -> float:
+    """WCAG 2 contrast ratio of two sRGB colours."""
+
+    def luminance(rgb: tuple[int, ...]) -> float:
+        def channel(c: int) -> float:
+            s = c / 255
+            return s / 12.92 if s <= 0.04045 else ((s + 0.055) / 1.055) ** 2.4
+
+        r, g, b = (channel(c) for c in rgb)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    high, low = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
 def test_the_setlist_form_refuses_a_stage_name_with_a_space_itself(
     festival: tuple[str, DataLayout, CrowdWriter],
 ) -> None:
     """The stage input's pattern is valid under Chrome's v flag: "Main Stage" never
-    reaches the server, and the console stays clean."""
+    reaches the server, and the console stays clean. Its button is readable."""
     from playwright.sync_api import expect
 
     url, _, _ = festival
@@ -443,4 +458,16 @@ def test_the_setlist_form_refuses_a_stage_name_with_a_space_itself(
         expect(page.locator("#sl-message")).to_contain_text("Saved 2 tracks for forest")
         assert puts == [f"{url}/api/stages/forest/setlist"]  # the first never left
         assert page.eval_on_selector("#sl-stage", "i => i.checkValidity()") is True
+
+        # The primary button's text on every colour of its gradient: WCAG AA, 4.5:1.
+        button = page.locator("#setlist-form button.primary")
+        text = button.evaluate("b => getComputedStyle(b).color")
+        gradient = button.evaluate("b => getComputedStyle(b).backgroundImage")
+        rgb = re.compile(r"rgb\((\d+), (\d+), (\d+)\)")
+        color = rgb.fullmatch(text)
+        assert color is not None, text
+        foreground = tuple(int(c) for c in color.groups())
+        stops = [tuple(int(c) for c in m) for m in rgb.findall(gradient)]
+        assert len(stops) == 2
+        assert min(contrast(foreground, stop) for stop in stops) >= 4.5
         assert errors == []
