@@ -169,6 +169,13 @@ def test_dashboard_live_in_a_browser(
             expect(page.locator("#pipeline")).to_contain_text("Pipeline running")
             # 3 stages x (2,160 faces found - 2,100 cropped): found but too small to score.
             expect(page.locator("#pipeline")).to_contain_text("too small to score 180")
+            # Each number says what it is: the ranking's steady score, the leader's
+            # mood over 5 minutes, each card's last minute
+            expect(page.locator("#best-detail")).to_contain_text("over the last 5 minutes")
+            expect(page.locator(".ranking-box")).to_contain_text("steady score")
+            expect(page.locator(".stage-card .stat.mood .label").first).to_have_text(
+                "mood, last minute"
+            )
             page.evaluate("window.__sameDocument = true")
 
             # When: forest's crowd lights up and main's turns sour, for real, in the table

@@ -15,6 +15,7 @@
     too_few_faces: "too few faces", upcoming: "not played yet",
   };
   const POLL_MS = Number(document.body.dataset.pollMs) || 3000;
+  const HORIZON_MINUTES = Number(document.body.dataset.horizonMinutes) || 5;
   const TICK_CHARS = 18;  // a track title on the report chart's axis; the table has it all
   const PLOT_CONFIG = { displayModeBar: false, responsive: true };
   const FONT = { color: "#e9e1ff", family: "system-ui, sans-serif", size: 12 };
@@ -125,7 +126,7 @@
     const top = best.ranking[0];
     $("best-name").textContent = top ? top.stage : "—";
     $("best-detail").textContent = top
-      ? `Crowd mood ${fmtMood(top.mood)} from ${top.faces} faces in the last few minutes`
+      ? `Mood ${fmtMood(top.mood)} over the last ${HORIZON_MINUTES} minutes, from ${top.faces} faces`
       : "Waiting for enough faces to rank the stages…";
     const scores = best.ranking.map((r) => Math.abs(r.score));
     const scale = Math.max(25, ...scores);
@@ -138,6 +139,8 @@
       fill.style.width = `${Math.max(3, (50 + (50 * r.score) / scale)).toFixed(1)}%`;
       track.append(fill);
       li.append(track, el("span", "score " + moodClass(r.score), fmtMood(r.score)));
+      li.title = `steady score ${fmtMood(r.score)}: the last ${HORIZON_MINUTES} minutes' mood, ` +
+        "recent faces weighted most, pulled toward 0 when faces are few";
       list.append(li);
     }
     for (const w of best.warming_up) {
