@@ -2,9 +2,11 @@
 
 Debian's Chromium, driven by Playwright: the page draws a chart per stage and the
 best-stage ranking, then follows new faces that change the best stage without a
-reload, and takes the artist's setlist. Its screenshots stay under tmp_path: the test
-writes crowds no local festival can produce, so the docs' pictures come from a real
-`datapalooza up` run instead (scripts/screenshots).
+reload, and takes the artist's setlist. It says when the festival has stopped, shows
+track titles as typed, fits a phone's width and refuses a bad stage name itself. Its
+screenshots stay under tmp_path: the test writes crowds no local festival can
+produce, so the docs' pictures come from a real `datapalooza up` run instead
+(scripts/screenshots).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import io
 import json
 import random
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -62,6 +65,7 @@ class CrowdWriter:
         self.table = SqliteResultsTable(layout.results_db)
         self.rng = random.Random(7)
         self.frame = 0
+        self.newest: datetime | None = None
 
     def scores(self, profile: dict[Emotion, float]) -> EmotionScores:
         raw = {e: self.rng.gammavariate(w, 1.0) for e, w in profile.items()}
@@ -76,10 +80,13 @@ class CrowdWriter:
         minutes: float,
         faces_per_frame: int = 3,
         every_s: float = 5.0,
+        ago: timedelta = timedelta(0),
     ) -> None:
+        """``minutes`` of faces up to ``ago`` before now."""
         now = datetime.now(UTC)
         for i in range(int(minutes * 60 / every_s)):
-            at = now - timedelta(seconds=i * every_s + self.rng.random())
+            at = now - ago - timedelta(seconds=i * every_s + self.rng.random())
+            self.newest = at if self.newest is None else max(self.newest, at)
             self.frame += 1
             for index in range(faces_per_frame):
                 key = str(CropKey(stage, at, f"f{self.frame:06d}", index))
@@ -89,8 +96,9 @@ class CrowdWriter:
                 )
 
 
-def write_status(layout: DataLayout) -> None:
-    now = datetime.now(UTC)
+def write_status(layout: DataLayout, *, ago: timedelta = timedelta(0)) -> None:
+    """The status file ``up`` writes, as of ``ago`` before now."""
+    now = datetime.now(UTC) - ago
     status = {
         "started_at": (now - timedelta(minutes=12)).isoformat(),
         "updated_at": now.isoformat(),
@@ -114,13 +122,28 @@ def write_status(layout: DataLayout) -> None:
     tmp.replace(layout.status)
 
 
-@pytest.fixture
-def festival(tmp_path: Path) -> Iterator[tuple[str, DataLayout, CrowdWriter]]:
-    layout = DataLayout(tmp_path / "festival")
-    writer = CrowdWriter(layout)
-    for stage, profile in PROFILES.items():
-        writer.crowd(stage, profile, minutes=10)
+@contextmanager
+def status_kept_fresh(layout: DataLayout) -> Iterator[None]:
+    """Rewrites the status file every second, as a running ``up`` does."""
+    stop = threading.Event()
+
+    def rewrite() -> None:
+        while not stop.wait(1.0):
+            write_status(layout)
+
     write_status(layout)
+    thread = threading.Thread(target=rewrite, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+@contextmanager
+def dashboard(layout: DataLayout) -> Iterator[str]:
+    """``datapalooza dashboard`` over ``layout``, polled every second; its URL."""
     port = free_port()
     process = start_datapalooza(
         "dashboard",
@@ -134,11 +157,23 @@ def festival(tmp_path: Path) -> Iterator[tuple[str, DataLayout, CrowdWriter]]:
         path="/api/stages",
         timeout=30,
     )
-    url = f"http://127.0.0.1:{port}"
     try:
-        yield url, layout, writer
+        yield f"http://127.0.0.1:{port}"
     finally:
         stop_server(process)
+
+
+@pytest.fixture
+def festival(tmp_path: Path) -> Iterator[tuple[str, DataLayout, CrowdWriter]]:
+    """A running festival: 10 minutes of faces up to now, a fresh status every second."""
+    layout = DataLayout(tmp_path / "festival")
+    writer = CrowdWriter(layout)
+    for stage, profile in PROFILES.items():
+        writer.crowd(stage, profile, minutes=10)
+    try:
+        with status_kept_fresh(layout), dashboard(layout) as url:
+            yield url, layout, writer
+    finally:
         writer.table.close()
 
 
@@ -169,8 +204,9 @@ def test_dashboard_live_in_a_browser(
             expect(page.locator("#pipeline")).to_contain_text("Pipeline running")
             # 3 stages x (2,160 faces found - 2,100 cropped): found but too small to score.
             expect(page.locator("#pipeline")).to_contain_text("too small to score 180")
-            # Each number says what it is: the ranking's steady score, the leader's
-            # mood over 5 minutes, each card's last minute
+            # Live: a green pulsing dot, the ranking "right now", each number labelled
+            expect(page.locator("#live-dot")).to_have_class("dot on")
+            expect(page.locator("#best-title")).to_have_text("Best stage right now")
             expect(page.locator("#best-detail")).to_contain_text("over the last 5 minutes")
             expect(page.locator(".ranking-box")).to_contain_text("steady score")
             expect(page.locator(".stage-card .stat.mood .label").first).to_have_text(
@@ -193,7 +229,6 @@ def test_dashboard_live_in_a_browser(
                 faces_per_frame=12,
                 every_s=2,
             )
-            write_status(layout)
 
             # Then: the page follows without a reload
             expect(page.locator("#best-name")).to_have_text("forest", timeout=20_000)
@@ -477,4 +512,52 @@ def test_the_setlist_form_refuses_a_stage_name_with_a_space_itself(
         stops = [tuple(int(c) for c in m) for m in rgb.findall(gradient)]
         assert len(stops) == 2
         assert min(contrast(foreground, stop) for stop in stops) >= 4.5
+        assert errors == []
+
+
+@pytest.fixture
+def stopped_festival(tmp_path: Path) -> Iterator[tuple[str, CrowdWriter]]:
+    """A festival that stopped 3 minutes ago: its last faces still inside the ranking's
+    5 minutes, its status file 3 minutes old."""
+    layout = DataLayout(tmp_path / "festival")
+    writer = CrowdWriter(layout)
+    for stage, profile in PROFILES.items():
+        writer.crowd(stage, profile, minutes=5, ago=timedelta(minutes=3))
+    write_status(layout, ago=timedelta(minutes=3))
+    try:
+        with dashboard(layout) as url:
+            yield url, writer
+    finally:
+        writer.table.close()
+
+
+def test_a_stopped_festival_is_not_shown_as_live(
+    stopped_festival: tuple[str, CrowdWriter],
+) -> None:
+    """Minutes after `up` stopped, the ranking still holds the last faces: the page
+    says it is history, with the time of the last face, and why."""
+    import httpx
+    from playwright.sync_api import expect
+
+    url, _ = stopped_festival
+    seen = httpx.get(f"{url}/api/stages").json()["stages"]
+    newest = max(datetime.fromisoformat(s["last_seen"]) for s in seen).astimezone(UTC)
+    with chromium_page(locale="en-GB", timezone_id="UTC") as (page, errors):
+        page.goto(url)
+        expect(page.locator("#ranking li")).to_have_count(3, timeout=15_000)
+        expect(page.locator("#best-title")).to_have_text(
+            f"Best stage as of {newest:%H:%M} (stopped)"
+        )
+        expect(page.locator("#live-text")).to_have_text(f"Stopped · last face {newest:%H:%M:%S}")
+        expect(page.locator("#pipeline")).to_contain_text(
+            "Pipeline not running: the pipeline stopped (status not updated)"
+        )
+        dot = page.locator("#live-dot")
+        expect(dot).to_have_class("dot idle")
+        assert dot.evaluate("d => getComputedStyle(d).animationName") == "none"
+        assert dot.evaluate("d => getComputedStyle(d).backgroundColor") == "rgb(143, 163, 200)"
+        # The cards' last minute is empty, and says that it is the last minute.
+        mood = page.locator('.stage-card[data-stage="main"] .stat.mood')
+        expect(mood.locator(".value")).to_have_text("\N{EN DASH}")
+        expect(mood).to_contain_text("mood, last minute")
         assert errors == []

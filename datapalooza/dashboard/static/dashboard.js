@@ -16,6 +16,8 @@
   };
   const POLL_MS = Number(document.body.dataset.pollMs) || 3000;
   const HORIZON_MINUTES = Number(document.body.dataset.horizonMinutes) || 5;
+  // The newest face older than this: the cameras are quiet, the numbers are history.
+  const QUIET_AFTER_MS = 60000;
   const TICK_CHARS = 18;  // a track title on the report chart's axis; the table has it all
   const PLOT_CONFIG = { displayModeBar: false, responsive: true };
   const FONT = { color: "#e9e1ff", family: "system-ui, sans-serif", size: 12 };
@@ -88,16 +90,47 @@
   window.addEventListener("hashchange", showView);
 
   // ---- live status ------------------------------------------------------------
-  function setLive(ok, text) {
-    $("live-dot").className = "dot " + (ok ? "on" : "off");
+  // dot: "on" (live: green, pulsing), "idle" (stopped or quiet: grey, still) or "off"
+  // (connection lost: red).
+  function setLive(dot, text) {
+    $("live-dot").className = "dot " + dot;
     $("live-text").textContent = text;
+  }
+
+  // Is what the page shows live? "stopped" when the pipeline does not run (the status
+  // API says so, with a note), "quiet" when it runs but no face came for a while.
+  // Both clocks are the server's (generated_at, last_seen): a viewer's clock that is
+  // off changes nothing.
+  function freshness(stages, status) {
+    const seen = stages.stages.map((s) => s.last_seen).filter(Boolean).map((t) => Date.parse(t));
+    const newest = seen.length ? Math.max(...seen) : null;
+    const age = newest === null ? Infinity : Date.parse(stages.generated_at) - newest;
+    const state = !status.running ? "stopped" : age > QUIET_AFTER_MS ? "quiet" : "live";
+    return { state, newest: newest === null ? null : new Date(newest).toISOString() };
+  }
+
+  function showFreshness(fresh, generatedAt) {
+    const since = fresh.newest ? clock(fresh.newest) : "";
+    if (fresh.state === "live") {
+      setLive("on", `Live · updated ${clock(generatedAt)}`);
+    } else if (fresh.state === "stopped") {
+      setLive("idle", since ? `Stopped · last face ${since}` : "Not running");
+    } else {
+      setLive("idle", since ? `Running · no new faces since ${since}` : "Running · waiting for faces");
+    }
   }
 
   function renderPipeline(status) {
     const strip = $("pipeline");
     strip.replaceChildren();
-    if (!status.running) { strip.hidden = true; return; }
     strip.hidden = false;
+    if (!status.running) {
+      // Why there are no live counters (stopped, never started, unreadable status).
+      const note = el("p", "pipeline-note", `Pipeline not running: ${status.note || "no status"}`);
+      if (status.updated_at) note.textContent += ` · last status ${clock(status.updated_at)}`;
+      strip.append(note);
+      return;
+    }
     const pill = (label, value) => {
       const p = el("span", "pill");
       p.append(label + " ", el("b", "", String(value)));
@@ -120,14 +153,20 @@
   }
 
   // ---- best stage -------------------------------------------------------------
-  function renderBest(best) {
+  function renderBest(best, fresh) {
     const list = $("ranking");
     list.replaceChildren();
     const top = best.ranking[0];
-    $("best-name").textContent = top ? top.stage : "—";
+    // Not live: the ranking is what the last faces said, and says so.
+    const asOf = fresh.newest ? hhmm(fresh.newest) : "";
+    const why = fresh.state === "stopped" ? "stopped" : "no new faces";
+    $("best-title").textContent = fresh.state === "live" || !asOf
+      ? "Best stage right now" : `Best stage as of ${asOf} (${why})`;
     $("best-detail").textContent = top
       ? `Mood ${fmtMood(top.mood)} over the last ${HORIZON_MINUTES} minutes, from ${top.faces} faces`
-      : "Waiting for enough faces to rank the stages…";
+      : fresh.state === "live" ? "Waiting for enough faces to rank the stages…"
+        : asOf ? `No stage ranked: no faces since ${asOf}.` : "No faces yet.";
+    $("best-name").textContent = top ? top.stage : "—";
     const scores = best.ranking.map((r) => Math.abs(r.score));
     const scale = Math.max(25, ...scores);
     for (const r of best.ranking) {
@@ -230,7 +269,8 @@
       getJSON("/api/stages"), getJSON("/api/best-stage"), getJSON("/api/status"),
     ]);
     renderPipeline(status);
-    const ranks = renderBest(best);
+    const fresh = freshness(stages, status);
+    const ranks = renderBest(best, fresh);
     lastStages = stages.stages.map((s) => s.stage);
     $("no-stages").hidden = lastStages.length > 0;
     for (const [stage, c] of cards) {
@@ -248,7 +288,7 @@
     all.timelines.filter((t) => lastStages.includes(t.stage)).forEach((t) => drawTimeline(t.stage, t));
     const names = $("stage-names");
     names.replaceChildren(...lastStages.map((s) => { const o = el("option"); o.value = s; return o; }));
-    setLive(true, `Live · updated ${clock(stages.generated_at)}`);
+    showFreshness(fresh, stages.generated_at);
   }
 
   // ---- artists ------------------------------------------------------------------
@@ -372,9 +412,15 @@
     busy = true;
     try {
       if (!$("view-fans").hidden) await refreshFans();
-      else { await refreshReport(); setLive(true, `Live · updated ${clock(new Date().toISOString())}`); }
+      else {
+        // The report is history; the dot still says whether the pipeline runs.
+        const [status] = await Promise.all([getJSON("/api/status"), refreshReport()]);
+        renderPipeline(status);
+        if (status.running) setLive("on", `Live · updated ${clock(status.updated_at)}`);
+        else setLive("idle", "Stopped");
+      }
     } catch (error) {
-      setLive(false, `Connection lost (${error.message}) — retrying`);
+      setLive("off", `Connection lost (${error.message}) — retrying`);
     } finally {
       busy = false;
       if (again) { again = false; tick(); }
