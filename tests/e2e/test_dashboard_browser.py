@@ -212,6 +212,28 @@ def test_dashboard_live_in_a_browser(
             expect(page.locator(".stage-card .stat.mood .label").first).to_have_text(
                 "mood, last minute"
             )
+            # Each chart has its summary in words, for screen readers
+            for stage in PROFILES:
+                chart = page.locator(f'.stage-card[data-stage="{stage}"] .stage-chart')
+                assert chart.get_attribute("role") == "img"
+                expect(chart).to_have_attribute(
+                    "aria-label",
+                    re.compile(rf"^{stage}, last 10 minutes: \d+ faces; mostly \w+ \d+%"),
+                )
+            # Screen readers hear a change of state, not each poll's new time: the
+            # live region is left alone while the visible time moves on
+            assert page.get_attribute("#live", "aria-live") is None
+            expect(page.locator("#live-announce")).to_have_text("Live")
+            page.evaluate(
+                """() => { window.__announced = 0;
+                  new MutationObserver((m) => { window.__announced += m.length; })
+                    .observe(document.getElementById("live-announce"),
+                             { childList: true, characterData: true, subtree: true }); }"""
+            )
+            for _ in range(2):
+                before = page.inner_text("#live-text")
+                expect(page.locator("#live-text")).not_to_have_text(before, timeout=5_000)
+            assert page.evaluate("window.__announced") == 0
             page.evaluate("window.__sameDocument = true")
 
             # When: forest's crowd lights up and main's turns sour, for real, in the table
@@ -556,6 +578,7 @@ def test_a_stopped_festival_is_not_shown_as_live(
         expect(dot).to_have_class("dot idle")
         assert dot.evaluate("d => getComputedStyle(d).animationName") == "none"
         assert dot.evaluate("d => getComputedStyle(d).backgroundColor") == "rgb(143, 163, 200)"
+        expect(page.locator("#live-announce")).to_have_text("Not live: the pipeline is not running")
         # The cards' last minute is empty, and says that it is the last minute.
         mood = page.locator('.stage-card[data-stage="main"] .stat.mood')
         expect(mood.locator(".value")).to_have_text("\N{EN DASH}")

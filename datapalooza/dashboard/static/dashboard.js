@@ -91,10 +91,14 @@
 
   // ---- live status ------------------------------------------------------------
   // dot: "on" (live: green, pulsing), "idle" (stopped or quiet: grey, still) or "off"
-  // (connection lost: red).
-  function setLive(dot, text) {
+  // (connection lost: red). The text changes every poll; screen readers hear only the
+  // announcement, and only when it changes (a change of state).
+  let announced = "";
+  function setLive(dot, text, announcement) {
     $("live-dot").className = "dot " + dot;
     $("live-text").textContent = text;
+    if (announcement !== announced) $("live-announce").textContent = announcement;
+    announced = announcement;
   }
 
   // Is what the page shows live? "stopped" when the pipeline does not run (the status
@@ -112,11 +116,13 @@
   function showFreshness(fresh, generatedAt) {
     const since = fresh.newest ? clock(fresh.newest) : "";
     if (fresh.state === "live") {
-      setLive("on", `Live · updated ${clock(generatedAt)}`);
+      setLive("on", `Live · updated ${clock(generatedAt)}`, "Live");
     } else if (fresh.state === "stopped") {
-      setLive("idle", since ? `Stopped · last face ${since}` : "Not running");
+      setLive("idle", since ? `Stopped · last face ${since}` : "Not running",
+        "Not live: the pipeline is not running");
     } else {
-      setLive("idle", since ? `Running · no new faces since ${since}` : "Running · waiting for faces");
+      setLive("idle", since ? `Running · no new faces since ${since}` : "Running · waiting for faces",
+        "Not live: no new faces");
     }
   }
 
@@ -259,8 +265,25 @@
       yaxis2: { title: { text: "faces/min", font: { size: 10 } }, overlaying: "y", side: "right", rangemode: "tozero", showgrid: false },
     };
     Plotly.react(c.chart, traces, layout, PLOT_CONFIG);
+    c.chart.setAttribute("aria-label", describeTimeline(stage, timeline.minutes, points));
     c.node.dataset.points = String(timeline.points.length);
     c.drawn = true;
+  }
+
+  // The chart in words, for screen readers: the faces, the expressions seen most and
+  // where the mood ended.
+  function describeTimeline(stage, minutes, points) {
+    const faces = points.reduce((n, p) => n + p.faces, 0);
+    const span = `${stage}, last ${minutes} minutes`;
+    if (!faces) return `${span}: no faces.`;
+    const share = Object.fromEntries(EMOTIONS.map((e) =>
+      [e, points.reduce((n, p) => n + p.faces * (p.mix[e] || 0), 0) / faces]));
+    const top = EMOTIONS.filter((e) => share[e] >= 0.5).sort((a, b) => share[b] - share[a]).slice(0, 2);
+    const mix = top.map((e) => `${title(e)} ${share[e].toFixed(0)}%`).join(", then ");
+    const withMood = points.filter((p) => p.faces && p.mood !== null);
+    const last = withMood[withMood.length - 1];
+    return `${span}: ${faces} faces; mostly ${mix}` +
+      (last ? `; mood ${fmtMood(last.mood)} at ${hhmm(last.start)}.` : ".");
   }
 
   async function refreshFans() {
@@ -416,11 +439,11 @@
         // The report is history; the dot still says whether the pipeline runs.
         const [status] = await Promise.all([getJSON("/api/status"), refreshReport()]);
         renderPipeline(status);
-        if (status.running) setLive("on", `Live · updated ${clock(status.updated_at)}`);
-        else setLive("idle", "Stopped");
+        if (status.running) setLive("on", `Live · updated ${clock(status.updated_at)}`, "Live");
+        else setLive("idle", "Stopped", "Not live: the pipeline is not running");
       }
     } catch (error) {
-      setLive("off", `Connection lost (${error.message}) — retrying`);
+      setLive("off", `Connection lost (${error.message}) — retrying`, "Connection lost, retrying");
     } finally {
       busy = false;
       if (again) { again = false; tick(); }
