@@ -75,3 +75,18 @@ def test_the_page_carries_the_caveat_and_loads_plotly_locally(tmp_path: Path) ->
     assert 'src="/vendor/plotly.min.js"' in page
     assert "http://" not in page and "https://" not in page  # nothing from a CDN
     assert 'data-poll-ms="1500"' in page
+
+
+@pytest.mark.parametrize(
+    ("window_seconds", "label"),
+    [(60, "mood, last minute"), (300, "mood, last 5 min"), (45, "mood, last 45 s")],
+)
+def test_each_mood_on_the_page_says_over_which_time(
+    window_seconds: int, label: str, tmp_path: Path
+) -> None:
+    """A stage card's mood covers the current window, the ranking the last 5 minutes:
+    the page names both, so a fan does not take three numbers for one."""
+    page = render_page(DashboardSettings(data_dir=tmp_path, window_seconds=window_seconds))
+    assert f'<span class="label">{label}</span>' in page
+    assert 'data-horizon-minutes="5"' in page
+    assert "steady score" in page

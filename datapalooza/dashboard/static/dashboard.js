@@ -1,6 +1,7 @@
 // DataPalooza dashboard: polls the JSON API and redraws in place (no page reloads).
 // Charts are plotly.js, served by this server from the plotly Python package.
-// Text from the API (stage names, track titles) is only ever set as textContent.
+// Text from the API (stage names, track titles) is only ever set as textContent, and
+// handed to plotly.js only through plotlyText (plotly reads HTML in the text it draws).
 "use strict";
 
 (function () {
@@ -14,6 +15,10 @@
     too_few_faces: "too few faces", upcoming: "not played yet",
   };
   const POLL_MS = Number(document.body.dataset.pollMs) || 3000;
+  const HORIZON_MINUTES = Number(document.body.dataset.horizonMinutes) || 5;
+  // The newest face older than this: the cameras are quiet, the numbers are history.
+  const QUIET_AFTER_MS = 60000;
+  const TICK_CHARS = 18;  // a track title on the report chart's axis; the table has it all
   const PLOT_CONFIG = { displayModeBar: false, responsive: true };
   const FONT = { color: "#e9e1ff", family: "system-ui, sans-serif", size: 12 };
 
@@ -57,6 +62,12 @@
     const [, time] = localTime(iso).split(" ");
     return time.endsWith(":00") ? time.slice(0, 5) : time;
   }
+  // plotly.js draws its own mini-HTML in tick labels, hover text, titles and
+  // annotations (<a href>, <span style>, <b>, <br>): every string from the API it is
+  // given goes through here, so a track title shows as typed, never as markup.
+  // plotly turns &amp; &lt; &gt; back into the characters when it draws.
+  const plotlyText = (s) => String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  const shorten = (s, n) => (s.length > n ? s.slice(0, n - 1) + "…" : s);
   function el(tag, className, text) {
     const node = document.createElement(tag);
     if (className) node.className = className;
@@ -70,21 +81,62 @@
     document.querySelectorAll(".view").forEach((v) => { v.hidden = v.dataset.view !== view; });
     document.querySelectorAll(".tab").forEach((t) => t.classList.toggle("active", t.dataset.view === view));
     if (view === "fans") cards.forEach((card) => Plotly.Plots.resize(card.chart));
-    else refreshReport();
+    else {
+      // Drawn while the view was hidden, or at another width: fit the column again.
+      if ($("report-chart").data) Plotly.Plots.resize($("report-chart"));
+      refreshReport();
+    }
   }
   window.addEventListener("hashchange", showView);
 
   // ---- live status ------------------------------------------------------------
-  function setLive(ok, text) {
-    $("live-dot").className = "dot " + (ok ? "on" : "off");
+  // dot: "on" (live: green, pulsing), "idle" (stopped or quiet: grey, still) or "off"
+  // (connection lost: red). The text changes every poll; screen readers hear only the
+  // announcement, and only when it changes (a change of state).
+  let announced = "";
+  function setLive(dot, text, announcement) {
+    $("live-dot").className = "dot " + dot;
     $("live-text").textContent = text;
+    if (announcement !== announced) $("live-announce").textContent = announcement;
+    announced = announcement;
+  }
+
+  // Is what the page shows live? "stopped" when the pipeline does not run (the status
+  // API says so, with a note), "quiet" when it runs but no face came for a while.
+  // Both clocks are the server's (generated_at, last_seen): a viewer's clock that is
+  // off changes nothing.
+  function freshness(stages, status) {
+    const seen = stages.stages.map((s) => s.last_seen).filter(Boolean).map((t) => Date.parse(t));
+    const newest = seen.length ? Math.max(...seen) : null;
+    const age = newest === null ? Infinity : Date.parse(stages.generated_at) - newest;
+    const state = !status.running ? "stopped" : age > QUIET_AFTER_MS ? "quiet" : "live";
+    return { state, newest: newest === null ? null : new Date(newest).toISOString() };
+  }
+
+  function showFreshness(fresh, generatedAt) {
+    const since = fresh.newest ? clock(fresh.newest) : "";
+    if (fresh.state === "live") {
+      setLive("on", `Live · updated ${clock(generatedAt)}`, "Live");
+    } else if (fresh.state === "stopped") {
+      setLive("idle", since ? `Stopped · last face ${since}` : "Not running",
+        "Not live: the pipeline is not running");
+    } else {
+      setLive("idle", since ? `Running · no new faces since ${since}` : "Running · waiting for faces",
+        "Not live: no new faces");
+    }
   }
 
   function renderPipeline(status) {
     const strip = $("pipeline");
     strip.replaceChildren();
-    if (!status.running) { strip.hidden = true; return; }
     strip.hidden = false;
+    if (!status.running) {
+      // Why there are no live counters (stopped, never started, unreadable status).
+      const note = el("p", "pipeline-note", `Pipeline not running: ${status.note || "no status"}`);
+      if (status.updated_at) note.textContent += ` · last status ${clock(status.updated_at)}`;
+      strip.append(note);
+      return;
+    }
     const pill = (label, value) => {
       const p = el("span", "pill");
       p.append(label + " ", el("b", "", String(value)));
@@ -107,14 +159,20 @@
   }
 
   // ---- best stage -------------------------------------------------------------
-  function renderBest(best) {
+  function renderBest(best, fresh) {
     const list = $("ranking");
     list.replaceChildren();
     const top = best.ranking[0];
-    $("best-name").textContent = top ? top.stage : "—";
+    // Not live: the ranking is what the last faces said, and says so.
+    const asOf = fresh.newest ? hhmm(fresh.newest) : "";
+    const why = fresh.state === "stopped" ? "stopped" : "no new faces";
+    $("best-title").textContent = fresh.state === "live" || !asOf
+      ? "Best stage right now" : `Best stage as of ${asOf} (${why})`;
     $("best-detail").textContent = top
-      ? `Crowd mood ${fmtMood(top.mood)} from ${top.faces} faces in the last few minutes`
-      : "Waiting for enough faces to rank the stages…";
+      ? `Mood ${fmtMood(top.mood)} over the last ${HORIZON_MINUTES} minutes, from ${top.faces} faces`
+      : fresh.state === "live" ? "Waiting for enough faces to rank the stages…"
+        : asOf ? `No stage ranked: no faces since ${asOf}.` : "No faces yet.";
+    $("best-name").textContent = top ? top.stage : "—";
     const scores = best.ranking.map((r) => Math.abs(r.score));
     const scale = Math.max(25, ...scores);
     for (const r of best.ranking) {
@@ -126,6 +184,8 @@
       fill.style.width = `${Math.max(3, (50 + (50 * r.score) / scale)).toFixed(1)}%`;
       track.append(fill);
       li.append(track, el("span", "score " + moodClass(r.score), fmtMood(r.score)));
+      li.title = `steady score ${fmtMood(r.score)}: the last ${HORIZON_MINUTES} minutes' mood, ` +
+        "recent faces weighted most, pulled toward 0 when faces are few";
       list.append(li);
     }
     for (const w of best.warming_up) {
@@ -205,8 +265,25 @@
       yaxis2: { title: { text: "faces/min", font: { size: 10 } }, overlaying: "y", side: "right", rangemode: "tozero", showgrid: false },
     };
     Plotly.react(c.chart, traces, layout, PLOT_CONFIG);
+    c.chart.setAttribute("aria-label", describeTimeline(stage, timeline.minutes, points));
     c.node.dataset.points = String(timeline.points.length);
     c.drawn = true;
+  }
+
+  // The chart in words, for screen readers: the faces, the expressions seen most and
+  // where the mood ended.
+  function describeTimeline(stage, minutes, points) {
+    const faces = points.reduce((n, p) => n + p.faces, 0);
+    const span = `${stage}, last ${minutes} minutes`;
+    if (!faces) return `${span}: no faces.`;
+    const share = Object.fromEntries(EMOTIONS.map((e) =>
+      [e, points.reduce((n, p) => n + p.faces * (p.mix[e] || 0), 0) / faces]));
+    const top = EMOTIONS.filter((e) => share[e] >= 0.5).sort((a, b) => share[b] - share[a]).slice(0, 2);
+    const mix = top.map((e) => `${title(e)} ${share[e].toFixed(0)}%`).join(", then ");
+    const withMood = points.filter((p) => p.faces && p.mood !== null);
+    const last = withMood[withMood.length - 1];
+    return `${span}: ${faces} faces; mostly ${mix}` +
+      (last ? `; mood ${fmtMood(last.mood)} at ${hhmm(last.start)}.` : ".");
   }
 
   async function refreshFans() {
@@ -215,7 +292,8 @@
       getJSON("/api/stages"), getJSON("/api/best-stage"), getJSON("/api/status"),
     ]);
     renderPipeline(status);
-    const ranks = renderBest(best);
+    const fresh = freshness(stages, status);
+    const ranks = renderBest(best, fresh);
     lastStages = stages.stages.map((s) => s.stage);
     $("no-stages").hidden = lastStages.length > 0;
     for (const [stage, c] of cards) {
@@ -233,7 +311,7 @@
     all.timelines.filter((t) => lastStages.includes(t.stage)).forEach((t) => drawTimeline(t.stage, t));
     const names = $("stage-names");
     names.replaceChildren(...lastStages.map((s) => { const o = el("option"); o.value = s; return o; }));
-    setLive(true, `Live · updated ${clock(stages.generated_at)}`);
+    showFreshness(fresh, stages.generated_at);
   }
 
   // ---- artists ------------------------------------------------------------------
@@ -285,7 +363,10 @@
     }
     $("report-table").hidden = false;
     const played = report.tracks.filter((t) => t.played);
-    const labels = played.map((t) => `${t.number}. ${t.title}`);
+    // Categories are the whole titles (numbered: two tracks may share one), the ticks
+    // shortened so a long title does not run into the legend.
+    const labels = played.map((t) => plotlyText(`${t.number}. ${t.title}`));
+    const ticks = played.map((t) => plotlyText(shorten(`${t.number}. ${t.title}`, TICK_CHARS)));
     const traces = EMOTIONS.filter((e) => played.some((t) => (t.mix[e] || 0) > 0)).map((e) => ({
       x: labels, y: played.map((t) => t.mix[e] || 0), name: title(e), type: "bar",
       marker: { color: COLORS[e] }, hovertemplate: "%{y:.0f}%",
@@ -293,10 +374,13 @@
     traces.push({
       x: labels, y: played.map((t) => t.mood), name: "Mood", yaxis: "y2", type: "scatter",
       mode: "lines+markers", line: { color: "#ffffff", width: 3 }, marker: { size: 9 },
+      // %{x} would be the shortened tick: the hover shows the whole title.
+      customdata: labels, hovertemplate: "%{customdata}<br>mood %{y:+.0f}<extra></extra>",
     });
     Plotly.react($("report-chart"), traces, {
       barmode: "stack", paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", font: FONT,
-      margin: { l: 40, r: 44, t: 10, b: 80 }, height: 330, legend: { orientation: "h", y: -0.35 },
+      margin: { l: 40, r: 44, t: 10, b: 80 }, height: 330, legend: { orientation: "h", y: -0.4 },
+      xaxis: { tickmode: "array", tickvals: labels, ticktext: ticks },
       yaxis: { title: { text: "expression mix %" }, range: [0, 100], gridcolor: "rgba(255,255,255,0.08)" },
       yaxis2: { title: { text: "mood" }, overlaying: "y", side: "right", range: [-100, 100], zeroline: true, showgrid: false },
       shapes: report.mood === null ? [] : [{ type: "line", xref: "paper", x0: 0, x1: 1, yref: "y2",
@@ -327,6 +411,7 @@
   }
 
   async function loadStored() {
+    if (!$("sl-stage").reportValidity()) return;
     const stage = $("sl-stage").value.trim();
     try {
       const setlist = await getJSON(`/api/stages/${encodeURIComponent(stage)}/setlist`);
@@ -350,9 +435,15 @@
     busy = true;
     try {
       if (!$("view-fans").hidden) await refreshFans();
-      else { await refreshReport(); setLive(true, `Live · updated ${clock(new Date().toISOString())}`); }
+      else {
+        // The report is history; the dot still says whether the pipeline runs.
+        const [status] = await Promise.all([getJSON("/api/status"), refreshReport()]);
+        renderPipeline(status);
+        if (status.running) setLive("on", `Live · updated ${clock(status.updated_at)}`, "Live");
+        else setLive("idle", "Stopped", "Not live: the pipeline is not running");
+      }
     } catch (error) {
-      setLive(false, `Connection lost (${error.message}) — retrying`);
+      setLive("off", `Connection lost (${error.message}) — retrying`, "Connection lost, retrying");
     } finally {
       busy = false;
       if (again) { again = false; tick(); }
