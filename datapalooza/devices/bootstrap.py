@@ -61,6 +61,14 @@ def source_opener(spec: str, *, stage: str) -> Callable[[], FrameSource]:
     return lambda: open_source(spec, stage=stage)
 
 
+def one_try() -> Any:
+    """botocore's ``retries`` setting for the device clients, whose programs back off
+    themselves: one try, no retry. ``total_max_attempts`` counts the first try, so 1 is
+    no retry; ``max_attempts`` counts retries only, so 1 there is one retry ("Config
+    Reference", botocore, ``retries``). A new dict each call: botocore may edit it."""
+    return {"total_max_attempts": 1, "mode": "standard"}
+
+
 def sagemaker_runtime_client(settings: CameraSettings) -> Any:
     """A sagemaker-runtime client whose own retries are off (the camera backs off).
 
@@ -78,7 +86,7 @@ def sagemaker_runtime_client(settings: CameraSettings) -> Any:
 
     kwargs: dict[str, Any] = {}
     config = Config(
-        retries={"max_attempts": 1, "mode": "standard"},
+        retries=one_try(),
         connect_timeout=settings.timeout_s,
         read_timeout=settings.timeout_s,
     )
@@ -103,9 +111,7 @@ def edge_s3_config() -> Any:
     return Config(
         connect_timeout=EDGE_S3_CONNECT_TIMEOUT_S,
         read_timeout=EDGE_S3_READ_TIMEOUT_S,
-        # total_max_attempts counts the first try: 1 is no retry. (``max_attempts``
-        # counts retries only.) botocore "Config Reference", ``retries``.
-        retries={"total_max_attempts": 1, "mode": "standard"},
+        retries=one_try(),
     )
 
 

@@ -215,6 +215,27 @@ def test_with_credentials_requests_are_signed_whatever_the_url(
     assert "/sagemaker/aws4_request" in headers["Authorization"]
 
 
+def test_the_cameras_endpoint_client_tries_once_and_leaves_retries_to_the_camera(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """retries={"max_attempts": 1} is one retry in botocore (it counts retries): a frame
+    sent to an endpoint that hung waited twice its timeout, on two connections."""
+    from datapalooza.devices.bootstrap import sagemaker_runtime_client
+    from datapalooza.devices.camera import CameraSettings
+    from tests.helpers.silent_uplink import silent_uplink
+
+    without_credentials(monkeypatch, tmp_path)
+    with silent_uplink() as endpoint:
+        settings = CameraSettings(stage="main", endpoint_url=endpoint.url, timeout_s=0.3)
+        client = sagemaker_runtime_client(settings)
+        with pytest.raises(EndpointError) as caught:
+            SageMakerDetectionEndpoint(client, "faces").detect(
+                b"jpeg", stage="main", camera="cam-1", frame_id="f1"
+            )
+        assert endpoint.connections == 1
+    assert caught.value.kind == "timeout"
+
+
 class RecordingClient:
     """Both SDKs' clients: v1's publish, v2's publish_to_iot_core_async whose answer is
     a future (``answers``: False for a nucleus that never answers)."""

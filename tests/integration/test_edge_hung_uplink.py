@@ -43,12 +43,13 @@ def s3_on(url: str, monkeypatch: pytest.MonkeyPatch) -> S3FaceStore:
 def test_one_upload_to_a_silent_uplink_fails_within_the_stated_time(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    with silent_uplink() as url:
-        store = s3_on(url, monkeypatch)
+    with silent_uplink() as uplink:
+        store = s3_on(uplink.url, monkeypatch)
         started = time.monotonic()
         with pytest.raises(StoreError) as failed:
             store.put("faces/main/2026/07/04/21/1783198800000-f1-0.jpg", b"x" * 20_000, {})
         took = time.monotonic() - started
+        assert uplink.connections == 1  # one try: the edge's backoff decides the next
     assert failed.value.transient, "a hung uplink must be retried later"
     assert took <= EDGE_S3_SILENT_UPLINK_S + SLACK_S
 
@@ -57,7 +58,7 @@ def test_capture_keeps_its_pace_and_the_drain_deadline_holds(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     duration_s, interval_s, drain_timeout_s = 2.0, 0.2, 1.0
-    with silent_uplink() as url:
+    with silent_uplink() as uplink:
         service = EdgeService(
             settings=EdgeSettings(
                 stage="main", queue_dir=tmp_path / "queue", interval_s=interval_s
@@ -65,7 +66,7 @@ def test_capture_keeps_its_pace_and_the_drain_deadline_holds(
             open_source=lambda: FakeSource(size=(200, 200)),
             detector=FakeDetector(),
             detector_settings=DetectorSettings(min_face_px=40),
-            store=s3_on(url, monkeypatch),
+            store=s3_on(uplink.url, monkeypatch),
             publisher=InMemoryPublisher(),
         )
         started = time.monotonic()
@@ -81,10 +82,10 @@ def test_the_edge_command_against_a_silent_uplink_ends_on_time(tmp_path: Path) -
     """The reviewer's reproduction, shortened: the command, its real detector and the
     S3 client it builds for --bucket."""
     duration_s, interval_s, drain_timeout_s = 3.0, 0.5, 2.0
-    with silent_uplink() as url:
+    with silent_uplink() as uplink:
         env = {name: value for name, value in os.environ.items() if name not in PROXY_VARIABLES}
         env |= {
-            "AWS_ENDPOINT_URL_S3": url,
+            "AWS_ENDPOINT_URL_S3": uplink.url,
             "AWS_ACCESS_KEY_ID": "x",
             "AWS_SECRET_ACCESS_KEY": "x",
             "AWS_REGION": "us-east-1",
