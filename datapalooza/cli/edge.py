@@ -69,9 +69,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         from datapalooza.adapters.aws.s3_face_store import S3FaceStore
         from datapalooza.adapters.aws.session import aws_session
+        from datapalooza.devices.bootstrap import edge_s3_client
 
         session = aws_session(purpose="--bucket", region=args.region)
-        store = S3FaceStore(session.client("s3"), args.bucket)
+        store = S3FaceStore(edge_s3_client(session), args.bucket)
     try:
         settings = EdgeSettings.from_env(
             os.environ,

@@ -8,6 +8,11 @@ on-disk ForwardQueue first, so an outage or a crash loses nothing that was captu
 Stats (fps, faces, bytes uploaded, queue depth) go out over MQTT on
 ``datapalooza/{stage}/edge-stats``.
 
+Two threads share the queue: the frame loop only queues sheets, and an uploader thread
+uploads them (``drain``) and expires the ones past the queue's age. So capture keeps its
+pace whatever the uplink does (an upload can hang for its client's timeouts), and
+uploads and expiry go on while the camera is away or the disk refuses new sheets.
+
 Privacy: frames live in memory only for the time it takes to detect faces; the only
 image of a frame ever written is the optional blurred, pixelated preview.
 """
@@ -38,6 +43,14 @@ from datapalooza.sources.base import Frame, FrameSource
 from datapalooza.system.stale_files import remove_stale_temp_files
 
 log = logging.getLogger(__name__)
+
+UPLOAD_ROUND_S = 1.0
+"""How long the uploader uploads a backlog before it looks whether the service is
+stopping: a stop waits for this, and for the upload in flight."""
+EXPIRE_EVERY_S = 60.0
+"""How often the uploader wakes when nothing can be uploaded (an empty queue, a store
+that failed and waits for its backoff), to expire the entries past ``queue_max_age_s``:
+an entry outlives that limit (24 h by default) by at most this."""
 
 
 class EdgeSettingsError(SettingsError):
@@ -134,6 +147,10 @@ class EdgeService:
         self._monotonic = monotonic
         self._retry_at = 0.0
         self.stats = EdgeStats()
+        # The frame loop and the uploader both count dropped sheets.
+        self._dropped_lock = threading.Lock()
+        self._queued = threading.Event()  # a sheet was queued: wakes the uploader
+        self._uploads_stop = threading.Event()
         # Frames are retried sooner than uploads: a camera comes back in seconds.
         self._loop = FrameLoop(
             name=f"edge camera {settings.camera}",
@@ -172,10 +189,24 @@ class EdgeService:
             try:
                 self.queue.push(sheet.key, sheet.jpeg, sheet.metadata)
             except QueueFull as exc:
-                self.stats.dropped += 1
+                self._count_dropped(1)
                 log.error("dropping a crop sheet of %d faces: %s", sheet.faces, exc)
                 continue
+            except OSError as exc:
+                # A full or read-only disk (an SD card that failed): this sheet is lost,
+                # the ones queued before still upload, and capture goes on.
+                self._count_dropped(1)
+                self.stats.last_error = f"queue: {exc}"
+                log.error(
+                    "dropping a crop sheet of %d faces: the queue could not write it to %s "
+                    "(%s); capture and the uploads of what is queued go on",
+                    sheet.faces,
+                    self.queue.directory,
+                    exc,
+                )
+                continue
             queued += sheet.faces
+            self._queued.set()
         self.stats.crops += queued
         self._maybe_preview(frame, detections.faces)
         return queued
@@ -191,15 +222,21 @@ class EdgeService:
         except OSError as exc:
             log.warning("could not write preview %s: %s", path, exc)
 
+    def _count_dropped(self, sheets: int) -> None:
+        with self._dropped_lock:
+            self.stats.dropped += sheets
+
     # -- uploads --------------------------------------------------------------------------
-    def drain(self, *, limit: int | None = None) -> int:
+    def drain(self, *, limit: int | None = None, until: float | None = None) -> int:
         """Upload queued objects (crop sheets), oldest first, until the queue is empty,
-        ``limit`` uploads were made, or the store fails (then wait for the backoff before
-        trying again). Return how many were uploaded."""
-        self.stats.dropped += self.queue.expire()
+        ``limit`` uploads were made, the monotonic time ``until`` came (no upload starts
+        then; one in flight finishes), or the store fails (then wait for the backoff
+        before trying again). Return how many were uploaded."""
+        self._count_dropped(self.queue.expire())
         uploaded = 0
         while limit is None or uploaded < limit:
-            if self._monotonic() < self._retry_at:
+            now = self._monotonic()
+            if now < self._retry_at or (until is not None and now >= until):
                 break
             entry = self.queue.peek()
             if entry is None:
@@ -262,7 +299,8 @@ class EdgeService:
             self.stats.fps = round(self._window_frames / elapsed, 3)
         self.stats.queue_depth = len(self.queue)
         self.stats.queue_bytes = self.queue.size_bytes
-        self.stats.dropped = max(self.stats.dropped, self.queue.dropped)
+        with self._dropped_lock:
+            self.stats.dropped = max(self.stats.dropped, self.queue.dropped)
         return self.stats
 
     def publish_stats(self) -> None:
@@ -283,15 +321,13 @@ class EdgeService:
 
     # -- the loop -------------------------------------------------------------------------
     def step(self) -> bool:
-        """Read one frame, queue its crop sheets, and upload what is queued.
+        """Read one frame and queue its crop sheets (the uploader thread uploads them).
         False after a source failure (the loop backs off)."""
         frame = self._loop.read()
         if frame is None:
             return False
         self.process(frame)
         del frame  # never keep frames
-        # At most 16 uploads per frame, while a frame adds one sheet: a backlog shrinks.
-        self.drain(limit=16)
         return True
 
     def run(
@@ -304,10 +340,13 @@ class EdgeService:
         phase_s: float = 0.0,
     ) -> EdgeStats:
         """Capture until stop/``max_frames``/``duration_s``/end of source (the first frame
-        ``phase_s`` after the call, FrameLoop.run), then upload what is queued until it is
-        drained or ``drain_timeout_s`` passes (None: forever). ``stats.drained`` says
-        whether the queue was emptied."""
+        ``phase_s`` after the call, FrameLoop.run) while the uploader thread uploads, then
+        upload what is queued until it is drained or ``drain_timeout_s`` passes (None:
+        forever). ``stats.drained`` says whether the queue was emptied. Past the deadline
+        no upload starts; one in flight may carry on for its client's timeouts
+        (bootstrap.EDGE_S3_SILENT_UPLINK_S for S3)."""
         stop = stop or threading.Event()
+        uploader = self._start_uploads()
         try:
             self._loop.run(
                 self.step,
@@ -317,10 +356,16 @@ class EdgeService:
                 after_step=self._maybe_publish_stats,
                 phase_s=phase_s,
             )
-            self._loop.close()
-            self._drain_all(stop, drain_timeout_s)
         finally:
             self._loop.close()
+            deadline = None if drain_timeout_s is None else self._monotonic() + drain_timeout_s
+            uploader_stopped = self._stop_uploads(uploader, deadline)
+        if uploader_stopped:
+            self._drain_all(stop, deadline)
+        elif len(self.queue):
+            self._give_up_draining("an upload was still in flight at the drain deadline")
+        else:
+            self.stats.drained = True
         self.publish_stats()
         log.info("edge stopped: %s", self.stats.to_json())
         return self.stats
@@ -329,26 +374,72 @@ class EdgeService:
         if self._monotonic() - self._last_stats >= self.settings.stats_interval_s:
             self.publish_stats()
 
-    def _drain_all(self, stop: threading.Event, timeout_s: float | None) -> None:
-        deadline = None if timeout_s is None else self._monotonic() + timeout_s
+    # -- the uploader thread --------------------------------------------------------------
+    def _start_uploads(self) -> threading.Thread:
+        self._uploads_stop.clear()
+        thread = threading.Thread(
+            target=self._upload_in_background,
+            name=f"edge-uploads-{self.settings.camera}",
+            daemon=True,  # an upload hung past the drain deadline must not hold the exit
+        )
+        thread.start()
+        return thread
+
+    def _upload_in_background(self) -> None:
+        """The uploader thread: upload what is queued, and expire what is too old, until
+        told to stop. Nothing it meets ends it."""
+        while not self._uploads_stop.is_set():
+            self._queued.clear()  # before draining: a sheet queued meanwhile wakes the wait
+            try:
+                self.drain(until=self._monotonic() + UPLOAD_ROUND_S)
+            except Exception as exc:  # the queue's disk failed, or a bug: try again later
+                log.exception("edge uploader: unexpected error; trying again after a backoff")
+                self.stats.unexpected_errors += 1
+                self.stats.last_error = f"uploader: {exc!r}"
+                self._retry_at = self._monotonic() + self._backoff.next_delay()
+            self._queued.wait(self._uploader_pause_s())
+
+    def _uploader_pause_s(self) -> float:
+        """How long the uploader waits before its next round (a queued sheet ends the
+        wait sooner), never past EXPIRE_EVERY_S."""
+        now = self._monotonic()
+        if now < self._retry_at:  # the store failed: until its backoff ends
+            return min(self._retry_at - now, EXPIRE_EVERY_S)
+        if len(self.queue):  # a backlog: go on at once
+            return 0.0
+        return EXPIRE_EVERY_S
+
+    def _stop_uploads(self, uploader: threading.Thread, deadline: float | None) -> bool:
+        """Stop the uploader thread, waiting for it until ``deadline`` at most; whether it
+        stopped (else an upload is still in flight)."""
+        self._uploads_stop.set()
+        self._queued.set()
+        uploader.join(None if deadline is None else max(0.0, deadline - self._monotonic()))
+        return not uploader.is_alive()
+
+    def _drain_all(self, stop: threading.Event, deadline: float | None) -> None:
         while len(self.queue) and not stop.is_set():
-            self.drain()
+            self.drain(until=deadline)
             if not len(self.queue):
                 break
             now = self._monotonic()
             if deadline is not None and now >= deadline:
-                log.error(
-                    "edge: %d crop sheets still queued in %s after %.0fs; kept for the next run",
-                    len(self.queue),
-                    self.queue.directory,
-                    timeout_s,
-                )
-                break
+                self._give_up_draining("the drain timeout passed")
+                return
             wait = max(0.01, self._retry_at - now)
             if deadline is not None:
                 wait = min(wait, deadline - now)
             stop.wait(wait)
         self.stats.drained = len(self.queue) == 0
+
+    def _give_up_draining(self, why: str) -> None:
+        self.stats.drained = False
+        log.error(
+            "edge: %s; %d crop sheets still queued in %s are kept for the next run",
+            why,
+            len(self.queue),
+            self.queue.directory,
+        )
 
 
 def _camel(name: str) -> str:

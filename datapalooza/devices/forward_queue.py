@@ -18,6 +18,10 @@ expire after the queue's ``max_age_s`` and take at most CORRUPT_MAX_BYTES, the o
 deleted first; anything else found there (crops an older version moved there whole, a
 note half written) is deleted with them, at start and on every ``expire``.
 
+One thread may push while another peeks, removes and expires (the edge's frame loop and
+its uploader): the slots are kept under a lock, and an entry a push drops over budget
+while it is being read is gone, not damaged.
+
 Uploading an entry and then removing it is at-least-once; because an object's key is
 fixed when it is captured, a re-upload after a crash overwrites the same object with the
 same bytes, so the store ends up with each object exactly once.
@@ -238,10 +242,14 @@ class ForwardQueue:
                 return QueueEntry(slot.name, key, body, metadata, slot.enqueued_at)
             except (OSError, ValueError) as exc:  # BadEntry is a ValueError
                 with self._lock:
-                    if self._slots and self._slots[0] is slot:
+                    still_queued = bool(self._slots) and self._slots[0] is slot
+                    if still_queued:
                         self._slots.popleft()
                         self._bytes -= slot.size
-                self._quarantine(path, str(exc))
+                if still_queued:
+                    self._quarantine(path, str(exc))
+                # else a push over budget dropped it meanwhile (the edge's frame loop
+                # pushes while its uploader peeks): gone, with nothing to set aside.
 
     def remove(self, entry: QueueEntry) -> None:
         """Forget an uploaded entry."""

@@ -3,8 +3,10 @@ one frame loop both run.
 
 The loop reads a frame, hands it to the program's step, and paces itself to the
 interval, until the caller stops it, a frame or time budget is spent, or a finite
-source ends. A vanished camera is reopened; a failed step backs off with jitter; an
-unexpected error is logged and counted; nothing else stops the loop.
+source ends. A vanished camera is reopened: by the source itself, and, when it still
+gives no frame after UNAVAILABLE_READS_BEFORE_REOPEN reads, by the loop, which closes it
+and opens a new one. A failed step backs off with jitter; an unexpected error is logged
+and counted; nothing else stops the loop.
 """
 
 from __future__ import annotations
@@ -33,6 +35,13 @@ log = logging.getLogger(__name__)
 # AWS IoT Core: a publish request's topic is at most 256 bytes of UTF-8 (AWS IoT Core
 # quotas, "Topic size": https://docs.aws.amazon.com/general/latest/gr/iot-core.html).
 MAX_TOPIC_BYTES = 256
+
+UNAVAILABLE_READS_BEFORE_REOPEN = 3
+"""Reads in a row that raise SourceUnavailable before the loop closes the source and opens
+a new one. A live source raises it after 5 s without a frame while its own thread
+reconnects (with backoff up to 10 s), so three in a row, with the loop's own backoff
+between them, is about 20 s in which that did not help, or the source's thread is gone:
+a new source object (a new thread, a new capture) is the remedy that is left."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -122,19 +131,43 @@ class FrameLoop:
         self.backoff = backoff
         self._monotonic = monotonic
         self.exhausted = False
+        self._unavailable_in_a_row = 0
 
     def read(self) -> Frame | None:
         """The next frame; None after a source failure (counted, and logged by the loop;
-        sources reconnect on their own). Raises SourceExhausted when a finite source ended."""
+        sources reconnect on their own, and one that stays unavailable is reopened here).
+        Raises SourceExhausted when a finite source ended."""
         try:
             if self._source is None:
                 self._source = self._open_source()
                 log.info("%s opened %s", self.name, self._source.name)
-            return self._source.read()
+            frame = self._source.read()
         except SourceUnavailable as exc:
             self._counters.source_errors += 1
             self._counters.last_error = f"source: {exc}"
+            self._unavailable_in_a_row += 1
+            if self._unavailable_in_a_row >= UNAVAILABLE_READS_BEFORE_REOPEN:
+                self._reopen_later()
             return None
+        self._unavailable_in_a_row = 0
+        return frame
+
+    def _reopen_later(self) -> None:
+        """Close the source so that the next read opens a new one."""
+        self._unavailable_in_a_row = 0
+        if self._source is None:  # it never opened: the next read tries again anyway
+            return
+        log.warning(
+            "%s: no frame from %s in %d reads; closing it to open it afresh",
+            self.name,
+            self._source.name,
+            UNAVAILABLE_READS_BEFORE_REOPEN,
+        )
+        try:
+            self.close()
+        except Exception:  # a source that cannot even close: drop it, open a new one
+            log.exception("%s: closing the source failed", self.name)
+            self._source = None
 
     def run(
         self,

@@ -3,7 +3,9 @@
 Live sources (a webcam index, an RTSP/HTTP URL) run a reader thread that keeps only the
 newest frame: the camera delivers 30 fps while the consumer may take one frame every few
 seconds, and queueing would grow memory and serve stale frames. When the device vanishes
-the thread releases it and reopens it with backoff, forever, until closed.
+the thread releases it and reopens it with backoff, forever, until closed. Nothing a
+camera or a stream sends ends the thread: a frame that cannot be read or converted is
+skipped and counted, and an opener that raises is retried like one that fails.
 """
 
 from __future__ import annotations
@@ -30,6 +32,11 @@ from datapalooza.sources.base import (
 
 log = logging.getLogger(__name__)
 
+MAX_BAD_FRAMES_IN_A_ROW = 30
+"""Frames in a row that cannot be read or converted before the live capture is released
+and reopened (with backoff): about a second of a 30 fps camera, so a glitch costs a frame
+or two while a device that sends nothing usable is reopened rather than spun on."""
+
 
 class Capture(Protocol):
     """The part of cv2.VideoCapture the sources use (a fake in unit tests)."""
@@ -42,7 +49,17 @@ class Capture(Protocol):
 
 
 def _to_rgb(bgr: Any) -> RGBImage:
+    """An RGB copy of OpenCV's BGR, BGRA or grey frame; ValueError for anything else (an
+    empty frame, a 2-channel one a broken driver delivers)."""
     array = np.asarray(bgr)
+    if (
+        array.size == 0
+        or array.ndim not in (2, 3)
+        or (array.ndim == 3 and array.shape[2] not in (1, 3, 4))
+    ):
+        raise ValueError(f"not a grey, BGR or BGRA image: shape {array.shape}, {array.dtype}")
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
     if array.ndim == 2:
         return np.ascontiguousarray(cv2.cvtColor(array, cv2.COLOR_GRAY2RGB))
     if array.shape[2] == 4:
@@ -125,7 +142,8 @@ class LiveCaptureSource(SourceBase):
         self._index = 0
         self._status = "starting"
         self.reconnects = 0
-        self.frames_skipped = 0
+        self.frames_skipped = 0  # good frames replaced by a newer one before anyone read them
+        self.bad_frames = 0  # frames that could not be read or converted
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"capture-{name}", daemon=True)
         self._thread.start()
@@ -141,29 +159,58 @@ class LiveCaptureSource(SourceBase):
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            capture = self._opener(self._target)
-            if not capture.isOpened():
-                capture.release()
-                self._wait_before_reconnect(f"cannot open {self.name}")
-                continue
-            self._set_status("open")
-            try:
-                while not self._stop.is_set():
-                    ok, bgr = capture.read()
-                    if not ok or bgr is None:
-                        break
-                    image = _to_rgb(bgr)
-                    with self._cond:
-                        if self._latest_seq > self._returned_seq:
-                            self.frames_skipped += 1  # newest wins: the unread one is dropped
-                        self._latest = image
-                        self._latest_seq += 1
-                        self._cond.notify_all()
-                    self._reconnect.reset()
-            finally:
-                capture.release()
+            why = self._capture_until_it_fails()
             if not self._stop.is_set():
-                self._wait_before_reconnect(f"{self.name} stopped delivering frames")
+                self._wait_before_reconnect(why)
+
+    def _capture_until_it_fails(self) -> str:
+        """Open the device and deliver its frames until it fails or the source is closed;
+        why it stopped. Nothing raised here ends the thread: the device is reopened."""
+        try:
+            capture = self._opener(self._target)
+        except Exception as exc:  # a driver or backend error: retried like a failed open
+            return f"cannot open {self.name} ({exc!r})"
+        try:
+            if not capture.isOpened():
+                return f"cannot open {self.name}"
+            self._set_status("open")
+            return self._deliver_frames(capture)
+        except Exception as exc:
+            return f"{self.name} failed ({exc!r})"
+        finally:
+            _release(capture, self.name)
+
+    def _deliver_frames(self, capture: Capture) -> str:
+        """Read frames and keep the newest, until the capture ends or the source is closed;
+        why it stopped. A frame that cannot be read or converted is skipped, logged once
+        per run of them, and counted in ``bad_frames``."""
+        bad_in_a_row = 0
+        while not self._stop.is_set():
+            try:
+                ok, bgr = capture.read()
+                if not ok or bgr is None:
+                    return f"{self.name} stopped delivering frames"
+                image = _to_rgb(bgr)
+            except Exception as exc:
+                self.bad_frames += 1
+                bad_in_a_row += 1
+                if bad_in_a_row == 1:
+                    log.warning("%s: skipping a frame that could not be read: %r", self.name, exc)
+                if bad_in_a_row >= MAX_BAD_FRAMES_IN_A_ROW:
+                    return f"{self.name} sent {bad_in_a_row} bad frames in a row (last: {exc!r})"
+                continue
+            bad_in_a_row = 0
+            self._keep_newest(image)
+            self._reconnect.reset()
+        return f"{self.name} is closed"
+
+    def _keep_newest(self, image: RGBImage) -> None:
+        with self._cond:
+            if self._latest_seq > self._returned_seq:
+                self.frames_skipped += 1  # newest wins: the unread one is dropped
+            self._latest = image
+            self._latest_seq += 1
+            self._cond.notify_all()
 
     def _wait_before_reconnect(self, why: str) -> None:
         delay = self._reconnect.next_delay()
@@ -173,6 +220,9 @@ class LiveCaptureSource(SourceBase):
         self._stop.wait(delay)
 
     def read(self) -> Frame:
+        if not self._thread.is_alive() and not self._stop.is_set():
+            # Only a BaseException ends it; say so at once rather than time out forever.
+            raise SourceUnavailable(f"{self.name}: its capture thread has ended")
         with self._cond:
             got = self._cond.wait_for(
                 lambda: self._latest_seq > self._returned_seq or self._stop.is_set(),
@@ -195,3 +245,10 @@ class LiveCaptureSource(SourceBase):
         with self._cond:
             self._cond.notify_all()
         self._thread.join(timeout=5.0)
+
+
+def _release(capture: Capture, name: str) -> None:
+    try:
+        capture.release()
+    except Exception as exc:  # the device is reopened anyway
+        log.warning("%s: releasing the capture failed: %r", name, exc)

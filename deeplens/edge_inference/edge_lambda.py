@@ -29,11 +29,12 @@ def _s3_store(env: Mapping[str, str]) -> FaceStore:
     import boto3
 
     from datapalooza.adapters.aws.s3_face_store import S3FaceStore
+    from datapalooza.devices.bootstrap import edge_s3_client
 
     bucket = env.get(constants.ENV_FACES_BUCKET)
     if not bucket:
         raise ValueError(f"{constants.ENV_FACES_BUCKET} is not set")
-    return S3FaceStore(boto3.client("s3"), bucket)
+    return S3FaceStore(edge_s3_client(boto3.session.Session()), bucket)
 
 
 def start(

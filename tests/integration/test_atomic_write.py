@@ -60,3 +60,35 @@ def test_a_failed_atomic_write_keeps_the_old_file_and_removes_its_temp(tmp_path,
     assert raised.value.errno == errno.ENOSPC
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["state.json"]
+
+
+def fsynced_paths(monkeypatch) -> list[tuple[str, bool]]:
+    """Record what each os.fsync flushes: (the path behind the fd, whether it is a
+    directory), read from /proc so the test sees the real descriptor."""
+    real_fsync, seen = os.fsync, []
+
+    def fsync(fd):
+        seen.append((os.readlink(f"/proc/self/fd/{fd}"), stat.S_ISDIR(os.fstat(fd).st_mode)))
+        return real_fsync(fd)
+
+    monkeypatch.setattr(atomic_write.os, "fsync", fsync)
+    return seen
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc (Linux)")
+def test_a_durable_write_fsyncs_the_data_then_the_directory_that_holds_the_rename(
+    tmp_path, monkeypatch
+):
+    # A rename is an entry in the directory: until the directory is flushed, a power
+    # cut can lose the renamed file although its data was fsynced.
+    seen = fsynced_paths(monkeypatch)
+    write_atomically(tmp_path / "entry.crop", b"sheet", durable=True)
+    assert [is_dir for _, is_dir in seen] == [False, True]
+    assert seen[1][0] == str(tmp_path)
+
+
+def test_a_write_that_need_not_be_durable_fsyncs_nothing(tmp_path, monkeypatch):
+    seen = []
+    monkeypatch.setattr(atomic_write.os, "fsync", seen.append)
+    write_atomically(tmp_path / "preview.jpg", b"jpeg")
+    assert seen == []

@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import json
 import logging
+import time
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -213,15 +215,46 @@ def test_with_credentials_requests_are_signed_whatever_the_url(
     assert "/sagemaker/aws4_request" in headers["Authorization"]
 
 
+def test_the_cameras_endpoint_client_tries_once_and_leaves_retries_to_the_camera(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """retries={"max_attempts": 1} is one retry in botocore (it counts retries): a frame
+    sent to an endpoint that hung waited twice its timeout, on two connections."""
+    from datapalooza.devices.bootstrap import sagemaker_runtime_client
+    from datapalooza.devices.camera import CameraSettings
+    from tests.helpers.silent_uplink import silent_uplink
+
+    without_credentials(monkeypatch, tmp_path)
+    with silent_uplink() as endpoint:
+        settings = CameraSettings(stage="main", endpoint_url=endpoint.url, timeout_s=0.3)
+        client = sagemaker_runtime_client(settings)
+        with pytest.raises(EndpointError) as caught:
+            SageMakerDetectionEndpoint(client, "faces").detect(
+                b"jpeg", stage="main", camera="cam-1", frame_id="f1"
+            )
+        assert endpoint.connections == 1
+    assert caught.value.kind == "timeout"
+
+
 class RecordingClient:
-    def __init__(self) -> None:
+    """Both SDKs' clients: v1's publish, v2's publish_to_iot_core_async whose answer is
+    a future (``answers``: False for a nucleus that never answers)."""
+
+    def __init__(self, *, answers: bool = True) -> None:
         self.calls: list[dict[str, Any]] = []
+        self.answers = answers
+        self.futures: list[Future[Any]] = []
 
     def publish(self, **kwargs: Any) -> None:
         self.calls.append(kwargs)
 
-    def publish_to_iot_core(self, **kwargs: Any) -> None:
+    def publish_to_iot_core_async(self, **kwargs: Any) -> Future[Any]:
         self.calls.append(kwargs)
+        future: Future[Any] = Future()
+        if self.answers:
+            future.set_result(None)
+        self.futures.append(future)
+        return future
 
 
 def test_greengrass_publishers_send_json_on_the_topic() -> None:
@@ -238,6 +271,33 @@ def test_greengrass_publishers_send_json_on_the_topic() -> None:
     assert v2.calls == [
         {"topic_name": "datapalooza/main/edge-stats", "qos": "1", "payload": b'{"Fps":1.5}'}
     ]
+
+
+def test_a_nucleus_that_never_answers_fails_the_publish_within_its_timeout() -> None:
+    """The synchronous publish_to_iot_core waited forever on the answer: the camera's
+    and the edge's loops stopped with it."""
+    client = RecordingClient(answers=False)
+    publisher = GreengrassIpcPublisher(client, timeout_s=0.2)
+    started = time.monotonic()
+    with pytest.raises(TimeoutError, match=r"did not answer a publish on a/b within 0\.2s"):
+        publisher.publish("a/b", {"Fps": 1.0})
+    assert 0.2 <= time.monotonic() - started < 2.0
+    assert client.futures[0].cancelled()  # nothing left waiting on it
+
+
+def test_a_camera_whose_nucleus_hangs_counts_the_publish_and_goes_on(tmp_path: Path) -> None:
+    from datapalooza.devices.camera import CameraService, CameraSettings
+    from datapalooza.testing.fakes import FakeEndpoint, FakeSource
+
+    camera = CameraService(
+        settings=CameraSettings(stage="main", interval_s=0.0),
+        open_source=lambda: FakeSource(3),
+        endpoint=FakeEndpoint(),
+        publisher=GreengrassIpcPublisher(RecordingClient(answers=False), timeout_s=0.05),
+    )
+    counters = camera.run()
+    assert counters.frames == 3 and counters.publish_errors == 3
+    assert "did not answer" in counters.last_error
 
 
 def test_in_memory_publisher_delivers_to_matching_subscribers() -> None:

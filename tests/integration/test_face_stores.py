@@ -1,6 +1,7 @@
 """FaceStore adapters: the local bucket (one SQLite file), and S3 (moto)."""
 
 import json
+import logging
 import threading
 
 import boto3
@@ -12,10 +13,15 @@ from moto import mock_aws
 
 from datapalooza import constants
 from datapalooza.adapters.aws.s3_face_store import S3FaceStore
+from datapalooza.adapters.local.log_publisher import InMemoryPublisher
 from datapalooza.adapters.local.sqlite_face_store import SqliteFaceStore
+from datapalooza.detection import DetectorSettings
 from datapalooza.detection.face_crops import FaceCrop, store_crops
+from datapalooza.devices.edge import EdgeService, EdgeSettings
+from datapalooza.domain.backoff import Backoff
 from datapalooza.domain.detections import BoundingBox, Detection
 from datapalooza.ports import ObjectMissing, ObjectTooLarge, StoreError
+from datapalooza.testing.fakes import FakeClock, FakeDetector, FakeSource
 
 KEY = "faces/main/2026/07/04/21/1783198800000-f1-{}.jpg"
 
@@ -172,6 +178,10 @@ def test_s3_store_rolls_back_a_batch_when_the_bucket_fails_midway():
         ("NoSuchBucket", False),
         ("SlowDown", True),
         ("ServiceUnavailable", True),
+        # Temporary credentials that ran out: the next try signs with fresh ones.
+        ("ExpiredToken", True),
+        ("ExpiredTokenException", True),
+        ("RequestExpired", True),
     ],
 )
 def test_s3_errors_say_whether_a_retry_can_help(code, transient):
@@ -244,3 +254,38 @@ def test_the_endpoint_puts_crops_several_at_a_time_to_a_bucket_and_one_by_one_lo
     assert to_bucket.puts_at_once == S3FaceStore.puts_at_once > 1
     assert isinstance(to_directory.store, SqliteFaceStore)
     assert to_directory.puts_at_once == 1
+
+
+def test_an_expired_token_pauses_the_edge_for_its_backoff_not_as_a_rejection(
+    tmp_path, caplog: pytest.LogCaptureFixture
+):
+    """Greengrass's token exchange credentials ran out: the edge used to call that a
+    rejection, pause 300 s and tell a person to check the role."""
+    s3 = boto3.client(
+        "s3", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    clock = FakeClock()
+    edge = EdgeService(
+        settings=EdgeSettings(stage="main", queue_dir=tmp_path / "queue"),
+        open_source=FakeSource,
+        detector=FakeDetector(faces=()),
+        detector_settings=DetectorSettings(),
+        store=S3FaceStore(s3, "faces"),
+        publisher=InMemoryPublisher(),
+        backoff=Backoff(base_s=1.0, cap_s=60.0),
+        monotonic=clock,
+    )
+    edge.queue.push(KEY.format(0), b"sheet", {"stage": "main"})
+    with Stubber(s3) as stub, caplog.at_level(logging.WARNING):
+        stub.add_client_error(
+            "put_object",
+            service_error_code="ExpiredToken",
+            service_message="The provided token has expired.",
+            http_status_code=400,
+        )
+        stub.add_response("put_object", {})
+        assert edge.drain() == 0
+        clock.advance(1.0)  # the first backoff is 0.5 to 1 s, far from 300 s
+        assert edge.drain() == 1
+    assert edge.stats.store_rejections == 0 and edge.stats.upload_errors == 1
+    assert "REJECTS" not in caplog.text and "retrying in" in caplog.text

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
+import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,10 +15,18 @@ import pytest
 
 from datapalooza.adapters.local.log_publisher import InMemoryPublisher
 from datapalooza.detection import DetectorSettings
+from datapalooza.devices import forward_queue
 from datapalooza.devices.edge import EdgeService, EdgeSettings, EdgeSettingsError
+from datapalooza.devices.forward_queue import ForwardQueue
 from datapalooza.domain.backoff import Backoff
 from datapalooza.domain.keys import SheetKey, parse_object_key
-from datapalooza.testing.fakes import FakeDetector, FakeFaceStore, FakeSource
+from datapalooza.testing.fakes import (
+    FakeClock,
+    FakeDetector,
+    FakeFaceStore,
+    FakeSource,
+    unplugged_camera,
+)
 
 START = datetime(2026, 7, 4, 20, 0, tzinfo=UTC)
 
@@ -148,3 +160,102 @@ def test_a_teams_edge_publishes_its_stats_on_the_topic_its_stack_names(tmp_path:
     )
     service.run()
     assert publisher.messages(topic) and not publisher.messages("datapalooza/main/edge-stats")
+
+
+# -- uploads go on without frames, and without a disk that takes new sheets -------------
+SHEET_KEYS = [f"faces/main/2026/07/04/21/17831988000{i:02d}-f0000{i:02d}-0.jpg" for i in range(3)]
+
+
+def unplugged_edge(
+    tmp_path: Path, store: FakeFaceStore, queue: ForwardQueue | None = None
+) -> EdgeService:
+    """An edge whose camera is not there: every open raises SourceUnavailable."""
+    return EdgeService(
+        settings=EdgeSettings(stage="main", camera="edge-1", queue_dir=tmp_path / "queue"),
+        open_source=unplugged_camera,
+        detector=FakeDetector(),
+        detector_settings=DetectorSettings(min_face_px=40),
+        store=store,
+        publisher=InMemoryPublisher(),
+        queue=queue,
+        backoff=Backoff(base_s=0.001, cap_s=0.005),
+    )
+
+
+def running(service: EdgeService) -> tuple[threading.Event, threading.Thread]:
+    stop = threading.Event()
+    thread = threading.Thread(target=service.run, kwargs={"stop": stop}, daemon=True)
+    thread.start()
+    return stop, thread
+
+
+def eventually(condition: Callable[[], bool], timeout_s: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def test_sheets_queued_before_the_camera_went_away_still_upload(tmp_path: Path) -> None:
+    """Uploads ran only after a frame was read: with the camera unplugged, nothing left."""
+    store = FakeFaceStore()
+    service = unplugged_edge(tmp_path, store)
+    for key in SHEET_KEYS:
+        service.queue.push(key, b"sheet", {"stage": "main"})
+    stop, thread = running(service)
+    try:
+        assert eventually(lambda: len(store.objects) == 3), "the backlog never uploaded"
+        assert service.stats.frames == 0 and service.stats.source_errors >= 1
+    finally:
+        stop.set()
+        thread.join(10)
+    assert not thread.is_alive()
+
+
+def test_sheets_past_the_age_limit_are_deleted_while_the_camera_and_the_bucket_are_away(
+    tmp_path: Path,
+) -> None:
+    """Expiry ran only after a frame was read: face crops stayed on disk past the limit."""
+    clock = FakeClock()
+    queue = ForwardQueue(tmp_path / "queue", max_age_s=3600.0, clock=clock)
+    for key in SHEET_KEYS:
+        queue.push(key, b"face pixels", {"stage": "main"})
+    service = unplugged_edge(tmp_path, FakeFaceStore(fail_after=0), queue=queue)
+    stop, thread = running(service)
+    try:
+        assert eventually(lambda: service.stats.upload_errors >= 1)
+        assert len(queue) == 3  # kept while young
+        clock.advance(3601.0)
+        assert eventually(lambda: len(queue) == 0), "old sheets stayed queued"
+        assert not list((tmp_path / "queue").glob("*.crop"))  # their bytes are gone
+        assert service.snapshot().dropped == 3
+    finally:
+        stop.set()
+        thread.join(10)
+
+
+def test_a_full_disk_drops_the_new_sheets_counted_and_capture_and_uploads_go_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """push raising OSError (ENOSPC, a read-only SD card) escaped process(): every frame
+    failed as unexpected, and the sheets queued before waited for a frame to upload."""
+    store = FakeFaceStore()
+    service, _ = make(tmp_path, store, frames=4)
+    for key in SHEET_KEYS:
+        service.queue.push(key, b"sheet", {"stage": "main"})
+    real_write = forward_queue.write_atomically
+
+    def disk_full_for_entries(path: Path, data: bytes, **kwargs: object) -> None:
+        if path.suffix == ".crop":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_write(path, data, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(forward_queue, "write_atomically", disk_full_for_entries)
+    with caplog.at_level(logging.ERROR):
+        stats = service.run()
+    assert stats.frames == 4 and stats.unexpected_errors == 0
+    assert stats.dropped == 4 and stats.crops == 0  # one sheet a frame, each counted
+    assert sorted(store.objects) == SHEET_KEYS and stats.drained
+    assert "could not write it" in caplog.text and "No space left on device" in caplog.text

@@ -313,3 +313,26 @@ def test_crops_an_older_version_left_in_corrupt_are_deleted_at_start(tmp_path: P
 
     assert files_holding(tmp_path, FACE[:24]) == []
     assert [n["key"] for n in notes(tmp_path)] == ["faces/main/bad.jpg"]
+
+
+def test_an_entry_a_push_drops_while_peek_reads_it_is_gone_not_set_aside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The edge's frame loop pushes while its uploader peeks: a push over the byte budget
+    can delete the oldest entry between peek's look at the queue and its read of the file.
+    That entry is dropped (counted once), not damaged: no note, no corrupt count."""
+    queue = ForwardQueue(tmp_path, max_bytes=1_000)  # room for the first entry alone
+    queue.push("faces/main/2026/07/04/21/1783198800000-f1-0.jpg", b"a" * 900, {})
+    real_read = Path.read_bytes
+    pushed: list[str] = []
+
+    def read_while_a_push_drops_it(path: Path) -> bytes:
+        if path.suffix == ".crop" and not pushed:
+            pushed.append(queue.push("faces/main/2026/07/04/21/1783198800001-f2-0.jpg", b"b", {}))
+        return real_read(path)
+
+    monkeypatch.setattr(Path, "read_bytes", read_while_a_push_drops_it)
+    entry = queue.peek()
+    assert entry is not None and entry.body == b"b"
+    assert (queue.dropped, queue.corrupt, len(queue)) == (1, 0, 1)
+    assert not (tmp_path / "corrupt").exists()

@@ -23,6 +23,24 @@ TRANSIENT_CODES = frozenset(
         "ThrottlingException",
         "500",
         "503",
+        *(
+            # Expired temporary credentials: S3's "The provided token has expired"
+            # (ExpiredToken, "Error responses", Amazon S3 API Reference,
+            # https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList),
+            # and the codes every AWS API may answer for the same, and for a request
+            # signed more than 15 minutes before it arrived (ExpiredTokenException,
+            # RequestExpired: "Common Errors", e.g. the IAM API Reference,
+            # https://docs.aws.amazon.com/IAM/latest/APIReference/CommonErrors.html).
+            # A device's credentials come from Greengrass's token exchange service, and
+            # botocore fetches new ones before they run out; an expired token means
+            # they ran out in between (a request that waited, a device clock running
+            # behind until NTP corrects it), which a later try fixes like
+            # RequestTimeTooSkewed: the role is not to blame, and uploads must not pause
+            # for minutes under a message that says it is.
+            "ExpiredToken",
+            "ExpiredTokenException",
+            "RequestExpired",
+        ),
     }
 )
 MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})

@@ -4,6 +4,7 @@ losing nothing when the bucket is away (Challenge 3)."""
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,10 @@ from datapalooza.testing.fakes import FakeClock, FakeDetector, FakeFaceStore, Fa
 KEYS = [f"faces/main/2026/07/19/21/17844948000{i:02d}-f0000{i:02d}-0.jpg" for i in range(3)]
 
 
-def _edge(workdir: Path, store: FakeFaceStore) -> tuple[EdgeService, FakeClock]:
-    clock = FakeClock()
+def _edge(
+    workdir: Path, store: FakeFaceStore, clock: FakeClock | None = None
+) -> tuple[EdgeService, FakeClock]:
+    clock = clock or FakeClock()
     service = EdgeService(
         settings=EdgeSettings(stage="main", queue_dir=workdir / "queue", camera="edge-1"),
         open_source=FakeSource,
@@ -54,6 +57,33 @@ def respects_the_limit(drain: Implementation, workdir: Path) -> None:
     store = FakeFaceStore()
     edge, _ = _edge(workdir, store)
     assert drain(edge, limit=2) == 2, "drain(limit=2) must upload 2 crops"
+    assert len(edge.queue) == 1, "the third crop must stay queued"
+
+
+class _SlowFaceStore(FakeFaceStore):
+    """A bucket where every put takes ``seconds`` of the checks' clock."""
+
+    def __init__(self, clock: FakeClock, seconds: float) -> None:
+        super().__init__()
+        self._clock = clock
+        self._seconds = seconds
+
+    def put(self, key: str, body: bytes, metadata: Mapping[str, str]) -> None:
+        self._clock.advance(self._seconds)
+        super().put(key, body, metadata)
+
+
+def starts_no_upload_past_until(drain: Implementation, workdir: Path) -> None:
+    clock = FakeClock()
+    store = _SlowFaceStore(clock, seconds=1.0)
+    edge, _ = _edge(workdir, store, clock)
+    uploaded = drain(edge, until=clock())
+    assert uploaded == 0, f"drain(until=now) uploaded {uploaded}; the deadline had come"
+    uploaded = drain(edge, until=clock() + 1.5)
+    assert uploaded == 2, (
+        f"drain(until=now + 1.5) with puts of 1 s each uploaded {uploaded}; expected 2 "
+        "(at 0 s and 1 s; none may start at 2 s)"
+    )
     assert len(edge.queue) == 1, "the third crop must stay queued"
 
 
@@ -112,6 +142,11 @@ CHECKS = (
         "stops after `limit` uploads",
         "count the uploads of this call and stop when limit is reached (None: no limit)",
         respects_the_limit,
+    ),
+    Check(
+        "starts no upload once `until` has come",
+        "before each upload: stop if until is not None and self._monotonic() >= until",
+        starts_no_upload_past_until,
     ),
     Check(
         "a bucket outage keeps the crops on disk, and they go once it is back",
