@@ -304,6 +304,14 @@ class AppSettings:
         return _LOG_RETENTION_DAYS[self.log_retention_days]
 
     @property
+    def endpoint_instances_at_most(self) -> int:
+        """The most instances the endpoint runs: its initial count, or with auto scaling
+        its maximum (EndpointScaling starts at max(count, min)); 0 when serverless."""
+        if self.serverless:
+            return 0
+        return max(self.endpoint_instance_count, self.endpoint_max_instances)
+
+    @property
     def allowed_stages(self) -> tuple[str, ...]:
         """The stages the endpoint serves, sorted; empty: any."""
         return tuple(sorted(parse_stages(self.endpoint_stages)))

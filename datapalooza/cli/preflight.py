@@ -21,6 +21,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_challenge_option(parser)
     parser.add_argument("--region", help="AWS region (default from AWS_REGION / your profile)")
     parser.add_argument(
+        "--teams",
+        type=_teams,
+        default=1,
+        help="teams that will deploy into this account (a workshop's instructor: the "
+        "endpoint instance quota is the account's); default 1",
+    )
+    parser.add_argument(
         "-c",
         "--context",
         action="append",
@@ -56,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
         partition=partition,
         caller_arn=identity["Arn"],
         endpoint_instance_type=settings.endpoint_instance_type,
-        endpoint_instance_count=settings.endpoint_instance_count,
+        endpoint_instances=settings.endpoint_instances_at_most,
+        teams=args.teams,
     )
     results = run_checks(
         target=target,
@@ -96,3 +104,16 @@ def _deploy_settings(context: list[str]) -> Any:
         return settings_module.AppSettings.from_mapping(values)
     except settings_module.SettingsError as exc:
         raise CliError(str(exc)) from exc
+
+
+MAX_TEAMS = 100
+
+
+def _teams(text: str) -> int:
+    try:
+        teams = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of teams") from None
+    if not 1 <= teams <= MAX_TEAMS:
+        raise argparse.ArgumentTypeError(f"--teams must be 1-{MAX_TEAMS}, not {teams}")
+    return teams

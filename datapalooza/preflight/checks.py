@@ -50,7 +50,11 @@ class Target:
     partition: str
     caller_arn: str  # from sts:GetCallerIdentity
     endpoint_instance_type: str
-    endpoint_instance_count: int
+    endpoint_instances: int
+    """The most instances one team's endpoint may run: its initial count or, with auto
+    scaling, its maximum; 0 for a serverless endpoint (no instance quota)."""
+    teams: int = 1
+    """Teams deploying into this account: the quota is the account's, per instance type."""
 
 
 def policy_source_arn(caller_arn: str, iam: Any) -> str | None:
@@ -181,9 +185,12 @@ def check_region_services(
 
 
 def check_endpoint_quota(service_quotas: Any, target: Target) -> CheckResult:
-    """The account may run ``endpoint_instance_count`` endpoint instances of the type."""
+    """The account may run every team's endpoint at its most instances (the quota is
+    account-wide; endpoints already running in the account count against it too)."""
     quota_name = ENDPOINT_QUOTA_NAME.format(instance_type=target.endpoint_instance_type)
     name = "endpoint instance quota"
+    if target.endpoint_instances == 0:
+        return CheckResult(name, True, "a serverless endpoint: no instance quota applies")
     try:
         quota = _find_quota(service_quotas, "list_service_quotas", quota_name) or _find_quota(
             service_quotas, "list_aws_default_service_quotas", quota_name
@@ -204,18 +211,28 @@ def check_endpoint_quota(service_quotas: Any, target: Target) -> CheckResult:
             "-c datapalooza:endpoint_instance_type=ml.m5.large",
         )
     value = float(quota["Value"])
-    needed = target.endpoint_instance_count
+    needed = target.teams * target.endpoint_instances
+    who = (
+        "the endpoint needs"
+        if target.teams == 1
+        else f"{target.teams} teams' endpoints need {target.endpoint_instances} each:"
+    )
     if value < needed:
         return CheckResult(
             name,
             False,
-            f"'{quota_name}' is {value:g}, the endpoint needs {needed}",
+            f"'{quota_name}' is {value:g}, {who} {needed} (endpoints already running in "
+            "the account count against it too)",
             "request an increase: aws service-quotas request-service-quota-increase "
             f"--service-code {SAGEMAKER_SERVICE_CODE} --quota-code {quota['QuotaCode']} "
             f"--desired-value {needed} --region {target.region} (or pick another type with "
             "-c datapalooza:endpoint_instance_type=...)",
         )
-    return CheckResult(name, True, f"'{quota_name}' is {value:g} (needs {needed})")
+    return CheckResult(
+        name,
+        True,
+        f"'{quota_name}' is {value:g} (needs {needed}, plus any endpoints already running)",
+    )
 
 
 def _find_quota(service_quotas: Any, operation: str, quota_name: str) -> dict[str, Any] | None:

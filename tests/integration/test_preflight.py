@@ -4,6 +4,8 @@ command's one-line-per-check report."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import boto3
 import pytest
 from botocore.stub import ANY, Stubber
@@ -40,7 +42,7 @@ def target(challenge: int = 1, *, region: str = REGION, caller: str = CALLER) ->
         partition="aws",
         caller_arn=caller,
         endpoint_instance_type=DEFAULTS.endpoint_instance_type,
-        endpoint_instance_count=DEFAULTS.endpoint_instance_count,
+        endpoint_instances=DEFAULTS.endpoint_instances_at_most,
     )
 
 
@@ -221,8 +223,42 @@ def test_a_quota_below_the_instance_count_fails_with_the_increase_command(client
     stubs["service-quotas"].add_response("list_service_quotas", quotas(value))
     result = checks.check_endpoint_quota(made["service-quotas"], target())
     assert not result.passed
-    assert f"needs {DEFAULTS.endpoint_instance_count}" in result.detail
+    assert f"needs {DEFAULTS.endpoint_instances_at_most}" in result.detail
     assert "--service-code sagemaker --quota-code L-4A7B7EF5" in result.fix
+
+
+def test_the_quota_covers_every_team_at_its_endpoints_most_instances(clients):
+    """The quota is the account's: 30 teams whose endpoints scale to 2 need 60."""
+    made, stubs = clients
+    scaled = AppSettings.from_mapping(
+        {"datapalooza:endpoint_min_instances": 1, "datapalooza:endpoint_max_instances": 2}
+    )
+    class_of_30 = dataclasses.replace(
+        target(), endpoint_instances=scaled.endpoint_instances_at_most, teams=30
+    )
+    stubs["service-quotas"].add_response("list_service_quotas", quotas(59.0))
+    result = checks.check_endpoint_quota(made["service-quotas"], class_of_30)
+    assert not result.passed
+    assert "30 teams' endpoints need 2 each: 60" in result.detail
+    assert "--desired-value 60" in result.fix
+    stubs["service-quotas"].add_response("list_service_quotas", quotas(60.0))
+    assert checks.check_endpoint_quota(made["service-quotas"], class_of_30).passed
+
+
+def test_a_serverless_endpoint_needs_no_instance_quota(clients):
+    made, _ = clients
+    serverless = AppSettings.from_mapping({"datapalooza:endpoint_serverless_memory_mb": 2048})
+    assert serverless.endpoint_instances_at_most == 0
+    no_instances = dataclasses.replace(target(), endpoint_instances=0, teams=30)
+    result = checks.check_endpoint_quota(made["service-quotas"], no_instances)  # no AWS call
+    assert result.passed and "serverless" in result.detail
+
+
+def test_teams_must_be_a_class_size(capsys):
+    for bad in ("0", "101", "many"):
+        with pytest.raises(SystemExit):
+            main(["preflight", "--challenge", "1", "--teams", bad])
+        assert "--teams" in capsys.readouterr().err
 
 
 def test_an_unchanged_quota_is_read_from_the_defaults(clients):
