@@ -142,7 +142,10 @@ def _decode(
         )
     scale = _power_of_two_reduction(width, height, analysed_pixels)
     opencv = _opencv()
-    if scale == 1 and opencv is not None and _is_plain_camera_jpeg(image):
+    # OpenCV's decode is the fast path for what is analysed as it is; an image over the
+    # budget but under twice it (no power-of-two reduction) must still be resized.
+    fits = width * height <= analysed_pixels
+    if fits and opencv is not None and _is_plain_camera_jpeg(image):
         return _decode_plain_jpeg(opencv, body)
     if scale > 1 and image.format == "JPEG":
         image.draft(image.mode, (math.ceil(width / scale), math.ceil(height / scale)))

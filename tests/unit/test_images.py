@@ -272,6 +272,19 @@ def test_a_big_jpeg_crop_is_decoded_reduced_to_the_working_size(monkeypatch):
     assert abs(width / height - 16 / 9) < 0.01
 
 
+@pytest.mark.parametrize(("width", "height"), [(800, 400), (700, 700)])
+def test_a_jpeg_between_the_budget_and_twice_it_is_still_reduced(width, height):
+    """No power-of-two reduction applies to these (each half is under the budget), so the
+    decoder reads them whole; they must still come out within the working size, on
+    OpenCV's fast path as on PIL's."""
+    body = encode_jpeg(np.full((height, width, 3), 120, np.uint8))
+    crop = decode_crop(body)
+    assert crop.shape[0] * crop.shape[1] <= CROP_WORKING_PIXELS
+    assert abs(crop.shape[1] / crop.shape[0] - width / height) < 0.01
+    frame = decode_image(body, analysed_pixels=width * height // 2)
+    assert frame.shape[0] * frame.shape[1] <= width * height // 2
+
+
 def test_a_crop_within_the_working_size_is_decoded_as_it_is():
     data = encode_jpeg(np.random.default_rng(6).integers(0, 255, (160, 200, 3), dtype=np.uint8))
     assert np.array_equal(decode_crop(data), decode_image(data))
