@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -86,14 +87,22 @@ def run_teardown(args: argparse.Namespace) -> int:
         greengrass=session.client("greengrassv2"),
         logs=session.client("logs"),
     )
-    with _aws_errors():
-        report = teardown(
-            clients,
-            teams=args.team,
-            all_teams=args.all,
-            dry_run=args.dry_run,
-            teams_at_once=teams_at_once,
+    try:
+        with _aws_errors():
+            report = teardown(
+                clients,
+                teams=args.team,
+                all_teams=args.all,
+                dry_run=args.dry_run,
+                teams_at_once=teams_at_once,
+            )
+    except KeyboardInterrupt:
+        print(
+            "Interrupted: teams not started were left alone; stacks already being deleted "
+            "carry on in CloudFormation. Run the same command again to finish.",
+            file=sys.stderr,
         )
+        return 130
     print(format_report(report, dry_run=args.dry_run))
     return 1 if report.failed else 0
 

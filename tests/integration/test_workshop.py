@@ -283,7 +283,7 @@ def _run(aws: dict[str, Stubber], **kwargs: Any) -> tuple[Any, list[str]]:
     order they are queued (tests/unit/test_workshop_teardown.py runs teams side by side)."""
     lines: list[str] = []
     kwargs.setdefault("teams_at_once", 1)
-    report = teardown(_clients(aws), echo=lines.append, waiter_delay_s=0, **kwargs)
+    report = teardown(_clients(aws), echo=lines.append, poll_s=0, **kwargs)
     return report, lines
 
 
