@@ -122,8 +122,9 @@ def _session(args: argparse.Namespace) -> Any:
 
 @contextmanager
 def _aws_errors() -> Iterator[None]:
-    """Turn credential and permission problems into one clear line (CliError)."""
+    """Turn credential, permission and network problems into one clear line (CliError)."""
     from botocore.exceptions import (
+        BotoCoreError,
         ClientError,
         CredentialRetrievalError,
         NoCredentialsError,
@@ -143,4 +144,10 @@ def _aws_errors() -> Iterator[None]:
         error = exc.response.get("Error", {})
         raise CliError(
             f"AWS refused {exc.operation_name}: {error.get('Code')}: {error.get('Message')}"
+        ) from None
+    except BotoCoreError as exc:
+        # No answer (EndpointConnectionError, ReadTimeoutError, ...) after botocore's
+        # retries: usually the network of the moment.
+        raise CliError(
+            f"no answer from AWS ({type(exc).__name__}: {exc}); run the same command again"
         ) from None

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from datapalooza.naming import endpoint_log_group
 from datapalooza.system.overlap import overlapping
@@ -254,6 +254,12 @@ def _attempt(
         report.failed.append((removal, str(exc)))
         echo(f"FAILED: {removal}: {exc}")
         return False
+    except BotoCoreError as exc:
+        # No answer at all (EndpointConnectionError, ReadTimeoutError, ...): this team's
+        # item fails, the other teams go on, and the report still comes.
+        report.failed.append((removal, f"{type(exc).__name__}: {exc}"))
+        echo(f"FAILED: {removal}: {type(exc).__name__}")
+        return False
     report.removed.append(removal)
     echo(f"removed {removal}")
     return True
@@ -320,4 +326,5 @@ def format_report(report: TeardownReport, *, dry_run: bool) -> str:
     )
     if report.failed:
         line += " Failed: " + "; ".join(f"{r} ({why})" for r, why in report.failed)
+        line += "\nRun the same command again to retry what failed (what is gone is skipped)."
     return line

@@ -10,6 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import EndpointConnectionError
 from botocore.stub import Stubber
 
 from datapalooza import constants
@@ -20,7 +21,7 @@ from datapalooza.planning.challenge_cost import challenge_costs
 from datapalooza.planning.prices import load_prices
 from datapalooza.workshop.inventory import find_team_stacks
 from datapalooza.workshop.status import format_status, workshop_status
-from datapalooza.workshop.teardown import WorkshopClients, teardown
+from datapalooza.workshop.teardown import WorkshopClients, format_report, teardown
 
 REGION = "us-east-1"
 # Team alice's names, by the same rule the CDK app uses.
@@ -461,3 +462,47 @@ def test_cli_status_prints_each_team(
     out = capsys.readouterr().out
     assert out.startswith("Team alice: ~$0.12/hour")
     assert f"endpoint  {ALICE_ENDPOINT}" in out and "InService (1 instance(s))" in out
+
+
+# --- no answer from AWS -------------------------------------------------------------
+
+
+def _no_answer(client: Any, operation: str, only: dict[str, str] | None = None) -> None:
+    """``operation`` gets no answer (EndpointConnectionError), for the calls whose
+    parameters include ``only``; the Stubber never sees those calls."""
+
+    def fail(params: dict[str, Any], **_: Any) -> None:
+        if only is None or only.items() <= params.items():
+            raise EndpointConnectionError(endpoint_url=f"https://{operation}.example")
+
+    event = f"provide-client-params.{client.meta.service_model.service_name}.{operation}"
+    client.meta.events.register_first(event, fail)
+
+
+def test_a_team_aws_cannot_reach_fails_alone_and_the_report_comes(
+    aws: dict[str, Stubber],
+) -> None:
+    # Given alice's stack deletion gets no answer
+    _describe(aws, [*_alice(), *_default_team()])
+    _no_answer(aws["cloudformation"].client, "DeleteStack", {"StackName": ALICE_STACK})
+    _expect_default_team_removed(aws)
+    # When every team is torn down
+    report, _ = _run(aws, all_teams=True)
+    # Then alice fails alone, the default team is removed, and the report says what next
+    assert [str(r) for r, _ in report.failed] == [f"alice: stack {ALICE_STACK}"]
+    assert "EndpointConnectionError" in report.failed[0][1]
+    assert len(report.removed) == 5
+    assert format_report(report, dry_run=False).endswith(
+        "Run the same command again to retry what failed (what is gone is skipped)."
+    )
+
+
+def test_cli_status_without_an_answer_is_one_line(
+    cli_aws: dict[str, Stubber], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _no_answer(cli_aws["cloudformation"].client, "DescribeStacks")
+    assert main(["workshop", "status"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("datapalooza: error: no answer from AWS (EndpointConnectionError")
+    assert err[0].endswith("run the same command again")
