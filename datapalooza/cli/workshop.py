@@ -14,6 +14,7 @@ from typing import Any
 
 from datapalooza.cli import CliError
 
+RETRY_ATTEMPTS = 10  # the first call included (botocore total_max_attempts)
 HELP = "instructor: every team's stacks, their cost, and their teardown"
 
 
@@ -58,9 +59,9 @@ def run_status(args: argparse.Namespace) -> int:
         print(f"(no prices for {region}: cost estimated at {DEFAULT_REGION} prices)")
     with _aws_errors():
         statuses = workshop_status(
-            cloudformation=session.client("cloudformation"),
-            sagemaker=session.client("sagemaker"),
-            greengrass=session.client("greengrassv2"),
+            cloudformation=_client(session, "cloudformation"),
+            sagemaker=_client(session, "sagemaker"),
+            greengrass=_client(session, "greengrassv2"),
             prices=prices,
             shape=DeploymentShape(),
         )
@@ -82,10 +83,10 @@ def run_teardown(args: argparse.Namespace) -> int:
         raise CliError(f"--teams-at-once: expected 1-{TEAMS_AT_ONCE_MAX}, not {teams_at_once}")
     session = _session(args)
     clients = WorkshopClients(
-        cloudformation=session.client("cloudformation"),
-        iot=session.client("iot"),
-        greengrass=session.client("greengrassv2"),
-        logs=session.client("logs"),
+        cloudformation=_client(session, "cloudformation"),
+        iot=_client(session, "iot"),
+        greengrass=_client(session, "greengrassv2"),
+        logs=_client(session, "logs"),
     )
     try:
         with _aws_errors():
@@ -105,6 +106,25 @@ def run_teardown(args: argparse.Namespace) -> int:
         return 130
     print(format_report(report, dry_run=args.dry_run))
     return 1 if report.failed else 0
+
+
+def _client(session: Any, service: str) -> Any:
+    """A client that rides out throttling: 30 teams' calls in one account meet
+    CloudFormation's and SageMaker's request rates. botocore's default (legacy) mode
+    tries 5 times; standard mode (the SDKs' recommended one) retries throttling and
+    transient errors with backoff capped at 20 s, here up to 10 attempts
+    (https://docs.aws.amazon.com/boto3/latest/guide/retries.html,
+    https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html).
+    The pool holds a connection per team thread."""
+    from botocore.config import Config
+
+    from datapalooza.workshop.teardown import TEAMS_AT_ONCE_MAX
+
+    config = Config(
+        retries={"mode": "standard", "total_max_attempts": RETRY_ATTEMPTS},
+        max_pool_connections=TEAMS_AT_ONCE_MAX,
+    )
+    return session.client(service, config=config)
 
 
 def _session(args: argparse.Namespace) -> Any:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from datapalooza.deployment import DeploymentShape
 from datapalooza.planning.challenge_cost import challenge_costs
@@ -18,14 +18,18 @@ from datapalooza.workshop.inventory import TeamStack, find_team_stacks
 @dataclass(frozen=True, slots=True)
 class EndpointState:
     name: str
-    status: str  # InService, Creating, ... or "missing"
+    status: str  # InService, Creating, ... "missing", or "unknown (ErrorCode)"
     instances: int
+
+    @property
+    def known(self) -> bool:
+        return not self.status.startswith("unknown")
 
 
 @dataclass(frozen=True, slots=True)
 class DeviceState:
     thing_name: str
-    status: str  # HEALTHY / UNHEALTHY, or "not registered" (never connected)
+    status: str  # HEALTHY / UNHEALTHY, "not registered" (never connected), "unknown (...)"
     last_update: datetime | None
 
 
@@ -65,13 +69,23 @@ def workshop_status(
     return statuses
 
 
+def _unknown(exc: ClientError | BotoCoreError) -> str:
+    """One team's answer that did not come (throttled past botocore's retries, refused,
+    unreachable): that team's line says so and the others are still shown."""
+    if isinstance(exc, ClientError):
+        return f"unknown ({exc.response.get('Error', {}).get('Code', '?')})"
+    return f"unknown ({type(exc).__name__})"
+
+
 def _endpoint(sagemaker: Any, name: str) -> EndpointState:
     try:
         answer = sagemaker.describe_endpoint(EndpointName=name)
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") == "ValidationException":
             return EndpointState(name, "missing", 0)
-        raise
+        return EndpointState(name, _unknown(exc), 0)
+    except BotoCoreError as exc:
+        return EndpointState(name, _unknown(exc), 0)
     instances = sum(
         int(v.get("CurrentInstanceCount", 0)) for v in answer.get("ProductionVariants", [])
     )
@@ -84,7 +98,9 @@ def _device(greengrass: Any, thing: str) -> DeviceState:
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
             return DeviceState(thing, "not registered", None)
-        raise
+        return DeviceState(thing, _unknown(exc), None)
+    except BotoCoreError as exc:
+        return DeviceState(thing, _unknown(exc), None)
     return DeviceState(
         thing, str(answer.get("status", "?")), answer.get("lastStatusUpdateTimestamp")
     )
@@ -117,10 +133,8 @@ def format_status(statuses: list[TeamStatus], *, region: str) -> str:
         for stack in team.stacks:
             lines.append(f"  stack     {stack.name:<42} {stack.status}")
         for endpoint in team.endpoints:
-            lines.append(
-                f"  endpoint  {endpoint.name:<42} {endpoint.status} "
-                f"({endpoint.instances} instance(s))"
-            )
+            running = f" ({endpoint.instances} instance(s))" if endpoint.known else ""
+            lines.append(f"  endpoint  {endpoint.name:<42} {endpoint.status}{running}")
         for device in team.devices:
             seen = device.last_update.isoformat() if device.last_update else "never"
             lines.append(

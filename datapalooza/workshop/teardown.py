@@ -213,7 +213,11 @@ def _remove_team(
             partial(_delete_stack, clients.cloudformation, stack.name, poll_s, stop),
         )
         if not ok:
-            echo(f"{team}: stopping here: the stacks below depend on {stack.name}'s peers")
+            # The stacks after it are the ones it depends on: they must outlive it.
+            echo(
+                f"{team}: stopping before its other stacks, which {stack.name} depends on; "
+                "run the same command again"
+            )
             return
     for stack in stacks:
         for thing, _ in stack.things:

@@ -430,7 +430,7 @@ class _StubbedSession:
     def __init__(self, aws: dict[str, Stubber]) -> None:
         self._aws = aws
 
-    def client(self, name: str) -> Any:
+    def client(self, name: str, **_: Any) -> Any:
         return self._aws[name].client
 
 
@@ -506,3 +506,59 @@ def test_cli_status_without_an_answer_is_one_line(
     assert len(err) == 1
     assert err[0].startswith("datapalooza: error: no answer from AWS (EndpointConnectionError")
     assert err[0].endswith("run the same command again")
+
+
+# --- throttled or refused -----------------------------------------------------------
+
+
+def test_status_of_one_team_aws_throttles_is_unknown_and_the_others_shown(
+    aws: dict[str, Stubber],
+) -> None:
+    # Given alice's DescribeEndpoint is still throttled after botocore's retries
+    _describe(aws, [*_alice(), *_default_team()])
+    aws["sagemaker"].add_client_error(
+        "describe_endpoint",
+        "ThrottlingException",
+        "Rate exceeded",
+        http_status_code=400,
+        expected_params={"EndpointName": ALICE_ENDPOINT},
+    )
+    _expect_endpoint(aws, "datapalooza-face-detection", "InService", 1)
+    _not_found(aws["greengrassv2"], "get_core_device", {"coreDeviceThingName": CAMERA})
+    # When the status is read
+    alice, default = _status(aws)
+    # Then alice's endpoint is unknown and the default team's still shown
+    text = format_status([alice, default], region=REGION)
+    assert f"{ALICE_ENDPOINT:<42} unknown (ThrottlingException)\n" in text
+    assert "InService (1 instance(s))" in text
+
+
+def test_a_stack_cloudformation_fails_to_delete_says_why_and_what_next(
+    aws: dict[str, Stubber],
+) -> None:
+    _describe(aws, _alice())
+    cfn = aws["cloudformation"]
+    cfn.add_response("delete_stack", {}, {"StackName": ALICE_STACK})
+    failed = _stack(ALICE_STACK, team="alice", challenge=1, outputs={})
+    failed["StackStatus"] = "DELETE_FAILED"
+    failed["StackStatusReason"] = "The following resource(s) failed to delete: [Endpoint]."
+    cfn.add_response("describe_stacks", {"Stacks": [failed]}, {"StackName": ALICE_STACK})
+    report, lines = _run(aws, teams=["alice"])
+    assert report.failed == [
+        (
+            report.planned[0],
+            "DELETE_FAILED: The following resource(s) failed to delete: [Endpoint].",
+        )
+    ]
+    assert lines[-1].endswith("run the same command again")
+
+
+def test_the_cli_clients_retry_throttling_in_standard_mode() -> None:
+    from datapalooza.cli.workshop import RETRY_ATTEMPTS, _client
+
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
+    )
+    retries = _client(session, "cloudformation").meta.config.retries
+    assert retries["mode"] == "standard"
+    assert retries["total_max_attempts"] == RETRY_ATTEMPTS >= 10
