@@ -34,6 +34,10 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from datapalooza.adapters.aws.iot_certificates import (
+    CertificateStillAttached,
+    retire_certificates,
+)
 from datapalooza.naming import endpoint_log_group
 from datapalooza.system.overlap import overlapping
 from datapalooza.workshop.inventory import TeamStack, find_team_stacks
@@ -67,7 +71,11 @@ DELETE_FAILURES = frozenset(
 )
 
 
-class StackNotDeleted(Exception):
+class NotRemoved(Exception):
+    """AWS took the request but the thing was not removed; says why."""
+
+
+class StackNotDeleted(NotRemoved):
     """CloudFormation did not delete the stack (its status and reason), or not in time."""
 
 
@@ -200,7 +208,12 @@ def _remove_team(
     for stack in stacks:
         for thing, policy in stack.things:
             removal = Removal(team, "thing certificates of", thing)
-            _attempt(report, removal, echo, partial(_release_thing, clients.iot, thing, policy))
+            _attempt(
+                report,
+                removal,
+                echo,
+                partial(_release_thing, clients.iot, thing, policy, poll_s, stop),
+            )
     for stack in stacks:
         if stop.is_set():
             echo(f"{team}: stopped before stack {stack.name}")
@@ -254,7 +267,7 @@ def _attempt(
         report.failed.append((removal, f"{code}: {exc}"))
         echo(f"FAILED: {removal}: {code}")
         return False
-    except (StackNotDeleted, Stopped) as exc:
+    except (NotRemoved, CertificateStillAttached, Stopped) as exc:
         report.failed.append((removal, str(exc)))
         echo(f"FAILED: {removal}: {exc}")
         return False
@@ -278,21 +291,36 @@ def _stack_gone(exc: ClientError) -> bool:
     } and "does not exist" in str(error.get("Message", ""))
 
 
-def _release_thing(iot: Any, thing: str, policy: str | None) -> None:
-    principals = iot.list_thing_principals(thingName=thing).get("principals", [])
-    for principal in principals:
-        iot.detach_thing_principal(thingName=thing, principal=principal)
-        if policy:
+def _release_thing(
+    iot: Any, thing: str, policy: str | None, poll_s: float, stop: threading.Event
+) -> None:
+    """Detach the thing's certificates and the stack's policy from them, then retire
+    (deactivate, delete) each one no other thing uses. Which others use it is asked
+    before detaching: DetachThingPrincipal is asynchronous, so right after it IoT may
+    still list this thing (and teardown once kept every certificate ACTIVE for that)."""
+    # A thing already gone answers ResourceNotFoundException here: "already gone".
+    pages = iot.get_paginator("list_thing_principals").paginate(thingName=thing)
+    principals = [p for page in pages for p in page.get("principals", [])]
+    shared = {
+        principal
+        for principal in principals
+        if set(iot.list_principal_things(principal=principal).get("things", [])) - {thing}
+    }
+    if policy:
+        for principal in principals:
             try:
                 iot.detach_policy(policyName=policy, target=principal)
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") not in GONE_CODES:
                     raise
-        if iot.list_principal_things(principal=principal).get("things"):
-            continue  # another device still uses this certificate
-        certificate_id = principal.rsplit("/", 1)[-1]
-        iot.update_certificate(certificateId=certificate_id, newStatus="INACTIVE")
-        iot.delete_certificate(certificateId=certificate_id, forceDelete=True)
+
+    def pause(seconds: float) -> None:
+        if stop.wait(min(seconds, poll_s)):  # never longer than between stack looks
+            raise Stopped(f"stopped while waiting for {thing}'s certificates to detach")
+
+    _, problems = retire_certificates(iot, thing, principals, sleep=pause, keep=shared)
+    if problems:
+        raise NotRemoved("; ".join(problems))
 
 
 def _delete_stack(cloudformation: Any, name: str, poll_s: float, stop: threading.Event) -> None:

@@ -255,9 +255,12 @@ def test_status_reports_a_device_that_never_connected_and_a_missing_endpoint(
 def _expect_release(aws: dict[str, Stubber], thing: str, policy: str) -> None:
     iot = aws["iot"]
     iot.add_response("list_thing_principals", {"principals": [CERT]}, {"thingName": thing})
-    iot.add_response("detach_thing_principal", {}, {"thingName": thing, "principal": CERT})
+    # no other thing uses the certificate
+    iot.add_response("list_principal_things", {"things": [thing]}, {"principal": CERT})
     iot.add_response("detach_policy", {}, {"policyName": policy, "target": CERT})
-    iot.add_response("list_principal_things", {"things": []}, {"principal": CERT})
+    iot.add_response("detach_thing_principal", {}, {"thingName": thing, "principal": CERT})
+    # detached at once (tests/unit/test_workshop_teardown.py: only a few looks later)
+    iot.add_response("list_thing_principals", {"principals": []}, {"thingName": thing})
     iot.add_response("update_certificate", {}, {"certificateId": CERT_ID, "newStatus": "INACTIVE"})
     iot.add_response("delete_certificate", {}, {"certificateId": CERT_ID, "forceDelete": True})
 

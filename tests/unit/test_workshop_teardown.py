@@ -147,3 +147,85 @@ def test_ctrl_c_leaves_the_teams_not_started_untouched() -> None:
     assert sorted(cloudformation.deleted) == sorted(
         TeamNames(team).stack(2) for team in cloudformation.teams[:4]
     )
+
+
+CERT = "arn:aws:iot:eu-west-1:123456789012:cert/" + "c" * 64
+
+
+class SlowDetachIot:
+    """One thing with one certificate; DetachThingPrincipal takes effect only after
+    the thing has been listed ``lag`` more times, as IoT documents it may."""
+
+    def __init__(self, thing: str, lag: int) -> None:
+        self.thing, self.lag = thing, lag
+        self.attached, self.detach_asked = True, False
+        self.status = "ACTIVE"
+        self.deleted = False
+
+    def list_thing_principals(self, thingName: str) -> dict[str, Any]:
+        if self.detach_asked and self.lag > 0:
+            self.lag -= 1
+        elif self.detach_asked:
+            self.attached = False
+        return {"principals": [CERT] if self.attached else []}
+
+    def get_paginator(self, name: str) -> Any:
+        assert name == "list_thing_principals"
+        iot = self
+
+        class Pages:
+            def paginate(self, thingName: str) -> list[dict[str, Any]]:
+                return [iot.list_thing_principals(thingName)]
+
+        return Pages()
+
+    def list_principal_things(self, principal: str) -> dict[str, Any]:
+        return {"things": [self.thing] if self.attached else []}
+
+    def detach_thing_principal(self, thingName: str, principal: str) -> None:
+        self.detach_asked = True
+
+    def detach_policy(self, policyName: str, target: str) -> None:
+        return None
+
+    def update_certificate(self, certificateId: str, newStatus: str) -> None:
+        self.status = newStatus
+
+    def delete_certificate(self, certificateId: str, forceDelete: bool) -> None:
+        assert not self.attached, "IoT refuses to delete an attached certificate"
+        self.deleted = True
+
+
+class CameraCloudFormation(CloudFormation):
+    """Team ana's Challenge 2 stack, with its camera's thing and policy."""
+
+    def get_paginator(self, name: str) -> Any:
+        stack = team_stacks("ana")[1]
+        stack["Outputs"] = [
+            {"OutputKey": "CameraThingName", "OutputValue": "ana-cam"},
+            {"OutputKey": "CameraIotPolicy", "OutputValue": "ana-cam-greengrass"},
+        ]
+
+        class Pages:
+            def paginate(self) -> list[dict[str, Any]]:
+                return [{"Stacks": [stack]}]
+
+        return Pages()
+
+
+class Greengrass:
+    def delete_core_device(self, **_: Any) -> None:
+        return None
+
+
+def test_a_certificate_is_retired_once_its_detach_has_taken_effect() -> None:
+    # Given a camera whose certificate shows detached only 3 looks after the detach
+    iot = SlowDetachIot("ana-cam", lag=3)
+    workshop = WorkshopClients(
+        cloudformation=CameraCloudFormation(meet=1), iot=iot, greengrass=Greengrass(), logs=Logs()
+    )
+    # When the team is torn down
+    report = teardown(workshop, teams=["ana"], echo=lambda _: None, poll_s=0, teams_at_once=1)
+    # Then the certificate was deactivated and deleted, not left ACTIVE behind
+    assert not report.failed
+    assert iot.status == "INACTIVE" and iot.deleted
