@@ -160,18 +160,36 @@ def test_status_with_nothing_deployed(aws: dict[str, Stubber]) -> None:
     assert format_status(statuses, region=REGION) == "No DataPalooza stacks in us-east-1."
 
 
-def _expect_endpoint(aws: dict[str, Stubber], name: str, status: str, instances: int) -> None:
-    """SageMaker describes endpoint ``name``: its status and running instances."""
+def _expect_endpoint(
+    aws: dict[str, Stubber],
+    name: str,
+    status: str,
+    instances: int,
+    instance_type: str = "ml.m5.large",
+) -> None:
+    """SageMaker describes endpoint ``name``: its status and running instances, and its
+    config the instances' type."""
     answer = {
         "EndpointName": name,
         "EndpointArn": f"arn:aws:sagemaker:us-east-1:123456789012:endpoint/{name}",
-        "EndpointConfigName": "config",
+        "EndpointConfigName": f"{name}-config",
         "EndpointStatus": status,
         "CreationTime": datetime(2026, 11, 30, tzinfo=UTC),
         "LastModifiedTime": datetime(2026, 11, 30, tzinfo=UTC),
         "ProductionVariants": [{"VariantName": "AllTraffic", "CurrentInstanceCount": instances}],
     }
     aws["sagemaker"].add_response("describe_endpoint", answer, {"EndpointName": name})
+    config = {
+        "EndpointConfigName": f"{name}-config",
+        "EndpointConfigArn": f"arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/{name}",
+        "CreationTime": datetime(2026, 11, 30, tzinfo=UTC),
+        "ProductionVariants": [
+            {"VariantName": "AllTraffic", "ModelName": "model", "InstanceType": instance_type}
+        ],
+    }
+    aws["sagemaker"].add_response(
+        "describe_endpoint_config", config, {"EndpointConfigName": f"{name}-config"}
+    )
 
 
 def test_status_of_two_teams(aws: dict[str, Stubber]) -> None:
@@ -565,3 +583,32 @@ def test_the_cli_clients_retry_throttling_in_standard_mode() -> None:
     retries = _client(session, "cloudformation").meta.config.retries
     assert retries["mode"] == "standard"
     assert retries["total_max_attempts"] == RETRY_ATTEMPTS >= 10
+
+
+# --- prices -------------------------------------------------------------------------
+
+
+def test_status_prices_each_endpoint_at_its_own_instance_type(
+    aws: dict[str, Stubber],
+) -> None:
+    # Given alice runs 2 x ml.m5.large, the default team 1 x ml.c5.xlarge (no price in
+    # prices.json, which has ml.m5.large only)
+    _describe(aws, [*_alice(), *_default_team()])
+    _expect_endpoint(aws, ALICE_ENDPOINT, "InService", 2)
+    _expect_endpoint(aws, "datapalooza-face-detection", "InService", 1, "ml.c5.xlarge")
+    _not_found(aws["greengrassv2"], "get_core_device", {"coreDeviceThingName": CAMERA})
+    # When the status is read
+    alice, default = _status(aws)
+    # Then alice's instances are priced; the default team's are named, not priced as
+    # ml.m5.large
+    costs = challenge_costs(DeploymentShape(), load_prices(REGION))
+    assert alice.cost_per_hour == pytest.approx(costs[0].known_cost_per_hour + 0.115)
+    assert default.cost_per_hour == pytest.approx(costs[1].known_cost_per_hour - 0.115)
+    assert default.unpriced == ["1 x ml.c5.xlarge"]
+    text = format_status([alice, default], region=REGION)
+    assert "(priced items); price not found: 1 x ml.c5.xlarge" in text
+    total = alice.cost_per_hour + default.cost_per_hour
+    assert text.splitlines()[-1] == (
+        f"Class: ~${total:,.2f}/hour for 2 team(s) (priced items); "
+        "1 endpoint variant(s) without a price"
+    )
