@@ -7,12 +7,14 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from datapalooza.cli import CliError
 
+RETRY_ATTEMPTS = 10  # the first call included (botocore total_max_attempts)
 HELP = "instructor: every team's stacks, their cost, and their teardown"
 
 
@@ -57,9 +59,9 @@ def run_status(args: argparse.Namespace) -> int:
         print(f"(no prices for {region}: cost estimated at {DEFAULT_REGION} prices)")
     with _aws_errors():
         statuses = workshop_status(
-            cloudformation=session.client("cloudformation"),
-            sagemaker=session.client("sagemaker"),
-            greengrass=session.client("greengrassv2"),
+            cloudformation=_client(session, "cloudformation"),
+            sagemaker=_client(session, "sagemaker"),
+            greengrass=_client(session, "greengrassv2"),
             prices=prices,
             shape=DeploymentShape(),
         )
@@ -81,21 +83,48 @@ def run_teardown(args: argparse.Namespace) -> int:
         raise CliError(f"--teams-at-once: expected 1-{TEAMS_AT_ONCE_MAX}, not {teams_at_once}")
     session = _session(args)
     clients = WorkshopClients(
-        cloudformation=session.client("cloudformation"),
-        iot=session.client("iot"),
-        greengrass=session.client("greengrassv2"),
-        logs=session.client("logs"),
+        cloudformation=_client(session, "cloudformation"),
+        iot=_client(session, "iot"),
+        greengrass=_client(session, "greengrassv2"),
+        logs=_client(session, "logs"),
     )
-    with _aws_errors():
-        report = teardown(
-            clients,
-            teams=args.team,
-            all_teams=args.all,
-            dry_run=args.dry_run,
-            teams_at_once=teams_at_once,
+    try:
+        with _aws_errors():
+            report = teardown(
+                clients,
+                teams=args.team,
+                all_teams=args.all,
+                dry_run=args.dry_run,
+                teams_at_once=teams_at_once,
+            )
+    except KeyboardInterrupt:
+        print(
+            "Interrupted: teams not started were left alone; stacks already being deleted "
+            "carry on in CloudFormation. Run the same command again to finish.",
+            file=sys.stderr,
         )
+        return 130
     print(format_report(report, dry_run=args.dry_run))
     return 1 if report.failed else 0
+
+
+def _client(session: Any, service: str) -> Any:
+    """A client that rides out throttling: 30 teams' calls in one account meet
+    CloudFormation's and SageMaker's request rates. botocore's default (legacy) mode
+    tries 5 times; standard mode (the SDKs' recommended one) retries throttling and
+    transient errors with backoff capped at 20 s, here up to 10 attempts
+    (https://docs.aws.amazon.com/boto3/latest/guide/retries.html,
+    https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html).
+    The pool holds a connection per team thread."""
+    from botocore.config import Config
+
+    from datapalooza.workshop.teardown import TEAMS_AT_ONCE_MAX
+
+    config = Config(
+        retries={"mode": "standard", "total_max_attempts": RETRY_ATTEMPTS},
+        max_pool_connections=TEAMS_AT_ONCE_MAX,
+    )
+    return session.client(service, config=config)
 
 
 def _session(args: argparse.Namespace) -> Any:
@@ -113,8 +142,9 @@ def _session(args: argparse.Namespace) -> Any:
 
 @contextmanager
 def _aws_errors() -> Iterator[None]:
-    """Turn credential and permission problems into one clear line (CliError)."""
+    """Turn credential, permission and network problems into one clear line (CliError)."""
     from botocore.exceptions import (
+        BotoCoreError,
         ClientError,
         CredentialRetrievalError,
         NoCredentialsError,
@@ -134,4 +164,10 @@ def _aws_errors() -> Iterator[None]:
         error = exc.response.get("Error", {})
         raise CliError(
             f"AWS refused {exc.operation_name}: {error.get('Code')}: {error.get('Message')}"
+        ) from None
+    except BotoCoreError as exc:
+        # No answer (EndpointConnectionError, ReadTimeoutError, ...) after botocore's
+        # retries: usually the network of the moment.
+        raise CliError(
+            f"no answer from AWS ({type(exc).__name__}: {exc}); run the same command again"
         ) from None

@@ -18,6 +18,10 @@ Teams are removed TEAMS_AT_ONCE at a time: they share nothing, and one after ano
 class waited for every team's endpoint and stacks to be deleted in turn. Everything that
 is already gone counts as removed ("already gone"), so a second run is harmless;
 ``dry_run`` only reads.
+
+Ctrl-C (or ``stop``) stops it: teams not started are left alone, a running team stops
+before its next stack, and a stack whose deletion was asked for goes on being deleted
+by CloudFormation; the same command run again finishes the job.
 """
 
 from __future__ import annotations
@@ -28,8 +32,12 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from botocore.exceptions import ClientError, WaiterError
+from botocore.exceptions import BotoCoreError, ClientError
 
+from datapalooza.adapters.aws.iot_certificates import (
+    CertificateStillAttached,
+    retire_certificates,
+)
 from datapalooza.naming import endpoint_log_group
 from datapalooza.system.overlap import overlapping
 from datapalooza.workshop.inventory import TeamStack, find_team_stacks
@@ -43,6 +51,36 @@ operations", https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/
 cloudformation-limits.html; read yours with DescribeAccountLimits), and a team's stacks
 hold a few dozen. A team refused for it fails alone, and a second run finishes it."""
 TEAMS_AT_ONCE_MAX = 32
+POLL_S = 15.0
+DELETE_POLLS = 240
+"""A stack's deletion is watched every POLL_S for at most DELETE_POLLS looks (an hour),
+the bound the botocore waiter had; a loop, not the waiter, so that Ctrl-C is heard
+between looks."""
+# What botocore's stack_delete_complete waiter counts as a failed deletion (its waiter
+# model for CloudFormation, DescribeStacks acceptors).
+DELETE_FAILURES = frozenset(
+    {
+        "DELETE_FAILED",
+        "CREATE_FAILED",
+        "ROLLBACK_FAILED",
+        "UPDATE_ROLLBACK_IN_PROGRESS",
+        "UPDATE_ROLLBACK_FAILED",
+        "UPDATE_ROLLBACK_COMPLETE",
+        "UPDATE_COMPLETE",
+    }
+)
+
+
+class NotRemoved(Exception):
+    """AWS took the request but the thing was not removed; says why."""
+
+
+class StackNotDeleted(NotRemoved):
+    """CloudFormation did not delete the stack (its status and reason), or not in time."""
+
+
+class Stopped(Exception):
+    """Teardown was told to stop while waiting for a stack's deletion."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,12 +134,16 @@ def teardown(
     all_teams: bool = False,
     dry_run: bool = False,
     echo: Callable[[str], None] = print,
-    waiter_delay_s: int = 15,
+    poll_s: float = POLL_S,
     teams_at_once: int = TEAMS_AT_ONCE,
+    stop: threading.Event | None = None,
 ) -> TeardownReport:
     """Remove the chosen teams' DataPalooza resources, ``teams_at_once`` teams at a time;
     ``echo`` is told each step (every line names its team). The report lists the teams'
-    removals in team order, whichever finished first."""
+    removals in team order, whichever finished first.
+
+    Once ``stop`` is set no team or stack is started; an exception while waiting for
+    the teams (KeyboardInterrupt) sets it, so the running teams stop within ``poll_s``."""
     if not 1 <= teams_at_once <= TEAMS_AT_ONCE_MAX:
         raise ValueError(f"teams at once: expected 1-{TEAMS_AT_ONCE_MAX}, not {teams_at_once}")
     report = TeardownReport()
@@ -117,6 +159,7 @@ def teardown(
     if dry_run:
         return report
     lock = threading.Lock()
+    stop = threading.Event() if stop is None else stop
 
     def say(line: str) -> None:
         with lock:  # whole lines, whichever team's thread says them
@@ -124,12 +167,20 @@ def teardown(
 
     def remove(team: str) -> TeardownReport:
         own = TeardownReport()
-        _remove_team(clients, team, found[team], own, say, waiter_delay_s)
+        if stop.is_set():
+            say(f"{team}: not started (stopped)")
+        else:
+            _remove_team(clients, team, found[team], own, say, poll_s, stop)
         return own
 
     with overlapping(teams_at_once) as each:
-        for own in each(remove, chosen):
-            report.add(own)
+        try:
+            reports = each(remove, chosen)
+        except BaseException:
+            stop.set()  # before the block waits for the running teams
+            raise
+    for own in reports:
+        report.add(own)
     return report
 
 
@@ -151,22 +202,35 @@ def _remove_team(
     stacks: list[TeamStack],
     report: TeardownReport,
     echo: Callable[[str], None],
-    waiter_delay_s: int,
+    poll_s: float,
+    stop: threading.Event,
 ) -> None:
     for stack in stacks:
         for thing, policy in stack.things:
             removal = Removal(team, "thing certificates of", thing)
-            _attempt(report, removal, echo, partial(_release_thing, clients.iot, thing, policy))
+            _attempt(
+                report,
+                removal,
+                echo,
+                partial(_release_thing, clients.iot, thing, policy, poll_s, stop),
+            )
     for stack in stacks:
+        if stop.is_set():
+            echo(f"{team}: stopped before stack {stack.name}")
+            return
         removal = Removal(team, "stack", stack.name)
         ok = _attempt(
             report,
             removal,
             echo,
-            partial(_delete_stack, clients.cloudformation, stack.name, waiter_delay_s),
+            partial(_delete_stack, clients.cloudformation, stack.name, poll_s, stop),
         )
         if not ok:
-            echo(f"{team}: stopping here: the stacks below depend on {stack.name}'s peers")
+            # The stacks after it are the ones it depends on: they must outlive it.
+            echo(
+                f"{team}: stopping before its other stacks, which {stack.name} depends on; "
+                "run the same command again"
+            )
             return
     for stack in stacks:
         for thing, _ in stack.things:
@@ -203,9 +267,15 @@ def _attempt(
         report.failed.append((removal, f"{code}: {exc}"))
         echo(f"FAILED: {removal}: {code}")
         return False
-    except WaiterError as exc:
+    except (NotRemoved, CertificateStillAttached, Stopped) as exc:
         report.failed.append((removal, str(exc)))
         echo(f"FAILED: {removal}: {exc}")
+        return False
+    except BotoCoreError as exc:
+        # No answer at all (EndpointConnectionError, ReadTimeoutError, ...): this team's
+        # item fails, the other teams go on, and the report still comes.
+        report.failed.append((removal, f"{type(exc).__name__}: {exc}"))
+        echo(f"FAILED: {removal}: {type(exc).__name__}")
         return False
     report.removed.append(removal)
     echo(f"removed {removal}")
@@ -213,35 +283,68 @@ def _attempt(
 
 
 def _stack_gone(exc: ClientError) -> bool:
-    # CloudFormation answers ValidationException "Stack with id X does not exist".
+    # CloudFormation answers ValidationError "Stack with id X does not exist".
     error = exc.response.get("Error", {})
-    return error.get("Code") == "ValidationException" and "does not exist" in str(
-        error.get("Message", "")
-    )
+    return error.get("Code") in {
+        "ValidationError",
+        "ValidationException",
+    } and "does not exist" in str(error.get("Message", ""))
 
 
-def _release_thing(iot: Any, thing: str, policy: str | None) -> None:
-    principals = iot.list_thing_principals(thingName=thing).get("principals", [])
-    for principal in principals:
-        iot.detach_thing_principal(thingName=thing, principal=principal)
-        if policy:
+def _release_thing(
+    iot: Any, thing: str, policy: str | None, poll_s: float, stop: threading.Event
+) -> None:
+    """Detach the thing's certificates and the stack's policy from them, then retire
+    (deactivate, delete) each one no other thing uses. Which others use it is asked
+    before detaching: DetachThingPrincipal is asynchronous, so right after it IoT may
+    still list this thing (and teardown once kept every certificate ACTIVE for that)."""
+    # A thing already gone answers ResourceNotFoundException here: "already gone".
+    pages = iot.get_paginator("list_thing_principals").paginate(thingName=thing)
+    principals = [p for page in pages for p in page.get("principals", [])]
+    shared = {
+        principal
+        for principal in principals
+        if set(iot.list_principal_things(principal=principal).get("things", [])) - {thing}
+    }
+    if policy:
+        for principal in principals:
             try:
                 iot.detach_policy(policyName=policy, target=principal)
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") not in GONE_CODES:
                     raise
-        if iot.list_principal_things(principal=principal).get("things"):
-            continue  # another device still uses this certificate
-        certificate_id = principal.rsplit("/", 1)[-1]
-        iot.update_certificate(certificateId=certificate_id, newStatus="INACTIVE")
-        iot.delete_certificate(certificateId=certificate_id, forceDelete=True)
+
+    def pause(seconds: float) -> None:
+        if stop.wait(min(seconds, poll_s)):  # never longer than between stack looks
+            raise Stopped(f"stopped while waiting for {thing}'s certificates to detach")
+
+    _, problems = retire_certificates(iot, thing, principals, sleep=pause, keep=shared)
+    if problems:
+        raise NotRemoved("; ".join(problems))
 
 
-def _delete_stack(cloudformation: Any, name: str, waiter_delay_s: int) -> None:
+def _delete_stack(cloudformation: Any, name: str, poll_s: float, stop: threading.Event) -> None:
+    """Ask CloudFormation to delete the stack and watch until it is gone."""
     cloudformation.delete_stack(StackName=name)
-    cloudformation.get_waiter("stack_delete_complete").wait(
-        StackName=name, WaiterConfig={"Delay": waiter_delay_s, "MaxAttempts": 240}
-    )
+    status = "?"
+    for _ in range(DELETE_POLLS):
+        try:
+            stacks = cloudformation.describe_stacks(StackName=name).get("Stacks", [])
+        except ClientError as exc:
+            if _stack_gone(exc):
+                return
+            raise
+        if not stacks:
+            return
+        status = str(stacks[0].get("StackStatus", "?"))
+        if status == "DELETE_COMPLETE":
+            return
+        if status in DELETE_FAILURES:
+            reason = stacks[0].get("StackStatusReason") or "no reason given"
+            raise StackNotDeleted(f"{status}: {reason}")
+        if stop.wait(poll_s):
+            raise Stopped(f"stopped while {status}; CloudFormation carries on deleting it")
+    raise StackNotDeleted(f"still {status} after {DELETE_POLLS} looks {poll_s:g} s apart")
 
 
 def format_report(report: TeardownReport, *, dry_run: bool) -> str:
@@ -255,4 +358,5 @@ def format_report(report: TeardownReport, *, dry_run: bool) -> str:
     )
     if report.failed:
         line += " Failed: " + "; ".join(f"{r} ({why})" for r, why in report.failed)
+        line += "\nRun the same command again to retry what failed (what is gone is skipped)."
     return line

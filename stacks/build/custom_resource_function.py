@@ -1,8 +1,10 @@
 """The Lambda function behind each of the app's own custom resources.
 
 ``lambdas/core_device_teardown`` and ``lambdas/device_certificate`` answer CloudFormation
-and retire IoT certificates through ``lambdas/shared``, which each package carries;
-boto3 comes with the Lambda runtime, so nothing is installed.
+and retire IoT certificates through ``lambdas/shared``, which each package carries with
+the ``datapalooza`` package (its certificate retirement is the one
+``datapalooza workshop teardown`` uses); boto3 comes with the Lambda runtime, so nothing
+is installed.
 """
 
 from __future__ import annotations
@@ -25,11 +27,12 @@ TIMEOUT = Duration.minutes(3)
 
 
 def custom_resource_bundle(handler_dir: Path) -> PythonBundle:
-    """``handler_dir`` and the shared custom-resource code, with nothing installed."""
+    """``handler_dir``, the shared custom-resource code and the ``datapalooza`` package
+    (pure Python, about 1 MB), with nothing installed."""
     return PythonBundle(
         handler_dir=handler_dir,
         requirements=(),
-        include_runtime_package=False,
+        include_runtime_package=True,
         shared_dirs=(SHARED_DIR,),
     )
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import EndpointConnectionError
 from botocore.stub import Stubber
 
 from datapalooza import constants
@@ -20,7 +21,7 @@ from datapalooza.planning.challenge_cost import challenge_costs
 from datapalooza.planning.prices import load_prices
 from datapalooza.workshop.inventory import find_team_stacks
 from datapalooza.workshop.status import format_status, workshop_status
-from datapalooza.workshop.teardown import WorkshopClients, teardown
+from datapalooza.workshop.teardown import WorkshopClients, format_report, teardown
 
 REGION = "us-east-1"
 # Team alice's names, by the same rule the CDK app uses.
@@ -159,18 +160,36 @@ def test_status_with_nothing_deployed(aws: dict[str, Stubber]) -> None:
     assert format_status(statuses, region=REGION) == "No DataPalooza stacks in us-east-1."
 
 
-def _expect_endpoint(aws: dict[str, Stubber], name: str, status: str, instances: int) -> None:
-    """SageMaker describes endpoint ``name``: its status and running instances."""
+def _expect_endpoint(
+    aws: dict[str, Stubber],
+    name: str,
+    status: str,
+    instances: int,
+    instance_type: str = "ml.m5.large",
+) -> None:
+    """SageMaker describes endpoint ``name``: its status and running instances, and its
+    config the instances' type."""
     answer = {
         "EndpointName": name,
         "EndpointArn": f"arn:aws:sagemaker:us-east-1:123456789012:endpoint/{name}",
-        "EndpointConfigName": "config",
+        "EndpointConfigName": f"{name}-config",
         "EndpointStatus": status,
         "CreationTime": datetime(2026, 11, 30, tzinfo=UTC),
         "LastModifiedTime": datetime(2026, 11, 30, tzinfo=UTC),
         "ProductionVariants": [{"VariantName": "AllTraffic", "CurrentInstanceCount": instances}],
     }
     aws["sagemaker"].add_response("describe_endpoint", answer, {"EndpointName": name})
+    config = {
+        "EndpointConfigName": f"{name}-config",
+        "EndpointConfigArn": f"arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/{name}",
+        "CreationTime": datetime(2026, 11, 30, tzinfo=UTC),
+        "ProductionVariants": [
+            {"VariantName": "AllTraffic", "ModelName": "model", "InstanceType": instance_type}
+        ],
+    }
+    aws["sagemaker"].add_response(
+        "describe_endpoint_config", config, {"EndpointConfigName": f"{name}-config"}
+    )
 
 
 def test_status_of_two_teams(aws: dict[str, Stubber]) -> None:
@@ -254,9 +273,12 @@ def test_status_reports_a_device_that_never_connected_and_a_missing_endpoint(
 def _expect_release(aws: dict[str, Stubber], thing: str, policy: str) -> None:
     iot = aws["iot"]
     iot.add_response("list_thing_principals", {"principals": [CERT]}, {"thingName": thing})
-    iot.add_response("detach_thing_principal", {}, {"thingName": thing, "principal": CERT})
+    # no other thing uses the certificate
+    iot.add_response("list_principal_things", {"things": [thing]}, {"principal": CERT})
     iot.add_response("detach_policy", {}, {"policyName": policy, "target": CERT})
-    iot.add_response("list_principal_things", {"things": []}, {"principal": CERT})
+    iot.add_response("detach_thing_principal", {}, {"thingName": thing, "principal": CERT})
+    # detached at once (tests/unit/test_workshop_teardown.py: only a few looks later)
+    iot.add_response("list_thing_principals", {"principals": []}, {"thingName": thing})
     iot.add_response("update_certificate", {}, {"certificateId": CERT_ID, "newStatus": "INACTIVE"})
     iot.add_response("delete_certificate", {}, {"certificateId": CERT_ID, "forceDelete": True})
 
@@ -283,7 +305,7 @@ def _run(aws: dict[str, Stubber], **kwargs: Any) -> tuple[Any, list[str]]:
     order they are queued (tests/unit/test_workshop_teardown.py runs teams side by side)."""
     lines: list[str] = []
     kwargs.setdefault("teams_at_once", 1)
-    report = teardown(_clients(aws), echo=lines.append, waiter_delay_s=0, **kwargs)
+    report = teardown(_clients(aws), echo=lines.append, poll_s=0, **kwargs)
     return report, lines
 
 
@@ -429,7 +451,7 @@ class _StubbedSession:
     def __init__(self, aws: dict[str, Stubber]) -> None:
         self._aws = aws
 
-    def client(self, name: str) -> Any:
+    def client(self, name: str, **_: Any) -> Any:
         return self._aws[name].client
 
 
@@ -461,3 +483,132 @@ def test_cli_status_prints_each_team(
     out = capsys.readouterr().out
     assert out.startswith("Team alice: ~$0.12/hour")
     assert f"endpoint  {ALICE_ENDPOINT}" in out and "InService (1 instance(s))" in out
+
+
+# --- no answer from AWS -------------------------------------------------------------
+
+
+def _no_answer(client: Any, operation: str, only: dict[str, str] | None = None) -> None:
+    """``operation`` gets no answer (EndpointConnectionError), for the calls whose
+    parameters include ``only``; the Stubber never sees those calls."""
+
+    def fail(params: dict[str, Any], **_: Any) -> None:
+        if only is None or only.items() <= params.items():
+            raise EndpointConnectionError(endpoint_url=f"https://{operation}.example")
+
+    event = f"provide-client-params.{client.meta.service_model.service_name}.{operation}"
+    client.meta.events.register_first(event, fail)
+
+
+def test_a_team_aws_cannot_reach_fails_alone_and_the_report_comes(
+    aws: dict[str, Stubber],
+) -> None:
+    # Given alice's stack deletion gets no answer
+    _describe(aws, [*_alice(), *_default_team()])
+    _no_answer(aws["cloudformation"].client, "DeleteStack", {"StackName": ALICE_STACK})
+    _expect_default_team_removed(aws)
+    # When every team is torn down
+    report, _ = _run(aws, all_teams=True)
+    # Then alice fails alone, the default team is removed, and the report says what next
+    assert [str(r) for r, _ in report.failed] == [f"alice: stack {ALICE_STACK}"]
+    assert "EndpointConnectionError" in report.failed[0][1]
+    assert len(report.removed) == 5
+    assert format_report(report, dry_run=False).endswith(
+        "Run the same command again to retry what failed (what is gone is skipped)."
+    )
+
+
+def test_cli_status_without_an_answer_is_one_line(
+    cli_aws: dict[str, Stubber], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _no_answer(cli_aws["cloudformation"].client, "DescribeStacks")
+    assert main(["workshop", "status"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("datapalooza: error: no answer from AWS (EndpointConnectionError")
+    assert err[0].endswith("run the same command again")
+
+
+# --- throttled or refused -----------------------------------------------------------
+
+
+def test_status_of_one_team_aws_throttles_is_unknown_and_the_others_shown(
+    aws: dict[str, Stubber],
+) -> None:
+    # Given alice's DescribeEndpoint is still throttled after botocore's retries
+    _describe(aws, [*_alice(), *_default_team()])
+    aws["sagemaker"].add_client_error(
+        "describe_endpoint",
+        "ThrottlingException",
+        "Rate exceeded",
+        http_status_code=400,
+        expected_params={"EndpointName": ALICE_ENDPOINT},
+    )
+    _expect_endpoint(aws, "datapalooza-face-detection", "InService", 1)
+    _not_found(aws["greengrassv2"], "get_core_device", {"coreDeviceThingName": CAMERA})
+    # When the status is read
+    alice, default = _status(aws)
+    # Then alice's endpoint is unknown and the default team's still shown
+    text = format_status([alice, default], region=REGION)
+    assert f"{ALICE_ENDPOINT:<42} unknown (ThrottlingException)\n" in text
+    assert "InService (1 instance(s))" in text
+
+
+def test_a_stack_cloudformation_fails_to_delete_says_why_and_what_next(
+    aws: dict[str, Stubber],
+) -> None:
+    _describe(aws, _alice())
+    cfn = aws["cloudformation"]
+    cfn.add_response("delete_stack", {}, {"StackName": ALICE_STACK})
+    failed = _stack(ALICE_STACK, team="alice", challenge=1, outputs={})
+    failed["StackStatus"] = "DELETE_FAILED"
+    failed["StackStatusReason"] = "The following resource(s) failed to delete: [Endpoint]."
+    cfn.add_response("describe_stacks", {"Stacks": [failed]}, {"StackName": ALICE_STACK})
+    report, lines = _run(aws, teams=["alice"])
+    assert report.failed == [
+        (
+            report.planned[0],
+            "DELETE_FAILED: The following resource(s) failed to delete: [Endpoint].",
+        )
+    ]
+    assert lines[-1].endswith("run the same command again")
+
+
+def test_the_cli_clients_retry_throttling_in_standard_mode() -> None:
+    from datapalooza.cli.workshop import RETRY_ATTEMPTS, _client
+
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
+    )
+    retries = _client(session, "cloudformation").meta.config.retries
+    assert retries["mode"] == "standard"
+    assert retries["total_max_attempts"] == RETRY_ATTEMPTS >= 10
+
+
+# --- prices -------------------------------------------------------------------------
+
+
+def test_status_prices_each_endpoint_at_its_own_instance_type(
+    aws: dict[str, Stubber],
+) -> None:
+    # Given alice runs 2 x ml.m5.large, the default team 1 x ml.c5.xlarge (no price in
+    # prices.json, which has ml.m5.large only)
+    _describe(aws, [*_alice(), *_default_team()])
+    _expect_endpoint(aws, ALICE_ENDPOINT, "InService", 2)
+    _expect_endpoint(aws, "datapalooza-face-detection", "InService", 1, "ml.c5.xlarge")
+    _not_found(aws["greengrassv2"], "get_core_device", {"coreDeviceThingName": CAMERA})
+    # When the status is read
+    alice, default = _status(aws)
+    # Then alice's instances are priced; the default team's are named, not priced as
+    # ml.m5.large
+    costs = challenge_costs(DeploymentShape(), load_prices(REGION))
+    assert alice.cost_per_hour == pytest.approx(costs[0].known_cost_per_hour + 0.115)
+    assert default.cost_per_hour == pytest.approx(costs[1].known_cost_per_hour - 0.115)
+    assert default.unpriced == ["1 x ml.c5.xlarge"]
+    text = format_status([alice, default], region=REGION)
+    assert "(priced items); price not found: 1 x ml.c5.xlarge" in text
+    total = alice.cost_per_hour + default.cost_per_hour
+    assert text.splitlines()[-1] == (
+        f"Class: ~${total:,.2f}/hour for 2 team(s) (priced items); "
+        "1 endpoint variant(s) without a price"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 
@@ -79,3 +80,26 @@ def test_the_threads_end_with_the_block() -> None:
 def test_at_once_below_one_is_refused(at_once: int) -> None:
     with pytest.raises(ValueError, match="at least 1"), overlapping(at_once):
         pass
+
+
+def test_ctrl_c_while_waiting_cancels_the_calls_not_yet_started() -> None:
+    # Given 2 threads and 8 items, the first call sending Ctrl-C to the main thread
+    started: list[int] = []
+    lock = threading.Lock()
+
+    def call(item: int) -> int:
+        with lock:
+            started.append(item)
+        if item == 0:
+            time.sleep(0.05)  # the caller has queued all 8 and waits
+            signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+        time.sleep(0.2)
+        return item
+
+    # When the interrupt reaches the waiting caller
+    began = time.monotonic()
+    with pytest.raises(KeyboardInterrupt), overlapping(2) as each:
+        each(call, list(range(8)))
+    # Then at most the two calls already running ran (all 8 would take 0.85 s)
+    assert started[0] == 0 and set(started) <= {0, 1}
+    assert time.monotonic() - began < 0.6
