@@ -578,7 +578,7 @@ def capacity_goal(row: dict[str, Any]) -> dict[str, Any]:
             f"< {CAPACITY_GOAL_LATENCY_S} s at >= {CAPACITY_GOAL_SCORED_SHARE} scored fps "
             "per camera"
         ),
-        "where": f"{row['scored_fps_per_camera']:.2f} scored fps per camera",
+        "where": f"{row['scored_fps_per_camera']:.3f} scored fps per camera",
         "met": keeps_up and latency is not None and latency < CAPACITY_GOAL_LATENCY_S,
     }
 

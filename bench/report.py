@@ -592,7 +592,7 @@ def _within_reach(busy: float, capacity: list[dict[str, Any]], cameras: int) -> 
     capacity row for that many cameras measured."""
     measured = next((c for c in capacity if c["cameras"] == cameras), None)
     run = (
-        f" (this run: {measured['scored_fps_per_camera']:.2f} scored frames a second a "
+        f" (this run: {measured['scored_fps_per_camera']:.3f} scored frames a second a "
         f"camera, median latency {measured['latency_median_s']:.2f} s)"
         if measured and measured["latency_median_s"] is not None
         else ""
