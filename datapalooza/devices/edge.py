@@ -419,7 +419,12 @@ class EdgeService:
 
     def _drain_all(self, stop: threading.Event, deadline: float | None) -> None:
         while len(self.queue) and not stop.is_set():
-            self.drain(until=deadline)
+            try:
+                self.drain(until=deadline)
+            except OSError as exc:  # the queue's disk failed: what it holds stays there
+                self.stats.last_error = f"queue: {exc}"
+                self._give_up_draining(f"the queue's disk failed ({exc})")
+                return
             if not len(self.queue):
                 break
             now = self._monotonic()

@@ -259,3 +259,20 @@ def test_a_full_disk_drops_the_new_sheets_counted_and_capture_and_uploads_go_on(
     assert stats.dropped == 4 and stats.crops == 0  # one sheet a frame, each counted
     assert sorted(store.objects) == SHEET_KEYS and stats.drained
     assert "could not write it" in caplog.text and "No space left on device" in caplog.text
+
+
+def test_a_queue_disk_that_fails_during_the_last_drain_ends_the_run_cleanly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = FakeFaceStore()
+    service, _ = make(tmp_path, store, frames=3)
+
+    def disk_failed() -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(service.queue, "peek", disk_failed)
+    with caplog.at_level(logging.ERROR):
+        stats = service.run(drain_timeout_s=0.5)  # no exception out of run()
+    assert not stats.drained and store.objects == {}
+    assert "queue: [Errno 5] Input/output error" in stats.last_error
+    assert "the queue's disk failed" in caplog.text
