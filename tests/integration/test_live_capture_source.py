@@ -137,6 +137,17 @@ def test_bad_frames_are_skipped_and_counted_and_capture_goes_on() -> None:
         source.close()
 
 
+def quickly_reconnecting(opener: Any) -> LiveCaptureSource:
+    """A webcam source whose reconnects wait 10-20 ms, for the tests of what reopens it."""
+    return LiveCaptureSource(
+        0,
+        name="webcam:0",
+        opener=opener,
+        read_timeout_s=2.0,
+        reconnect=Backoff(base_s=0.01, cap_s=0.02),
+    )
+
+
 def test_a_device_that_sends_only_bad_frames_is_reopened() -> None:
     opened: list[ScriptedCapture] = []
 
@@ -144,13 +155,7 @@ def test_a_device_that_sends_only_bad_frames_is_reopened() -> None:
         opened.append(ScriptedCapture(["two"] * (MAX_BAD_FRAMES_IN_A_ROW if not opened else 0)))
         return opened[-1]
 
-    source = LiveCaptureSource(
-        0,
-        name="webcam:0",
-        opener=opener,
-        read_timeout_s=2.0,
-        reconnect=Backoff(base_s=0.01, cap_s=0.02),
-    )
+    source = quickly_reconnecting(opener)
     try:
         assert source.read().image.shape == (4, 4, 3)
         assert len(opened) == 2 and opened[0].released and source.reconnects == 1
@@ -170,13 +175,7 @@ def test_an_opener_that_raises_is_retried_with_backoff() -> None:
             raise RuntimeError("VIDEOIO ERROR: V4L: can't open camera by index")
         return ScriptedCapture([])
 
-    source = LiveCaptureSource(
-        0,
-        name="webcam:0",
-        opener=opener,
-        read_timeout_s=2.0,
-        reconnect=Backoff(base_s=0.01, cap_s=0.02),
-    )
+    source = quickly_reconnecting(opener)
     try:
         assert source.read().image.shape == (4, 4, 3)
         assert len(attempts) == 3 and source.reconnects == 2

@@ -168,7 +168,8 @@ def handle_sqs_batch(
     send back is reported failed like the others."""
     refs: list[CropRef] = []
     malformed: dict[str, str] = {}
-    for record in SQSEvent(dict(event)).records:
+    records = list(SQSEvent(dict(event)).records)
+    for record in records:
         try:
             refs.extend(_message_refs(record, tracker.settings.faces_bucket))
         except MalformedMessage as exc:
@@ -179,7 +180,7 @@ def handle_sqs_batch(
     )
     record_summary(metrics, report)
     failed = report.failed_items - _sent_back(
-        event, report.deferred_items - malformed.keys(), requeue
+        records, report.deferred_items - malformed.keys(), requeue
     )
 
     def record_handler(record: SQSRecord) -> None:
@@ -206,14 +207,16 @@ def handle_sqs_batch(
     return response
 
 
-def _sent_back(event: Mapping[str, Any], deferred: set[str], requeue: Requeue | None) -> set[str]:
+def _sent_back(
+    records: Sequence[SQSRecord], deferred: set[str], requeue: Requeue | None
+) -> set[str]:
     """The ids of the ``deferred`` messages that ``requeue`` sent back to the queue."""
     if requeue is None or not deferred:
         return set()
-    records = [r for r in SQSEvent(dict(event)).records if r.message_id in deferred]
-    sent = requeue(records)
+    waiting = [r for r in records if r.message_id in deferred]
+    sent = requeue(waiting)
     logger.info(
-        "%d of %d messages not reached in time went back to the queue", len(sent), len(records)
+        "%d of %d messages not reached in time went back to the queue", len(sent), len(waiting)
     )
     return sent
 
