@@ -166,21 +166,20 @@ class SyntheticFestivalSource(SourceBase):
 
     # -- composition --------------------------------------------------------------
     def compose(self, index: int) -> tuple[RGBImage, list[PlacedFace]]:
-        """Frame ``index``: the image and where each face went (deterministic)."""
+        """Frame ``index``: the image and where each face went (deterministic).
+
+        Drawn in 8 bits with OpenCV's saturating operations throughout (an earlier
+        float32 canvas cost twice the CPU a frame: bench/festival.py's synthetic source
+        line, and every camera of ``datapalooza up`` renders one a second)."""
         rng = np.random.default_rng((self.seed, self._stage_code, index))
-        # One pass over the frame for the background and the beams (not a copy, then an add).
-        canvas = self._background + self._beams(index, rng)
+        canvas = np.asarray(cv2.add(self._background, self._beams(index, rng)), np.uint8)
         phase = phase_at(self.script, index / self.fps)
         placed: list[PlacedFace] = []
         for x, y, size in self._layout(rng):
             portrait = self._pick(phase, rng)
             placed.append(self._paste(canvas, portrait, x, y, size, rng))
-        # float32 draws: half the cost of float64 ones, and the canvas is float32 anyway.
-        noise = rng.standard_normal((self.height // 2, self.width // 2), dtype=np.float32)
-        grain = cv2.resize(noise * np.float32(6.0), (self.width, self.height))
-        for channel in range(3):  # a third less CPU than broadcasting over the 3 channels
-            canvas[..., channel] += grain
-        return np.clip(canvas, 0, 255, out=canvas).astype(np.uint8), placed
+        _add_grain(canvas, rng)
+        return canvas, placed
 
     def _pick(self, phase: MoodPhase, rng: np.random.Generator) -> Portrait:
         weights = np.array([phase.weights.get(p.name, 0.0) for p in self.portraits], float)
@@ -208,7 +207,7 @@ class SyntheticFestivalSource(SourceBase):
 
     def _paste(
         self,
-        canvas: npt.NDArray[np.float32],
+        canvas: RGBImage,
         portrait: Portrait,
         cx: int,
         cy: int,
@@ -238,13 +237,15 @@ class SyntheticFestivalSource(SourceBase):
         mask = np.asarray(
             cv2.warpAffine(np.ascontiguousarray(mask), rot, (out_w, out_h)), np.float32
         )
-        # Lighting: overall gain (dim back rows, lit front rows) and a stage-light tint.
+        # Lighting: overall gain (dim back rows, lit front rows) and a stage-light tint,
+        # as one affine colour transform (8 bits in, 8 bits out, saturating).
         gain = float(rng.uniform(0.55, 1.25))
         tint = _STAGE_COLOURS[int(rng.integers(len(_STAGE_COLOURS)))]
         tint_amount = float(rng.uniform(0.0, 0.25))
-        lit = patch.astype(np.float32) * gain * (1 - tint_amount)
-        for channel, light in enumerate(tint * tint_amount * gain):
-            lit[..., channel] += light
+        light = np.zeros((3, 4), np.float32)
+        np.fill_diagonal(light[:, :3], gain * (1 - tint_amount))
+        light[:, 3] = tint * tint_amount * gain
+        lit = np.asarray(cv2.transform(patch, light), np.uint8)
         # A dark body under the head, so a face sits on someone rather than floating.
         body_colour = (float(rng.uniform(10, 60)),) * 3
         cv2.ellipse(
@@ -266,7 +267,7 @@ class SyntheticFestivalSource(SourceBase):
             portrait.name, (round(cx - face_w / 2), round(cy - box_h / 2), face_w, box_h), mirrored
         )
 
-    def _make_background(self) -> npt.NDArray[np.float32]:
+    def _make_background(self) -> RGBImage:
         rng = np.random.default_rng((self.seed, self._stage_code, 0xBAC))
         h, w = self.height, self.width
         t = np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None, None]
@@ -294,9 +295,9 @@ class SyntheticFestivalSource(SourceBase):
         cv2.rectangle(canvas, (0, 0), (w, int(0.06 * h)), (30, 30, 36), -1)
         for x in range(0, w, max(1, w // 16)):
             cv2.circle(canvas, (x + w // 32, int(0.04 * h)), max(2, h // 120), (255, 240, 200), -1)
-        return canvas
+        return np.round(canvas).astype(np.uint8)
 
-    def _beams(self, index: int, rng: np.random.Generator) -> npt.NDArray[np.float32]:
+    def _beams(self, index: int, rng: np.random.Generator) -> RGBImage:
         """The frame's stage-light beams, at full size, to add to the background."""
         # Drawn at quarter resolution and upscaled: beams are soft, and this keeps a
         # 1280x720 frame cheap.
@@ -312,7 +313,8 @@ class SyntheticFestivalSource(SourceBase):
             cv2.fillConvexPoly(layer, pts, colour.tolist())
             light += layer * float(rng.uniform(0.12, 0.25))
         light = np.asarray(cv2.GaussianBlur(light, (0, 0), 3), np.float32)
-        return np.asarray(cv2.resize(light, (self.width, self.height)), np.float32)
+        small = np.clip(np.round(light), 0, 255).astype(np.uint8)
+        return np.asarray(cv2.resize(small, (self.width, self.height)), np.uint8)
 
 
 @lru_cache(maxsize=64)
@@ -347,12 +349,13 @@ def _head_mask(portrait: Portrait) -> npt.NDArray[np.float32]:
 
 
 def _blend(
-    canvas: npt.NDArray[np.float32],
-    patch: npt.NDArray[np.float32],
+    canvas: RGBImage,
+    patch: RGBImage,
     mask: npt.NDArray[np.float32],
     x0: int,
     y0: int,
 ) -> None:
+    """``patch`` over ``canvas`` at (x0, y0), weighted by ``mask`` (1: the patch)."""
     h, w = canvas.shape[:2]
     ph, pw = patch.shape[:2]
     cx0, cy0 = max(0, x0), max(0, y0)
@@ -361,8 +364,37 @@ def _blend(
         return
     p = patch[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]
     m = mask[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]
-    keep = 1 - m
-    region = canvas[cy0:cy1, cx0:cx1]
-    for channel in range(3):  # channel by channel, as the grain: no 3-wide broadcast
-        region[..., channel] *= keep
-        region[..., channel] += p[..., channel] * m
+    region = canvas[cy0:cy1, cx0:cx1]  # views: OpenCV reads rows with their stride
+    region[...] = cv2.blendLinear(region, p, 1 - m, m)
+
+
+GRAIN_PAD = 32
+"""Each frame's sensor grain is a window of a larger noise field, moved by up to this
+many pixels, so frames differ without drawing a new field each time."""
+
+
+def _add_grain(canvas: RGBImage, rng: np.random.Generator) -> None:
+    """Sensor noise, the same on the three channels (luma grain), added in place with
+    saturation: the field's positive part added, its negative part subtracted."""
+    h, w = canvas.shape[:2]
+    brighter, darker = _grain_field(w, h)
+    dx, dy = (int(v) for v in rng.integers(0, GRAIN_PAD + 1, size=2))
+    cv2.add(canvas, brighter[dy : dy + h, dx : dx + w], dst=canvas)
+    cv2.subtract(canvas, darker[dy : dy + h, dx : dx + w], dst=canvas)
+
+
+@lru_cache(maxsize=4)
+def _grain_field(width: int, height: int) -> tuple[RGBImage, RGBImage]:
+    """Gaussian grain (sigma 6 at half resolution, upscaled: soft, like a sensor's),
+    ``GRAIN_PAD`` pixels larger than the frame each way, as its positive and negative
+    parts in 8 bits. Shared by every source of that frame size. Read-only."""
+    rng = np.random.default_rng(0x6A41)
+    h, w = height + GRAIN_PAD, width + GRAIN_PAD
+    noise = rng.standard_normal(((h + 1) // 2, (w + 1) // 2), dtype=np.float32)
+    grain = np.round(cv2.resize(noise * np.float32(6.0), (w, h))).astype(np.int16)
+    parts = []
+    for part in (np.clip(grain, 0, 255), np.clip(-grain, 0, 255)):
+        three = np.repeat(part.astype(np.uint8)[:, :, None], 3, axis=2)
+        three.flags.writeable = False
+        parts.append(three)
+    return parts[0], parts[1]

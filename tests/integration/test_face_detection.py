@@ -24,6 +24,34 @@ def test_each_detector_finds_the_one_face_in_a_portrait(name, grace_hopper_jpeg)
     assert 0.3 < box.width < 0.4 and faces[0].confidence > 90
 
 
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    """Intersection over union of two pixel boxes (x, y, w, h)."""
+    width = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    height = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    inter = max(0, width) * max(0, height)
+    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
+
+
+def test_the_detector_finds_the_synthetic_crowds_faces_and_nothing_else():
+    # The synthetic festival is what `up`, the benchmarks and the guide run on: its faces
+    # must stay detectable as it is drawn (against the boxes it says it pasted).
+    from datapalooza.sources.synthetic import SyntheticFestivalSource
+
+    detector = load_detector(DetectorSettings())
+    source = SyntheticFestivalSource(stage="main", seed=0)
+    near = found = strays = 0
+    for index in range(4):
+        image, placed = source.compose(index)
+        boxes = [face.box.to_pixels(1280, 720) for face in detector.detect(image)]
+        for face in placed:
+            if face.box[2] >= 30:  # RetinaFace misses some of the farthest 18-30 px faces
+                near += 1
+                found += any(_overlap(face.box, box) > 0.3 for box in boxes)
+        strays += sum(not any(_overlap(f.box, box) > 0.3 for f in placed) for box in boxes)
+    assert near >= 20 and found >= 0.95 * near
+    assert strays == 0
+
+
 def test_retinaface_reports_landmarks_inside_the_box(astronaut_rgb):
     (face,) = load_detector(DetectorSettings()).detect(astronaut_rgb)
     names = [lm.type for lm in face.landmarks]
