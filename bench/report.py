@@ -587,9 +587,11 @@ def profile_section() -> list[str]:
     return lines
 
 
-def _within_reach(busy: float, capacity: list[dict[str, Any]], cameras: int) -> str:
+def _within_reach(
+    busy: float, capacity: list[dict[str, Any]], cameras: int, judged: dict[str, Any] | None
+) -> str:
     """What 'the cores suffice' means when they would be this busy, with what the run's
-    capacity row for that many cameras measured."""
+    capacity row for that many cameras measured, and whether it met the goal."""
     measured = next((c for c in capacity if c["cameras"] == cameras), None)
     run = (
         f" (this run: {measured['scored_fps_per_camera']:.3f} scored frames a second a "
@@ -597,6 +599,11 @@ def _within_reach(busy: float, capacity: list[dict[str, Any]], cameras: int) -> 
         if measured and measured["latency_median_s"] is not None
         else ""
     )
+    if judged is not None and judged.get("met"):
+        return (
+            f"within reach on otherwise idle cores: at {busy:.0%} busy, the cameras keep "
+            f"up{run}; other programs on the same cores take from that margin."
+        )
     return (
         f"within reach only on otherwise idle cores: at {busy:.0%} busy, frames queue "
         f"behind each other and cameras fall behind{run}."
@@ -644,7 +651,12 @@ def analysis_section(b: dict[str, Any], *, cores: int) -> list[str]:
             f"for the cameras (on the same cores in `up`), so {n} frames a second need "
             f"{need_now:.2f} cores today{at_goal}. With {cores} cores that is "
             + (
-                _within_reach(need_now / cores, b["festival"].get("capacity", []), n)
+                _within_reach(
+                    need_now / cores,
+                    b["festival"].get("capacity", []),
+                    n,
+                    b["festival"].get("goals", {}).get(f"cameras_{n}_median_latency_s"),
+                )
                 if need_now < cores
                 else "out of reach: the detector alone at "
                 f"1280x720 takes {n * detector / 1000:.2f} cores for {n} frames a second."

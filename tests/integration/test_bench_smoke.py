@@ -236,6 +236,18 @@ def test_interleaved_alternates_order() -> None:
     assert [r["x"] for r in runs["b"]] == [2.0] * 4
 
 
+def test_the_capacity_analysis_says_what_the_run_measured() -> None:
+    from bench.report import _within_reach
+
+    row = {"cameras": 20, "scored_fps_per_camera": 0.991, "latency_median_s": 0.42}
+    met = _within_reach(0.66, [row], 20, {"met": True})
+    assert "the cameras keep up (this run: 0.991 scored frames" in met
+    assert "fall behind" not in met
+    slow = {**row, "scored_fps_per_camera": 0.93}
+    missed = _within_reach(0.8, [slow], 20, {"met": False})
+    assert "cameras fall behind (this run: 0.930" in missed
+
+
 def test_profile_parses_collapsed_stacks() -> None:
     text = (
         "process 1:python;main (app.py:1);detect (det.py:5);run (ort.py:9) 30\n"
