@@ -68,6 +68,7 @@ from bench.measure import (  # noqa: E402
     thread_kernel_s,
     tree_cpu_s,
 )
+from datapalooza.adapters.aws.sagemaker_endpoint import SageMakerDetectionEndpoint  # noqa: E402
 from datapalooza.adapters.local.crop_notifications import (  # noqa: E402
     NotifyingFaceStore,
     SqliteCropNotifications,
@@ -76,6 +77,7 @@ from datapalooza.adapters.local.sqlite_face_store import SqliteFaceStore  # noqa
 from datapalooza.adapters.local.sqlite_metrics_sink import SqliteMetricsSink  # noqa: E402
 from datapalooza.adapters.local.sqlite_results_table import SqliteResultsTable  # noqa: E402
 from datapalooza.detection import DetectorSettings, load_detector  # noqa: E402
+from datapalooza.devices import camera as camera_module  # noqa: E402
 from datapalooza.domain.keys import CropKey  # noqa: E402
 from datapalooza.festival.config import default_config  # noqa: E402
 from datapalooza.festival.runtime import (  # noqa: E402
@@ -89,8 +91,12 @@ from datapalooza.system.network import free_port  # noqa: E402
 
 DASHBOARD_POLL_S = 3.0  # the page's POLL_MS
 
-METERED: dict[str, list[tuple[type, str]]] = {
+METERED: dict[str, list[tuple[Any, str]]] = {
     "source": [(SyntheticFestivalSource, "read")],
+    # Inside the camera's line: its frame's JPEG encode, and its call through the
+    # SageMaker Runtime client (boto3: the request, the wait's bookkeeping, the answer).
+    "camera_encode": [(camera_module, "encode_within")],
+    "camera_client": [(SageMakerDetectionEndpoint, "detect")],
     "crop_store": [
         (SqliteFaceStore, "get"),
         (SqliteFaceStore, "put"),
@@ -482,6 +488,15 @@ def _parts_s(window: dict[str, Any], *, store_endpoint_s: float) -> dict[str, fl
     }
 
 
+def _camera_split_s(window: dict[str, Any]) -> dict[str, float]:
+    """The camera line's CPU seconds over a window, split: the JPEG encode, the call
+    through the SageMaker Runtime client, and the rest (the loop, publishing)."""
+    metered = window["metered_s"]
+    encode = sum(v for k, v in metered.items() if k.startswith("camera_encode@stage-"))
+    client = sum(v for k, v in metered.items() if k.startswith("camera_client@stage-"))
+    return {"jpeg_encode": encode, "endpoint_client": client}
+
+
 def _pipeline_s(parts: dict[str, float]) -> float:
     """The goal's pipeline: every part but the synthetic source."""
     return sum(v for k, v in parts.items() if k != "synthetic_source")
@@ -507,6 +522,9 @@ def _parts(r: dict[str, Any], *, cameras: int, seconds: float) -> dict[str, Any]
         "latency_median_s": r["latency_median_s"],
         "latency_p90_s": r["latency_p90_s"],
         "cpu_ms_per_scored_frame": per_frame,
+        "camera_split_ms_per_scored_frame": {
+            k: 1000 * v / scored for k, v in _camera_split_s(r).items()
+        },
         "pipeline_cpu_ms_per_scored_frame": pipeline,
         "detector_cpu_ms_per_frame": r["detector_cpu_ms"],
         "detector_frames": r["detector_frames"],

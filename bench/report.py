@@ -497,6 +497,21 @@ def devices_section(r: dict[str, Any]) -> list[str]:
     ]
 
 
+def _camera_split(main: dict[str, Any]) -> list[str]:
+    """The camera's line, split by what its threads metered in place."""
+    split = main.get("camera_split_ms_per_scored_frame")
+    if not split:
+        return []
+    camera = main["cpu_ms_per_scored_frame"]["camera"]
+    rest = camera - split["jpeg_encode"] - split["endpoint_client"]
+    return [
+        f"The camera's {camera:.1f} ms: the frame's JPEG encode {split['jpeg_encode']:.1f}, "
+        f"the call through boto3's SageMaker Runtime client {split['endpoint_client']:.1f} "
+        f"(the request, the answer's JSON), the rest {rest:.1f} (the loop, publishing).",
+        "",
+    ]
+
+
 def festival_section(r: dict[str, Any]) -> list[str]:
     main = r["cpu"]
     rows = [[part, f"{ms:.1f}"] for part, ms in main["cpu_ms_per_scored_frame"].items()]
@@ -519,6 +534,7 @@ def festival_section(r: dict[str, Any]) -> list[str]:
         if lat is not None
         else "",
         "",
+        *_camera_split(main),
         "How each part is measured: the camera threads' and tracker thread's CPU from "
         "/proc; inside them, the synthetic source's `read`, the crop store's and the "
         "database's methods metered in place with each thread's CPU clock; the endpoint "
@@ -610,6 +626,16 @@ def _within_reach(
     )
 
 
+def _camera_parts(main: dict[str, Any]) -> str:
+    split = main.get("camera_split_ms_per_scored_frame")
+    if not split:
+        return ""
+    return (
+        f": {split['jpeg_encode']:.1f} the encode, {split['endpoint_client']:.1f} the call "
+        "through boto3, which `up` keeps so that its cameras run the AWS path's own client"
+    )
+
+
 def analysis_section(b: dict[str, Any], *, cores: int) -> list[str]:
     """For each goal, what the measured parts say about how far it can be reached."""
     lines = ["## What limits each goal", ""]
@@ -623,7 +649,8 @@ def analysis_section(b: dict[str, Any], *, cores: int) -> list[str]:
             f"- **`up` pipeline** ({main['pipeline_vs_detector']:.2f}x): the goal leaves "
             f"{budget:.1f} ms per frame beyond the detector's {detector:.1f} ms; the "
             f"pipeline spends {extra:.1f} ms more. The camera's JPEG encode and its request "
-            f"({parts['camera']:.1f} ms) and the endpoint beyond the detector "
+            f"({parts['camera']:.1f} ms{_camera_parts(main)}) and the endpoint beyond the "
+            "detector "
             f"({parts['endpoint'] - detector:.1f} ms: the frame's decode, the crops, the JSON "
             "and HTTP, split in the endpoint section; the endpoint and the bare detector run "
             "in different processes, so this difference is the noisiest figure here) are what "

@@ -141,6 +141,10 @@ def test_quick_suite_writes_every_figure(quick_results: tuple[dict, str]) -> Non
         "dashboard",
     } <= set(parts)
     assert festival["frames_scored"] > 0
+    split = festival["camera_split_ms_per_scored_frame"]
+    assert positive(split["jpeg_encode"]) and positive(split["endpoint_client"])
+    assert split["jpeg_encode"] + split["endpoint_client"] <= parts["camera"]
+    assert "the call through boto3's SageMaker Runtime client" in page
     store_ms = festival["crop_store_endpoint_ms_per_crop"]
     assert positive(store_ms) and 0 <= festival["crop_store_kernel_ms_per_crop"] <= store_ms
     assert festival["pipeline_vs_detector"] == pytest.approx(
