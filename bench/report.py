@@ -636,6 +636,24 @@ def _camera_parts(main: dict[str, Any]) -> str:
     )
 
 
+def _pipeline_floor(parts: dict[str, float], detector: float, budget: float) -> str:
+    """The camera, the endpoint beyond the detector and the tracker: what every frame
+    of the cloud path needs, set against what the goal leaves."""
+    floor = parts["camera"] + parts["endpoint"] - detector + parts["tracker"]
+    if floor <= budget:
+        return (
+            f" Those three come to {floor:.1f} ms: the crop store, the database and the "
+            f"dashboard must fit in the {budget - floor:.1f} ms left."
+        )
+    return (
+        f" Those three alone come to {floor:.1f} ms, more than the {budget:.1f} ms the goal "
+        "leaves, before a crop is stored, a score written or a page served: the goal needs "
+        "them to shrink first, and beyond the JPEG codecs and the two models what they "
+        "hold is boto3, HTTP and the tracker's steps for each crop (split above and in "
+        "the endpoint section)."
+    )
+
+
 def analysis_section(b: dict[str, Any], *, cores: int) -> list[str]:
     """For each goal, what the measured parts say about how far it can be reached."""
     lines = ["## What limits each goal", ""]
@@ -660,7 +678,7 @@ def analysis_section(b: dict[str, Any], *, cores: int) -> list[str]:
             f"({parts['database']:.1f} ms) and "
             f"one dashboard viewer ({parts['dashboard']:.1f} ms) share the rest. Fixed "
             "per-second costs (idle servers, status loop, the viewer) weigh more per frame "
-            "with fewer cameras.",
+            "with fewer cameras." + _pipeline_floor(parts, detector, budget),
         ]
         source = parts["synthetic_source"]
         pipeline = main["pipeline_cpu_ms_per_scored_frame"]

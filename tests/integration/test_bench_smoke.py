@@ -252,6 +252,16 @@ def test_the_capacity_analysis_says_what_the_run_measured() -> None:
     assert "cameras fall behind (this run: 0.930" in missed
 
 
+def test_the_pipeline_analysis_sets_the_parts_every_frame_needs_against_the_goal() -> None:
+    from bench.report import _pipeline_floor
+
+    parts = {"camera": 4.7, "endpoint": 47.4, "tracker": 3.7}
+    over = _pipeline_floor(parts, detector=42.1, budget=12.6)
+    assert "Those three alone come to 13.7 ms, more than the 12.6 ms" in over
+    under = _pipeline_floor({**parts, "endpoint": 45.0}, detector=42.1, budget=12.6)
+    assert "must fit in the 1.3 ms left" in under
+
+
 def test_profile_parses_collapsed_stacks() -> None:
     text = (
         "process 1:python;main (app.py:1);detect (det.py:5);run (ort.py:9) 30\n"
