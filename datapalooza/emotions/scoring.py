@@ -636,15 +636,22 @@ def _record(
 
 
 def _log(outcome: CropOutcome) -> None:
+    """One line per crop. A crop that was scored (or already was) is logged by key and
+    status only, never with its expression: a face's scores are kept in the results
+    table for ``results_ttl_days``, while log lines stay for the log group's retention,
+    a separate setting, and a per-face score in a log would outlive a shorter TTL
+    (docs/responsible-use.md). The metrics carry the per-stage mood."""
+    if outcome.status in (CropStatus.SCORED, CropStatus.DUPLICATE):
+        extra = {"key": outcome.ref.key, "status": outcome.status.value}
+        logger.info("crop %s %s", outcome.ref.key, outcome.status.value, extra=extra)
+        return
     extra = {"key": outcome.ref.key, "status": outcome.status.value, "detail": outcome.detail}
     if outcome.status is CropStatus.FAILED:
         logger.error("crop %s failed: %s", outcome.ref.key, outcome.detail, extra=extra)
-    elif outcome.status in (CropStatus.REJECTED, CropStatus.MISSING, CropStatus.NO_FACE):
+    else:  # REJECTED, MISSING, NO_FACE: the detail says why, and holds no score
         logger.warning(
             "crop %s %s: %s", outcome.ref.key, outcome.status.value, outcome.detail, extra=extra
         )
-    else:
-        logger.info("crop %s %s", outcome.ref.key, outcome.status.value, extra=extra)
 
 
 _UNSCORED_METRICS = {

@@ -73,6 +73,22 @@ class FacesBucket(Construct):
         )
 
 
+def in_this_account() -> dict[str, dict[str, str]]:
+    """The condition every grant on the faces bucket carries: the bucket belongs to this
+    account.
+
+    An S3 ARN names no account, and the bucket's name is predictable (stacks/names.py), so
+    ``arn:aws:s3:::<name>/faces/*`` alone also matches a bucket of that name in another
+    account: one created after ``cdk destroy`` of Challenge 1 deleted ours, while a device
+    still uploads crop sheets to that name. ``aws:ResourceAccount`` is the account that
+    owns the resource (docs.aws.amazon.com/IAM/latest/UserGuide/
+    reference_policies_condition-keys.html#condition-keys-resourceaccount), so faces are
+    never written to, nor read from, a bucket someone else owns (see also "Verifying
+    bucket ownership", docs.aws.amazon.com/AmazonS3/latest/userguide/
+    bucket-owner-condition.html)."""
+    return {"StringEquals": {"aws:ResourceAccount": Aws.ACCOUNT_ID}}
+
+
 def crops_arn(bucket_name: str, *, stage: str | None = None) -> str:
     """ARN pattern of every face crop object (``faces/*``) in the named bucket, or of
     one stage's crops only (``faces/<stage>/*``: keys are ``faces/<stage>/<date>/...``)."""
@@ -82,11 +98,13 @@ def crops_arn(bucket_name: str, *, stage: str | None = None) -> str:
 
 def grant_write_crops(bucket_name: str, grantee: iam.IGrantable) -> iam.Grant:
     """Put face crops, and delete them again: storing a frame's crops is all-or-nothing,
-    so a failed frame removes the crops it already wrote. Nothing outside ``faces/``."""
+    so a failed frame removes the crops it already wrote. Nothing outside ``faces/``, and
+    only in this account's bucket (``in_this_account``)."""
     return iam.Grant.add_to_principal(
         grantee=grantee,
         actions=["s3:PutObject", "s3:DeleteObject"],
         resource_arns=[crops_arn(bucket_name)],
+        conditions=in_this_account(),
     )
 
 
@@ -98,6 +116,7 @@ def grant_put_crops(bucket_name: str, grantee: iam.IGrantable, *, stage: str) ->
         grantee=grantee,
         actions=["s3:PutObject"],
         resource_arns=[crops_arn(bucket_name, stage=stage)],
+        conditions=in_this_account(),
     )
 
 
@@ -112,9 +131,15 @@ def grant_read_crops(bucket_name: str, grantee: iam.IGrantable) -> iam.Grant:
         iam.PolicyStatement(
             actions=["s3:ListBucket"],
             resources=[f"arn:{Aws.PARTITION}:s3:::{bucket_name}"],
-            conditions={"StringLike": {"s3:prefix": [f"{FACES_PREFIX}*"]}},
+            conditions={
+                "StringLike": {"s3:prefix": [f"{FACES_PREFIX}*"]},
+                **in_this_account(),
+            },
         )
     )
     return iam.Grant.add_to_principal(
-        grantee=grantee, actions=["s3:GetObject"], resource_arns=[crops_arn(bucket_name)]
+        grantee=grantee,
+        actions=["s3:GetObject"],
+        resource_arns=[crops_arn(bucket_name)],
+        conditions=in_this_account(),
     )

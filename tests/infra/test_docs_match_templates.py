@@ -86,3 +86,22 @@ def test_every_log_group_keeps_the_documented_retention_and_goes_with_its_stack(
     for group in groups:
         assert group["Properties"]["RetentionInDays"] == 7
         assert group["DeletionPolicy"] == "Delete"
+
+
+def test_responsible_use_states_how_long_crop_keys_stay_in_the_dlq_and_the_logs(
+    synth: Synth,
+) -> None:
+    # What is kept and for how long: the dead letters and log lines name crops too.
+    table = (DOCS / "responsible-use.md").read_text().split("## What is kept, and for how long")[1]
+    rows = {row.split("|")[2].strip(): row for row in table.splitlines() if row.startswith("| ")}
+    dlq_row = rows["the tracker's dead-letter queue"]
+    (queue,) = (
+        q
+        for k, q in resources(synth.tracker.to_json(), "AWS::SQS::Queue").items()
+        if k.startswith("TrackerDeadLetters")
+    )
+    days = queue["Properties"]["MessageRetentionPeriod"] // 86_400
+    assert f"**{days} days**" in dlq_row
+    logs_row = next(row for where, row in rows.items() if "log groups" in where)
+    assert f"**{synth.settings.log_retention_days} days**" in logs_row
+    assert "`log_retention_days`" in logs_row

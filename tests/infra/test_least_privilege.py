@@ -148,7 +148,30 @@ def test_tracker_role_reads_crops_scores_them_and_writes_one_table(synth: Synth)
         if "s3:ListBucket" in acts:
             # Listing only under faces/, so a deleted crop reads as 404, not 403.
             assert acts == {"s3:ListBucket"}
-            assert statement["Condition"] == {"StringLike": {"s3:prefix": ["faces/*"]}}
+            assert statement["Condition"]["StringLike"] == {"s3:prefix": ["faces/*"]}
+
+
+CROP_ACTIONS = {"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"}
+
+
+def test_every_grant_on_face_crops_holds_only_in_this_accounts_bucket(synth: Synth) -> None:
+    # An S3 ARN names no account and the faces bucket's name is predictable: without the
+    # condition, a bucket of that name in another account (made after ours was deleted)
+    # would receive the edge's crop sheets and the endpoint's crops.
+    grants = [
+        (name, statement)
+        for name, template in synth.all_templates().items()
+        for policy in resources(template, "AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if actions_of([statement]) & CROP_ACTIONS
+        and "datapalooza-faces-" in resource_text(statement)
+    ]
+    # The endpoint writes, the tracker lists and reads, the edge device writes.
+    assert {name for name, _ in grants} == {"endpoint", "tracker", "edge"}
+    assert len(grants) == 4
+    for name, statement in grants:
+        condition = statement.get("Condition", {}).get("StringEquals", {})
+        assert condition.get("aws:ResourceAccount") == {"Ref": "AWS::AccountId"}, (name, statement)
 
 
 def _table_actions(page: str, heading: str) -> set[str]:

@@ -75,6 +75,24 @@ def test_same_key_twice_in_one_batch_is_analyzed_once(world):
     assert analyzer.calls == [1] and len(results.items) == 1
 
 
+def test_a_scored_crops_log_lines_name_no_expression(world, caplog):
+    # Scores per face are kept results_ttl_days; log lines stay for the log group's own
+    # retention, so a face's expression must not be in them.
+    with caplog.at_level(logging.DEBUG):
+        report = run(world, [ref(0), ref(1)])
+        run(world, [ref(0)])  # a duplicate notification
+
+    assert [o.status for o in report.outcomes] == [CropStatus.SCORED] * 2
+    assert crop_key(index=1) in caplog.text
+    logged = [
+        str(value)
+        for record in caplog.records
+        for value in (record.getMessage(), *vars(record).values())
+    ]
+    for expression in ("HAPPY", "SAD", "CALM"):
+        assert not any(expression in text for text in logged), expression
+
+
 def test_no_face_is_counted_not_dropped(world):
     _, _, results, metrics, _ = world
     report = run(world, [ref(3)])
