@@ -340,6 +340,14 @@ def test_every_function_logs_to_a_log_group_its_stack_keeps_briefly_and_deletes(
     assert checked == 7
 
 
+def test_alarm_topic_key_is_deleted_a_week_after_destroy_not_a_month(synth: Synth) -> None:
+    """CloudFormation deletes a KMS key by scheduling it; AWS KMS waits 30 days unless
+    the key asks for less (7 is the least)."""
+    (key,) = resources(synth.tracker.to_json(), "AWS::KMS::Key").values()
+    assert key["DeletionPolicy"] == "Delete"
+    assert key["Properties"]["PendingWindowInDays"] == 7
+
+
 def test_crops_and_edge_crop_sheets_both_reach_the_tracker(synth: Synth) -> None:
     """S3 announces an object only if its key passes every filter rule: a crop sheet's
     key (``.sheet.jpg``) must pass them as a crop's does."""
