@@ -15,6 +15,7 @@ from aws_cdk import App, Environment, Tags, Validations
 from cdk_nag import AwsSolutionsChecks
 
 from datapalooza import constants
+from stacks.build.cdk_handler_logs import own_cdk_handler_logs
 from stacks.build.requirements import REPO_ROOT
 from stacks.challenges.edge_stack import EdgeStack
 from stacks.challenges.emotion_tracker_stack import EmotionTrackerStack
@@ -81,6 +82,9 @@ def build_app(
         # commands find a team's stacks and delete them highest challenge first.
         Tags.of(stack).add(constants.TEAM_TAG, names.team)
         Tags.of(stack).add(constants.CHALLENGE_TAG, str(challenge))
+        # CDK's own handlers (bucket auto-delete, bucket notifications) log into the
+        # stack's log groups, not into ones Lambda makes that cdk destroy leaves behind.
+        own_cdk_handler_logs(stack, retention=settings.log_retention)
     acknowledge_findings(stacks, team=names.team)
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return stacks

@@ -49,7 +49,10 @@ dependency order). Kept small: CloudFormation caps how many resources an account
 operations may involve at a time in a Region ("Resources in concurrent stack
 operations", https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/
 cloudformation-limits.html; read yours with DescribeAccountLimits), and a team's stacks
-hold a few dozen. A team refused for it fails alone, and a second run finishes it."""
+hold a few dozen. Greengrass deletes at most 10 deployments' IoT jobs at a time
+(https://docs.aws.amazon.com/greengrass/v2/APIReference/API_DeleteDeployment.html), and
+each device stack holds one. A team refused for either fails alone, and a second run
+finishes it."""
 TEAMS_AT_ONCE_MAX = 32
 POLL_S = 15.0
 DELETE_POLLS = 240

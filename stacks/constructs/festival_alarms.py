@@ -22,6 +22,7 @@ PERIOD = Duration.minutes(5)
 # SageMaker reports ModelLatency in microseconds (Amazon SageMaker AI metrics in Amazon
 # CloudWatch: https://docs.aws.amazon.com/sagemaker/latest/dg/monitoring-cloudwatch.html).
 MICROSECONDS_PER_MS = 1000
+KEY_PENDING_WINDOW = Duration.days(7)
 
 
 class FestivalAlarms(Construct):
@@ -61,6 +62,11 @@ class FestivalAlarms(Construct):
             description="DataPalooza festival alarms topic",
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.DESTROY,
+            # `cdk destroy` only schedules a key's deletion; AWS KMS then waits 7-30 days,
+            # 30 unless told (https://docs.aws.amazon.com/kms/latest/developerguide/
+            # deleting-keys-scheduling-key-deletion.html). The shortest: the key protects
+            # alarm messages in flight only, nothing stored needs it afterwards.
+            pending_window=KEY_PENDING_WINDOW,
         )
         self.topic = sns.Topic(
             self,

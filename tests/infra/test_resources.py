@@ -320,6 +320,34 @@ def test_endpoint_log_group_is_the_stacks_with_retention_and_goes_with_it(synth:
     assert logical_id in endpoint["DependsOn"]
 
 
+def test_every_function_logs_to_a_log_group_its_stack_keeps_briefly_and_deletes(
+    synth: Synth,
+) -> None:
+    """A function without LoggingConfig gets /aws/lambda/<name> from Lambda on its first
+    run, outside CloudFormation and never expiring: CDK's bucket auto-delete provider and
+    bucket notifications handler did, and `cdk destroy` left both groups behind."""
+    checked = 0
+    for name, template in synth.all_templates().items():
+        groups = resources(template, "AWS::Logs::LogGroup")
+        for logical_id, function in resources(template, "AWS::Lambda::Function").items():
+            target = function["Properties"].get("LoggingConfig", {}).get("LogGroup")
+            assert isinstance(target, dict) and target.get("Ref") in groups, (name, logical_id)
+            group = groups[target["Ref"]]
+            assert group["Properties"]["RetentionInDays"] == synth.settings.log_retention_days
+            assert group["DeletionPolicy"] == "Delete", (name, logical_id)
+            checked += 1
+    # tracker, 2 programs, 2 teardown functions, and CDK's 2 handlers
+    assert checked == 7
+
+
+def test_alarm_topic_key_is_deleted_a_week_after_destroy_not_a_month(synth: Synth) -> None:
+    """CloudFormation deletes a KMS key by scheduling it; AWS KMS waits 30 days unless
+    the key asks for less (7 is the least)."""
+    (key,) = resources(synth.tracker.to_json(), "AWS::KMS::Key").values()
+    assert key["DeletionPolicy"] == "Delete"
+    assert key["Properties"]["PendingWindowInDays"] == 7
+
+
 def test_crops_and_edge_crop_sheets_both_reach_the_tracker(synth: Synth) -> None:
     """S3 announces an object only if its key passes every filter rule: a crop sheet's
     key (``.sheet.jpg``) must pass them as a crop's does."""
