@@ -10,6 +10,7 @@ import os
 import statistics
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from bench.measure import (
     tree_cpu_s,
 )
 from bench.profile import parse_collapsed
+from datapalooza.domain.keys import CropKey
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -260,6 +262,29 @@ def test_the_pipeline_analysis_sets_the_parts_every_frame_needs_against_the_goal
     assert "Those three alone come to 13.7 ms, more than the 12.6 ms" in over
     under = _pipeline_floor({**parts, "endpoint": 45.0}, detector=42.1, budget=12.6)
     assert "must fit in the 1.3 ms left" in under
+
+
+def test_the_festival_reads_only_recent_faces_keys_from_the_results_file(tmp_path: Path) -> None:
+    from bench.festival import ScoredFaces
+    from datapalooza.adapters.local.sqlite_results_table import SqliteResultsTable
+    from datapalooza.ports import ScoredFace
+    from tests.helpers.emotions import T0, crop_key, scores
+
+    table = SqliteResultsTable(tmp_path / "festival.sqlite")
+    late = T0 + timedelta(seconds=ScoredFaces.WINDOW_S + 5)
+    for moment, index in ((T0, 0), (late, 1)):
+        key = crop_key("main", index, ms_offset=int(1000 * (moment - T0).total_seconds()))
+        face = ScoredFace("main", moment, key, "cam-1", scores(happy=90, calm=10))
+        table.put_if_new(face, ttl_epoch_s=int(late.timestamp()) + 3600)
+    faces = ScoredFaces(tmp_path / "festival.sqlite")
+    try:
+        found = faces.recent(late.timestamp() + 1)
+    finally:
+        faces.close()
+        table.close()
+    assert [(CropKey.parse(k).index, round(t, 3)) for k, t in found] == [
+        (1, round(late.timestamp(), 3))
+    ]
 
 
 def test_profile_parses_collapsed_stacks() -> None:
