@@ -4,11 +4,14 @@ variables, resource types, log retention."""
 from __future__ import annotations
 
 import re
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from stacks.settings import CONTEXT_PREFIX, AppSettings
+from tests.docs.pages import pages
 from tests.infra.conftest import Synth, resources
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -86,3 +89,30 @@ def test_every_log_group_keeps_the_documented_retention_and_goes_with_its_stack(
     for group in groups:
         assert group["Properties"]["RetentionInDays"] == 7
         assert group["DeletionPolicy"] == "Delete"
+
+
+SETTINGS = {field.name for field in fields(AppSettings)}
+# `-c datapalooza:KEY=VALUE`: an unknown key is ignored by the app, so a misspelt or
+# renamed one would deploy the defaults without a word.
+CONTEXT_FLAG = re.compile(rf"(?:-c|--context)\s+{CONTEXT_PREFIX}(?P<key>[a-z_]+)=")
+
+
+def test_every_context_key_the_guide_passes_is_a_setting() -> None:
+    passed = {
+        (page.name, match["key"])
+        for page in pages()
+        for match in CONTEXT_FLAG.finditer(page.read_text())
+    }
+    assert {"team", "virtual_device", "endpoint_stages"} <= {key for _, key in passed}
+    assert {(page, key) for page, key in passed if key not in SETTINGS} == set()
+
+
+def test_deploy_page_lists_exactly_the_settings() -> None:
+    section = (DOCS / "deploy.md").read_text().split("## Settings (CDK context)")[1]
+    section = section.split("\n## ")[0]
+    keys = {
+        key
+        for row in re.findall(r"^\| (`.*?) \|", section, re.M)
+        for key in re.findall(r"`([a-z_]+)`", row)
+    }
+    assert keys == SETTINGS
