@@ -162,3 +162,26 @@ def parse(path: Path) -> Page:
             raise BadMarker(f"{where}: a runnable marker must come right before a code block")
         marker = None
     return page
+
+
+_CAMEL = r"[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)+"
+_OUTPUT_IN_BLOCK = re.compile(rf"<(?P<placeholder>{_CAMEL})>|OutputKey=='(?P<key>{_CAMEL})'")
+_MENTIONS_OUTPUTS = re.compile(r"\boutputs?\b")
+
+
+def stack_outputs_named(path: Path) -> set[str]:
+    """The stack outputs a page tells the reader to use: ``<CameraThingName>``
+    placeholders and ``OutputKey=='...'`` queries in shell blocks, and CamelCase inline
+    code in a paragraph that speaks of outputs."""
+    named: set[str] = set()
+    for token in MarkdownIt("commonmark").enable("table").parse(path.read_text("utf-8")):
+        if token.type == "fence" and (token.info.split() or [""])[0] in SHELLS:
+            for match in _OUTPUT_IN_BLOCK.finditer(token.content):
+                named.add(match["placeholder"] or match["key"])
+        elif token.type == "inline" and _MENTIONS_OUTPUTS.search(token.content):
+            named |= {
+                child.content
+                for child in token.children or []
+                if child.type == "code_inline" and re.fullmatch(_CAMEL, child.content)
+            }
+    return named

@@ -4,11 +4,14 @@ variables, resource types, log retention."""
 from __future__ import annotations
 
 import re
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from stacks.settings import CONTEXT_PREFIX, AppSettings
+from tests.docs.pages import pages
 from tests.infra.conftest import Synth, resources
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -105,3 +108,30 @@ def test_responsible_use_states_how_long_crop_keys_stay_in_the_dlq_and_the_logs(
     logs_row = next(row for where, row in rows.items() if "log groups" in where)
     assert f"**{synth.settings.log_retention_days} days**" in logs_row
     assert "`log_retention_days`" in logs_row
+
+
+SETTINGS = {field.name for field in fields(AppSettings)}
+# `-c datapalooza:KEY=VALUE`: an unknown key is ignored by the app, so a misspelt or
+# renamed one would deploy the defaults without a word.
+CONTEXT_FLAG = re.compile(rf"(?:-c|--context)\s+{CONTEXT_PREFIX}(?P<key>[a-z_]+)=")
+
+
+def test_every_context_key_the_guide_passes_is_a_setting() -> None:
+    passed = {
+        (page.name, match["key"])
+        for page in pages()
+        for match in CONTEXT_FLAG.finditer(page.read_text())
+    }
+    assert {"team", "virtual_device", "endpoint_stages"} <= {key for _, key in passed}
+    assert {(page, key) for page, key in passed if key not in SETTINGS} == set()
+
+
+def test_deploy_page_lists_exactly_the_settings() -> None:
+    section = (DOCS / "deploy.md").read_text().split("## Settings (CDK context)")[1]
+    section = section.split("\n## ")[0]
+    keys = {
+        key
+        for row in re.findall(r"^\| (`.*?) \|", section, re.M)
+        for key in re.findall(r"`([a-z_]+)`", row)
+    }
+    assert keys == SETTINGS

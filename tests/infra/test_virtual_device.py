@@ -39,6 +39,7 @@ from stacks.constructs.virtual_device import (
 )
 from stacks.greengrass_components import NUCLEUS, installer_url
 from stacks.settings import AppSettings
+from tests.docs.pages import pages, stack_outputs_named
 from tests.infra.conftest import (
     Synth,
     lint_problems,
@@ -330,3 +331,15 @@ def _logical_id(template: dict[str, Any], construct_id: str) -> str:
     ]
     assert len(found) == 1, found
     return found[0]
+
+
+def test_every_stack_output_the_guide_names_is_one_a_stack_prints(
+    synth: Synth, virtual: VirtualSynth
+) -> None:
+    templates = [*synth.all_templates().values(), *virtual.templates.values()]
+    outputs = {key for template in templates for key in template.get("Outputs", {})}
+    named = {page.name: stack_outputs_named(page) for page in pages()}
+    assert {"FacesBucketName", "CameraThingName", "VirtualCameraInstanceId"} <= set().union(
+        *named.values()
+    )
+    assert {page: sorted(n - outputs) for page, n in named.items() if n - outputs} == {}
