@@ -62,10 +62,11 @@ from bench.goals import (  # noqa: E402
 )
 from bench.measure import (  # noqa: E402
     file_create_ms,
+    kernel_share,
     python_thread_names,
     scratch_dir,
     thread_cpu_s,
-    thread_kernel_s,
+    thread_user_kernel_s,
     tree_cpu_s,
 )
 from datapalooza.adapters.aws.sagemaker_endpoint import SageMakerDetectionEndpoint  # noqa: E402
@@ -252,10 +253,11 @@ def crop_store_cpu_ms(bucket: Path, limit: int = 200) -> tuple[float, float]:
     with scratch_dir() as tmp:
         notifications = SqliteCropNotifications(Path(tmp) / "n.db")
         store = NotifyingFaceStore(SqliteFaceStore(Path(tmp) / "bucket"), notifications)
-        started, kernel_before = time.thread_time(), thread_kernel_s()
+        started, times_before = time.thread_time(), thread_user_kernel_s()
         for key, body, metadata in crops:
             store.put(key, body, metadata)
-        spent, kernel = time.thread_time() - started, thread_kernel_s() - kernel_before
+        spent = time.thread_time() - started
+        kernel = spent * kernel_share(times_before, thread_user_kernel_s())
         notifications.close()
     return 1000 * spent / len(crops), 1000 * kernel / len(crops)
 

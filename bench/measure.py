@@ -116,7 +116,22 @@ def tree_cpu_s(pid: int) -> float:
 def thread_kernel_s() -> float:
     """Kernel (system) CPU seconds of the calling thread so far: the part of its CPU
     that creating files costs, which moves with the machine's state (SCRATCH_ROOT)."""
-    return resource.getrusage(resource.RUSAGE_THREAD).ru_stime
+    return thread_user_kernel_s()[1]
+
+
+def thread_user_kernel_s() -> tuple[float, float]:
+    """(user, kernel) CPU seconds of the calling thread so far. Linux splits a thread's
+    exact CPU time between the two by where its clock ticks fell, so over a stretch of a
+    few ticks the split is coarse (all kernel, say): use it as a share of an exact
+    figure (``kernel_share``), never against one."""
+    usage = resource.getrusage(resource.RUSAGE_THREAD)
+    return usage.ru_utime, usage.ru_stime
+
+
+def kernel_share(before: tuple[float, float], after: tuple[float, float]) -> float:
+    """The kernel's share, 0 to 1, of a thread's CPU between two ``thread_user_kernel_s``."""
+    user, kernel = after[0] - before[0], after[1] - before[1]
+    return kernel / (user + kernel) if user + kernel > 0 else 0.0
 
 
 def thread_cpu_s(pid: int | None = None) -> dict[int, float]:

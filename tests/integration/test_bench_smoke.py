@@ -287,6 +287,16 @@ def test_the_festival_reads_only_recent_faces_keys_from_the_results_file(tmp_pat
     ]
 
 
+def test_the_kernels_share_never_exceeds_the_whole() -> None:
+    # Linux splits a thread's CPU into user and kernel by its clock ticks: over a few
+    # ticks all of it may read as kernel, more than the exact clock measured in between.
+    from bench.measure import kernel_share
+
+    assert kernel_share((1.0, 2.0), (1.0, 2.03)) == 1.0
+    assert kernel_share((1.0, 2.0), (1.03, 2.01)) == pytest.approx(0.25)
+    assert kernel_share((1.0, 2.0), (1.0, 2.0)) == 0.0
+
+
 def test_profile_parses_collapsed_stacks() -> None:
     text = (
         "process 1:python;main (app.py:1);detect (det.py:5);run (ort.py:9) 30\n"
