@@ -108,6 +108,7 @@ def per_frame(fn: Callable[[Any], object], items: Sequence[Any], pids: Sequence[
         return {
             "cpu_ms": 1000 * window.cpu_s / len(items),
             "wall_ms": 1000 * window.wall_s / len(items),
+            "self_cpu_ms": 1000 * window.self_s / len(items),
         }
 
     return arm
@@ -125,16 +126,19 @@ def server_round_trip(
     whole = per_frame(send, frames, pids=[pid])
 
     def arm() -> dict[str, float]:
-        before, client0 = thread_cpu_s(pid), time.thread_time()
+        before = thread_cpu_s(pid)
         result = whole()
-        after, client = thread_cpu_s(pid), time.thread_time() - client0
+        after = thread_cpu_s(pid)
         spent = {tid: cpu - before.get(tid, 0.0) for tid, cpu in after.items()}
         loop = spent.pop(pid, 0.0)
         return {
             **result,
             "event_loop_ms": 1000 * loop / len(frames),
             "request_thread_ms": 1000 * sum(spent.values()) / len(frames),
-            "client_ms": 1000 * client / len(frames),
+            # This process's CPU inside the window, without the window's own reading of
+            # /proc (a walk of every process at its start and stop), which a thread clock
+            # around it counted: 1.4 ms a 1280x720 frame that way, 0.45 without.
+            "client_ms": result["self_cpu_ms"],
         }
 
     return arm

@@ -168,6 +168,9 @@ class CpuWindow:
     include_self: bool = False
     wall_s: float = 0.0
     cpu_s: float = 0.0
+    self_s: float = 0.0
+    """With ``include_self``: the part of ``cpu_s`` this process spent (its reading of
+    the others is not in it)."""
     _start: dict[int, tuple[float, dict[int, int] | None]] = field(default_factory=dict, repr=False)
     _self0: float = field(default=0.0, repr=False)
     _wall0: float = field(default=0.0, repr=False)
@@ -182,7 +185,7 @@ class CpuWindow:
 
     def stop(self) -> None:
         self.wall_s = time.perf_counter() - self._wall0
-        spent = time.process_time() - self._self0 if self.include_self else 0.0
+        spent = self.self_s = time.process_time() - self._self0 if self.include_self else 0.0
         for pid, (ticks, threads) in self._readings().items():
             ticks0, threads0 = self._start.get(pid, (0.0, {}))
             if threads is not None and threads0 is not None and threads0.keys() <= threads.keys():
