@@ -81,7 +81,7 @@ def _store_kernel(handler: dict[str, Any]) -> str:
     )
 
 
-_WHOLE = ("cpu_ms", "wall_ms")
+_WHOLE = ("cpu_ms", "wall_ms", "self_cpu_ms")  # the window's own process: the client here
 
 
 def _threads(row: dict[str, Any]) -> list[str]:

@@ -97,6 +97,7 @@ def test_quick_suite_writes_every_figure(quick_results: tuple[dict, str]) -> Non
     assert 0 < trip["event_loop_ms"]["median"] < trip["request_thread_ms"]["median"]
     assert 0 < trip["client_ms"]["median"] < trip["request_thread_ms"]["median"]
     assert "event loop" in page
+    assert "| event loop | request thread | client | round trip |" in page  # and no other
     # The store's part in the kernel (creating files) is within the store's CPU, and shown.
     handler = top["handler"]
     assert 0 <= handler["store_kernel_ms"]["median"] <= handler["store_ms"]["max"]
