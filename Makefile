@@ -12,9 +12,14 @@ bootstrap:
 up: bootstrap
 	.venv/bin/datapalooza up $(ARGS)
 
+# Two pytest-xdist workers, one a core, a test file at a time (which tests run alone:
+# tests/conftest.py). Files go out in collection order, not largest first: the long
+# docs, e2e and infra files start early and the many short unit files fill in at the
+# end, so neither worker is left alone with a long file. Every test still runs in one
+# process too (.venv/bin/python -m pytest, or -n 0).
 test: bootstrap
 	./scripts/install-system-deps
-	.venv/bin/python -m pytest
+	.venv/bin/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 # The gates CI runs after the tests: lint, formatting and types (mypy strict on
 # everything that ships; its file list is in pyproject.toml).

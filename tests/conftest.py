@@ -1,15 +1,19 @@
 """Shared fixtures: real face photographs shipped by installed packages, and helpers
-to run the endpoint as a real server process."""
+to run the endpoint as a real server process. Also how the suite shares two cores
+(pytest-xdist): which tests run alone."""
 
 from __future__ import annotations
 
+import fcntl
 import io
 import os
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import pytest
@@ -27,6 +31,72 @@ settings.register_profile(
     "fuzz", max_examples=6000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+# How the suite shares two cores. `make test` runs it on two pytest-xdist workers, a
+# test file at a time (Makefile: -n 2 --dist loadfile), so a module-scoped fixture (a
+# server, an artifact, a benchmark run) is built once; only tests/infra's session-wide
+# synth is built on each worker that runs an infra file. (--dist loadgroup would keep
+# those together, but xdist 3.8 marks a group in item._nodeid, which pytest 9 no longer
+# reads: every test would be scheduled on its own.)
+# Tests marked ``serial`` run alone: while one runs, the other worker waits between two
+# of its tests. They time, measure or flood the machine, or start the whole festival,
+# and their margins assume no other test beside them (each says why). Without xdist
+# (-n 0, -p no:xdist) the mark does nothing.
+SERIAL = "serial"
+
+
+class RunLock:
+    """A readers-writer lock on files that a run's workers share: a serial test holds it
+    exclusively, every other test shared. Readers pass through a gate that a waiting
+    serial test holds, so tests that keep coming on the other worker cannot starve it."""
+
+    def __init__(self, folder: Path) -> None:
+        self.gate, self.lock = folder / "serial-gate.lock", folder / "serial.lock"
+        self.held: list[IO[bytes]] = []
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        _flock(self.gate, fcntl.LOCK_EX).close()  # waits while a serial test is due
+        with _flock(self.lock, fcntl.LOCK_SH):
+            yield
+
+    def hold_exclusive(self) -> None:
+        if not self.held:
+            self.held = [_flock(self.gate, fcntl.LOCK_EX), _flock(self.lock, fcntl.LOCK_EX)]
+
+    def release(self) -> None:
+        while self.held:
+            self.held.pop().close()  # closing the file drops its lock
+
+
+def _flock(path: Path, operation: int) -> IO[bytes]:
+    file = path.open("ab")
+    fcntl.flock(file, operation)
+    return file
+
+
+RUN_LOCK = pytest.StashKey[RunLock]()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)  # outside pytest-timeout: waits don't count
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Under xdist, setup, call and teardown run under the run's lock; a serial test keeps
+    it for the next test when that one is serial too."""
+    if not hasattr(item.config, "workerinput"):
+        return (yield)
+    # xdist gives each worker basetemp/<worker id>: their parent is the run's own folder.
+    run_lock = item.config.stash.setdefault(
+        RUN_LOCK, RunLock(Path(item.config.option.basetemp).parent)
+    )
+    if not item.get_closest_marker(SERIAL):
+        with run_lock.shared():
+            return (yield)
+    run_lock.hold_exclusive()
+    try:
+        return (yield)
+    finally:
+        if nextitem is None or not nextitem.get_closest_marker(SERIAL):
+            run_lock.release()
 
 
 def grace_hopper_path() -> Path:

@@ -20,7 +20,9 @@ from tests.conftest import free_port
 from tests.e2e.test_festival_up import read_status, up, wait_for
 from tests.helpers.processes import run_datapalooza
 
-pytestmark = pytest.mark.slow
+# Serial: each runs the whole festival and times how soon its processes stop
+# (CHILDREN_EXIT_S, up's own stop before its --duration) against an idle machine.
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 CHILDREN_EXIT_S = 3.0
 """A child notices its parent's death within POLL_S and stops cleanly well within this."""
 

@@ -64,6 +64,9 @@ def faces_per_stage(layout: DataLayout) -> dict[str, int]:
         results.close()
 
 
+# Serial: the whole festival, two stages for 25 s, whose cameras' capture times must keep
+# their phases to a quarter second.
+@pytest.mark.serial
 def test_up_detects_stores_scores_and_serves_every_stage(tmp_path):
     layout, port = DataLayout(tmp_path / "data"), free_port()
     process = up(
@@ -150,6 +153,7 @@ def _get(port: int, path: str):
     return response.json() if response.status_code == 200 else None
 
 
+@pytest.mark.serial  # the whole festival, twice: it and the tests beside it would crowd each other
 def test_ctrl_c_stops_cleanly_and_a_restart_resumes_without_counting_twice(tmp_path):
     layout = DataLayout(tmp_path / "data")
     first = up("--no-dashboard", "--stages", "1", "--data-dir", str(layout.root))

@@ -62,7 +62,10 @@ def test_benchmarks_write_their_files_beside_ups_data_directory() -> None:
     assert default_scratch_root().parent == default_data_dir().parent
 
 
+# Serial: the benchmarks measure CPU and run the festival; another test's load would
+# show in their figures (scored frames, the CPU splits checked below).
 @pytest.mark.slow
+@pytest.mark.serial
 @pytest.mark.timeout(400)
 def test_quick_suite_writes_every_figure(quick_results: tuple[dict, str]) -> None:
     results, page = quick_results

@@ -26,6 +26,9 @@ from tests.helpers.silent_uplink import silent_uplink
 
 SLACK_S = 1.0
 """Scheduling and start-up on a busy test machine, on top of the stated margin."""
+# Serial: each times the edge against a silent uplink with a second of slack (the
+# command's start-up with 5 s); another test's load beside it would eat that slack.
+pytestmark = pytest.mark.serial
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY")
 
 

@@ -18,6 +18,9 @@ from tests.conftest import start_datapalooza, stop_server
 
 IDLE = 1500
 KEEP_ALIVE_S = 2
+# Serial: 1,500 connections at once, and answers and closes timed to the second; another
+# test's servers and sockets beside them would share the limits and the clock.
+pytestmark = pytest.mark.serial
 
 
 def start(command: list[str], port: int, ready: str) -> subprocess.Popen[bytes]:

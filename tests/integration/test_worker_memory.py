@@ -41,6 +41,8 @@ print(json.dumps({"typical": typical, "after": rss()}))
 """
 
 
+# Not serial (tests/conftest.py): it reads its own process's resident memory, which no
+# test beside it changes.
 def test_memory_comes_back_after_frames_above_4k():
     result = run_python("-c", SCRIPT, timeout=240, env=without_datapalooza_settings())
     assert result.returncode == 0, result.stderr

@@ -158,6 +158,7 @@ class TimedEndpoint(FakeEndpoint):
         return super().detect(*args, **kwargs)
 
 
+@pytest.mark.serial  # a 0.15 s margin on its timing, too little beside another test's load
 def test_the_first_frame_waits_for_the_cameras_phase_and_the_run_still_ends_on_time() -> None:
     endpoint = TimedEndpoint()
     svc, _pub = service(endpoint, interval_s=0.2)

@@ -82,6 +82,7 @@ def test_at_once_below_one_is_refused(at_once: int) -> None:
         pass
 
 
+@pytest.mark.serial  # timed to a few tenths of a second, too little beside another test's load
 def test_ctrl_c_while_waiting_cancels_the_calls_not_yet_started() -> None:
     # Given 2 threads and 8 items, the first call sending Ctrl-C to the main thread
     started: list[int] = []
