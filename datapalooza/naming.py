@@ -62,6 +62,9 @@ ROLE_ALIAS_MAX: Final = 128
 # IoT policy names are at most 128 characters:
 # https://docs.aws.amazon.com/iot/latest/apireference/API_CreatePolicy.html
 IOT_POLICY_NAME_MAX: Final = 128
+# IAM role names: at most 64 characters (roleNameType, "max": 64, in the IAM API's own
+# model as botocore ships it; tests/infra/test_teams.py reads it there).
+ROLE_NAME_MAX: Final = 64
 # Greengrass component names: "Maximum length of 128":
 # https://docs.aws.amazon.com/greengrass/v2/APIReference/API_ComponentCandidate.html
 COMPONENT_NAME_MAX: Final = 128
@@ -176,6 +179,19 @@ class TeamNames:
 # every team because their input already carries it.
 def role_alias(thing_name: str) -> str:
     return f"{thing_name}-token-exchange"
+
+
+def token_exchange_role(stack_name: str, region: str) -> str:
+    """A Greengrass core device's token exchange role, named by its stack (each device
+    stack has one device): the stack's name less its last word, ``TES`` and the Region.
+
+    Left to CloudFormation, the name would be the stack's, the role's logical id and a
+    random suffix (87 characters for the default team's camera), shortened to IAM's 64
+    in a way no AWS page states, and the deployer's permissions could only guess its
+    prefix (datapalooza/preflight/deployer_permissions.py). IAM names are global to the
+    account while a team may deploy in several Regions, hence the Region: at most
+    ``DataPalooza-`` + 16 + ``-Challenge2-TES-`` + 15 = 59 characters."""
+    return f"{stack_name.rsplit('-', 1)[0]}-TES-{region}"
 
 
 def iot_policy(thing_name: str) -> str:

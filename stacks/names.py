@@ -26,6 +26,8 @@ class DeviceNames:
     """One Greengrass core device's names."""
 
     thing: str
+    token_exchange_role: str
+    """In the deploying Region (a CDK token in it): naming.token_exchange_role."""
     role_alias: str
     iot_policy: str
     installer_iot_policy: str
@@ -59,10 +61,14 @@ class AppNames:
         """Apply the naming rule to ``settings``; a name beyond AWS's limit is refused
         with the context keys that make it up."""
         names = TeamNames(settings.team)
+        stacks = names.stacks()
+        for stack in stacks.values():
+            _fits(stack, naming.STACK_NAME_MAX, "CloudFormation stack", ("team",))
         camera = _device(
             names,
             thing=names.camera_thing(settings.camera_stage, settings.camera_name),
             program=CAMERA_PROGRAM,
+            stack=stacks[2],
             topic=names.topic(constants.DETECTIONS_TOPIC, settings.camera_stage),
             keys=("team", "camera_stage", "camera_name"),
         )
@@ -70,6 +76,7 @@ class AppNames:
             names,
             thing=names.edge_thing(settings.edge_stage, settings.edge_camera_name),
             program=EDGE_PROGRAM,
+            stack=stacks[3],
             topic=names.topic(constants.EDGE_STATS_TOPIC, settings.edge_stage),
             keys=("team", "edge_stage", "edge_camera_name"),
         )
@@ -79,9 +86,6 @@ class AppNames:
             "0" * naming.ACCOUNT_ID_LENGTH, "r" * naming.REGION_BUDGET
         )  # the longest it can be
         _fits(bucket, naming.BUCKET_NAME_MAX, "S3 faces bucket", ("team",))
-        stacks = names.stacks()
-        for stack in stacks.values():
-            _fits(stack, naming.STACK_NAME_MAX, "CloudFormation stack", ("team",))
         return cls(
             team=names.team,
             endpoint_stack=stacks[1],
@@ -107,11 +111,21 @@ class AppNames:
 
 
 def _device(
-    names: TeamNames, *, thing: str, program: str, topic: str, keys: tuple[str, ...]
+    names: TeamNames,
+    *,
+    thing: str,
+    program: str,
+    stack: str,
+    topic: str,
+    keys: tuple[str, ...],
 ) -> DeviceNames:
     alias = naming.role_alias(thing)
+    # The longest the role's name can be, with a Region code of REGION_BUDGET characters.
+    longest_role = naming.token_exchange_role(stack, "r" * naming.REGION_BUDGET)
+    _fits(longest_role, naming.ROLE_NAME_MAX, "token exchange role", ("team",))
     device = DeviceNames(
         thing=thing,
+        token_exchange_role=naming.token_exchange_role(stack, Aws.REGION),
         role_alias=alias,
         iot_policy=naming.iot_policy(thing),
         installer_iot_policy=naming.installer_iot_policy(alias),

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from datapalooza import constants
+from datapalooza import constants, naming
 from datapalooza.naming import TeamNames
 
 QUALIFIER = "hnb659fds"  # the CDK's default bootstrap qualifier
@@ -175,11 +175,10 @@ CDK_DESTROY = DeployerStep(
 
 
 def _greengrass_installer(stack: str) -> DeployerStep:
-    # The stack creates the token exchange role without a fixed name, so CloudFormation
-    # names it after the stack and may shorten long names: the tables allow the
-    # challenge's prefix; once deployed, narrow them to the stack output's role name.
-    # DataPalooza-Challenge2, or a team's DataPalooza-alice-Challenge2
-    prefix = stack.rsplit("-", 1)[0]
+    # The stack's token exchange role in any Region: DataPalooza-Challenge2-TES-*, or a
+    # team's DataPalooza-alice-Challenge2-TES-*; the installer's policy is its name
+    # followed by "Access" (stacks/constructs/greengrass_core.py).
+    role = naming.token_exchange_role(stack, "*")
     return DeployerStep(
         name="Greengrass installer",
         title="Greengrass installer `--provision true` (on the device)",
@@ -194,8 +193,8 @@ def _greengrass_installer(stack: str) -> DeployerStep:
                     "iam:PassRole",
                 ),
                 (
-                    f"arn:{{partition}}:iam::{{account}}:role/{prefix}-*",
-                    f"arn:{{partition}}:iam::{{account}}:policy/{prefix}-*Access",
+                    f"arn:{{partition}}:iam::{{account}}:role/{role}",
+                    f"arn:{{partition}}:iam::{{account}}:policy/{role}Access",
                     "arn:{partition}:iam::aws:policy/GreengrassV2TokenExchangeRoleAccess",
                 ),
                 "find (or make) the device's token exchange role and its policy",

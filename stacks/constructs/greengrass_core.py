@@ -54,6 +54,9 @@ class GreengrassCore(Construct):
         self.role = iam.Role(
             self,
             "TokenExchangeRole",
+            # Named, not left to CloudFormation: the deployer's permissions for the
+            # Greengrass installer name it (datapalooza.naming.token_exchange_role).
+            role_name=names.token_exchange_role,
             assumed_by=iam.ServicePrincipal("credentials.iot.amazonaws.com"),
             description=f"Greengrass token exchange role of {thing_name}: only what the "
             "stack grants its components",
@@ -66,7 +69,9 @@ class GreengrassCore(Construct):
             credential_duration_seconds=3600,
         )
         role_alias_arn = iot_arn(f"rolealias/{names.role_alias}")
-        self._adopt_installer_policies(role_alias_arn, names.installer_iot_policy)
+        self._adopt_installer_policies(
+            role_alias_arn, names.installer_iot_policy, names.token_exchange_role
+        )
         own = f"$aws/things/{thing_name}"
         self.policy_name = names.iot_policy
         self.policy = iot.CfnPolicy(
@@ -162,7 +167,9 @@ class GreengrassCore(Construct):
             )
         )
 
-    def _adopt_installer_policies(self, role_alias_arn: str, iot_policy_name: str) -> None:
+    def _adopt_installer_policies(
+        self, role_alias_arn: str, iot_policy_name: str, role_name: str
+    ) -> None:
         """Make the stack own what the installer would otherwise create.
 
         With ``--provision true`` the Greengrass installer creates, unless they already
@@ -187,7 +194,7 @@ class GreengrassCore(Construct):
         self.installer_role_policy = iam.ManagedPolicy(
             self,
             "InstallerRolePolicyPlaceholder",
-            managed_policy_name=f"{self.role.role_name}Access",
+            managed_policy_name=f"{role_name}Access",
             description="Placeholder the Greengrass installer finds instead of creating its "
             "own broad policy; attached to nothing, and it allows nothing",
             statements=[

@@ -278,8 +278,10 @@ def test_the_longest_team_name_fits_every_limit() -> None:
         (names.dashboard, naming.DASHBOARD_NAME_MAX, r"[A-Za-z0-9_-]+"),
         (names.metric_namespace, naming.METRIC_NAMESPACE_MAX, r"[^:].*"),
     ]
-    for device in (names.camera, names.edge):
+    for device, challenge in ((names.camera, 2), (names.edge, 3)):
+        role = naming.token_exchange_role(team.stack(challenge), LONGEST_REGION)
         checks += [
+            (role, naming.ROLE_NAME_MAX, r"[\w+=,.@-]+"),
             (device.thing, naming.THING_NAME_MAX, r"[a-zA-Z0-9:_-]+"),
             (device.role_alias, naming.ROLE_ALIAS_MAX, r"[\w=,@-]+"),
             (device.iot_policy, naming.IOT_POLICY_NAME_MAX, r"[\w+=,.@-]+"),
@@ -291,6 +293,57 @@ def test_the_longest_team_name_fits_every_limit() -> None:
     # The bucket is the tightest: exactly S3's 63 with a 15-character Region code.
     assert len(bucket) == naming.BUCKET_NAME_MAX
     assert bucket == f"datapalooza-{LONGEST}-faces-{ACCOUNT}-{LONGEST_REGION}"
+
+
+def test_the_role_name_limit_is_iams_own() -> None:
+    # The IAM API's model, as botocore ships it, states the limit the naming rule keeps.
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("iam")
+    assert model.shape_for("roleNameType").metadata["max"] == naming.ROLE_NAME_MAX
+
+
+def test_the_installers_permissions_name_each_teams_token_exchange_role(
+    teams: dict[str, TeamSynth],
+) -> None:
+    # The deployer's permissions for the Greengrass installer (preflight, permissions.md)
+    # must match the role the stack makes and the placeholder policy named after it.
+    # Left to CloudFormation, the role's name was shortened past 64 characters in a way
+    # no AWS page states; named, it is known before the deploy.
+    from fnmatch import fnmatchcase
+
+    from datapalooza.preflight.deployer_permissions import challenges
+
+    for team, synth in teams.items():
+        for challenge in challenges(team).values():
+            step = next((s for s in challenge.steps if s.name == "Greengrass installer"), None)
+            if step is None:
+                continue
+            template = synth.templates[challenge.stack]
+            (role,) = [
+                r
+                for r in resources(template, "AWS::IAM::Role").values()
+                if r["Properties"]
+                .get("AssumeRolePolicyDocument", {})
+                .get("Statement", [{}])[0]
+                .get("Principal", {})
+                .get("Service")
+                == "credentials.iot.amazonaws.com"
+            ]
+            name = _render(role["Properties"]["RoleName"], template)
+            assert name is not None and "<AWS::Region>" in name
+            name = name.replace("<AWS::Region>", "ap-southeast-1")
+            (placeholder,) = [
+                p
+                for p in resources(template, "AWS::IAM::ManagedPolicy").values()
+                if "Placeholder" in p["Properties"].get("Description", "")
+            ]
+            policy = _render(placeholder["Properties"]["ManagedPolicyName"], template)
+            assert policy == f"{_render(role['Properties']['RoleName'], template)}Access"
+            patterns = [r for p in step.permissions for r in p.resources]
+            arn = "arn:{partition}:iam::{account}:"
+            assert any(fnmatchcase(f"{arn}role/{name}", p) for p in patterns), (team, name)
+            assert any(fnmatchcase(f"{arn}policy/{name}Access", p) for p in patterns), (team, name)
 
 
 def test_one_more_character_is_refused() -> None:

@@ -46,4 +46,4 @@ def test_a_teams_tables_name_its_own_stacks_and_roles() -> None:
     assert {n: c.stack for n, c in alice.items()} == TeamNames("alice").stacks()
     installer = next(s for s in alice[2].steps if s.name == "Greengrass installer")
     roles = [r for p in installer.permissions for r in p.resources if ":role/" in r]
-    assert roles == ["arn:{partition}:iam::{account}:role/DataPalooza-alice-Challenge2-*"]
+    assert roles == ["arn:{partition}:iam::{account}:role/DataPalooza-alice-Challenge2-TES-*"]
