@@ -55,7 +55,10 @@ class GreengrassCore(Construct):
             self,
             "TokenExchangeRole",
             # Named, not left to CloudFormation: the deployer's permissions for the
-            # Greengrass installer name it (datapalooza.naming.token_exchange_role).
+            # Greengrass installer name it (datapalooza.naming.token_exchange_role). The
+            # stack already held a named IAM resource (the installer's placeholder policy
+            # below), so it needs no new capability: `cdk deploy` passes
+            # CAPABILITY_NAMED_IAM itself (github.com/aws/aws-cdk/issues/286).
             role_name=names.token_exchange_role,
             assumed_by=iam.ServicePrincipal("credentials.iot.amazonaws.com"),
             description=f"Greengrass token exchange role of {thing_name}: only what the "
